@@ -1,0 +1,8 @@
+/* commands.h -- one entry point per subcommand, each in cli/cmd_<name>.c. Each gets
+ * argv with argv[0] = the subcommand name and returns the process exit code. */
+#ifndef SELFMM_CLI_COMMANDS_H
+#define SELFMM_CLI_COMMANDS_H
+
+int cmd_config(int argc, char **argv);
+
+#endif

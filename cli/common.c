@@ -1,0 +1,92 @@
+/* common.c -- see common.h. */
+#include "common.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "selfmm-cli %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'selfmm-cli %s --help')\n", cmd);
+    return EXIT_USAGE;
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "selfmm-cli %s: error: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    return EXIT_FAIL;
+}
+
+int cli_fail_status(const char *cmd, selfmm_status st, const char *message)
+{
+    return cli_fail(cmd, "%s: %s", selfmm_strerror(st), message && *message ? message : "(no detail)");
+}
+
+int cli_parse_int(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < INT_MIN || v > INT_MAX) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+static selfmm_log_level g_max_level;
+
+static void log_to_stderr(selfmm_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    if (level <= g_max_level) fprintf(stderr, "selfmm: %s: %s\n", names[level], msg);
+}
+
+void cli_install_logger(selfmm_log_level max_level)
+{
+    g_max_level = max_level;
+    selfmm_set_log_callback(log_to_stderr, NULL);
+}
+
+int cli_build_config(const char *cmd, const char *preset, const char *config_file,
+                     const char *bert_dir, char **sets, int nsets, selfmm_config *cfg)
+{
+    selfmm_error err = {0};
+    if (preset && config_file) return cli_usage_error(cmd, "--preset and --config exclude each other");
+    selfmm_config_default(cfg);
+    if (preset && selfmm_config_preset(cfg, preset, &err) != SELFMM_OK)
+        return cli_usage_error(cmd, "%s", err.message);
+    if (config_file && selfmm_config_load_json(cfg, config_file, &err) != SELFMM_OK)
+        return cli_fail_status(cmd, err.status, err.message);
+    if (bert_dir) {
+        if (selfmm_config_load_bert_json(cfg, bert_dir, &err) != SELFMM_OK)
+            return cli_fail_status(cmd, err.status, err.message);
+        if (strlen(bert_dir) >= sizeof cfg->bert_path)
+            return cli_usage_error(cmd, "--bert path too long");
+        strcpy(cfg->bert_path, bert_dir);
+    }
+    for (int i = 0; i < nsets; i++) {
+        char key[128];
+        const char *eq = strchr(sets[i], '=');
+        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key)
+            return cli_usage_error(cmd, "--set expects key=value, got \"%s\"", sets[i]);
+        memcpy(key, sets[i], (size_t)(eq - sets[i]));
+        key[eq - sets[i]] = '\0';
+        selfmm_status st = selfmm_config_set(cfg, key, eq + 1, &err);
+        if (st != SELFMM_OK) return cli_usage_error(cmd, "--set %s: %s", sets[i], err.message);
+    }
+    if (selfmm_config_validate(cfg, &err) != SELFMM_OK)
+        return cli_usage_error(cmd, "%s", err.message);
+    return EXIT_OK;
+}

@@ -1,0 +1,29 @@
+/* common.h -- what every selfmm-cli subcommand shares: exit codes, messages,
+ * option helpers. The CLI sees only the public header. */
+#ifndef SELFMM_CLI_COMMON_H
+#define SELFMM_CLI_COMMON_H
+
+#include "selfmm.h"
+
+#include <stdio.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* "selfmm-cli <cmd>: message" on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "selfmm-cli <cmd>: error: message" on stderr; returns EXIT_FAIL. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report a failed call with its status string and message; returns EXIT_FAIL. */
+int cli_fail_status(const char *cmd, selfmm_status st, const char *message);
+/* Parse a whole decimal int; 0 on failure. */
+int cli_parse_int(const char *s, int *out);
+/* Print library log messages on stderr at or above a level (set by --verbose). */
+void cli_install_logger(selfmm_log_level max_level);
+
+/* Build a config from --preset NAME | --config FILE, then --bert DIR's
+ * config.json, then each "key=value" of sets[0..nsets). Prints and returns
+ * EXIT_USAGE/EXIT_FAIL on error, EXIT_OK on success. */
+int cli_build_config(const char *cmd, const char *preset, const char *config_file,
+                     const char *bert_dir, char **sets, int nsets, selfmm_config *cfg);
+
+#endif

@@ -1,0 +1,51 @@
+/* main.c -- selfmm-cli: git-style dispatch to the subcommands. */
+#include "commands.h"
+#include "common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"config", cmd_config, "print a configuration (preset, file, --set) as JSON"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: selfmm-cli <command> [options]\n"
+            "       selfmm-cli --help | --version\n\n"
+            "Self-MM multimodal sentiment analysis (libselfmm %s).\n\ncommands:\n",
+            selfmm_version_string());
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'selfmm-cli <command> --help' describes a command; 'man selfmm-cli' all of them.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "-V") || !strcmp(name, "version")) {
+        printf("selfmm-cli %s\n", selfmm_version_string());
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(name, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "selfmm-cli: unknown command '%s'\n\n", name);
+    usage(stderr);
+    return EXIT_USAGE;
+}

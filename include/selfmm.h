@@ -1,0 +1,514 @@
+/*
+ * selfmm.h -- the public API of libselfmm.
+ *
+ * libselfmm is Self-MM ("Learning Modality-Specific Representations with
+ * Self-Supervised Multi-Task Learning", AAAI 2021) as a C library: a fine-tuned
+ * BERT text encoder, one-layer LSTMs over audio and vision features, a fusion head
+ * and three unimodal heads whose labels are generated during training (ULGM).
+ * It reproduces the PyTorch reference (thuiar/Self-MM, and MMSA) number for number
+ * in float32 on any CPU.
+ *
+ * This is the only header a program needs. Everything it declares starts with
+ * selfmm_ / SELFMM_.
+ *
+ * Conventions
+ * -----------
+ * - Every fallible call returns a selfmm_status; SELFMM_OK is 0. Results come back
+ *   through out-pointers, which are written only on success.
+ * - Objects are opaque handles with create/free pairs; every *_free(NULL) is a
+ *   harmless no-op.
+ * - A handle keeps the detailed message of its last failed call:
+ *   selfmm_model_errmsg(), selfmm_dataset_errmsg(), ... Calls that have no handle
+ *   yet (loading a config, creating a handle) take a `selfmm_error *err` that may be
+ *   NULL; on failure it receives the status and the message.
+ * - Threads: one handle per thread. Distinct handles are independent, except that
+ *   the thread count (selfmm_set_threads) and the log callback are process-wide.
+ * - The library never calls exit() or abort(), and never prints: messages go to the
+ *   log callback (selfmm_set_log_callback) when one is set.
+ * - Pointers returned by the library (output arrays, names) are owned by the handle
+ *   that returned them and stay valid until the doc of the call says otherwise.
+ *
+ * Example: predict with a trained model on a dataset split
+ * --------------------------------------------------------
+ *     selfmm_error err;
+ *     selfmm_model *model = NULL;
+ *     selfmm_dataset *data = NULL;
+ *     if (selfmm_model_load("model.safetensors", &model, &err) != SELFMM_OK ||
+ *         selfmm_dataset_load("unaligned_39.pkl", NULL, &data, &err) != SELFMM_OK) {
+ *         fprintf(stderr, "%s\n", err.message);
+ *         return 1;
+ *     }
+ *     selfmm_metrics metrics;
+ *     double loss;
+ *     if (selfmm_evaluate(model, data, SELFMM_SPLIT_TEST, 32, &metrics, &loss, NULL)
+ *             != SELFMM_OK)
+ *         fprintf(stderr, "%s\n", selfmm_model_errmsg(model));
+ *     for (int i = 0; i < metrics.count; i++)
+ *         printf("%s %.4f\n", metrics.name[i], metrics.value[i]);
+ *     selfmm_dataset_free(data);
+ *     selfmm_model_free(model);
+ *
+ * Training step by step (what selfmm_fit does for every batch) is shown in
+ * examples/train_steps.c.
+ */
+#ifndef SELFMM_H
+#define SELFMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One export macro. The library is compiled with -fvisibility=hidden and
+ * -DSELFMM_BUILDING; only what carries SELFMM_API is visible in libselfmm.so. */
+#if defined(SELFMM_BUILDING) && defined(__GNUC__)
+#define SELFMM_API __attribute__((visibility("default")))
+#else
+#define SELFMM_API
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Version: written once, here. The Makefile reads these three lines.         */
+/* ------------------------------------------------------------------------- */
+#define SELFMM_VERSION_MAJOR 0
+#define SELFMM_VERSION_MINOR 1
+#define SELFMM_VERSION_PATCH 0
+#define SELFMM_VERSION_NUMBER \
+    (SELFMM_VERSION_MAJOR * 10000 + SELFMM_VERSION_MINOR * 100 + SELFMM_VERSION_PATCH)
+#define SELFMM_STR_(x) #x
+#define SELFMM_STR(x) SELFMM_STR_(x)
+#define SELFMM_VERSION_STRING \
+    SELFMM_STR(SELFMM_VERSION_MAJOR) "." SELFMM_STR(SELFMM_VERSION_MINOR) "." \
+    SELFMM_STR(SELFMM_VERSION_PATCH)
+
+/* The version of the library actually linked (compare with the macros). Thread-safe. */
+SELFMM_API unsigned selfmm_version_number(void);
+SELFMM_API const char *selfmm_version_string(void);
+
+/* ------------------------------------------------------------------------- */
+/* Status codes and errors                                                     */
+/* ------------------------------------------------------------------------- */
+typedef enum selfmm_status {
+    SELFMM_OK = 0,
+    SELFMM_ERR_INVALID_ARG = 1,  /* NULL where not allowed, bad enum, bad size */
+    SELFMM_ERR_NOMEM = 2,        /* allocation failed */
+    SELFMM_ERR_NOT_FOUND = 3,    /* a file, directory or named item does not exist */
+    SELFMM_ERR_IO = 4,           /* read/write/rename failed */
+    SELFMM_ERR_PARSE = 5,        /* malformed text: JSON, CSV, number */
+    SELFMM_ERR_FORMAT = 6,       /* malformed or truncated binary file */
+    SELFMM_ERR_UNSUPPORTED = 7,  /* well-formed but not supported (refused pickle global, dtype, version) */
+    SELFMM_ERR_UNKNOWN_KEY = 8,  /* a config key that does not exist */
+    SELFMM_ERR_TYPE = 9,         /* a value of the wrong type (config, pickle, tensor dtype) */
+    SELFMM_ERR_RANGE = 10,       /* a value out of its allowed range */
+    SELFMM_ERR_SHAPE = 11,       /* a tensor or array of the wrong shape */
+    SELFMM_ERR_MISSING = 12,     /* a required key or tensor is absent */
+    SELFMM_ERR_DATA = 13,        /* bad data values: NaN features, lengths out of range */
+    SELFMM_ERR_NUMERIC = 14,     /* training diverged: NaN/Inf loss, empty center set */
+    SELFMM_ERR_STATE = 15,       /* a call out of order (backward before forward, ...) */
+    SELFMM_ERR_BACKEND = 16,     /* oneDNN or another backend failed */
+    SELFMM_ERR_INTERRUPTED = 17  /* stopped by the caller's callback */
+} selfmm_status;
+
+/* A short constant description of a status ("unknown config key", ...). Thread-safe. */
+SELFMM_API const char *selfmm_strerror(selfmm_status status);
+
+/* Error report for calls that have no handle. Zero-initialise or leave it alone:
+ * the library writes both fields on failure and leaves them untouched on success. */
+#define SELFMM_ERROR_MESSAGE_SIZE 512
+typedef struct selfmm_error {
+    selfmm_status status;
+    char message[SELFMM_ERROR_MESSAGE_SIZE];
+} selfmm_error;
+
+/* ------------------------------------------------------------------------- */
+/* Process-wide settings                                                       */
+/* ------------------------------------------------------------------------- */
+
+/* Threads used by OpenBLAS and oneDNN/OpenMP together (they share one OpenMP pool,
+ * so there is no oversubscription). n = 0 means the number of online CPUs (the
+ * default). Process-wide; call it before starting work, not while another thread is
+ * inside the library. Returns SELFMM_ERR_RANGE for n < 0 or n > 1024. */
+SELFMM_API selfmm_status selfmm_set_threads(int n);
+/* The thread count in effect (after resolving 0). */
+SELFMM_API int selfmm_get_threads(void);
+
+typedef enum selfmm_log_level {
+    SELFMM_LOG_ERROR = 0,
+    SELFMM_LOG_WARN = 1,
+    SELFMM_LOG_INFO = 2,
+    SELFMM_LOG_DEBUG = 3
+} selfmm_log_level;
+
+/* Messages from the library (warnings such as clamped lengths, progress of long
+ * loads). NULL (the default) discards them. Process-wide; the callback may be called
+ * from any thread that is inside the library. */
+typedef void (*selfmm_log_fn)(selfmm_log_level level, const char *message, void *user);
+SELFMM_API void selfmm_set_log_callback(selfmm_log_fn fn, void *user);
+
+/* ------------------------------------------------------------------------- */
+/* Configuration (SPEC section 4 plus BERT's config.json plus run settings)     */
+/* ------------------------------------------------------------------------- */
+typedef enum selfmm_dataset_kind {
+    SELFMM_DATASET_SIMS = 0,
+    SELFMM_DATASET_MOSI = 1,
+    SELFMM_DATASET_MOSEI = 2
+} selfmm_dataset_kind;
+
+#define SELFMM_PATH_MAX 1024
+
+/* A plain struct: fill it with selfmm_config_default() or selfmm_config_preset(),
+ * then change fields directly or by name with selfmm_config_set(). Field names are
+ * the JSON/`--set` key names. New fields are only ever appended. */
+typedef struct selfmm_config {
+    /* --- Self-MM hyper-parameters (SPEC 4) --- */
+    int dataset;                   /* "dataset": selfmm_dataset_kind, JSON "sims"|"mosi"|"mosei" */
+    int batch_size;                /* [1, 65536] */
+    double learning_rate_bert;     /* [0, 10] each */
+    double learning_rate_audio;
+    double learning_rate_video;
+    double learning_rate_other;
+    double weight_decay_bert;      /* [0, 10] each */
+    double weight_decay_audio;
+    double weight_decay_video;
+    double weight_decay_other;
+    int a_lstm_hidden_size;        /* [1, 65536] each */
+    int v_lstm_hidden_size;
+    int audio_out;
+    int video_out;
+    int post_fusion_dim;
+    int post_text_dim;
+    int post_audio_dim;
+    int post_video_dim;
+    double post_fusion_dropout;    /* [0, 1) each */
+    double post_text_dropout;
+    double post_audio_dropout;
+    double post_video_dropout;
+    double a_lstm_dropout;
+    double v_lstm_dropout;
+    double H;                      /* label clamp, (0, 1e6] */
+    int update_epochs;             /* batches per optimizer step, [1, 1000000] */
+    int early_stop;                /* epochs without improvement, [1, 1000000] */
+    int exclude_zero;              /* bool: positive center uses y > 0 instead of y >= 0 */
+    int tail_step;                 /* bool: apply the final partial accumulation window */
+    int valid_loss_decimals;       /* round valid Loss before comparing; -1 = off (MMSA: 4), [-1, 15] */
+    int audio_dim;                 /* audio feature width D_a, [1, 1000000] */
+    int video_dim;                 /* vision feature width D_v, [1, 1000000] */
+
+    /* --- BERT (HuggingFace config.json keys) --- */
+    int vocab_size;                /* [1, 10000000] */
+    int hidden_size;               /* [1, 65536], divisible by num_attention_heads */
+    int num_hidden_layers;         /* [1, 1000] */
+    int num_attention_heads;       /* [1, 65536] */
+    int intermediate_size;         /* [1, 1000000] */
+    int max_position_embeddings;   /* [1, 1000000] */
+    int type_vocab_size;           /* [1, 1000] */
+    double layer_norm_eps;         /* (0, 1) */
+    double hidden_dropout_prob;    /* [0, 1) */
+    double attention_probs_dropout_prob; /* [0, 1) */
+    double initializer_range;      /* [0, 10] */
+
+    /* --- run settings --- */
+    int64_t seed;                  /* [0, 2^53]: shuffling, dropout and initialisation */
+    int threads;                   /* [0, 1024], 0 = all online CPUs */
+    int max_epochs;                /* [0, 1000000], 0 = until early stopping */
+    int shuffle;                   /* bool: shuffle the training set each epoch */
+    int nan_to_zero;               /* bool: replace NaN features by 0 instead of failing */
+    int clamp_lengths;             /* bool: clamp bad sequence lengths (counted warning) instead of failing */
+    char data_path[SELFMM_PATH_MAX];  /* "data_path": dataset file ("" = none) */
+    char bert_path[SELFMM_PATH_MAX];  /* "bert_path": HuggingFace BERT folder ("" = none) */
+} selfmm_config;
+
+/* Self-MM repository defaults for SIMS with a bert-base-chinese BERT and seed 1111.
+ * Never fails. */
+SELFMM_API void selfmm_config_default(selfmm_config *cfg);
+
+/* Fill cfg with a named preset: "sims", "mosi", "mosei" (Self-MM repository,
+ * SPEC 4) or "mmsa-sims", "mmsa-mosi", "mmsa-mosei" (MMSA's config_regression.json,
+ * with exclude_zero and the 4-decimal valid Loss). BERT fields are bert-base
+ * (chinese for sims, uncased otherwise); run settings are the defaults.
+ * SELFMM_ERR_NOT_FOUND for an unknown name. cfg is untouched on failure. */
+SELFMM_API selfmm_status selfmm_config_preset(selfmm_config *cfg, const char *name,
+                                              selfmm_error *err);
+/* The preset names, NULL-terminated. */
+SELFMM_API const char *const *selfmm_config_preset_names(void);
+
+/* Set one field by key name from its text form ("32", "5e-5", "true", "mosi").
+ * Errors: SELFMM_ERR_UNKNOWN_KEY, SELFMM_ERR_TYPE (text does not parse as the
+ * key's type), SELFMM_ERR_RANGE; the message names the key. cfg is untouched on
+ * failure. */
+SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key,
+                                           const char *value, selfmm_error *err);
+
+/* Apply a JSON object of keys to cfg (keys not present keep their value). Errors:
+ * SELFMM_ERR_PARSE (malformed JSON, with line and column), SELFMM_ERR_UNKNOWN_KEY,
+ * SELFMM_ERR_TYPE, SELFMM_ERR_RANGE, naming the key. cfg is untouched on failure. */
+SELFMM_API selfmm_status selfmm_config_from_json(selfmm_config *cfg, const char *json,
+                                                 selfmm_error *err);
+/* The same from a file; SELFMM_ERR_NOT_FOUND / SELFMM_ERR_IO name the file. */
+SELFMM_API selfmm_status selfmm_config_load_json(selfmm_config *cfg, const char *path,
+                                                 selfmm_error *err);
+/* Read the architecture and dropouts of a HuggingFace BERT config.json (a file, or a
+ * folder holding one) into cfg's BERT fields. Only "bert" models with the "gelu"
+ * activation are accepted. */
+SELFMM_API selfmm_status selfmm_config_load_bert_json(selfmm_config *cfg, const char *path,
+                                                      selfmm_error *err);
+/* Every key as one JSON object (pretty-printed, stable key order). The caller frees
+ * the string with selfmm_free_string(). */
+SELFMM_API selfmm_status selfmm_config_to_json(const selfmm_config *cfg, char **json,
+                                               selfmm_error *err);
+/* Write selfmm_config_to_json() atomically (temp file, fsync, rename). */
+SELFMM_API selfmm_status selfmm_config_save_json(const selfmm_config *cfg, const char *path,
+                                                 selfmm_error *err);
+/* Check every range and the cross-field rules (hidden_size % num_attention_heads).
+ * The message names the first offending key. */
+SELFMM_API selfmm_status selfmm_config_validate(const selfmm_config *cfg, selfmm_error *err);
+
+/* Frees strings returned by the library. NULL is a no-op. */
+SELFMM_API void selfmm_free_string(char *s);
+
+/* ------------------------------------------------------------------------- */
+/* Model                                                                        */
+/* ------------------------------------------------------------------------- */
+typedef struct selfmm_model selfmm_model;
+
+/* Optimizer groups of SPEC 2.5, as stored in the parameter table. */
+typedef enum selfmm_param_group {
+    SELFMM_GROUP_BERT_DECAY = 0,    /* BERT weights: lr_bert, wd_bert */
+    SELFMM_GROUP_BERT_NO_DECAY = 1, /* BERT biases and LayerNorm weights: lr_bert, wd 0 */
+    SELFMM_GROUP_AUDIO = 2,         /* audio LSTM + linear_1 */
+    SELFMM_GROUP_VIDEO = 3,         /* vision LSTM + linear_1 */
+    SELFMM_GROUP_OTHER = 4,         /* the four heads */
+    SELFMM_GROUP_NONE = 5           /* never receives a gradient (BERT pooler): never updated */
+} selfmm_param_group;
+
+/* One tensor of the parameter table. data and grad point into the model's parameter
+ * and gradient arenas (same layout); they stay valid until the model is freed. */
+typedef struct selfmm_param_info {
+    const char *name;     /* PyTorch state_dict name, e.g. "Model.post_fusion_layer_1.weight" */
+    int ndim;             /* 1 or 2 */
+    int64_t shape[4];
+    int64_t numel;
+    selfmm_param_group group;
+    float *data;
+    float *grad;
+} selfmm_param_info;
+
+/* Build a model from cfg (validated first) and initialise it as PyTorch initialises
+ * a fresh model, from cfg->seed. Errors name the offending key. */
+SELFMM_API selfmm_status selfmm_model_create(const selfmm_config *cfg, selfmm_model **out,
+                                             selfmm_error *err);
+SELFMM_API void selfmm_model_free(selfmm_model *model);
+/* The message of the model's last failed call ("" if none). Owned by the model;
+ * valid until the next call on it. */
+SELFMM_API const char *selfmm_model_errmsg(const selfmm_model *model);
+/* A copy of the model's config. */
+SELFMM_API selfmm_status selfmm_model_get_config(const selfmm_model *model, selfmm_config *cfg);
+/* Number of tensors in the parameter table, and the total number of floats. */
+SELFMM_API int selfmm_model_num_params(const selfmm_model *model);
+SELFMM_API int64_t selfmm_model_num_floats(const selfmm_model *model);
+/* Tensor i of the table (0 <= i < num_params). */
+SELFMM_API selfmm_status selfmm_model_param(const selfmm_model *model, int i,
+                                            selfmm_param_info *info);
+/* Tensor by PyTorch name; SELFMM_ERR_NOT_FOUND names it. */
+SELFMM_API selfmm_status selfmm_model_find_param(const selfmm_model *model, const char *name,
+                                                 selfmm_param_info *info);
+
+/* Load pretrained BERT weights: a HuggingFace folder (config.json and
+ * pytorch_model.bin or model.safetensors) or one weights file. The folder's
+ * config.json must match the model's BERT fields. Accepts the key variants of
+ * SPEC 6; a missing tensor or a wrong shape is an error naming the key and both
+ * shapes. On failure the model's weights are unchanged. */
+SELFMM_API selfmm_status selfmm_model_load_bert(selfmm_model *model, const char *path);
+
+/* A batch of samples. Arrays are row-major and owned by the caller; they need to
+ * stay valid only during the call that takes the batch. */
+typedef struct selfmm_batch {
+    int batch;                     /* B >= 1 */
+    int text_len;                  /* L: padded text length of the arrays below */
+    const int32_t *text_ids;       /* (B, L) token ids */
+    const int32_t *text_mask;      /* (B, L) 1 = token, 0 = padding (padding at the end) */
+    const int32_t *text_segment;   /* (B, L) token type ids; NULL = all 0 */
+    int audio_len;                 /* T_a: padded audio length */
+    int audio_dim;                 /* D_a: must equal the model's audio_dim */
+    const float *audio;            /* (B, T_a, D_a) */
+    const int32_t *audio_lengths;  /* (B) real lengths, 1 <= len <= T_a */
+    int vision_len;                /* T_v */
+    int vision_dim;                /* D_v: must equal the model's video_dim */
+    const float *vision;           /* (B, T_v, D_v) */
+    const int32_t *vision_lengths; /* (B) */
+} selfmm_batch;
+
+typedef enum selfmm_mode {
+    SELFMM_MODE_EVAL = 0,          /* no dropout, nothing kept for backward */
+    SELFMM_MODE_TRAIN = 1          /* dropout on, activations kept for backward */
+} selfmm_mode;
+
+/* The four heads' outputs and the four feature vectors of SPEC 1.3 for the last
+ * forward. Owned by the model; valid until its next forward or free. */
+typedef struct selfmm_outputs {
+    int batch;
+    const float *M, *T, *A, *V;    /* (B) each: fusion, text, audio, vision */
+    const float *feature[4];       /* (B, dim[k]) h_f, h_t, h_a, h_v (after dropout and ReLU) */
+    int dim[4];                    /* post_fusion_dim, post_text_dim, post_audio_dim, post_video_dim */
+} selfmm_outputs;
+
+/* Index of the four modalities in selfmm_outputs.feature, the ULGM state and the loss. */
+enum { SELFMM_FUSION = 0, SELFMM_TEXT = 1, SELFMM_AUDIO = 2, SELFMM_VISION = 3 };
+
+/* Forward a batch. In SELFMM_MODE_TRAIN dropout masks come from a counter-based
+ * generator keyed by (cfg.seed, the model's step counter, tensor), so results do not
+ * depend on the thread count; the step counter is incremented after each training
+ * forward. Bad lengths, widths or ids are SELFMM_ERR_DATA / SELFMM_ERR_SHAPE naming
+ * the sample. out may be NULL. */
+SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *model, const selfmm_batch *batch,
+                                              selfmm_mode mode, selfmm_outputs *out);
+/* The dropout step counter (part of a resumable training state). */
+SELFMM_API uint64_t selfmm_model_get_step(const selfmm_model *model);
+SELFMM_API void selfmm_model_set_step(selfmm_model *model, uint64_t step);
+
+/* The four parts of the weighted L1 loss of SPEC 2.2c and their sum. */
+typedef struct selfmm_loss {
+    double total;
+    double part[4];                /* loss_M, loss_T, loss_A, loss_V */
+} selfmm_loss;
+
+/* Loss of the last training forward against labels[k] (B floats each, k as in
+ * SELFMM_FUSION...), and the output gradients for selfmm_model_backward(..., NULL).
+ * SELFMM_ERR_STATE without a training forward. loss may be NULL. */
+SELFMM_API selfmm_status selfmm_model_loss(selfmm_model *model, const float *const labels[4],
+                                           selfmm_loss *loss);
+/* Backward from the output gradients grad[k] (B floats each; a NULL entry is zero),
+ * or, with grad == NULL, from those of the last selfmm_model_loss(). Adds into the
+ * gradient arena (gradients accumulate until selfmm_model_zero_grad). */
+SELFMM_API selfmm_status selfmm_model_backward(selfmm_model *model, const float *const *grad);
+SELFMM_API void selfmm_model_zero_grad(selfmm_model *model);
+
+/* The native model file: safetensors with the PyTorch names, and in its metadata
+ * the format version, the complete config and the tokenizer when one is attached.
+ * Written atomically. */
+SELFMM_API selfmm_status selfmm_model_save(selfmm_model *model, const char *path);
+/* Load a native model file; every name and shape is checked. */
+SELFMM_API selfmm_status selfmm_model_load(const char *path, selfmm_model **out,
+                                           selfmm_error *err);
+/* Import a reference state_dict (.pth written by torch.save, SPEC 1.4) into a model
+ * whose config matches; every tensor must be present with its shape. */
+SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *model, const char *path);
+/* Export a .pth that torch.load reads and the reference model accepts with
+ * load_state_dict(strict=True). Written atomically. */
+SELFMM_API selfmm_status selfmm_model_export_pth(selfmm_model *model, const char *path);
+
+/* ------------------------------------------------------------------------- */
+/* Datasets (MMSA pickles, .npz)                                               */
+/* ------------------------------------------------------------------------- */
+typedef struct selfmm_dataset selfmm_dataset;
+
+typedef enum selfmm_split {
+    SELFMM_SPLIT_TRAIN = 0,
+    SELFMM_SPLIT_VALID = 1,
+    SELFMM_SPLIT_TEST = 2
+} selfmm_split;
+
+/* Everything of one split, converted to float32/int32. Owned by the dataset. */
+typedef struct selfmm_split_view {
+    int n;                         /* samples */
+    int text_len;                  /* L */
+    const int32_t *text_bert;      /* (n, 3, L): ids, mask, segment */
+    int audio_len, audio_dim;
+    const float *audio;            /* (n, T_a, D_a), -inf already set to 0 */
+    const int32_t *audio_lengths;  /* (n) */
+    int vision_len, vision_dim;
+    const float *vision;           /* (n, T_v, D_v) */
+    const int32_t *vision_lengths; /* (n) */
+    const float *labels;           /* (n) regression_labels */
+    const float *labels_unimodal[4]; /* [1..3]: SIMS human T/A/V labels, or NULL; [0] = labels */
+    const char *const *ids;        /* (n) "video$_$clip", or NULL when absent */
+    const char *const *raw_text;   /* (n) or NULL */
+} selfmm_split_view;
+
+typedef struct selfmm_data_options {
+    int nan_to_zero;               /* replace NaN features by 0 (counted) instead of failing */
+    int clamp_lengths;             /* clamp lengths to [1, T] (counted) instead of failing */
+} selfmm_data_options;
+
+/* Load an MMSA pickle or a .npz written by selfmm_dataset_save_npz (told apart by
+ * their magic). opt may be NULL (both switches off). */
+SELFMM_API selfmm_status selfmm_dataset_load(const char *path, const selfmm_data_options *opt,
+                                             selfmm_dataset **out, selfmm_error *err);
+SELFMM_API void selfmm_dataset_free(selfmm_dataset *data);
+SELFMM_API const char *selfmm_dataset_errmsg(const selfmm_dataset *data);
+SELFMM_API selfmm_status selfmm_dataset_split(const selfmm_dataset *data, selfmm_split split,
+                                              selfmm_split_view *view);
+/* Gather samples idx[0..b) of a split into a batch. The arrays belong to the
+ * dataset and stay valid until the next selfmm_dataset_batch on it. labels may be
+ * NULL; otherwise it receives a pointer to b regression labels. */
+SELFMM_API selfmm_status selfmm_dataset_batch(selfmm_dataset *data, selfmm_split split,
+                                              const int *idx, int b, selfmm_batch *batch,
+                                              const float **labels);
+/* Write all splits as a NumPy .npz (atomically). */
+SELFMM_API selfmm_status selfmm_dataset_save_npz(const selfmm_dataset *data, const char *path);
+
+/* ------------------------------------------------------------------------- */
+/* Metrics (SPEC 3)                                                            */
+/* ------------------------------------------------------------------------- */
+#define SELFMM_MAX_METRICS 16
+typedef struct selfmm_metrics {
+    int count;
+    const char *name[SELFMM_MAX_METRICS];   /* static strings: "Mult_acc_2", "MAE", ... */
+    double value[SELFMM_MAX_METRICS];       /* Corr may be NaN (constant input) */
+} selfmm_metrics;
+
+/* Every metric of the dataset kind for n predictions against n truths, with NumPy
+ * and scikit-learn semantics (half-to-even rounding, weighted F1). Thread-safe. */
+SELFMM_API selfmm_status selfmm_metrics_compute(selfmm_dataset_kind kind, const float *pred,
+                                                const float *truth, int n,
+                                                selfmm_metrics *out, selfmm_error *err);
+/* The value of a named metric; SELFMM_ERR_NOT_FOUND if absent. */
+SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
+                                            double *value);
+
+/* ------------------------------------------------------------------------- */
+/* Training: optimizer, unimodal label generation, and the fit/evaluate layer   */
+/* ------------------------------------------------------------------------- */
+typedef struct selfmm_optim selfmm_optim;
+
+/* Adam with the five groups of SPEC 2.5, bound to model (which must outlive it). */
+SELFMM_API selfmm_status selfmm_optim_create(selfmm_model *model, const selfmm_config *cfg,
+                                             selfmm_optim **out, selfmm_error *err);
+SELFMM_API void selfmm_optim_free(selfmm_optim *opt);
+SELFMM_API const char *selfmm_optim_errmsg(const selfmm_optim *opt);
+/* One Adam step from the model's gradients. */
+SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *opt);
+
+typedef struct selfmm_ulgm selfmm_ulgm;
+
+/* Label state of SPEC 2: labels y_m (initialised to labels), stored features F_m
+ * (zero), centers. n training samples, feature widths dims[4]. */
+SELFMM_API selfmm_status selfmm_ulgm_create(const selfmm_config *cfg, int n, const float *labels,
+                                            const int dims[4], selfmm_ulgm **out,
+                                            selfmm_error *err);
+SELFMM_API void selfmm_ulgm_free(selfmm_ulgm *u);
+SELFMM_API const char *selfmm_ulgm_errmsg(const selfmm_ulgm *u);
+/* Gather the current labels of samples idx[0..b) into labels[k][0..b). */
+SELFMM_API selfmm_status selfmm_ulgm_gather(const selfmm_ulgm *u, const int *idx, int b,
+                                            float *const labels[4]);
+/* Steps 2d-2f for one batch: in epoch > 1 update the unimodal labels of idx from
+ * out's features and the current centers, store the features, recompute the
+ * centers. SELFMM_ERR_NUMERIC when a center set is empty. */
+SELFMM_API selfmm_status selfmm_ulgm_update(selfmm_ulgm *u, const int *idx, int b,
+                                            const selfmm_outputs *out, int epoch);
+/* The n current labels of modality k. Owned by u. */
+SELFMM_API const float *selfmm_ulgm_labels(const selfmm_ulgm *u, int k);
+
+/* Evaluate a split in order (eval mode, batches of batch_size): the metrics of the
+ * fusion output, Loss (SPEC 2.6), and optionally all four outputs in preds
+ * ((n, 4) floats M, T, A, V, caller-allocated, may be NULL). */
+SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *data,
+                                         selfmm_split split, int batch_size,
+                                         selfmm_metrics *metrics, double *loss, float *preds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SELFMM_H */

@@ -1,0 +1,102 @@
+/* atomic_file.c -- see atomic_file.h. */
+#include "core/atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static selfmm_status make_names(sm_atomic_file *af, const char *path, selfmm_error *err)
+{
+    if (!path || !*path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "empty output path");
+    if (strlen(path) >= sizeof af->path)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "output path too long: %.64s...", path);
+    memset(af, 0, sizeof *af);
+    strcpy(af->path, path);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(af->tmp);
+    if (fd < 0)
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot create temporary file: %s", path,
+                        strerror(errno));
+    close(fd);
+    return SELFMM_OK;
+}
+
+selfmm_status sm_atomic_reserve(sm_atomic_file *af, const char *path, selfmm_error *err)
+{
+    return make_names(af, path, err);
+}
+
+selfmm_status sm_atomic_open(sm_atomic_file *af, const char *path, selfmm_error *err)
+{
+    SM_TRY(make_names(af, path, err));
+    af->fp = fopen(af->tmp, "wb");
+    if (!af->fp) {
+        int e = errno;
+        unlink(af->tmp);
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot open for writing: %s", af->tmp, strerror(e));
+    }
+    return SELFMM_OK;
+}
+
+static void fsync_dir(const char *path)
+{
+    char dir[SELFMM_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    else strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+selfmm_status sm_atomic_commit(sm_atomic_file *af, selfmm_error *err)
+{
+    int failed = 0, e = 0;
+    if (af->fp) {
+        if (fflush(af->fp) != 0 || ferror(af->fp)) failed = 1, e = errno;
+        if (!failed && fsync(fileno(af->fp)) != 0) failed = 1, e = errno;
+        if (fclose(af->fp) != 0 && !failed) failed = 1, e = errno;
+        af->fp = NULL;
+    } else {
+        int fd = open(af->tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0) failed = 1, e = errno;
+        if (fd >= 0) close(fd);
+    }
+    if (failed) {
+        unlink(af->tmp);
+        return sm_error(err, SELFMM_ERR_IO, "%s: write failed: %s", af->path, strerror(e));
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        e = errno;
+        unlink(af->tmp);
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot replace: %s", af->path, strerror(e));
+    }
+    fsync_dir(af->path);
+    return SELFMM_OK;
+}
+
+void sm_atomic_abort(sm_atomic_file *af)
+{
+    if (af->fp) fclose(af->fp);
+    af->fp = NULL;
+    if (af->tmp[0]) unlink(af->tmp);
+    af->tmp[0] = '\0';
+}
+
+selfmm_status sm_atomic_write(const char *path, const void *data, size_t size, selfmm_error *err)
+{
+    sm_atomic_file af;
+    SM_TRY(sm_atomic_open(&af, path, err));
+    if (size && fwrite(data, 1, size, af.fp) != size) {
+        int e = errno;
+        sm_atomic_abort(&af);
+        return sm_error(err, SELFMM_ERR_IO, "%s: write failed: %s", path, strerror(e));
+    }
+    return sm_atomic_commit(&af, err);
+}

@@ -1,0 +1,29 @@
+/* atomic_file.h -- write a file so that readers see either the old one or the
+ * complete new one: write a temp file in the same directory, fsync it, rename it
+ * over the target, fsync the directory. Never leaves a half-written target. */
+#ifndef SM_CORE_ATOMIC_FILE_H
+#define SM_CORE_ATOMIC_FILE_H
+
+#include "core/error.h"
+
+#include <stdio.h>
+
+typedef struct sm_atomic_file {
+    char path[SELFMM_PATH_MAX];   /* the target */
+    char tmp[SELFMM_PATH_MAX + 32]; /* the temp file next to it */
+    FILE *fp;                     /* open on tmp after sm_atomic_open */
+} sm_atomic_file;
+
+/* Create the temp file and open it for writing (fp). */
+selfmm_status sm_atomic_open(sm_atomic_file *af, const char *path, selfmm_error *err);
+/* Only choose the temp name (for writers that open the file themselves, like libzip). */
+selfmm_status sm_atomic_reserve(sm_atomic_file *af, const char *path, selfmm_error *err);
+/* Flush, fsync, close, rename over the target, fsync the directory. On failure the
+ * temp file is removed and the target is untouched. */
+selfmm_status sm_atomic_commit(sm_atomic_file *af, selfmm_error *err);
+/* Close and remove the temp file (after a failed write). */
+void sm_atomic_abort(sm_atomic_file *af);
+/* Write a whole buffer to path atomically. */
+selfmm_status sm_atomic_write(const char *path, const void *data, size_t size, selfmm_error *err);
+
+#endif

@@ -1,0 +1,361 @@
+/* config.c -- defaults, presets, set-by-name and validation of selfmm_config. */
+#include "core/config_keys.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define OFF(f) offsetof(selfmm_config, f)
+#define BIG 1e6
+
+const sm_key sm_config_keys[] = {
+    /* Self-MM (SPEC 4) */
+    {"dataset", SM_KEY_DATASET, OFF(dataset), 0, 2, 0, 0, "selfmm"},
+    {"batch_size", SM_KEY_INT, OFF(batch_size), 1, 65536, 0, 0, "selfmm"},
+    {"learning_rate_bert", SM_KEY_DOUBLE, OFF(learning_rate_bert), 0, 10, 0, 0, "selfmm"},
+    {"learning_rate_audio", SM_KEY_DOUBLE, OFF(learning_rate_audio), 0, 10, 0, 0, "selfmm"},
+    {"learning_rate_video", SM_KEY_DOUBLE, OFF(learning_rate_video), 0, 10, 0, 0, "selfmm"},
+    {"learning_rate_other", SM_KEY_DOUBLE, OFF(learning_rate_other), 0, 10, 0, 0, "selfmm"},
+    {"weight_decay_bert", SM_KEY_DOUBLE, OFF(weight_decay_bert), 0, 10, 0, 0, "selfmm"},
+    {"weight_decay_audio", SM_KEY_DOUBLE, OFF(weight_decay_audio), 0, 10, 0, 0, "selfmm"},
+    {"weight_decay_video", SM_KEY_DOUBLE, OFF(weight_decay_video), 0, 10, 0, 0, "selfmm"},
+    {"weight_decay_other", SM_KEY_DOUBLE, OFF(weight_decay_other), 0, 10, 0, 0, "selfmm"},
+    {"a_lstm_hidden_size", SM_KEY_INT, OFF(a_lstm_hidden_size), 1, 65536, 0, 0, "selfmm"},
+    {"v_lstm_hidden_size", SM_KEY_INT, OFF(v_lstm_hidden_size), 1, 65536, 0, 0, "selfmm"},
+    {"audio_out", SM_KEY_INT, OFF(audio_out), 1, 65536, 0, 0, "selfmm"},
+    {"video_out", SM_KEY_INT, OFF(video_out), 1, 65536, 0, 0, "selfmm"},
+    {"post_fusion_dim", SM_KEY_INT, OFF(post_fusion_dim), 1, 65536, 0, 0, "selfmm"},
+    {"post_text_dim", SM_KEY_INT, OFF(post_text_dim), 1, 65536, 0, 0, "selfmm"},
+    {"post_audio_dim", SM_KEY_INT, OFF(post_audio_dim), 1, 65536, 0, 0, "selfmm"},
+    {"post_video_dim", SM_KEY_INT, OFF(post_video_dim), 1, 65536, 0, 0, "selfmm"},
+    {"post_fusion_dropout", SM_KEY_DOUBLE, OFF(post_fusion_dropout), 0, 1, 0, 1, "selfmm"},
+    {"post_text_dropout", SM_KEY_DOUBLE, OFF(post_text_dropout), 0, 1, 0, 1, "selfmm"},
+    {"post_audio_dropout", SM_KEY_DOUBLE, OFF(post_audio_dropout), 0, 1, 0, 1, "selfmm"},
+    {"post_video_dropout", SM_KEY_DOUBLE, OFF(post_video_dropout), 0, 1, 0, 1, "selfmm"},
+    {"a_lstm_dropout", SM_KEY_DOUBLE, OFF(a_lstm_dropout), 0, 1, 0, 1, "selfmm"},
+    {"v_lstm_dropout", SM_KEY_DOUBLE, OFF(v_lstm_dropout), 0, 1, 0, 1, "selfmm"},
+    {"H", SM_KEY_DOUBLE, OFF(H), 0, BIG, 1, 0, "selfmm"},
+    {"update_epochs", SM_KEY_INT, OFF(update_epochs), 1, BIG, 0, 0, "selfmm"},
+    {"early_stop", SM_KEY_INT, OFF(early_stop), 1, BIG, 0, 0, "selfmm"},
+    {"exclude_zero", SM_KEY_BOOL, OFF(exclude_zero), 0, 1, 0, 0, "selfmm"},
+    {"tail_step", SM_KEY_BOOL, OFF(tail_step), 0, 1, 0, 0, "selfmm"},
+    {"valid_loss_decimals", SM_KEY_INT, OFF(valid_loss_decimals), -1, 15, 0, 0, "selfmm"},
+    {"audio_dim", SM_KEY_INT, OFF(audio_dim), 1, BIG, 0, 0, "selfmm"},
+    {"video_dim", SM_KEY_INT, OFF(video_dim), 1, BIG, 0, 0, "selfmm"},
+    /* BERT (config.json) */
+    {"vocab_size", SM_KEY_INT, OFF(vocab_size), 1, 1e7, 0, 0, "bert"},
+    {"hidden_size", SM_KEY_INT, OFF(hidden_size), 1, 65536, 0, 0, "bert"},
+    {"num_hidden_layers", SM_KEY_INT, OFF(num_hidden_layers), 1, 1000, 0, 0, "bert"},
+    {"num_attention_heads", SM_KEY_INT, OFF(num_attention_heads), 1, 65536, 0, 0, "bert"},
+    {"intermediate_size", SM_KEY_INT, OFF(intermediate_size), 1, BIG, 0, 0, "bert"},
+    {"max_position_embeddings", SM_KEY_INT, OFF(max_position_embeddings), 1, BIG, 0, 0, "bert"},
+    {"type_vocab_size", SM_KEY_INT, OFF(type_vocab_size), 1, 1000, 0, 0, "bert"},
+    {"layer_norm_eps", SM_KEY_DOUBLE, OFF(layer_norm_eps), 0, 1, 1, 1, "bert"},
+    {"hidden_dropout_prob", SM_KEY_DOUBLE, OFF(hidden_dropout_prob), 0, 1, 0, 1, "bert"},
+    {"attention_probs_dropout_prob", SM_KEY_DOUBLE, OFF(attention_probs_dropout_prob), 0, 1, 0, 1, "bert"},
+    {"initializer_range", SM_KEY_DOUBLE, OFF(initializer_range), 0, 10, 0, 0, "bert"},
+    /* run settings */
+    {"seed", SM_KEY_INT64, OFF(seed), 0, 9007199254740992.0, 0, 0, "run"},
+    {"threads", SM_KEY_INT, OFF(threads), 0, 1024, 0, 0, "run"},
+    {"max_epochs", SM_KEY_INT, OFF(max_epochs), 0, BIG, 0, 0, "run"},
+    {"shuffle", SM_KEY_BOOL, OFF(shuffle), 0, 1, 0, 0, "run"},
+    {"nan_to_zero", SM_KEY_BOOL, OFF(nan_to_zero), 0, 1, 0, 0, "run"},
+    {"clamp_lengths", SM_KEY_BOOL, OFF(clamp_lengths), 0, 1, 0, 0, "run"},
+    {"data_path", SM_KEY_STRING, OFF(data_path), 0, 0, 0, 0, "run"},
+    {"bert_path", SM_KEY_STRING, OFF(bert_path), 0, 0, 0, 0, "run"},
+    {NULL, SM_KEY_INT, 0, 0, 0, 0, 0, NULL},
+};
+
+const sm_key *sm_config_key_find(const char *name)
+{
+    if (!name) return NULL;
+    for (const sm_key *k = sm_config_keys; k->name; k++)
+        if (strcmp(k->name, name) == 0) return k;
+    return NULL;
+}
+
+static const char *const kind_names[] = {"sims", "mosi", "mosei"};
+
+const char *sm_dataset_kind_name(int kind)
+{
+    return kind >= 0 && kind < 3 ? kind_names[kind] : NULL;
+}
+
+int sm_dataset_kind_parse(const char *s)
+{
+    for (int i = 0; i < 3; i++)
+        if (s && strcmp(s, kind_names[i]) == 0) return i;
+    return -1;
+}
+
+selfmm_status sm_config_check_range(const sm_key *k, double v, selfmm_error *err)
+{
+    int bad = !isfinite(v) || (k->min_open ? v <= k->min : v < k->min) ||
+              (k->max_open ? v >= k->max : v > k->max);
+    if (bad)
+        return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": value %g out of range %c%g, %g%c",
+                        k->name, v, k->min_open ? '(' : '[', k->min, k->max, k->max_open ? ')' : ']');
+    return SELFMM_OK;
+}
+
+/* ---- defaults and presets ---- */
+
+static void bert_base(selfmm_config *c, int chinese)
+{
+    c->vocab_size = chinese ? 21128 : 30522;
+    c->hidden_size = 768;
+    c->num_hidden_layers = 12;
+    c->num_attention_heads = 12;
+    c->intermediate_size = 3072;
+    c->max_position_embeddings = 512;
+    c->type_vocab_size = 2;
+    c->layer_norm_eps = 1e-12;
+    c->hidden_dropout_prob = 0.1;
+    c->attention_probs_dropout_prob = 0.1;
+    c->initializer_range = 0.02;
+}
+
+static void lr_wd(selfmm_config *c, double lb, double la, double lv, double lo, double wb,
+                  double wa, double wv, double wo)
+{
+    c->learning_rate_bert = lb, c->learning_rate_audio = la;
+    c->learning_rate_video = lv, c->learning_rate_other = lo;
+    c->weight_decay_bert = wb, c->weight_decay_audio = wa;
+    c->weight_decay_video = wv, c->weight_decay_other = wo;
+}
+
+static void dims(selfmm_config *c, int ah, int vh, int ao, int vo, int pf, int pt, int pa, int pv)
+{
+    c->a_lstm_hidden_size = ah, c->v_lstm_hidden_size = vh;
+    c->audio_out = ao, c->video_out = vo;
+    c->post_fusion_dim = pf, c->post_text_dim = pt;
+    c->post_audio_dim = pa, c->post_video_dim = pv;
+}
+
+static void drops(selfmm_config *c, double f, double t, double a, double v)
+{
+    c->post_fusion_dropout = f, c->post_text_dropout = t;
+    c->post_audio_dropout = a, c->post_video_dropout = v;
+}
+
+static void common(selfmm_config *c, int kind)
+{
+    memset(c, 0, sizeof *c);
+    c->dataset = kind;
+    c->batch_size = 32;
+    c->a_lstm_dropout = 0.0;
+    c->v_lstm_dropout = 0.0;
+    c->update_epochs = 4;
+    c->early_stop = 8;
+    c->exclude_zero = 0;
+    c->tail_step = 0;
+    c->valid_loss_decimals = -1;
+    bert_base(c, kind == SELFMM_DATASET_SIMS);
+    c->seed = 1111;
+    c->threads = 0;
+    c->max_epochs = 0;
+    c->shuffle = 1;
+}
+
+static void preset_sims(selfmm_config *c)
+{
+    common(c, SELFMM_DATASET_SIMS);
+    lr_wd(c, 5e-5, 5e-3, 5e-3, 1e-3, 1e-3, 1e-2, 1e-2, 1e-3);
+    dims(c, 16, 64, 16, 32, 128, 64, 16, 32);
+    drops(c, 0.0, 0.1, 0.1, 0.0);
+    c->H = 1.0;
+    c->audio_dim = 33, c->video_dim = 709;
+}
+
+static void preset_mosi(selfmm_config *c)
+{
+    common(c, SELFMM_DATASET_MOSI);
+    lr_wd(c, 5e-5, 1e-3, 1e-4, 1e-3, 1e-3, 1e-2, 1e-3, 1e-3);
+    dims(c, 32, 64, 16, 32, 128, 64, 16, 32);
+    drops(c, 0.1, 0.0, 0.1, 0.1);
+    c->H = 3.0;
+    c->audio_dim = 5, c->video_dim = 20;
+}
+
+static void preset_mosei(selfmm_config *c)
+{
+    common(c, SELFMM_DATASET_MOSEI);
+    lr_wd(c, 5e-5, 5e-3, 1e-4, 1e-3, 1e-3, 0.0, 0.0, 1e-2);
+    dims(c, 32, 32, 16, 32, 128, 32, 16, 16);
+    drops(c, 0.0, 0.1, 0.0, 0.1);
+    c->H = 3.0;
+    c->audio_dim = 74, c->video_dim = 35;
+}
+
+/* MMSA (src/MMSA/config/config_regression.json, "self_mm"): excludeZero true and
+ * the valid Loss rounded to 4 decimals before comparing. */
+static void mmsa_common(selfmm_config *c)
+{
+    c->exclude_zero = 1;
+    c->valid_loss_decimals = 4;
+}
+
+static void preset_mmsa_sims(selfmm_config *c)
+{
+    preset_sims(c);
+    mmsa_common(c);
+}
+
+static void preset_mmsa_mosi(selfmm_config *c)
+{
+    common(c, SELFMM_DATASET_MOSI);
+    c->batch_size = 16;
+    lr_wd(c, 5e-5, 5e-3, 5e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3);
+    dims(c, 16, 32, 16, 32, 128, 32, 16, 32);
+    drops(c, 0.0, 0.1, 0.1, 0.0);
+    c->H = 3.0;
+    c->audio_dim = 5, c->video_dim = 20;
+    mmsa_common(c);
+}
+
+static void preset_mmsa_mosei(selfmm_config *c)
+{
+    common(c, SELFMM_DATASET_MOSEI);
+    lr_wd(c, 5e-5, 5e-3, 1e-4, 1e-3, 1e-3, 0.0, 0.0, 1e-2);
+    dims(c, 16, 32, 16, 32, 128, 32, 16, 32);
+    drops(c, 0.1, 0.0, 0.0, 0.0);
+    c->H = 3.0;
+    c->audio_dim = 74, c->video_dim = 35;
+    mmsa_common(c);
+}
+
+static const struct {
+    const char *name;
+    void (*fill)(selfmm_config *);
+} presets[] = {
+    {"sims", preset_sims},           {"mosi", preset_mosi},
+    {"mosei", preset_mosei},         {"mmsa-sims", preset_mmsa_sims},
+    {"mmsa-mosi", preset_mmsa_mosi}, {"mmsa-mosei", preset_mmsa_mosei},
+};
+#define N_PRESETS (sizeof presets / sizeof presets[0])
+
+static const char *const preset_names[N_PRESETS + 1] = {"sims",      "mosi",      "mosei",
+                                                        "mmsa-sims", "mmsa-mosi", "mmsa-mosei",
+                                                        NULL};
+
+SELFMM_API const char *const *selfmm_config_preset_names(void) { return preset_names; }
+
+SELFMM_API void selfmm_config_default(selfmm_config *cfg)
+{
+    if (cfg) preset_sims(cfg);
+}
+
+SELFMM_API selfmm_status selfmm_config_preset(selfmm_config *cfg, const char *name,
+                                              selfmm_error *err)
+{
+    if (!cfg || !name) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config preset: NULL argument");
+    for (size_t i = 0; i < N_PRESETS; i++) {
+        if (strcmp(presets[i].name, name) == 0) {
+            presets[i].fill(cfg);
+            return SELFMM_OK;
+        }
+    }
+    return sm_error(err, SELFMM_ERR_NOT_FOUND,
+                    "unknown preset \"%s\" (known: sims, mosi, mosei, mmsa-sims, mmsa-mosi, "
+                    "mmsa-mosei)",
+                    name);
+}
+
+/* ---- set by name ---- */
+
+static int parse_bool(const char *s, int *out)
+{
+    if (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
+        return *out = 1, 1;
+    if (!strcasecmp(s, "false") || !strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "off"))
+        return *out = 0, 1;
+    return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE) return 0;
+    *out = v;
+    return 1;
+}
+
+SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key, const char *value,
+                                           selfmm_error *err)
+{
+    if (!cfg || !key || !value)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "config set: NULL argument");
+    const sm_key *k = sm_config_key_find(key);
+    if (!k) return sm_error(err, SELFMM_ERR_UNKNOWN_KEY, "unknown config key \"%s\"", key);
+    char *field = (char *)cfg + k->offset;
+    double v;
+    int b;
+    switch (k->type) {
+    case SM_KEY_INT:
+    case SM_KEY_INT64:
+        if (!parse_double(value, &v) || v != floor(v))
+            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected an integer, got \"%s\"",
+                            key, value);
+        SM_TRY(sm_config_check_range(k, v, err));
+        if (k->type == SM_KEY_INT) *(int *)field = (int)v;
+        else *(int64_t *)field = (int64_t)v;
+        return SELFMM_OK;
+    case SM_KEY_DOUBLE:
+        if (!parse_double(value, &v))
+            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected a number, got \"%s\"",
+                            key, value);
+        SM_TRY(sm_config_check_range(k, v, err));
+        *(double *)field = v;
+        return SELFMM_OK;
+    case SM_KEY_BOOL:
+        if (!parse_bool(value, &b))
+            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected true or false, got \"%s\"",
+                            key, value);
+        *(int *)field = b;
+        return SELFMM_OK;
+    case SM_KEY_DATASET:
+        b = sm_dataset_kind_parse(value);
+        if (b < 0)
+            return sm_error(err, SELFMM_ERR_RANGE,
+                            "config key \"%s\": expected sims, mosi or mosei, got \"%s\"", key, value);
+        *(int *)field = b;
+        return SELFMM_OK;
+    case SM_KEY_STRING:
+        if (strlen(value) >= SELFMM_PATH_MAX)
+            return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": longer than %d bytes", key,
+                            SELFMM_PATH_MAX - 1);
+        strcpy(field, value);
+        return SELFMM_OK;
+    }
+    return sm_error(err, SELFMM_ERR_INVALID_ARG, "config key \"%s\": bad table entry", key);
+}
+
+SELFMM_API selfmm_status selfmm_config_validate(const selfmm_config *cfg, selfmm_error *err)
+{
+    if (!cfg) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config validate: NULL config");
+    for (const sm_key *k = sm_config_keys; k->name; k++) {
+        const char *field = (const char *)cfg + k->offset;
+        switch (k->type) {
+        case SM_KEY_INT: SM_TRY(sm_config_check_range(k, *(const int *)field, err)); break;
+        case SM_KEY_INT64: SM_TRY(sm_config_check_range(k, (double)*(const int64_t *)field, err)); break;
+        case SM_KEY_DOUBLE: SM_TRY(sm_config_check_range(k, *(const double *)field, err)); break;
+        case SM_KEY_BOOL:
+        case SM_KEY_DATASET: SM_TRY(sm_config_check_range(k, *(const int *)field, err)); break;
+        case SM_KEY_STRING:
+            if (memchr(field, '\0', SELFMM_PATH_MAX) == NULL)
+                return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": not terminated", k->name);
+            break;
+        }
+    }
+    if (cfg->hidden_size % cfg->num_attention_heads != 0)
+        return sm_error(err, SELFMM_ERR_RANGE,
+                        "config keys \"hidden_size\" (%d) and \"num_attention_heads\" (%d): the "
+                        "hidden size must be a multiple of the number of heads",
+                        cfg->hidden_size, cfg->num_attention_heads);
+    return SELFMM_OK;
+}

@@ -1,0 +1,24 @@
+/* file.h -- small file helpers with errors that name the file. */
+#ifndef SM_CORE_FILE_H
+#define SM_CORE_FILE_H
+
+#include "core/error.h"
+
+#include <stddef.h>
+
+/* Read a whole file into a NUL-terminated malloc'd buffer (free with free()).
+ * max_size bounds what is accepted (SELFMM_ERR_RANGE beyond it). Missing file:
+ * SELFMM_ERR_NOT_FOUND; other failures SELFMM_ERR_IO. */
+selfmm_status sm_read_file(const char *path, size_t max_size, char **data, size_t *size,
+                           selfmm_error *err);
+/* 1 if path is an existing directory. */
+int sm_is_dir(const char *path);
+/* 1 if path exists (any type). */
+int sm_exists(const char *path);
+/* dir + "/" + name into out (SELFMM_ERR_INVALID_ARG when it does not fit). */
+selfmm_status sm_path_join(char *out, size_t cap, const char *dir, const char *name,
+                           selfmm_error *err);
+/* mkdir -p. */
+selfmm_status sm_mkdirs(const char *path, selfmm_error *err);
+
+#endif

@@ -1,0 +1,305 @@
+/* config_json.c -- selfmm_config to and from JSON (cJSON), and BERT's config.json.
+ * Every key goes through the table in core/config_keys.h. */
+#include "core/config_keys.h"
+#include "core/atomic_file.h"
+#include "core/file.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_JSON_BYTES (16u << 20)
+
+/* Line and column (1-based) of byte offset `at` in text. */
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+    *line = 1, *col = 1;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') (*line)++, *col = 1;
+        else (*col)++;
+    }
+}
+
+static selfmm_status parse_json(const char *json, const char *what, cJSON **out, selfmm_error *err)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(json, &end, 1);
+    if (!root) {
+        int line, col;
+        line_col(json, end ? end : json, &line, &col);
+        return sm_error(err, SELFMM_ERR_PARSE, "%s: malformed JSON at line %d, column %d", what,
+                        line, col);
+    }
+    *out = root;
+    return SELFMM_OK;
+}
+
+static const char *json_type_name(const cJSON *v)
+{
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsBool(v)) return "a boolean";
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsArray(v)) return "an array";
+    if (cJSON_IsObject(v)) return "an object";
+    return "an invalid value";
+}
+
+/* Set one key of cfg from a JSON value (type and range checked). */
+static selfmm_status set_from_json(selfmm_config *cfg, const sm_key *k, const cJSON *v,
+                                   const char *what, selfmm_error *err)
+{
+    char *field = (char *)cfg + k->offset;
+    const char *want = NULL;
+    switch (k->type) {
+    case SM_KEY_INT:
+    case SM_KEY_INT64:
+        if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
+            want = "an integer";
+            break;
+        }
+        if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
+            return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", what);
+        if (k->type == SM_KEY_INT) *(int *)field = (int)v->valuedouble;
+        else *(int64_t *)field = (int64_t)v->valuedouble;
+        return SELFMM_OK;
+    case SM_KEY_DOUBLE:
+        if (!cJSON_IsNumber(v)) {
+            want = "a number";
+            break;
+        }
+        if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
+            return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", what);
+        *(double *)field = v->valuedouble;
+        return SELFMM_OK;
+    case SM_KEY_BOOL:
+        if (!cJSON_IsBool(v)) {
+            want = "true or false";
+            break;
+        }
+        *(int *)field = cJSON_IsTrue(v) ? 1 : 0;
+        return SELFMM_OK;
+    case SM_KEY_DATASET: {
+        if (!cJSON_IsString(v)) {
+            want = "a string (sims, mosi or mosei)";
+            break;
+        }
+        int kind = sm_dataset_kind_parse(v->valuestring);
+        if (kind < 0)
+            return sm_error(err, SELFMM_ERR_RANGE,
+                            "%s: config key \"%s\": expected sims, mosi or mosei, got \"%s\"", what,
+                            k->name, v->valuestring);
+        *(int *)field = kind;
+        return SELFMM_OK;
+    }
+    case SM_KEY_STRING:
+        if (!cJSON_IsString(v)) {
+            want = "a string";
+            break;
+        }
+        if (strlen(v->valuestring) >= SELFMM_PATH_MAX)
+            return sm_error(err, SELFMM_ERR_RANGE, "%s: config key \"%s\": longer than %d bytes",
+                            what, k->name, SELFMM_PATH_MAX - 1);
+        strcpy(field, v->valuestring);
+        return SELFMM_OK;
+    }
+    return sm_error(err, SELFMM_ERR_TYPE, "%s: config key \"%s\": expected %s, got %s", what,
+                    k->name, want, json_type_name(v));
+}
+
+static selfmm_status apply_object(selfmm_config *cfg, const cJSON *root, const char *what,
+                                  selfmm_error *err)
+{
+    if (!cJSON_IsObject(root))
+        return sm_error(err, SELFMM_ERR_TYPE, "%s: expected a JSON object, got %s", what,
+                        json_type_name(root));
+    selfmm_config tmp = *cfg; /* all or nothing */
+    for (const cJSON *v = root->child; v; v = v->next) {
+        const sm_key *k = sm_config_key_find(v->string);
+        if (!k)
+            return sm_error(err, SELFMM_ERR_UNKNOWN_KEY, "%s: unknown config key \"%s\"", what,
+                            v->string ? v->string : "");
+        SM_TRY(set_from_json(&tmp, k, v, what, err));
+    }
+    if (selfmm_config_validate(&tmp, err) != SELFMM_OK)
+        return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", what);
+    *cfg = tmp;
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_config_from_json(selfmm_config *cfg, const char *json,
+                                                 selfmm_error *err)
+{
+    if (!cfg || !json) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config from JSON: NULL argument");
+    cJSON *root;
+    SM_TRY(parse_json(json, "config", &root, err));
+    selfmm_status st = apply_object(cfg, root, "config", err);
+    cJSON_Delete(root);
+    return st;
+}
+
+SELFMM_API selfmm_status selfmm_config_load_json(selfmm_config *cfg, const char *path,
+                                                 selfmm_error *err)
+{
+    if (!cfg || !path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config load: NULL argument");
+    char *text;
+    SM_TRY(sm_read_file(path, MAX_JSON_BYTES, &text, NULL, err));
+    cJSON *root;
+    selfmm_status st = parse_json(text, path, &root, err);
+    if (st == SELFMM_OK) {
+        st = apply_object(cfg, root, path, err);
+        cJSON_Delete(root);
+    }
+    free(text);
+    return st;
+}
+
+/* cJSON prints doubles with 15 digits and accepts them when they are "close": not
+ * a round trip (1/3 or 2^53 come back changed). Print the shortest form that
+ * strtod reads back exactly instead. */
+static cJSON *exact_number(double v)
+{
+    char buf[40];
+    if (!isfinite(v)) return cJSON_CreateNull();
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return cJSON_CreateRaw(buf);
+}
+
+static cJSON *exact_int(long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    return cJSON_CreateRaw(buf);
+}
+
+SELFMM_API selfmm_status selfmm_config_to_json(const selfmm_config *cfg, char **json,
+                                               selfmm_error *err)
+{
+    if (!cfg || !json) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config to JSON: NULL argument");
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return sm_error(err, SELFMM_ERR_NOMEM, "config to JSON: out of memory");
+    int ok = 1;
+    for (const sm_key *k = sm_config_keys; k->name && ok; k++) {
+        const char *field = (const char *)cfg + k->offset;
+        cJSON *v = NULL;
+        switch (k->type) {
+        case SM_KEY_INT: v = exact_int(*(const int *)field); break;
+        case SM_KEY_INT64: v = exact_int((long long)*(const int64_t *)field); break;
+        case SM_KEY_DOUBLE: v = exact_number(*(const double *)field); break;
+        case SM_KEY_BOOL: v = cJSON_CreateBool(*(const int *)field != 0); break;
+        case SM_KEY_DATASET: {
+            const char *name = sm_dataset_kind_name(*(const int *)field);
+            v = cJSON_CreateString(name ? name : "?");
+            break;
+        }
+        case SM_KEY_STRING: v = cJSON_CreateString(field); break;
+        }
+        ok = v && cJSON_AddItemToObject(root, k->name, v);
+    }
+    char *text = ok ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) return sm_error(err, SELFMM_ERR_NOMEM, "config to JSON: out of memory");
+    /* cJSON allocates with malloc by default, so selfmm_free_string (free) matches. */
+    *json = text;
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_config_save_json(const selfmm_config *cfg, const char *path,
+                                                 selfmm_error *err)
+{
+    char *text;
+    SM_TRY(selfmm_config_to_json(cfg, &text, err));
+    size_t n = strlen(text);
+    text[n] = '\n'; /* replace the terminator: write n + 1 bytes ending in a newline */
+    selfmm_status st = sm_atomic_write(path, text, n + 1, err);
+    free(text);
+    return st;
+}
+
+/* ---- HuggingFace config.json ---- */
+
+static selfmm_status bert_int(const cJSON *root, const char *path, const char *key, int required,
+                              int *dst, selfmm_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v) {
+        if (required)
+            return sm_error(err, SELFMM_ERR_MISSING, "%s: BERT config lacks \"%s\"", path, key);
+        return SELFMM_OK;
+    }
+    const sm_key *k = sm_config_key_find(key);
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
+        return sm_error(err, SELFMM_ERR_TYPE, "%s: BERT config key \"%s\": expected an integer, got %s",
+                        path, key, json_type_name(v));
+    if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
+        return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", path);
+    *dst = (int)v->valuedouble;
+    return SELFMM_OK;
+}
+
+static selfmm_status bert_double(const cJSON *root, const char *path, const char *key,
+                                 double *dst, selfmm_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v) return SELFMM_OK; /* older configs lack layer_norm_eps etc.: keep the default */
+    const sm_key *k = sm_config_key_find(key);
+    if (!cJSON_IsNumber(v))
+        return sm_error(err, SELFMM_ERR_TYPE, "%s: BERT config key \"%s\": expected a number, got %s",
+                        path, key, json_type_name(v));
+    if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
+        return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", path);
+    *dst = v->valuedouble;
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_config_load_bert_json(selfmm_config *cfg, const char *path,
+                                                      selfmm_error *err)
+{
+    if (!cfg || !path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "BERT config: NULL argument");
+    char file[SELFMM_PATH_MAX];
+    if (sm_is_dir(path)) SM_TRY(sm_path_join(file, sizeof file, path, "config.json", err));
+    else if (snprintf(file, sizeof file, "%s", path) >= (int)sizeof file)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "path too long");
+    char *text;
+    SM_TRY(sm_read_file(file, MAX_JSON_BYTES, &text, NULL, err));
+    cJSON *root;
+    selfmm_status st = parse_json(text, file, &root, err);
+    free(text);
+    SM_TRY(st);
+    selfmm_config tmp = *cfg;
+    tmp.layer_norm_eps = 1e-12;     /* transformers' BertConfig defaults */
+    tmp.initializer_range = 0.02;
+    if (!cJSON_IsObject(root)) st = sm_error(err, SELFMM_ERR_TYPE, "%s: not a JSON object", file);
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    if (st == SELFMM_OK && mt && (!cJSON_IsString(mt) || strcmp(mt->valuestring, "bert") != 0))
+        st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: model_type is not \"bert\"", file);
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "hidden_act");
+    if (st == SELFMM_OK && act && (!cJSON_IsString(act) || strcmp(act->valuestring, "gelu") != 0))
+        st = sm_error(err, SELFMM_ERR_UNSUPPORTED,
+                      "%s: hidden_act \"%s\" is not supported (only \"gelu\", the erf form)", file,
+                      cJSON_IsString(act) ? act->valuestring : "?");
+    if (st == SELFMM_OK) st = bert_int(root, file, "vocab_size", 1, &tmp.vocab_size, err);
+    if (st == SELFMM_OK) st = bert_int(root, file, "hidden_size", 1, &tmp.hidden_size, err);
+    if (st == SELFMM_OK) st = bert_int(root, file, "num_hidden_layers", 1, &tmp.num_hidden_layers, err);
+    if (st == SELFMM_OK) st = bert_int(root, file, "num_attention_heads", 1, &tmp.num_attention_heads, err);
+    if (st == SELFMM_OK) st = bert_int(root, file, "intermediate_size", 1, &tmp.intermediate_size, err);
+    if (st == SELFMM_OK) st = bert_int(root, file, "max_position_embeddings", 1, &tmp.max_position_embeddings, err);
+    if (st == SELFMM_OK) st = bert_int(root, file, "type_vocab_size", 0, &tmp.type_vocab_size, err);
+    if (st == SELFMM_OK) st = bert_double(root, file, "layer_norm_eps", &tmp.layer_norm_eps, err);
+    if (st == SELFMM_OK) st = bert_double(root, file, "hidden_dropout_prob", &tmp.hidden_dropout_prob, err);
+    if (st == SELFMM_OK) st = bert_double(root, file, "attention_probs_dropout_prob", &tmp.attention_probs_dropout_prob, err);
+    if (st == SELFMM_OK) st = bert_double(root, file, "initializer_range", &tmp.initializer_range, err);
+    cJSON_Delete(root);
+    SM_TRY(st);
+    if (tmp.hidden_size % tmp.num_attention_heads != 0)
+        return sm_error(err, SELFMM_ERR_RANGE,
+                        "%s: hidden_size %d is not a multiple of num_attention_heads %d", file,
+                        tmp.hidden_size, tmp.num_attention_heads);
+    *cfg = tmp;
+    return SELFMM_OK;
+}

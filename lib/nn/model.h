@@ -1,0 +1,26 @@
+/* model.h -- the selfmm_model handle: config, parameter table, the two arenas and
+ * named pointers into them. Compute state (activations, oneDNN primitives) hangs
+ * off `compute`, owned by the forward/backward code. */
+#ifndef SM_NN_MODEL_H
+#define SM_NN_MODEL_H
+
+#include "nn/params.h"
+
+struct sm_compute; /* defined by the forward/backward code */
+
+struct selfmm_model {
+    selfmm_config cfg;
+    selfmm_error err;            /* last error, for selfmm_model_errmsg */
+    sm_param_table table;
+    float *params;               /* (table.total) parameter arena */
+    float *grads;                /* (table.total) gradient arena, same layout */
+    sm_weights w;                /* named pointers into params */
+    sm_weights g;                /* named pointers into grads */
+    uint64_t step;               /* dropout step counter */
+    struct sm_compute *compute;  /* NULL until the first forward */
+};
+
+/* Frees compute state; defined next to the forward code. */
+void sm_compute_free(struct sm_compute *c);
+
+#endif

@@ -1,0 +1,238 @@
+/* test_config.c -- presets, set-by-name, JSON round trip and every bad-config case. */
+#include "harness.h"
+
+#include "core/config_keys.h"
+
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static const char *tmpfile_with(const char *name, const char *content)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *fp = fopen(path, "w");
+    if (fp) {
+        fputs(content, fp);
+        fclose(fp);
+    }
+    return path;
+}
+
+TEST(presets_match_spec)
+{
+    selfmm_config c;
+    selfmm_error e = {0};
+    REQUIRE_OK(selfmm_config_preset(&c, "sims", &e), e.message);
+    CHECK_INT(c.batch_size, 32);
+    CHECK_CLOSE(c.learning_rate_audio, 5e-3, 0, 0);
+    CHECK_CLOSE(c.weight_decay_audio, 1e-2, 0, 0);
+    CHECK_INT(c.a_lstm_hidden_size, 16);
+    CHECK_INT(c.v_lstm_hidden_size, 64);
+    CHECK_INT(c.post_text_dim, 64);
+    CHECK_CLOSE(c.post_text_dropout, 0.1, 0, 0);
+    CHECK_CLOSE(c.H, 1.0, 0, 0);
+    CHECK_INT(c.vocab_size, 21128);
+    CHECK_INT(c.exclude_zero, 0);
+    REQUIRE_OK(selfmm_config_preset(&c, "mosi", &e), e.message);
+    CHECK_CLOSE(c.learning_rate_video, 1e-4, 0, 0);
+    CHECK_INT(c.a_lstm_hidden_size, 32);
+    CHECK_CLOSE(c.post_fusion_dropout, 0.1, 0, 0);
+    CHECK_CLOSE(c.H, 3.0, 0, 0);
+    CHECK_INT(c.vocab_size, 30522);
+    REQUIRE_OK(selfmm_config_preset(&c, "mosei", &e), e.message);
+    CHECK_INT(c.post_text_dim, 32);
+    CHECK_INT(c.post_video_dim, 16);
+    CHECK_CLOSE(c.weight_decay_other, 1e-2, 0, 0);
+    CHECK_INT(c.v_lstm_hidden_size, 32);
+    REQUIRE_OK(selfmm_config_preset(&c, "mmsa-mosi", &e), e.message);
+    CHECK_INT(c.batch_size, 16);
+    CHECK_INT(c.exclude_zero, 1);
+    CHECK_INT(c.a_lstm_hidden_size, 16);
+    CHECK_INT(c.valid_loss_decimals, 4);
+    int n = 0;
+    for (const char *const *p = selfmm_config_preset_names(); *p; p++, n++) {
+        CHECK_OK(selfmm_config_preset(&c, *p, &e), e.message);
+        CHECK_OK(selfmm_config_validate(&c, &e), e.message);
+    }
+    CHECK_INT(n, 6);
+    CHECK_STATUS(selfmm_config_preset(&c, "nope", &e), SELFMM_ERR_NOT_FOUND);
+    CHECK_CONTAINS(e.message, "nope");
+}
+
+/* Field by field through the key table (struct padding is not part of the value). */
+static int config_equal(const selfmm_config *a, const selfmm_config *b)
+{
+    for (const sm_key *k = sm_config_keys; k->name; k++) {
+        const char *x = (const char *)a + k->offset, *y = (const char *)b + k->offset;
+        size_t n = k->type == SM_KEY_DOUBLE ? sizeof(double)
+                   : k->type == SM_KEY_INT64 ? sizeof(int64_t)
+                   : k->type == SM_KEY_STRING ? 0 : sizeof(int);
+        int same = n ? memcmp(x, y, n) == 0 : strcmp(x, y) == 0;
+        if (!same) {
+            printf("# config key %s differs\n", k->name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+TEST(json_round_trip_is_exact)
+{
+    selfmm_config a, b;
+    selfmm_error e = {0};
+    selfmm_config_preset(&a, "mosei", &e);
+    a.seed = 9007199254740992LL;
+    a.learning_rate_bert = 1.0 / 3.0;
+    a.layer_norm_eps = 1e-12;
+    a.tail_step = 1;
+    strcpy(a.data_path, "/data/x \"quoted\" \xc3\xa9.pkl");
+    char *json = NULL;
+    REQUIRE_OK(selfmm_config_to_json(&a, &json, &e), e.message);
+    selfmm_config_default(&b);
+    CHECK_OK(selfmm_config_from_json(&b, json, &e), e.message);
+    CHECK(config_equal(&a, &b));
+    selfmm_free_string(json);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/rt.json", tmpdir);
+    REQUIRE_OK(selfmm_config_save_json(&a, path, &e), e.message);
+    selfmm_config_default(&b);
+    CHECK_OK(selfmm_config_load_json(&b, path, &e), e.message);
+    CHECK(config_equal(&a, &b));
+}
+
+TEST(set_by_name)
+{
+    selfmm_config c;
+    selfmm_error e = {0};
+    selfmm_config_default(&c);
+    CHECK_OK(selfmm_config_set(&c, "batch_size", "8", &e), e.message);
+    CHECK_INT(c.batch_size, 8);
+    CHECK_OK(selfmm_config_set(&c, "post_text_dropout", "0", &e), e.message);
+    CHECK_CLOSE(c.post_text_dropout, 0.0, 0, 0);
+    CHECK_OK(selfmm_config_set(&c, "exclude_zero", "true", &e), e.message);
+    CHECK_INT(c.exclude_zero, 1);
+    CHECK_OK(selfmm_config_set(&c, "dataset", "mosei", &e), e.message);
+    CHECK_INT(c.dataset, SELFMM_DATASET_MOSEI);
+    CHECK_OK(selfmm_config_set(&c, "hidden_dropout_prob", "0.25", &e), e.message);
+    CHECK_CLOSE(c.hidden_dropout_prob, 0.25, 0, 0);
+
+    CHECK_STATUS(selfmm_config_set(&c, "batch_sise", "8", &e), SELFMM_ERR_UNKNOWN_KEY);
+    CHECK_CONTAINS(e.message, "batch_sise");
+    CHECK_STATUS(selfmm_config_set(&c, "batch_size", "eight", &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "batch_size");
+    CHECK_STATUS(selfmm_config_set(&c, "batch_size", "2.5", &e), SELFMM_ERR_TYPE);
+    CHECK_STATUS(selfmm_config_set(&c, "batch_size", "0", &e), SELFMM_ERR_RANGE);
+    CHECK_CONTAINS(e.message, "batch_size");
+    CHECK_STATUS(selfmm_config_set(&c, "post_fusion_dropout", "1", &e), SELFMM_ERR_RANGE);
+    CHECK_STATUS(selfmm_config_set(&c, "learning_rate_bert", "nan", &e), SELFMM_ERR_RANGE);
+    CHECK_STATUS(selfmm_config_set(&c, "shuffle", "maybe", &e), SELFMM_ERR_TYPE);
+    CHECK_STATUS(selfmm_config_set(&c, "dataset", "imdb", &e), SELFMM_ERR_RANGE);
+    CHECK_INT(c.batch_size, 8); /* untouched by the failures */
+}
+
+TEST(bad_json_cases_each_have_their_status)
+{
+    selfmm_config c, before;
+    selfmm_error e = {0};
+    selfmm_config_default(&c);
+    before = c;
+    /* unknown key */
+    CHECK_STATUS(selfmm_config_load_json(&c, tmpfile_with("u.json", "{\"batch_size\": 8, \"lr\": 1}"), &e),
+                 SELFMM_ERR_UNKNOWN_KEY);
+    CHECK_CONTAINS(e.message, "\"lr\"");
+    /* wrong type */
+    CHECK_STATUS(selfmm_config_load_json(&c, tmpfile_with("t.json", "{\"batch_size\": \"8\"}"), &e),
+                 SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "batch_size");
+    CHECK_STATUS(selfmm_config_from_json(&c, "{\"exclude_zero\": 1}", &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "exclude_zero");
+    CHECK_STATUS(selfmm_config_from_json(&c, "{\"H\": null}", &e), SELFMM_ERR_TYPE);
+    CHECK_STATUS(selfmm_config_from_json(&c, "[1, 2]", &e), SELFMM_ERR_TYPE);
+    /* out of range */
+    CHECK_STATUS(selfmm_config_load_json(&c, tmpfile_with("r.json", "{\"H\": -1}"), &e), SELFMM_ERR_RANGE);
+    CHECK_CONTAINS(e.message, "\"H\"");
+    CHECK_STATUS(selfmm_config_from_json(&c, "{\"hidden_size\": 100, \"num_attention_heads\": 12}", &e),
+                 SELFMM_ERR_RANGE);
+    CHECK_CONTAINS(e.message, "num_attention_heads");
+    /* malformed */
+    CHECK_STATUS(selfmm_config_load_json(&c, tmpfile_with("m.json", "{\n  \"batch_size\": 8,\n  oops\n}"), &e),
+                 SELFMM_ERR_PARSE);
+    CHECK_CONTAINS(e.message, "line 3");
+    CHECK_STATUS(selfmm_config_from_json(&c, "", &e), SELFMM_ERR_PARSE);
+    CHECK_STATUS(selfmm_config_from_json(&c, "{} trailing", &e), SELFMM_ERR_PARSE);
+    /* missing file */
+    CHECK_STATUS(selfmm_config_load_json(&c, "/nonexistent/dir/cfg.json", &e), SELFMM_ERR_NOT_FOUND);
+    CHECK_CONTAINS(e.message, "/nonexistent/dir/cfg.json");
+    /* a directory is not a config file */
+    CHECK_STATUS(selfmm_config_load_json(&c, tmpdir, &e), SELFMM_ERR_IO);
+    /* nothing was applied by any failure */
+    CHECK(config_equal(&c, &before));
+    /* NULL arguments */
+    CHECK_STATUS(selfmm_config_load_json(NULL, "x", &e), SELFMM_ERR_INVALID_ARG);
+    CHECK_STATUS(selfmm_config_from_json(&c, NULL, NULL), SELFMM_ERR_INVALID_ARG);
+}
+
+TEST(bert_config_json)
+{
+    selfmm_config c;
+    selfmm_error e = {0};
+    selfmm_config_default(&c);
+    REQUIRE_OK(selfmm_config_load_bert_json(&c, "tests/fixtures/shared/bert/bert_en", &e), e.message);
+    CHECK_INT(c.vocab_size, 30522);
+    CHECK_INT(c.hidden_size, 768);
+    CHECK_INT(c.num_hidden_layers, 12);
+    CHECK_CLOSE(c.layer_norm_eps, 1e-12, 0, 0);
+    REQUIRE_OK(selfmm_config_load_bert_json(&c, "tests/fixtures/shared/bert/bert_cn/config.json", &e),
+               e.message);
+    CHECK_INT(c.vocab_size, 21128);
+    REQUIRE_OK(selfmm_config_load_bert_json(&c, "tests/fixtures/shared/checkpoints/coldfire_tiny_bert_safetensors", &e),
+               e.message);
+    CHECK_INT(c.hidden_size, 32);
+    CHECK_INT(c.num_attention_heads, 4);
+    CHECK_INT(c.max_position_embeddings, 128);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("gpt.json",
+                 "{\"model_type\":\"gpt2\",\"vocab_size\":5}"), &e), SELFMM_ERR_UNSUPPORTED);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("act.json",
+                 "{\"hidden_act\":\"relu\",\"vocab_size\":5}"), &e), SELFMM_ERR_UNSUPPORTED);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("miss.json", "{\"vocab_size\":5}"), &e),
+                 SELFMM_ERR_MISSING);
+    CHECK_CONTAINS(e.message, "hidden_size");
+}
+
+TEST(strerror_covers_every_status)
+{
+    for (int s = SELFMM_OK; s <= SELFMM_ERR_INTERRUPTED; s++)
+        CHECK(strcmp(selfmm_strerror((selfmm_status)s), "unknown status") != 0);
+    CHECK_STR(selfmm_strerror((selfmm_status)999), "unknown status");
+    CHECK_STR(selfmm_version_string(), SELFMM_VERSION_STRING);
+    CHECK_INT(selfmm_version_number(), SELFMM_VERSION_NUMBER);
+}
+
+TEST(threads_setting)
+{
+    CHECK_OK(selfmm_set_threads(1), "");
+    CHECK_INT(selfmm_get_threads(), 1);
+    CHECK_STATUS(selfmm_set_threads(-1), SELFMM_ERR_RANGE);
+    CHECK_STATUS(selfmm_set_threads(100000), SELFMM_ERR_RANGE);
+    CHECK_OK(selfmm_set_threads(0), "");
+    CHECK(selfmm_get_threads() >= 1);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/selfmm_test_config_XXXXXX");
+    if (!mkdtemp(tmpdir)) return 1;
+    RUN(presets_match_spec);
+    RUN(json_round_trip_is_exact);
+    RUN(set_by_name);
+    RUN(bad_json_cases_each_have_their_status);
+    RUN(bert_config_json);
+    RUN(strerror_covers_every_status);
+    RUN(threads_setting);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) return 1;
+    return h_finish();
+}

@@ -1,0 +1,136 @@
+/* test_params.c -- the parameter table: names, shapes and groups as the reference's
+ * state_dict has them, arena layout, initialisation ranges and determinism. */
+#include "harness.h"
+
+#include "nn/model.h"
+
+static void tiny_config(selfmm_config *c)
+{
+    selfmm_config_default(c);
+    c->vocab_size = 50, c->hidden_size = 8, c->num_hidden_layers = 2;
+    c->num_attention_heads = 2, c->intermediate_size = 12, c->max_position_embeddings = 16;
+    c->audio_dim = 5, c->video_dim = 7;
+    c->a_lstm_hidden_size = 3, c->v_lstm_hidden_size = 4, c->audio_out = 2, c->video_out = 3;
+    c->post_fusion_dim = 6, c->post_text_dim = 5, c->post_audio_dim = 4, c->post_video_dim = 3;
+}
+
+TEST(names_shapes_groups)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_model *m = NULL;
+    selfmm_error e = {0};
+    REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+    /* 5 embedding tensors + 16 per layer + 2 pooler + 2 x 6 subnet + 4 x 6 heads */
+    CHECK_INT(selfmm_model_num_params(m), 5 + 16 * 2 + 2 + 12 + 24);
+    selfmm_param_info p;
+    CHECK_OK(selfmm_model_param(m, 0, &p), selfmm_model_errmsg(m));
+    CHECK_STR(p.name, "Model.text_model.model.embeddings.word_embeddings.weight");
+    CHECK_INT(p.shape[0], 50);
+    CHECK_INT(p.shape[1], 8);
+    CHECK_INT(p.group, SELFMM_GROUP_BERT_DECAY);
+    REQUIRE_OK(selfmm_model_find_param(m, "Model.text_model.model.encoder.layer.1.intermediate.dense.weight", &p),
+               selfmm_model_errmsg(m));
+    CHECK_INT(p.shape[0], 12);
+    CHECK_INT(p.shape[1], 8);
+    CHECK_OK(selfmm_model_find_param(m, "Model.text_model.model.encoder.layer.0.output.LayerNorm.weight", &p), "");
+    CHECK_INT(p.group, SELFMM_GROUP_BERT_NO_DECAY);
+    for (int i = 0; i < 8; i++) CHECK(p.data[i] == 1.0f);
+    CHECK_OK(selfmm_model_find_param(m, "Model.text_model.model.pooler.dense.weight", &p), "");
+    CHECK_INT(p.group, SELFMM_GROUP_NONE);
+    CHECK_OK(selfmm_model_find_param(m, "Model.audio_model.rnn.weight_ih_l0", &p), "");
+    CHECK_INT(p.shape[0], 12);
+    CHECK_INT(p.shape[1], 5);
+    CHECK_INT(p.group, SELFMM_GROUP_AUDIO);
+    for (int i = 0; i < p.numel; i++) CHECK(fabsf(p.data[i]) <= 1.0f / sqrtf(3.0f));
+    CHECK_OK(selfmm_model_find_param(m, "Model.video_model.linear_1.bias", &p), "");
+    CHECK_INT(p.group, SELFMM_GROUP_VIDEO);
+    CHECK_INT(p.shape[0], 3);
+    CHECK_OK(selfmm_model_find_param(m, "Model.post_fusion_layer_1.weight", &p), "");
+    CHECK_INT(p.shape[0], 6);
+    CHECK_INT(p.shape[1], 8 + 2 + 3);
+    CHECK_INT(p.group, SELFMM_GROUP_OTHER);
+    CHECK_OK(selfmm_model_find_param(m, "Model.post_video_layer_3.weight", &p), "");
+    CHECK_INT(p.shape[0], 1);
+    CHECK_INT(p.shape[1], 3);
+    CHECK_STATUS(selfmm_model_find_param(m, "Model.nope", &p), SELFMM_ERR_NOT_FOUND);
+    CHECK_CONTAINS(selfmm_model_errmsg(m), "Model.nope");
+    CHECK_STATUS(selfmm_model_param(m, 999, &p), SELFMM_ERR_RANGE);
+    selfmm_model_free(m);
+}
+
+TEST(arenas_share_layout_and_are_aligned)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_model *m = NULL;
+    selfmm_error e = {0};
+    REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+    int64_t total = 0;
+    for (int i = 0; i < selfmm_model_num_params(m); i++) {
+        selfmm_param_info p;
+        selfmm_model_param(m, i, &p);
+        CHECK(((uintptr_t)p.data & 63) == 0);
+        CHECK(p.grad - m->grads == p.data - m->params);
+        total += p.numel;
+    }
+    CHECK_INT(total, selfmm_model_num_floats(m));
+    /* the named pointers agree with the table */
+    selfmm_param_info p;
+    selfmm_model_find_param(m, "Model.text_model.model.encoder.layer.1.attention.output.dense.bias", &p);
+    CHECK(m->w.layer[1].ao_b == p.data);
+    CHECK(m->g.layer[1].ao_b == p.grad);
+    selfmm_model_find_param(m, "Model.post_audio_layer_2.weight", &p);
+    CHECK(m->w.head[SELFMM_AUDIO].w2 == p.data);
+    selfmm_model_find_param(m, "Model.video_model.rnn.bias_hh_l0", &p);
+    CHECK(m->w.video.b_hh == p.data);
+    selfmm_model_free(m);
+}
+
+TEST(init_is_deterministic_and_seeded)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_model *a = NULL, *b = NULL, *d = NULL;
+    selfmm_error e = {0};
+    REQUIRE_OK(selfmm_model_create(&c, &a, &e), e.message);
+    REQUIRE_OK(selfmm_model_create(&c, &b, &e), e.message);
+    c.seed = 1112;
+    REQUIRE_OK(selfmm_model_create(&c, &d, &e), e.message);
+    size_t bytes = (size_t)a->table.total * sizeof(float);
+    CHECK(memcmp(a->params, b->params, bytes) == 0);
+    CHECK(memcmp(a->params, d->params, bytes) != 0);
+    /* BERT weights ~ normal(0, 0.02): check the sample std of the word embeddings */
+    selfmm_param_info p;
+    selfmm_model_find_param(a, "Model.text_model.model.embeddings.word_embeddings.weight", &p);
+    double s = 0, s2 = 0;
+    for (int64_t i = 0; i < p.numel; i++) s += p.data[i], s2 += (double)p.data[i] * p.data[i];
+    double mean = s / p.numel, sd = sqrt(s2 / p.numel - mean * mean);
+    CHECK_CLOSE(sd, 0.02, 0.15, 0);
+    selfmm_model_free(a);
+    selfmm_model_free(b);
+    selfmm_model_free(d);
+}
+
+TEST(create_rejects_bad_config)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    c.num_attention_heads = 3;
+    selfmm_model *m = NULL;
+    selfmm_error e = {0};
+    CHECK_STATUS(selfmm_model_create(&c, &m, &e), SELFMM_ERR_RANGE);
+    CHECK(m == NULL);
+    CHECK_CONTAINS(e.message, "num_attention_heads");
+    CHECK_STATUS(selfmm_model_create(NULL, &m, &e), SELFMM_ERR_INVALID_ARG);
+    selfmm_model_free(NULL);
+}
+
+int main(void)
+{
+    RUN(names_shapes_groups);
+    RUN(arenas_share_layout_and_are_aligned);
+    RUN(init_is_deterministic_and_seeded);
+    RUN(create_rejects_bad_config);
+    return h_finish();
+}

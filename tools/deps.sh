@@ -1,0 +1,30 @@
+#!/bin/sh
+# deps.sh -- install the Debian packages a target needs, when they are missing.
+#   tools/deps.sh build   compiler, OpenBLAS (OpenMP build), oneDNN 2.6, cJSON, libzip, utf8proc
+#   tools/deps.sh fuzz    clang and its libFuzzer runtime
+#   tools/deps.sh tools   python3-torch and python3-numpy (fixture generators in tools/)
+# Does nothing when everything is installed; installs with apt-get when run as root;
+# otherwise prints the command to run and fails.
+set -eu
+case "${1:-build}" in
+  build) pkgs="gcc make pkg-config libopenblas-openmp-dev libdnnl-dev libcjson-dev libzip-dev libutf8proc-dev" ;;
+  fuzz)  pkgs="clang libclang-rt-14-dev" ;;
+  tools) pkgs="python3-torch python3-numpy" ;;
+  *) echo "usage: $0 build|fuzz|tools" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case "$st" in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages:$missing" >&2
+  echo "install them with: sudo apt-get install -y$missing" >&2
+  exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || true   # a stale or absent index is fine when the archive is reachable
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
