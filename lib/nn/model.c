@@ -45,7 +45,46 @@ SELFMM_API void selfmm_model_free(selfmm_model *m)
     sm_free(m->params);
     sm_free(m->grads);
     sm_params_free(&m->table);
+    for (int i = 0; i < m->n_meta; i++) free(m->meta[i].key), free(m->meta[i].value);
+    free(m->meta);
     free(m);
+}
+
+selfmm_status sm_model_meta_set(selfmm_model *m, const char *key, const char *value)
+{
+    for (int i = 0; i < m->n_meta; i++) {
+        if (strcmp(m->meta[i].key, key) != 0) continue;
+        if (!value) {
+            free(m->meta[i].key), free(m->meta[i].value);
+            m->meta[i] = m->meta[--m->n_meta];
+            return SELFMM_OK;
+        }
+        char *v = sm_strdup(value);
+        if (!v) return sm_error(&m->err, SELFMM_ERR_NOMEM, "model metadata: out of memory");
+        free(m->meta[i].value);
+        m->meta[i].value = v;
+        return SELFMM_OK;
+    }
+    if (!value) return SELFMM_OK;
+    sm_meta *grown = realloc(m->meta, (size_t)(m->n_meta + 1) * sizeof *grown);
+    if (!grown) return sm_error(&m->err, SELFMM_ERR_NOMEM, "model metadata: out of memory");
+    m->meta = grown;
+    char *k = sm_strdup(key), *v = sm_strdup(value);
+    if (!k || !v) {
+        free(k), free(v);
+        return sm_error(&m->err, SELFMM_ERR_NOMEM, "model metadata: out of memory");
+    }
+    m->meta[m->n_meta].key = k;
+    m->meta[m->n_meta].value = v;
+    m->n_meta++;
+    return SELFMM_OK;
+}
+
+const char *sm_model_meta_get(const selfmm_model *m, const char *key)
+{
+    for (int i = 0; i < m->n_meta; i++)
+        if (strcmp(m->meta[i].key, key) == 0) return m->meta[i].value;
+    return NULL;
 }
 
 SELFMM_API const char *selfmm_model_errmsg(const selfmm_model *m)

@@ -8,6 +8,14 @@
 
 struct sm_compute; /* defined by the forward/backward code */
 
+/* A string kept with the model and persisted in the native model file's metadata
+ * (the tokenizer's vocabulary, feature normalisation, ...): whoever owns a kind of
+ * data picks a key prefix ("tokenizer.", "norm.") and stores text. */
+typedef struct sm_meta {
+    char *key;
+    char *value;
+} sm_meta;
+
 struct selfmm_model {
     selfmm_config cfg;
     selfmm_error err;            /* last error, for selfmm_model_errmsg */
@@ -18,7 +26,14 @@ struct selfmm_model {
     sm_weights g;                /* named pointers into grads */
     uint64_t step;               /* dropout step counter */
     struct sm_compute *compute;  /* NULL until the first forward */
+    sm_meta *meta;               /* (n_meta) extra metadata, saved with the model */
+    int n_meta;
 };
+
+/* Set (replace) or, with value == NULL, remove a metadata entry. */
+selfmm_status sm_model_meta_set(selfmm_model *m, const char *key, const char *value);
+/* The value of a key, or NULL. Owned by the model. */
+const char *sm_model_meta_get(const selfmm_model *m, const char *key);
 
 /* Frees compute state; defined next to the forward code. */
 void sm_compute_free(struct sm_compute *c);
