@@ -508,6 +508,109 @@ SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *da
                                          selfmm_split split, int batch_size,
                                          selfmm_metrics *metrics, double *loss, float *preds);
 
+/* ------------------------------------------------------------------------- */
+/* Tokenizer: BERT's WordPiece, identical to HuggingFace's BertTokenizer          */
+/* ------------------------------------------------------------------------- */
+/* Text in, the token ids BertTokenizer.from_pretrained(folder) gives out, for the
+ * same vocab.txt and settings: clean-up, spaces around CJK ideographs, optional
+ * lower-casing and accent stripping, whitespace and punctuation split, greedy
+ * longest-match-first WordPiece with "##" continuations, [UNK] for words of more
+ * than 100 characters or without a match. Special tokens written in the text
+ * ("[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]", exactly so) stay one token each.
+ * Text is UTF-8; invalid UTF-8 is an error naming the byte offset. The Unicode
+ * tables are utf8proc's. Details and the few known differences from particular
+ * transformers versions: docs/ARCHITECTURE.md, "Tokenizer".
+ *
+ *     selfmm_tokenizer *tok;
+ *     if (selfmm_tokenizer_load("bert_en", NULL, &tok, &err) != SELFMM_OK) ...
+ *     int32_t ids[50], mask[50], seg[50];
+ *     selfmm_tokenizer_encode(tok, "Hello, my dog is cute", SELFMM_NUL_TERMINATED,
+ *                             50, ids, mask, seg, NULL);
+ *     // ids = 101 7592 1010 2026 3899 2003 10140 102 0 0 ... with bert-base-uncased
+ *     selfmm_tokenizer_free(tok);
+ */
+typedef struct selfmm_tokenizer selfmm_tokenizer;
+
+/* A setting that is read from the folder's tokenizer_config.json unless forced. */
+typedef enum selfmm_switch {
+    SELFMM_SWITCH_AUTO = 0,   /* tokenizer_config.json's value, else the default */
+    SELFMM_SWITCH_ON = 1,
+    SELFMM_SWITCH_OFF = 2
+} selfmm_switch;
+
+/* Zero-initialised (or a NULL pointer): everything AUTO. */
+typedef struct selfmm_tokenizer_options {
+    selfmm_switch lowercase;      /* "do_lower_case"; default on (BertTokenizer's default) */
+    selfmm_switch strip_accents;  /* "strip_accents"; default: strip when lower-casing */
+    selfmm_switch chinese_chars;  /* "tokenize_chinese_chars"; default on */
+} selfmm_tokenizer_options;
+
+/* Pass as a text length when the text is NUL-terminated. */
+#define SELFMM_NUL_TERMINATED ((size_t)-1)
+
+/* Load a tokenizer from a vocab.txt file or from a BERT folder (its vocab.txt, and
+ * tokenizer_config.json and special_tokens_map.json when present). opt may be NULL.
+ * The vocabulary must hold [UNK], [SEP], [PAD] and [CLS]. Errors name the file:
+ * SELFMM_ERR_NOT_FOUND, SELFMM_ERR_IO, SELFMM_ERR_PARSE (invalid UTF-8 with byte
+ * offset and line, malformed JSON), SELFMM_ERR_FORMAT (empty vocabulary, NUL byte),
+ * SELFMM_ERR_MISSING (a required special token), SELFMM_ERR_TYPE (a config key of
+ * the wrong type), SELFMM_ERR_UNSUPPORTED (a config this tokenizer cannot honour:
+ * other special-token strings, never_split or additional special tokens, no basic
+ * tokenization, another tokenizer class). */
+SELFMM_API selfmm_status selfmm_tokenizer_load(const char *path,
+                                               const selfmm_tokenizer_options *opt,
+                                               selfmm_tokenizer **out, selfmm_error *err);
+SELFMM_API void selfmm_tokenizer_free(selfmm_tokenizer *tok);
+/* The message of the tokenizer's last failed call ("" if none). Owned by tok. */
+SELFMM_API const char *selfmm_tokenizer_errmsg(const selfmm_tokenizer *tok);
+/* The settings in effect, each SELFMM_SWITCH_ON or SELFMM_SWITCH_OFF. */
+SELFMM_API selfmm_status selfmm_tokenizer_get_options(const selfmm_tokenizer *tok,
+                                                      selfmm_tokenizer_options *opt);
+
+/* Number of ids: the lines of vocab.txt (what BERT's vocab_size must equal). When
+ * a token appears on several lines HuggingFace's len(tokenizer.vocab) is smaller. */
+SELFMM_API int selfmm_tokenizer_vocab_size(const selfmm_tokenizer *tok);
+/* The id of a token (for a token on several lines, the last), or -1. */
+SELFMM_API int32_t selfmm_tokenizer_token_id(const selfmm_tokenizer *tok, const char *token);
+/* The token of an id (its line of vocab.txt), or NULL when out of range. Owned by
+ * tok, valid until it is freed. */
+SELFMM_API const char *selfmm_tokenizer_id_token(const selfmm_tokenizer *tok, int32_t id);
+
+/* The tokens of one text, without [CLS]/[SEP]. */
+typedef struct selfmm_tokens {
+    int n;
+    const char *const *tokens;    /* (n) NUL-terminated UTF-8, owned by the tokenizer */
+    const int32_t *ids;           /* (n) */
+} selfmm_tokens;
+
+/* Tokenize text[0..len) (len may be SELFMM_NUL_TERMINATED). The arrays in out
+ * belong to tok and stay valid until its next tokenize/encode call or its free;
+ * the token strings stay valid until the free. SELFMM_ERR_PARSE for invalid UTF-8
+ * (the message names the byte offset), SELFMM_ERR_NOMEM. */
+SELFMM_API selfmm_status selfmm_tokenizer_tokenize(selfmm_tokenizer *tok, const char *text,
+                                                   size_t len, selfmm_tokens *out);
+
+/* Encode one text as the rows of a dataset's text_bert (3, L): ids = [CLS], the
+ * first L-2 tokens, [SEP], then 0s up to L; mask = 1 for those tokens, 0 for the
+ * padding; segment = 0. ids has room for max_len (L >= 2) values, and so do mask
+ * and segment unless NULL. n_tokens (may be NULL) receives the number of tokens of
+ * the text before truncation (so n_tokens > L - 2 means it was cut). */
+SELFMM_API selfmm_status selfmm_tokenizer_encode(selfmm_tokenizer *tok, const char *text,
+                                                 size_t len, int max_len, int32_t *ids,
+                                                 int32_t *mask, int32_t *segment,
+                                                 int *n_tokens);
+
+/* Keep a copy of the tokenizer (vocabulary and settings) in the model, saved with it
+ * in the native model file's metadata (keys "tokenizer.*"); tok == NULL removes it.
+ * SELFMM_ERR_SHAPE when the vocabulary size differs from the model's vocab_size. */
+SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *model,
+                                                    const selfmm_tokenizer *tok);
+/* A new tokenizer rebuilt from the model's copy (free it with selfmm_tokenizer_free).
+ * SELFMM_ERR_MISSING when the model has none; SELFMM_ERR_FORMAT when the stored
+ * copy is damaged. The message also goes to the model's errmsg. */
+SELFMM_API selfmm_status selfmm_model_get_tokenizer(selfmm_model *model, selfmm_tokenizer **out,
+                                                    selfmm_error *err);
+
 #ifdef __cplusplus
 }
 #endif
