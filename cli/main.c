@@ -13,6 +13,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"config", cmd_config, "print a configuration (preset, file, --set) as JSON"},
+    {"tokenize", cmd_tokenize, "text to BERT token ids (as HuggingFace's BertTokenizer)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
