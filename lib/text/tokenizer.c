@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "text/utf8.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ selfmm_status sm_tok_reserve(selfmm_tokenizer *t, uint32_t **buf, size_t *cap, s
 {
     if (need <= *cap) return SELFMM_OK;
     size_t want = *cap ? *cap : 64, bytes;
+    if (need > SIZE_MAX / 2 / sizeof **buf) /* so that doubling cannot overflow */
+        return sm_error(&t->err, SELFMM_ERR_NOMEM, "tokenize: %zu code points are too many", need);
     while (want < need) want *= 2;
     if (!sm_mul_ok(want, sizeof **buf, &bytes))
         return sm_error(&t->err, SELFMM_ERR_NOMEM, "tokenize: %zu code points are too many", need);
