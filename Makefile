@@ -67,7 +67,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(O)/examples/%)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-TESTS := $(TEST_SRC:tests/%.c=$(O)/tests/%)
+TEST_BINS := $(TEST_SRC:tests/%.c=$(O)/tests/%)
 TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(O)/%.o)
 
@@ -82,7 +82,7 @@ CLI := $(O)/selfmm-cli
 all: deps lib $(CLI) examples
 lib: $(STATIC) $(SHARED) $(O)/$(SONAME) $(O)/libselfmm.so
 examples: $(EXAMPLES)
-tests: $(TESTS)
+tests: $(TEST_BINS)
 
 # ---- dependencies --------------------------------------------------------------
 deps:
