@@ -218,6 +218,13 @@ typedef struct selfmm_config {
     int clamp_lengths;             /* bool: clamp bad sequence lengths (counted warning) instead of failing */
     char data_path[SELFMM_PATH_MAX];  /* "data_path": dataset file ("" = none) */
     char bert_path[SELFMM_PATH_MAX];  /* "bert_path": HuggingFace BERT folder ("" = none) */
+
+    /* --- reference variants (appended) --- */
+    int adam_legacy;               /* bool: torch <= 1.2 Adam (eps added to sqrt(v) before the bias
+                                      correction; Self-MM) instead of torch >= 1.3 (MMSA) */
+    int f1_truth_weighted;         /* bool: weighted F1 weights classes by their count in the truth
+                                      (MMSA's f1_score(truth, pred)) instead of in the predictions
+                                      (Self-MM's f1_score(pred, truth)) */
 } selfmm_config;
 
 /* Self-MM repository defaults for SIMS with a bert-base-chinese BERT and seed 1111.
@@ -460,10 +467,23 @@ typedef struct selfmm_metrics {
 } selfmm_metrics;
 
 /* Every metric of the dataset kind for n predictions against n truths, with NumPy
- * and scikit-learn semantics (half-to-even rounding, weighted F1). Thread-safe. */
+ * and scikit-learn semantics (half-to-even rounding, weighted F1), in the order the
+ * reference prints them:
+ *   SIMS:        Mult_acc_2, Mult_acc_3, Mult_acc_5, F1_score, MAE, Corr
+ *   MOSI, MOSEI: Has0_acc_2, Has0_F1_score, Non0_acc_2, Non0_F1_score, Mult_acc_5,
+ *                Mult_acc_7, MAE, Corr
+ * Values are full precision (the reference prints 4 decimals). Corr is NaN when
+ * either side is constant or n = 1; Non0_* are NaN when every truth is 0. n >= 1;
+ * a NaN or infinite value is SELFMM_ERR_DATA naming the sample. Thread-safe. */
 SELFMM_API selfmm_status selfmm_metrics_compute(selfmm_dataset_kind kind, const float *pred,
                                                 const float *truth, int n,
                                                 selfmm_metrics *out, selfmm_error *err);
+/* The same with the reference variant chosen: f1_truth_weighted = 0 is Self-MM's
+ * metricsTop.py (what selfmm_metrics_compute does), 1 is MMSA's (config key
+ * f1_truth_weighted). The two differ only in the weights of the weighted F1. */
+SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int f1_truth_weighted,
+                                                   const float *pred, const float *truth, int n,
+                                                   selfmm_metrics *out, selfmm_error *err);
 /* The value of a named metric; SELFMM_ERR_NOT_FOUND if absent. */
 SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
                                             double *value);
