@@ -170,14 +170,20 @@ void sm_torch_colsum_f32(const float *x, int64_t d, const int *rows, int64_t k, 
 float sm_torch_norm2_f32(const float *x, int64_t n)
 {
     /* ReduceOpsKernel.cpp norm_kernel_tensor_iterator_impl, p == 2, last dim:
-     * acc_vec += data_vec * data_vec (fused), lanes stored and added from lane 0,
-     * then buffer[0] += x * x for the tail (not fused). */
+     * acc_vec += data_vec * data_vec (fused) over whole vectors of 8, lanes stored
+     * and added from lane 0, then the scalar tail loop `buffer[0] += x * x`. GCC
+     * compiled that tail loop as an in-order (fold-left) reduction over groups of 4
+     * -- squares rounded, then added one by one -- and a remainder loop where the
+     * multiply-add is contracted into an fma. Measured: equal bits for every width
+     * 1..40, 64, 100, 128, 131 on 500 rows each. */
     float lane[TORCH_VEC] = {0};
     int64_t i = 0;
     for (; i + TORCH_VEC <= n; i += TORCH_VEC)
         for (int l = 0; l < TORCH_VEC; l++) lane[l] = fmaf(x[i + l], x[i + l], lane[l]);
     float acc = lane[0];
     for (int l = 1; l < TORCH_VEC; l++) acc = acc + lane[l];
-    for (; i < n; i++) acc += x[i] * x[i];
+    const int64_t groups_end = i + (n - i) / 4 * 4;
+    for (; i < groups_end; i++) acc = acc + x[i] * x[i];
+    for (; i < n; i++) acc = fmaf(x[i], x[i], acc);
     return sqrtf(acc);
 }

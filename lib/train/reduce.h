@@ -31,8 +31,8 @@ void sm_torch_colsum_f32(const float *x, int64_t d, const int *rows, int64_t k, 
                          float *scratch);
 
 /* torch.linalg.vector_norm(x, 2) of a contiguous float32 vector, torch 1.13's
- * last-dimension kernel: 8 lanes of fused multiply-adds, lanes added in order,
- * the tail added unfused, then sqrt. */
+ * last-dimension kernel as Debian's build runs it: 8 lanes of fused multiply-adds,
+ * lanes added in order, then the tail (groups of 4 unfused, the rest fused), sqrt. */
 float sm_torch_norm2_f32(const float *x, int64_t n);
 
 #endif
