@@ -493,12 +493,17 @@ SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char 
 /* ------------------------------------------------------------------------- */
 typedef struct selfmm_optim selfmm_optim;
 
-/* Adam with the five groups of SPEC 2.5, bound to model (which must outlive it). */
+/* Adam with the five groups of SPEC 2.5, bound to model (which must outlive it).
+ * Learning rates, weight decays and the form (adam_legacy: torch 1.2 or >= 1.3) come
+ * from cfg, or from the model's config when cfg is NULL. Allocates two moment arrays
+ * the size of the parameter arena. */
 SELFMM_API selfmm_status selfmm_optim_create(selfmm_model *model, const selfmm_config *cfg,
                                              selfmm_optim **out, selfmm_error *err);
 SELFMM_API void selfmm_optim_free(selfmm_optim *opt);
 SELFMM_API const char *selfmm_optim_errmsg(const selfmm_optim *opt);
-/* One Adam step from the model's gradients. */
+/* One Adam step from the model's gradients: every tensor except group NONE moves,
+ * also with a zero gradient (weight decay). The gradients are not modified. The
+ * result does not depend on the thread count. */
 SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *opt);
 
 typedef struct selfmm_ulgm selfmm_ulgm;
@@ -510,12 +515,16 @@ SELFMM_API selfmm_status selfmm_ulgm_create(const selfmm_config *cfg, int n, con
                                             selfmm_error *err);
 SELFMM_API void selfmm_ulgm_free(selfmm_ulgm *u);
 SELFMM_API const char *selfmm_ulgm_errmsg(const selfmm_ulgm *u);
-/* Gather the current labels of samples idx[0..b) into labels[k][0..b). */
+/* Gather the current labels of samples idx[0..b) into labels[k][0..b) (a NULL
+ * labels[k] is skipped). Indices must be in [0, n) and distinct. */
 SELFMM_API selfmm_status selfmm_ulgm_gather(const selfmm_ulgm *u, const int *idx, int b,
                                             float *const labels[4]);
 /* Steps 2d-2f for one batch: in epoch > 1 update the unimodal labels of idx from
  * out's features and the current centers, store the features, recompute the
- * centers. SELFMM_ERR_NUMERIC when a center set is empty. */
+ * centers. SELFMM_ERR_NUMERIC when a label update needs the center of an empty set
+ * (the message names modality and side) or features are not finite; _RANGE /
+ * _INVALID_ARG for bad or repeated indices; _SHAPE when out's batch or widths do
+ * not match. On any error nothing changes. */
 SELFMM_API selfmm_status selfmm_ulgm_update(selfmm_ulgm *u, const int *idx, int b,
                                             const selfmm_outputs *out, int epoch);
 /* The n current labels of modality k. Owned by u. */
