@@ -516,7 +516,7 @@ SELFMM_API selfmm_status selfmm_ulgm_create(const selfmm_config *cfg, int n, con
 SELFMM_API void selfmm_ulgm_free(selfmm_ulgm *u);
 SELFMM_API const char *selfmm_ulgm_errmsg(const selfmm_ulgm *u);
 /* Gather the current labels of samples idx[0..b) into labels[k][0..b) (a NULL
- * labels[k] is skipped). Indices must be in [0, n) and distinct. */
+ * labels[k] is skipped). Indices must be in [0, n). */
 SELFMM_API selfmm_status selfmm_ulgm_gather(const selfmm_ulgm *u, const int *idx, int b,
                                             float *const labels[4]);
 /* Steps 2d-2f for one batch: in epoch > 1 update the unimodal labels of idx from

@@ -142,9 +142,10 @@ TEST(gather)
     REQUIRE_OK(selfmm_ulgm_gather(u, idx, 3, out), selfmm_ulgm_errmsg(u));
     for (int m = 0; m < 3; m++)
         for (int i = 0; i < 3; i++) CHECK(y[m][i] == selfmm_ulgm_labels(u, m)[idx[i]]);
-    int dup[2] = {4, 4}, far[1] = {37};
-    CHECK_STATUS(selfmm_ulgm_gather(u, dup, 2, out), SELFMM_ERR_INVALID_ARG);
-    CHECK_STATUS(selfmm_ulgm_gather(u, far, 1, out), SELFMM_ERR_RANGE);
+    int far[2] = {4, 37}, neg[1] = {-1};
+    CHECK_STATUS(selfmm_ulgm_gather(u, far, 2, out), SELFMM_ERR_RANGE);
+    CHECK_CONTAINS(selfmm_ulgm_errmsg(u), "sample 37");
+    CHECK_STATUS(selfmm_ulgm_gather(u, neg, 1, out), SELFMM_ERR_RANGE);
     CHECK(selfmm_ulgm_labels(u, 4) == NULL);
     selfmm_ulgm_free(u);
 }

@@ -20,7 +20,9 @@
  * bit-identical to Debian's torch 1.13 (tests/test_adam.c). The torch 1.2 form moved
  * eps under the bias correction in 1.3 (pytorch#22628); it also added the decay
  * into p.grad in place, which nothing observes (gradients are zeroed before the
- * next use), so we leave the model's gradients untouched.
+ * next use), so we leave the model's gradients untouched. torch >= 2.0 computes the
+ * first moment with exp_avg.lerp_(g, 1 - b1) instead: the same update up to the last
+ * bit of m; the torch >= 1.3 form here is 1.3-1.13's.
  *
  * Every tensor of groups 0-4 is updated at every step, also with a zero gradient
  * (weight decay still moves it); group NONE is never touched. The loop is split
