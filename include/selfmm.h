@@ -218,6 +218,13 @@ typedef struct selfmm_config {
     int clamp_lengths;             /* bool: clamp bad sequence lengths (counted warning) instead of failing */
     char data_path[SELFMM_PATH_MAX];  /* "data_path": dataset file ("" = none) */
     char bert_path[SELFMM_PATH_MAX];  /* "bert_path": HuggingFace BERT folder ("" = none) */
+
+    /* --- reference variants (appended) --- */
+    int adam_legacy;               /* bool: torch <= 1.2 Adam (eps added to sqrt(v) before the bias
+                                      correction; Self-MM) instead of torch >= 1.3 (MMSA) */
+    int f1_truth_weighted;         /* bool: weighted F1 weights classes by their count in the truth
+                                      (MMSA's f1_score(truth, pred)) instead of in the predictions
+                                      (Self-MM's f1_score(pred, truth)) */
 } selfmm_config;
 
 /* Self-MM repository defaults for SIMS with a bert-base-chinese BERT and seed 1111.
@@ -460,10 +467,23 @@ typedef struct selfmm_metrics {
 } selfmm_metrics;
 
 /* Every metric of the dataset kind for n predictions against n truths, with NumPy
- * and scikit-learn semantics (half-to-even rounding, weighted F1). Thread-safe. */
+ * and scikit-learn semantics (half-to-even rounding, weighted F1), in the order the
+ * reference prints them:
+ *   SIMS:        Mult_acc_2, Mult_acc_3, Mult_acc_5, F1_score, MAE, Corr
+ *   MOSI, MOSEI: Has0_acc_2, Has0_F1_score, Non0_acc_2, Non0_F1_score, Mult_acc_5,
+ *                Mult_acc_7, MAE, Corr
+ * Values are full precision (the reference prints 4 decimals). Corr is NaN when
+ * either side is constant or n = 1; Non0_* are NaN when every truth is 0. n >= 1;
+ * a NaN or infinite value is SELFMM_ERR_DATA naming the sample. Thread-safe. */
 SELFMM_API selfmm_status selfmm_metrics_compute(selfmm_dataset_kind kind, const float *pred,
                                                 const float *truth, int n,
                                                 selfmm_metrics *out, selfmm_error *err);
+/* The same with the reference variant chosen: f1_truth_weighted = 0 is Self-MM's
+ * metricsTop.py (what selfmm_metrics_compute does), 1 is MMSA's (config key
+ * f1_truth_weighted). The two differ only in the weights of the weighted F1. */
+SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int f1_truth_weighted,
+                                                   const float *pred, const float *truth, int n,
+                                                   selfmm_metrics *out, selfmm_error *err);
 /* The value of a named metric; SELFMM_ERR_NOT_FOUND if absent. */
 SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
                                             double *value);
@@ -473,12 +493,17 @@ SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char 
 /* ------------------------------------------------------------------------- */
 typedef struct selfmm_optim selfmm_optim;
 
-/* Adam with the five groups of SPEC 2.5, bound to model (which must outlive it). */
+/* Adam with the five groups of SPEC 2.5, bound to model (which must outlive it).
+ * Learning rates, weight decays and the form (adam_legacy: torch 1.2 or >= 1.3) come
+ * from cfg, or from the model's config when cfg is NULL. Allocates two moment arrays
+ * the size of the parameter arena. */
 SELFMM_API selfmm_status selfmm_optim_create(selfmm_model *model, const selfmm_config *cfg,
                                              selfmm_optim **out, selfmm_error *err);
 SELFMM_API void selfmm_optim_free(selfmm_optim *opt);
 SELFMM_API const char *selfmm_optim_errmsg(const selfmm_optim *opt);
-/* One Adam step from the model's gradients. */
+/* One Adam step from the model's gradients: every tensor except group NONE moves,
+ * also with a zero gradient (weight decay). The gradients are not modified. The
+ * result does not depend on the thread count. */
 SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *opt);
 
 typedef struct selfmm_ulgm selfmm_ulgm;
@@ -490,12 +515,16 @@ SELFMM_API selfmm_status selfmm_ulgm_create(const selfmm_config *cfg, int n, con
                                             selfmm_error *err);
 SELFMM_API void selfmm_ulgm_free(selfmm_ulgm *u);
 SELFMM_API const char *selfmm_ulgm_errmsg(const selfmm_ulgm *u);
-/* Gather the current labels of samples idx[0..b) into labels[k][0..b). */
+/* Gather the current labels of samples idx[0..b) into labels[k][0..b) (a NULL
+ * labels[k] is skipped). Indices must be in [0, n). */
 SELFMM_API selfmm_status selfmm_ulgm_gather(const selfmm_ulgm *u, const int *idx, int b,
                                             float *const labels[4]);
 /* Steps 2d-2f for one batch: in epoch > 1 update the unimodal labels of idx from
  * out's features and the current centers, store the features, recompute the
- * centers. SELFMM_ERR_NUMERIC when a center set is empty. */
+ * centers. SELFMM_ERR_NUMERIC when a label update needs the center of an empty set
+ * (the message names modality and side) or features are not finite; _RANGE /
+ * _INVALID_ARG for bad or repeated indices; _SHAPE when out's batch or widths do
+ * not match. On any error nothing changes. */
 SELFMM_API selfmm_status selfmm_ulgm_update(selfmm_ulgm *u, const int *idx, int b,
                                             const selfmm_outputs *out, int epoch);
 /* The n current labels of modality k. Owned by u. */

@@ -50,6 +50,19 @@ TEST(presets_match_spec)
     CHECK_INT(c.exclude_zero, 1);
     CHECK_INT(c.a_lstm_hidden_size, 16);
     CHECK_INT(c.valid_loss_decimals, 4);
+    /* reference variants: Self-MM presets are torch 1.2 + Self-MM metrics, MMSA's not */
+    CHECK_INT(c.adam_legacy, 0);
+    CHECK_INT(c.f1_truth_weighted, 1);
+    REQUIRE_OK(selfmm_config_preset(&c, "mmsa-sims", &e), e.message);
+    CHECK_INT(c.adam_legacy, 0);
+    CHECK_INT(c.f1_truth_weighted, 1);
+    for (int i = 0; i < 3; i++) {
+        REQUIRE_OK(selfmm_config_preset(&c, i == 0 ? "sims" : i == 1 ? "mosi" : "mosei", &e), e.message);
+        CHECK_INT(c.adam_legacy, 1);
+        CHECK_INT(c.f1_truth_weighted, 0);
+    }
+    selfmm_config_default(&c);
+    CHECK_INT(c.adam_legacy, 1);
     int n = 0;
     for (const char *const *p = selfmm_config_preset_names(); *p; p++, n++) {
         CHECK_OK(selfmm_config_preset(&c, *p, &e), e.message);
@@ -86,6 +99,8 @@ TEST(json_round_trip_is_exact)
     a.learning_rate_bert = 1.0 / 3.0;
     a.layer_norm_eps = 1e-12;
     a.tail_step = 1;
+    a.adam_legacy = 0;
+    a.f1_truth_weighted = 1;
     strcpy(a.data_path, "/data/x \"quoted\" \xc3\xa9.pkl");
     char *json = NULL;
     REQUIRE_OK(selfmm_config_to_json(&a, &json, &e), e.message);
@@ -117,6 +132,12 @@ TEST(set_by_name)
     CHECK_INT(c.dataset, SELFMM_DATASET_MOSEI);
     CHECK_OK(selfmm_config_set(&c, "hidden_dropout_prob", "0.25", &e), e.message);
     CHECK_CLOSE(c.hidden_dropout_prob, 0.25, 0, 0);
+    CHECK_OK(selfmm_config_set(&c, "adam_legacy", "false", &e), e.message);
+    CHECK_INT(c.adam_legacy, 0);
+    CHECK_OK(selfmm_config_set(&c, "f1_truth_weighted", "true", &e), e.message);
+    CHECK_INT(c.f1_truth_weighted, 1);
+    CHECK_STATUS(selfmm_config_set(&c, "adam_legacy", "2", &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "adam_legacy");
 
     CHECK_STATUS(selfmm_config_set(&c, "batch_sise", "8", &e), SELFMM_ERR_UNKNOWN_KEY);
     CHECK_CONTAINS(e.message, "batch_sise");

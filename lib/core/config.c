@@ -66,6 +66,9 @@ const sm_key sm_config_keys[] = {
     {"clamp_lengths", SM_KEY_BOOL, OFF(clamp_lengths), 0, 1, 0, 0, "run"},
     {"data_path", SM_KEY_STRING, OFF(data_path), 0, 0, 0, 0, "run"},
     {"bert_path", SM_KEY_STRING, OFF(bert_path), 0, 0, 0, 0, "run"},
+    /* reference variants: Self-MM (torch 1.2) or MMSA (torch >= 1.3) */
+    {"adam_legacy", SM_KEY_BOOL, OFF(adam_legacy), 0, 1, 0, 0, "selfmm"},
+    {"f1_truth_weighted", SM_KEY_BOOL, OFF(f1_truth_weighted), 0, 1, 0, 0, "selfmm"},
     {NULL, SM_KEY_INT, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -153,6 +156,8 @@ static void common(selfmm_config *c, int kind)
     c->exclude_zero = 0;
     c->tail_step = 0;
     c->valid_loss_decimals = -1;
+    c->adam_legacy = 1;          /* Self-MM ran on torch 1.2 */
+    c->f1_truth_weighted = 0;    /* Self-MM's f1_score(pred, truth) */
     bert_base(c, kind == SELFMM_DATASET_SIMS);
     c->seed = 1111;
     c->threads = 0;
@@ -191,11 +196,14 @@ static void preset_mosei(selfmm_config *c)
 }
 
 /* MMSA (src/MMSA/config/config_regression.json, "self_mm"): excludeZero true and
- * the valid Loss rounded to 4 decimals before comparing. */
+ * the valid Loss rounded to 4 decimals before comparing; torch >= 1.3's Adam and
+ * MMSA's metricsTop.py (f1_score(truth, pred)). */
 static void mmsa_common(selfmm_config *c)
 {
     c->exclude_zero = 1;
     c->valid_loss_decimals = 4;
+    c->adam_legacy = 0;
+    c->f1_truth_weighted = 1;
 }
 
 static void preset_mmsa_sims(selfmm_config *c)
