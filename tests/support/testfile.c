@@ -16,7 +16,7 @@ uint8_t *tf_read(const char *path, size_t *size)
     fseek(fp, 0, SEEK_END);
     long n = ftell(fp);
     fseek(fp, 0, SEEK_SET);
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    uint8_t *buf = malloc((size_t)(n > 0 ? n : 0) + 1); /* + a NUL, for text files */
     if (!buf || (n > 0 && fread(buf, 1, (size_t)n, fp) != (size_t)n)) {
         printf("# cannot read %s\n", path);
         free(buf);
@@ -24,6 +24,7 @@ uint8_t *tf_read(const char *path, size_t *size)
         return NULL;
     }
     fclose(fp);
+    buf[n > 0 ? n : 0] = 0;
     *size = (size_t)n;
     return buf;
 }

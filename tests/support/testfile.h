@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The whole file in a malloc'd buffer (NULL and a "# " line on failure). */
+/* The whole file in a malloc'd buffer, NUL-terminated after its size bytes (NULL
+ * and a "# " line on failure). */
 uint8_t *tf_read(const char *path, size_t *size);
 /* Write a buffer; 0 on success. */
 int tf_write(const char *path, const void *data, size_t size);
