@@ -4,5 +4,7 @@
 #define SELFMM_CLI_COMMANDS_H
 
 int cmd_config(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 #endif

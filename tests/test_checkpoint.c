@@ -245,6 +245,13 @@ TEST(bert_errors_leave_weights_unchanged)
     CHECK_STATUS(selfmm_model_load_bert(m, FX "selfmm_tiny.pth"), SELFMM_ERR_MISSING);
     CHECK_CONTAINS(selfmm_model_errmsg(m), "no tensor \"embeddings.word_embeddings.weight\"");
     CHECK(unchanged(m, before));
+    CHECK_STATUS(selfmm_model_load_bert(m, FX "bert_int.bin"), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(selfmm_model_errmsg(m), "tensor \"pooler.dense.weight\" holds int64, expected floating point");
+    CHECK(unchanged(m, before));
+    CHECK_STATUS(selfmm_model_load_bert(m, FX "mmsa_p4.pkl"), SELFMM_ERR_FORMAT);
+    CHECK_CONTAINS(selfmm_model_errmsg(m), "not a checkpoint");
+    CHECK_STATUS(selfmm_model_load_bert(m, FX "mmsa_numpy.npz"), SELFMM_ERR_FORMAT);
+    CHECK_CONTAINS(selfmm_model_errmsg(m), "without <archive>/data.pkl");
     CHECK_STATUS(selfmm_model_load_bert(m, FX "nonexistent"), SELFMM_ERR_NOT_FOUND);
     CHECK_STATUS(selfmm_model_load_bert(m, "tests/fixtures/shared/bert/bert_en"), SELFMM_ERR_SHAPE);
     CHECK_CONTAINS(selfmm_model_errmsg(m), "vocab_size is 30522, the model has 40");

@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include "io/dataset.h"
+#include "io/npy.h"
 #include "support/fixture.h"
 #include "support/testfile.h"
 
@@ -266,6 +267,11 @@ TEST(bad_shapes_and_fields)
     expect_fail(FX "mmsa_no_test.pkl", SELFMM_ERR_MISSING, "no split \"test\"");
     expect_fail(FX "mmsa_fortran.pkl", SELFMM_ERR_UNSUPPORTED, "train/audio: Fortran-ordered");
     expect_fail(FX "mmsa_oob.pkl", SELFMM_ERR_UNSUPPORTED, "out-of-band buffer");
+    expect_fail(FX "mmsa_strfeatures.pkl", SELFMM_ERR_TYPE, "train/vision: unicode data, expected numbers");
+    expect_fail(FX "mmsa_fraclen.pkl", SELFMM_ERR_DATA,
+                "valid/vision_lengths: element 1 = 2.5 is not an integer");
+    expect_fail(FX "selfmm_tiny.pth", SELFMM_ERR_FORMAT, "a PyTorch checkpoint, not a dataset");
+    expect_fail(FX "selfmm_tiny_legacy.pth", SELFMM_ERR_TYPE, "the pickle holds a int");
     expect_fail("tests/fixtures/io/does_not_exist.pkl", SELFMM_ERR_NOT_FOUND, "no such file");
     expect_fail("tests/fixtures/io/selfmm_tiny_config.json", SELFMM_ERR_FORMAT, "neither an MMSA pickle");
 }
@@ -360,6 +366,56 @@ TEST(info_only_counts_without_failing)
     selfmm_dataset_free(ds);
 }
 
+static selfmm_status npy(const char *dict, sm_npy_header *h, selfmm_error *err)
+{
+    memset(err, 0, sizeof *err);
+    return sm_npy_parse_dict(dict, strlen(dict), h, "x.npy", err);
+}
+
+TEST(npy_headers)
+{
+    sm_npy_header h;
+    selfmm_error err;
+    REQUIRE_OK(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }   \n", &h, &err), err.message);
+    CHECK(h.dtype == SM_DT_F32 && h.ndim == 2 && h.shape[0] == 3 && h.shape[1] == 4 && !h.fortran && !h.swap);
+    REQUIRE_OK(npy("{\"shape\": (5,), \"fortran_order\": True, \"descr\": \">U7\"}", &h, &err), err.message);
+    CHECK(h.dtype == SM_DT_UNICODE && h.itemsize == 28 && h.swap && h.fortran && h.ndim == 1);
+    REQUIRE_OK(npy("{'descr': '|b1', 'fortran_order': False, 'shape': (), }", &h, &err), err.message);
+    CHECK(h.ndim == 0);
+    REQUIRE_OK(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2L, 3L), }", &h, &err), err.message);
+    CHECK(h.ndim == 2 && h.shape[1] == 3);
+    CHECK_STATUS(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", &h, &err), SELFMM_ERR_SHAPE);
+    CHECK_CONTAINS(err.message, "negative");
+    CHECK_STATUS(npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", &h, &err),
+                 SELFMM_ERR_UNSUPPORTED);
+    CHECK_STATUS(npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", &h, &err), SELFMM_ERR_UNSUPPORTED);
+    CHECK_STATUS(npy("{'descr': '<f4', 'shape': (1,), }", &h, &err), SELFMM_ERR_FORMAT);
+    CHECK_STATUS(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", &h, &err), SELFMM_ERR_FORMAT);
+    CHECK_STATUS(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", &h, &err),
+                 SELFMM_ERR_SHAPE);
+    CHECK_STATUS(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }", &h, &err),
+                 SELFMM_ERR_UNSUPPORTED);
+    CHECK_STATUS(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } junk", &h, &err), SELFMM_ERR_FORMAT);
+    CHECK_STATUS(npy("", &h, &err), SELFMM_ERR_FORMAT);
+    size_t pre, len;
+    CHECK_OK(sm_npy_prefix((const uint8_t *)"\x93NUMPY\x02\x00\x10\x00\x00\x00", 12, &pre, &len, "x", &err), err.message);
+    CHECK(pre == 12 && len == 16);
+    CHECK_STATUS(sm_npy_prefix((const uint8_t *)"\x93NUMPY\x02\x00\xff\xff\xff\x7f", 12, &pre, &len, "x", &err),
+                 SELFMM_ERR_FORMAT);
+    CHECK_STATUS(sm_npy_prefix((const uint8_t *)"\x93NUMPZ\x01\x00\x10\x00", 10, &pre, &len, "x", &err), SELFMM_ERR_FORMAT);
+    CHECK_STATUS(sm_npy_prefix((const uint8_t *)"\x93NUMPY\x09\x00\x10\x00", 10, &pre, &len, "x", &err),
+                 SELFMM_ERR_UNSUPPORTED);
+    /* the writer's header is what NumPy writes: 64-byte aligned, ending in '\n' */
+    uint8_t *hdr;
+    const int64_t shape[2] = {3, 4};
+    REQUIRE_OK(sm_npy_make_header("<f4", 0, 2, shape, &hdr, &len, &err), err.message);
+    CHECK(len % 64 == 0 && hdr[len - 1] == '\n');
+    CHECK(!memcmp(hdr + 10, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", 59));
+    REQUIRE_OK(sm_npy_parse_dict((const char *)hdr + 10, len - 10, &h, "x", &err), err.message);
+    CHECK(h.ndim == 2 && h.shape[0] == 3);
+    free(hdr);
+}
+
 /* Every strict prefix of a good file is an error with a message, never a crash
  * (run under ASan: each prefix is its own exact-size allocation). */
 static void truncations(const char *path, size_t step)
@@ -434,6 +490,7 @@ int main(void)
     RUN(numpy_npz);
     RUN(npz_round_trip);
     RUN(zip_bombs);
+    RUN(npy_headers);
     RUN(info_only_counts_without_failing);
     RUN(truncated_files);
     RUN(mutated_files);

@@ -8,9 +8,9 @@ SMFX files (tools/fixture_io.py) so that the C tests compare every value.
 
 Hostile inputs (pickles naming os.system, builtins.eval, ...) are assembled byte
 by byte or with __reduce__; this script never unpickles anything it writes.
-Everything is deterministic (fixed seeds), so re-running reproduces the files,
-except torch's zip checkpoints, whose bytes may differ between torch versions
-(their values do not).
+Values are deterministic (fixed seeds). Bytes are too, except torch's legacy
+files (storage keys are memory addresses) and torch's zip files across torch
+versions: re-running changes those bytes, never their values.
 """
 import collections
 import io
@@ -191,6 +191,14 @@ def gen_datasets():
     v = variant(base, 4)
     v["train"]["audio"] = np.asfortranarray(v["train"]["audio"])
     write_pickle(out("mmsa_fortran.pkl"), v, 4)
+
+    # wrong element types: strings where features belong, fractional lengths
+    v = variant(base, 4)
+    v["train"]["vision"] = v["train"]["vision"].astype(str)
+    write_pickle(out("mmsa_strfeatures.pkl"), v, 4)
+    v = variant(base, 4)
+    v["valid"]["vision_lengths"] = np.array([1.0, 2.5, 3.0])
+    write_pickle(out("mmsa_fraclen.pkl"), v, 4)
 
     # big-endian arrays (byte-swapped on load)
     v = variant(base, 4)
@@ -403,6 +411,11 @@ def gen_bert():
     m6 = selfmm_ref.BertModel(c6)
     torch.save(m6.state_dict(), out("bert_wrongshape.bin"))
 
+    # 6b. an integer tensor where a weight belongs
+    sdi = collections.OrderedDict(sd)
+    sdi["pooler.dense.weight"] = torch.ones(c["hidden_size"], c["hidden_size"], dtype=torch.int64)
+    torch.save(sdi, out("bert_int.bin"))
+
     # 7. odd storages for the tensor-list reader: views sharing one storage with
     #    offsets, a transposed (non-contiguous) tensor, a 0-dim and an empty tensor
     base = torch.arange(24, dtype=torch.float32) * 0.5
@@ -479,7 +492,8 @@ def gen_zip_bombs():
     raw = buf.getvalue()
     zb = io.BytesIO()
     with zipfile.ZipFile(zb, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("train/text_bert.npy", raw)
+        z.writestr(zipfile.ZipInfo("train/text_bert.npy", date_time=(2020, 1, 1, 0, 0, 0)), raw,
+                   compress_type=zipfile.ZIP_DEFLATED)
     data = bytearray(zb.getvalue())
     # patch the uncompressed size in the local header (offset 22) and the central
     # directory entry (offset 24 after its signature)
@@ -493,7 +507,7 @@ def gen_zip_bombs():
     hdr += b" " * (-(len(hdr) + 11) % 64) + b"\n"
     npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr + b"\0" * 64
     with zipfile.ZipFile(out("bomb_npyheader.npz"), "w") as z:
-        z.writestr("train/text_bert.npy", npy)
+        z.writestr(zipfile.ZipInfo("train/text_bert.npy", date_time=(2020, 1, 1, 0, 0, 0)), npy)
 
 
 def main():

@@ -64,6 +64,9 @@ typedef struct sm_field_info {
     int64_t shape[SM_PICKLE_MAX_DIMS];
     int64_t nan, neg_inf, pos_inf; /* counted in float features */
     int64_t out_of_range;      /* lengths outside [1, T] */
+    int has_stats;             /* lengths and labels: statistics of the values as read */
+    double min, max, mean, std;
+    int64_t negative, zero, positive;
 } sm_field_info;
 
 typedef struct sm_split_data {

@@ -6,6 +6,7 @@
 #include "core/log.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,26 @@ static selfmm_status open_field(loader *L, int s, sm_field f, int required, sm_a
 
 static sm_field_info *last_info(loader *L) { return &L->ds->field[L->ds->n_field - 1]; }
 
+/* Statistics of the finite values of x[0..n), for info. */
+static void stats_f(sm_field_info *fi, const float *x, int n)
+{
+    double s = 0, s2 = 0;
+    int64_t k = 0;
+    fi->min = fi->max = 0;
+    for (int i = 0; i < n; i++) {
+        double v = x[i];
+        if (v != v || v - v != 0) continue;
+        if (!k || v < fi->min) fi->min = v;
+        if (!k || v > fi->max) fi->max = v;
+        s += v, s2 += v * v, k++;
+        fi->negative += v < 0, fi->zero += v == 0, fi->positive += v > 0;
+    }
+    fi->mean = k ? s / (double)k : 0;
+    double var = k ? s2 / (double)k - fi->mean * fi->mean : 0;
+    fi->std = var > 0 ? sqrt(var) : 0;
+    fi->has_stats = 1;
+}
+
 /* Features (n, T, D) to float32: -inf is 0 in audio (reference), NaN and other
  * infinities are an error unless nan_to_zero. */
 static selfmm_status load_features(loader *L, sm_array_src *src, int n, int audio, float **out,
@@ -189,8 +210,15 @@ static selfmm_status load_lengths(loader *L, sm_array_src *src, int n, int T, in
     const int64_t want[1] = {n};
     SM_TRY(want_shape(src, 1, want, "(N,) with the N of text_bert", L->err));
     int32_t *x = sm_alloc((size_t)n, sizeof *x);
-    if (!x) return sm_error(L->err, SELFMM_ERR_NOMEM, "%s: out of memory", src->name);
+    float *f = malloc((size_t)n * sizeof *f);
+    if (!x || !f) {
+        sm_free(x), free(f);
+        return sm_error(L->err, SELFMM_ERR_NOMEM, "%s: out of memory", src->name);
+    }
     selfmm_status s = sm_src_to_i32(src, x, n, L->err);
+    for (int i = 0; s == SELFMM_OK && i < n; i++) f[i] = (float)x[i];
+    if (s == SELFMM_OK) stats_f(last_info(L), f, n);
+    free(f);
     int64_t bad = 0, first = -1;
     for (int i = 0; s == SELFMM_OK && i < n; i++) {
         if (x[i] >= 1 && x[i] <= T) continue;
@@ -226,6 +254,7 @@ static selfmm_status load_labels(loader *L, sm_array_src *src, int n, float **ou
     sm_float_stats st;
     selfmm_status s = sm_src_to_f32(src, x, n, &st, L->err);
     int64_t bad = st.nan + st.neg_inf + st.pos_inf;
+    if (s == SELFMM_OK) stats_f(last_info(L), x, n);
     last_info(L)->nan = st.nan;
     last_info(L)->neg_inf = st.neg_inf;
     last_info(L)->pos_inf = st.pos_inf;

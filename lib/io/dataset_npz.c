@@ -144,6 +144,21 @@ selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_
         return st;
     }
     zip_error_fini(&ze);
+    if (zip_name_locate(za, "train/text_bert.npy", 0) < 0) {
+        /* say what the zip is instead of "lacks text_bert" */
+        int torch = 0;
+        zip_int64_t n = zip_get_num_entries(za, 0);
+        for (zip_int64_t i = 0; i < n && !torch; i++) {
+            const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
+            size_t len = name ? strlen(name) : 0;
+            torch = len >= 9 && !strcmp(name + len - 9, "/data.pkl");
+        }
+        zip_discard(za);
+        if (torch)
+            return sm_error(err, SELFMM_ERR_FORMAT, "%s: a PyTorch checkpoint, not a dataset", path);
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: not a libselfmm .npz (no member "
+                        "train/text_bert.npy; members are named <split>/<field>.npy)", path);
+    }
     snprintf(ds->format, sizeof ds->format, "npz");
     npz_ctx c = {za, size};
     sm_dataset_reader r = {&c, npz_open, npz_close, NULL};

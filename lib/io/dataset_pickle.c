@@ -45,6 +45,7 @@ static selfmm_status src_from_array(sm_array_src *src, const sm_ndarray *a,
     src->mf = mf;
     size_t have;
     SM_TRY(sm_pbytes_size(&a->data, &have, err));
+    if (a->data.latin1) sm_mapped_drop(mf, a->data.p, a->data.len); /* the scan read it all */
     if (src->itemsize <= 0 && count)
         return sm_error(err, SELFMM_ERR_FORMAT, "%s: zero-sized elements", src->name);
     if (count > UINT64_MAX / (uint64_t)(src->itemsize > 0 ? src->itemsize : 1) ||
