@@ -585,6 +585,18 @@ TEST(forged_zip)
     CHECK_STATUS(sm_read_checkpoint_mem(copy, n, "forged", &l, &err), SELFMM_ERR_FORMAT);
     CHECK_CONTAINS(err.message, "bad local header");
     sm_tensors_free(&l);
+    /* a member name twice (central entry "selfmm_tiny/data/10" renamed ".../11") */
+    memcpy(copy, d, n);
+    uint8_t *v = NULL;
+    const char *name = "selfmm_tiny/data/10";
+    for (size_t i = (size_t)(cd - d) + 46; i + 19 <= n && !v; i++)
+        if (!memcmp(copy + i, name, 19) && !memcmp(copy + i - 46, "PK\1\2", 4)) v = copy + i;
+    REQUIRE(v);
+    v[18] = '1';
+    memset(&l, 0, sizeof l);
+    CHECK_STATUS(sm_read_checkpoint_mem(copy, n, "forged", &l, &err), SELFMM_ERR_FORMAT);
+    CHECK_CONTAINS(err.message, "member \"selfmm_tiny/data/11\" appears twice");
+    sm_tensors_free(&l);
     free(copy);
     free(d);
 }

@@ -119,7 +119,7 @@ TEST(containers_memo_and_cycles)
     /* DICT / LIST from a MARK, DUP, POP, POP_MARK, SETITEM replacing a key */
     REQUIRE_OK(RUN_BYTES("\x80\x02(X\x01\x00\x00\x00" "aK\x01X\x01\x00\x00\x00" "bK\x02" "d"
                          "X\x01\x00\x00\x00" "aK\x03s2\x30(NN1.", 0, &vm, &root, &err), err.message);
-    CHECK(root->kind == SM_PV_DICT && root->u.dict.n == 2);
+    CHECK(root->kind == SM_PV_DICT && root->u.dict.n == 3); /* "a" twice: the last one counts */
     CHECK(sm_pv_dict_get(root, "a")->u.i == 3 && sm_pv_dict_get(root, "b")->u.i == 2);
     sm_pickle_free(vm);
     /* LONG_BINPUT / LONG_BINGET */
@@ -127,6 +127,30 @@ TEST(containers_memo_and_cycles)
                err.message);
     CHECK(root->kind == SM_PV_TUPLE && root->u.seq.n == 2 && root->u.seq.items[1]->u.i == 7);
     sm_pickle_free(vm);
+}
+
+/* Dicts and lists of many items stay linear (a quadratic insert would make this
+ * take minutes). */
+TEST(many_keys)
+{
+    enum { N = 200000 };
+    size_t cap = 8 + (size_t)N * 10, n = 0;
+    char *b = malloc(cap);
+    memcpy(b + n, "\x80\x04}(", 4), n += 4;
+    for (int i = 0; i < N; i++) {
+        b[n++] = (char)0x8c, b[n++] = 7;
+        n += (size_t)snprintf(b + n, cap - n, "k%06d", i);
+        b[n++] = 'N';
+    }
+    b[n++] = 'u', b[n++] = '.';
+    sm_pickle *vm;
+    sm_pv *root;
+    selfmm_error err;
+    REQUIRE_OK(run(b, n, 0, &vm, &root, &err), err.message);
+    CHECK(root->kind == SM_PV_DICT && root->u.dict.n == N);
+    CHECK(sm_pv_dict_get(root, "k199999") != NULL && sm_pv_dict_get(root, "k200000") == NULL);
+    sm_pickle_free(vm);
+    free(b);
 }
 
 TEST(bounds)
@@ -313,6 +337,7 @@ int main(void)
     RUN(python_values);
     RUN(integers);
     RUN(containers_memo_and_cycles);
+    RUN(many_keys);
     RUN(bounds);
     RUN(protocols_and_opcodes);
     RUN(globals);

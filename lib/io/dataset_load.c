@@ -409,7 +409,7 @@ static selfmm_status read_any(const uint8_t *data, size_t size, const sm_mapped_
     if (size >= 2 && data[0] == 0x80) {
         st = sm_dataset_read_pickle(ds, data, size, mf, path, opts, err);
     } else if (size >= 4 && memcmp(data, "PK\3\4", 4) == 0) {
-        st = sm_dataset_read_npz(ds, data, size, path, opts, err);
+        st = sm_dataset_read_npz(ds, mf ? NULL : data, size, path, opts, err);
     } else {
         char head[40] = "";
         for (size_t i = 0; i < size && i < 8; i++) snprintf(head + 3 * i, 4, " %02x", data[i]);

@@ -134,7 +134,10 @@ selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_
 {
     zip_error_t ze;
     zip_error_init(&ze);
-    zip_source_t *zs = zip_source_buffer_create(data, size, 0, &ze);
+    /* From a file, libzip reads it with stdio: mapping it as well would keep the
+     * whole file resident next to the converted arrays. */
+    zip_source_t *zs = data ? zip_source_buffer_create(data, size, 0, &ze)
+                            : zip_source_file_create(path, 0, -1, &ze);
     zip_t *za = zs ? zip_open_from_source(zs, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
     if (!za) {
         selfmm_status st = sm_error(err, SELFMM_ERR_FORMAT, "%s: not a readable .npz (zip): %s", path,

@@ -395,7 +395,9 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
                           path, p->name, sm_dtype_name(t->dtype));
         else st = check_tensor(p, t, path, NULL, err);
     }
-    for (int i = 0; i < l->n && st == SELFMM_OK; i++)
+    /* every parameter was found and names are unique: with more tensors than
+     * parameters, one of the first n + 1 is foreign */
+    for (int i = 0; l->n > m->table.n && i <= m->table.n && st == SELFMM_OK; i++)
         if (sm_params_find(&m->table, l->t[i].name) < 0)
             st = sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor \"%s\" is not part of the model its "
                           "config describes", path, l->t[i].name);

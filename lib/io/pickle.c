@@ -67,7 +67,7 @@ selfmm_status sm_pbytes_size(const sm_pbytes *b, size_t *out, selfmm_error *err)
 sm_pv *sm_pv_dict_get(const sm_pv *d, const char *key)
 {
     if (!d || d->kind != SM_PV_DICT) return NULL;
-    for (size_t i = 0; i < d->u.dict.n; i++)
+    for (size_t i = d->u.dict.n; i-- > 0;) /* the last assignment wins */
         if (sm_pv_str_eq(d->u.dict.keys[i], key)) return d->u.dict.vals[i];
     return NULL;
 }
@@ -168,20 +168,11 @@ static int seq_push(sm_pv *s, sm_pv *item)
     return 1;
 }
 
+/* Items are appended; a key set twice keeps both entries and lookups see the
+ * last one, as Python's dict does. (Replacing in place would make every SETITEM
+ * a scan: quadratic for a dict of many keys.) */
 static int dict_set(sm_pv *d, sm_pv *key, sm_pv *val)
 {
-    /* A str key already present is replaced (Python semantics); other keys are
-     * only ever looked up by str, so they are simply appended. */
-    if (key->kind == SM_PV_STR) {
-        for (size_t i = 0; i < d->u.dict.n; i++) {
-            const sm_pv *k = d->u.dict.keys[i];
-            if (k->kind == SM_PV_STR && k->u.str.len == key->u.str.len &&
-                memcmp(k->u.str.p, key->u.str.p, k->u.str.len) == 0) {
-                d->u.dict.vals[i] = val;
-                return 1;
-            }
-        }
-    }
     if (d->u.dict.n == d->u.dict.cap) {
         size_t cap = d->u.dict.cap ? d->u.dict.cap * 2 : 8;
         sm_pv **k = realloc(d->u.dict.keys, cap * sizeof *k);

@@ -150,7 +150,8 @@ void sm_pickle_free(sm_pickle *p);
 
 /* Small helpers for consumers. */
 const char *sm_pv_kind_name(sm_pv_kind k);
-/* A dict's value for a str key, or NULL. */
+/* A dict's value for a str key, or NULL. Dicts keep every SETITEM in order; a
+ * key set twice appears twice when iterating, and this returns the last value. */
 sm_pv *sm_pv_dict_get(const sm_pv *dict, const char *key);
 /* 1 when v is a str equal to s. */
 int sm_pv_str_eq(const sm_pv *v, const char *s);

@@ -149,11 +149,8 @@ selfmm_status sm_read_safetensors(const uint8_t *data, size_t size, const char *
                 st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensors \"%s\" and \"%s\" overlap", what,
                               ranges[i - 1].name, ranges[i].name);
     }
-    /* duplicate names: cJSON keeps both; the first would silently win */
-    for (int i = 0; st == SELFMM_OK && i < l->n; i++)
-        for (int j = i + 1; st == SELFMM_OK && j < l->n; j++)
-            if (!strcmp(l->t[i].name, l->t[j].name))
-                st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\" appears twice", what, l->t[i].name);
+    /* duplicate names (cJSON keeps both) are refused here */
+    if (st == SELFMM_OK) st = sm_tensors_index(l, what, err);
     if (st == SELFMM_OK) snprintf(l->format, sizeof l->format, "safetensors");
     free(ranges);
     cJSON_Delete(root);

@@ -78,6 +78,36 @@ selfmm_status sm_tensors_add(sm_tensor_list *l, const char *name, size_t name_le
     t->numel = sm_shape_numel(ndim, shape);
     t->data = t->numel ? data : NULL;
     l->n++;
+    free(l->order); /* stale */
+    l->order = NULL;
+    return SELFMM_OK;
+}
+
+selfmm_status sm_tensors_index(sm_tensor_list *l, const char *what, selfmm_error *err)
+{
+    free(l->order);
+    l->order = malloc((size_t)(l->n ? l->n : 1) * sizeof *l->order);
+    if (!l->order) return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what);
+    for (int i = 0; i < l->n; i++) l->order[i] = i;
+    /* A merge sort of the indices by name (qsort has no context argument, and a
+     * global one would not be thread-safe). */
+    int *o = l->order, *tmp = malloc((size_t)(l->n ? l->n : 1) * sizeof *tmp);
+    if (!tmp) return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what);
+    for (int w = 1; w < l->n; w *= 2) {
+        for (int lo = 0; lo < l->n; lo += 2 * w) {
+            int mid = lo + w < l->n ? lo + w : l->n, hi = lo + 2 * w < l->n ? lo + 2 * w : l->n;
+            int i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = strcmp(l->t[o[i]].name, l->t[o[j]].name) <= 0 ? o[i++] : o[j++];
+            while (i < mid) tmp[k++] = o[i++];
+            while (j < hi) tmp[k++] = o[j++];
+        }
+        memcpy(o, tmp, (size_t)l->n * sizeof *o);
+    }
+    free(tmp);
+    for (int i = 1; i < l->n; i++)
+        if (!strcmp(l->t[o[i - 1]].name, l->t[o[i]].name))
+            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\" appears twice", what,
+                            l->t[o[i]].name);
     return SELFMM_OK;
 }
 
@@ -107,14 +137,25 @@ void sm_tensors_free(sm_tensor_list *l)
     for (int i = 0; i < l->n_meta; i++) free(l->meta_key[i]), free(l->meta_val[i]);
     free(l->meta_key);
     free(l->meta_val);
+    free(l->order);
     sm_mapped_close(&l->mf);
     memset(l, 0, sizeof *l);
 }
 
 const sm_tensor *sm_tensors_find(const sm_tensor_list *l, const char *name)
 {
-    for (int i = 0; i < l->n; i++)
-        if (!strcmp(l->t[i].name, name)) return &l->t[i];
+    if (!l->order) {
+        for (int i = 0; i < l->n; i++)
+            if (!strcmp(l->t[i].name, name)) return &l->t[i];
+        return NULL;
+    }
+    int lo = 0, hi = l->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(l->t[l->order[mid]].name, name);
+        if (!c) return &l->t[l->order[mid]];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return NULL;
 }
 

@@ -33,6 +33,7 @@ typedef struct sm_tensor_list {
     char **meta_key, **meta_val; /* safetensors __metadata__ (n_meta entries) */
     int n_meta;
     sm_mapped_file mf;         /* the file the data points into (when opened from a path) */
+    int *order;                /* tensor indices sorted by name (sm_tensors_index) */
 } sm_tensor_list;
 
 /* Append a tensor (name copied); contiguous strides are filled in when stride is
@@ -43,7 +44,10 @@ selfmm_status sm_tensors_add(sm_tensor_list *l, const char *name, size_t name_le
 selfmm_status sm_tensors_add_meta(sm_tensor_list *l, const char *key, const char *val,
                                   selfmm_error *err);
 void sm_tensors_free(sm_tensor_list *l);
-/* By exact name, or NULL. */
+/* Sort the names for lookups; a name that appears twice is an error. Readers
+ * call it once all tensors are listed. */
+selfmm_status sm_tensors_index(sm_tensor_list *l, const char *what, selfmm_error *err);
+/* By exact name, or NULL (a binary search once indexed). */
 const sm_tensor *sm_tensors_find(const sm_tensor_list *l, const char *name);
 const char *sm_tensors_meta(const sm_tensor_list *l, const char *key);
 

@@ -93,7 +93,7 @@ static selfmm_status walk(const sm_pv *root, sm_tensor_list *l, resolve_fn resol
         SM_TRY(add_tensor(l, k, v->u.tensor, resolve, ctx, what, err));
     }
     if (l->n == 0) return sm_error(err, SELFMM_ERR_FORMAT, "%s: the state_dict holds no tensors", what);
-    return SELFMM_OK;
+    return sm_tensors_index(l, what, err);
 }
 
 /* ---- zip ---- */
@@ -178,11 +178,16 @@ typedef struct legacy_ctx {
     const char *what;
 } legacy_ctx;
 
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const legacy_storage *)a)->key, ((const legacy_storage *)b)->key);
+}
+
 static legacy_storage *legacy_find(legacy_ctx *c, const char *key)
 {
-    for (size_t i = 0; i < c->n; i++)
-        if (!strcmp(c->s[i].key, key)) return &c->s[i];
-    return NULL;
+    legacy_storage k = {0};
+    k.key = key;
+    return c->n ? bsearch(&k, c->s, c->n, sizeof *c->s, by_key) : NULL;
 }
 
 static selfmm_status legacy_resolve(void *ctx, const sm_storage *st, storage_bytes *out,
@@ -199,7 +204,8 @@ static selfmm_status legacy_resolve(void *ctx, const sm_storage *st, storage_byt
     return SELFMM_OK;
 }
 
-/* Collect the storages the state_dict refers to (key -> element type). */
+/* Collect the storages the state_dict refers to (key -> element type), sorted
+ * by key. */
 static selfmm_status legacy_collect(const sm_pv *sd, legacy_ctx *c, selfmm_error *err)
 {
     if (!sd) return SELFMM_OK;
@@ -209,11 +215,22 @@ static selfmm_status legacy_collect(const sm_pv *sd, legacy_ctx *c, selfmm_error
         const sm_pv *v = sd->u.dict.vals[i];
         if (v->kind != SM_PV_TENSOR) continue;
         const sm_storage *st = v->u.tensor->storage->u.storage;
-        if (legacy_find(c, st->key)) continue;
         c->s[c->n].key = st->key;
         c->s[c->n].dtype = st->dtype;
         c->n++;
     }
+    qsort(c->s, c->n, sizeof *c->s, by_key);
+    size_t u = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (u && !strcmp(c->s[u - 1].key, c->s[i].key)) {
+            if (c->s[u - 1].dtype != c->s[i].dtype)
+                return sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" used with two element types",
+                                c->what, c->s[i].key);
+            continue;
+        }
+        c->s[u++] = c->s[i];
+    }
+    c->n = u;
     return SELFMM_OK;
 }
 

@@ -17,11 +17,16 @@ void sm_zip_dir_free(sm_zip_dir *dir)
     dir->n = 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const sm_zip_entry *)a)->name, ((const sm_zip_entry *)b)->name);
+}
+
 const sm_zip_entry *sm_zip_find(const sm_zip_dir *dir, const char *name)
 {
-    for (int i = 0; i < dir->n; i++)
-        if (!strcmp(dir->e[i].name, name)) return &dir->e[i];
-    return NULL;
+    sm_zip_entry key = {0};
+    key.name = (char *)name;
+    return dir->n ? bsearch(&key, dir->e, (size_t)dir->n, sizeof *dir->e, by_name) : NULL;
 }
 
 #define BAD(...) sm_error(err, SELFMM_ERR_FORMAT, __VA_ARGS__)
@@ -110,6 +115,11 @@ selfmm_status sm_zip_read_dir(const uint8_t *buf, size_t len, const char *what, 
         e->data_offset = data;
         p += 46 + nlen + xlen + clen;
     }
+    /* sorted by name for sm_zip_find; a name twice would make lookups ambiguous */
+    qsort(dir->e, (size_t)dir->n, sizeof *dir->e, by_name);
+    for (int i = 1; i < dir->n; i++)
+        if (!strcmp(dir->e[i - 1].name, dir->e[i].name))
+            return BAD("%s: member \"%s\" appears twice", what, dir->e[i].name);
     return SELFMM_OK;
 }
 

@@ -20,7 +20,7 @@ typedef struct sm_zip_entry {
 } sm_zip_entry;
 
 typedef struct sm_zip_dir {
-    sm_zip_entry *e;
+    sm_zip_entry *e;           /* sorted by name (not in archive order) */
     int n;
 } sm_zip_dir;
 
