@@ -393,7 +393,9 @@ SELFMM_API selfmm_status selfmm_model_save(selfmm_model *model, const char *path
 SELFMM_API selfmm_status selfmm_model_load(const char *path, selfmm_model **out,
                                            selfmm_error *err);
 /* Import a reference state_dict (.pth written by torch.save, SPEC 1.4) into a model
- * whose config matches; every tensor must be present with its shape. */
+ * whose config matches; every tensor must be present with its shape. Extra
+ * tensors (e.g. a position_ids buffer) are ignored and reported as a warning
+ * through the log callback. On failure the model's weights are unchanged. */
 SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *model, const char *path);
 /* Export a .pth that torch.load reads and the reference model accepts with
  * load_state_dict(strict=True). Written atomically. */
