@@ -14,6 +14,8 @@ typedef struct command {
 static const command commands[] = {
     {"config", cmd_config, "print a configuration (preset, file, --set) as JSON"},
     {"tokenize", cmd_tokenize, "text to BERT token ids (as HuggingFace's BertTokenizer)"},
+    {"info", cmd_info, "describe a dataset or checkpoint file"},
+    {"convert", cmd_convert, "datasets to .npz; .pth <-> libselfmm model files"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

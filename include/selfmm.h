@@ -400,11 +400,19 @@ SELFMM_API selfmm_status selfmm_model_save(selfmm_model *model, const char *path
 SELFMM_API selfmm_status selfmm_model_load(const char *path, selfmm_model **out,
                                            selfmm_error *err);
 /* Import a reference state_dict (.pth written by torch.save, SPEC 1.4) into a model
- * whose config matches; every tensor must be present with its shape. */
+ * whose config matches; every tensor must be present with its shape. Extra
+ * tensors (e.g. a position_ids buffer) are ignored and reported as a warning
+ * through the log callback. On failure the model's weights are unchanged. */
 SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *model, const char *path);
 /* Export a .pth that torch.load reads and the reference model accepts with
  * load_state_dict(strict=True). Written atomically. */
 SELFMM_API selfmm_status selfmm_model_export_pth(selfmm_model *model, const char *path);
+/* A reference .pth holds no config: fit cfg to one before selfmm_model_create +
+ * selfmm_model_import_pth. Sets audio_dim and video_dim from the LSTM weights
+ * and checks every other tensor's shape against cfg (errors name the tensor,
+ * both shapes and the config keys involved). cfg is untouched on failure. */
+SELFMM_API selfmm_status selfmm_config_check_pth(selfmm_config *cfg, const char *path,
+                                                 selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
 /* Datasets (MMSA pickles, .npz)                                               */
@@ -455,6 +463,22 @@ SELFMM_API selfmm_status selfmm_dataset_batch(selfmm_dataset *data, selfmm_split
                                               const float **labels);
 /* Write all splits as a NumPy .npz (atomically). */
 SELFMM_API selfmm_status selfmm_dataset_save_npz(const selfmm_dataset *data, const char *path);
+
+/* ------------------------------------------------------------------------- */
+/* Describing files                                                            */
+/* ------------------------------------------------------------------------- */
+typedef enum selfmm_info_format {
+    SELFMM_INFO_TEXT = 0,          /* a report for people */
+    SELFMM_INFO_JSON = 1           /* one JSON object (stable keys) */
+} selfmm_info_format;
+
+/* Describe any file libselfmm reads: a dataset (pickle or .npz: splits, shapes,
+ * source dtypes, length and label statistics, NaN/-inf counts) or a checkpoint
+ * (torch zip or legacy, safetensors, native model: format, config, tensors,
+ * parameter count). Bad values are counted, not refused; a malformed file is an
+ * error as for loading. The caller frees *out with selfmm_free_string(). */
+SELFMM_API selfmm_status selfmm_file_info(const char *path, selfmm_info_format format, char **out,
+                                          selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
 /* Metrics (SPEC 3)                                                            */

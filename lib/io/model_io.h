@@ -1,0 +1,18 @@
+/* model_io.h -- the model's weights through files (model_io.c): the pieces that
+ * work on an already-read tensor list, shared with the fuzz targets and info. */
+#ifndef SM_IO_MODEL_IO_H
+#define SM_IO_MODEL_IO_H
+
+#include "io/tensors.h"
+
+/* Every parameter of m from a reference state_dict (shapes checked first). */
+selfmm_status sm_model_import_tensors(selfmm_model *m, const sm_tensor_list *l, const char *path,
+                                      selfmm_error *err);
+/* Fill cfg's feature widths from the LSTM weights and check every other shape. */
+selfmm_status sm_config_check_tensors(selfmm_config *cfg, const sm_tensor_list *l, const char *path,
+                                      selfmm_error *err);
+/* A model from a native model file's tensors and metadata. */
+selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, selfmm_model **out,
+                                   selfmm_error *err);
+
+#endif
