@@ -4,5 +4,6 @@
 #define SELFMM_CLI_COMMANDS_H
 
 int cmd_config(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

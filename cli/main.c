@@ -13,6 +13,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"config", cmd_config, "print a configuration (preset, file, --set) as JSON"},
+    {"bench", cmd_bench, "time training and evaluation steps of a bert-base model"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

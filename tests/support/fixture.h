@@ -1,4 +1,4 @@
-/* fixture.h -- reader of the SMFX files that tools/*.py write with PyTorch/NumPy
+/* fixture.h -- reader of the SMFX files that the tools/ scripts write with PyTorch/NumPy
  * reference values (tools/fixture_io.py is the writer). Deliberately independent of
  * the library's own readers, so tests of those readers do not trust themselves.
  *
