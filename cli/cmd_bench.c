@@ -28,7 +28,8 @@ enum { SG_M = 1248, SG_K = 768, SG_N = 3072 };
 
 static void help(void)
 {
-    printf("usage: selfmm-cli bench [--preset NAME] [--batch N] [--steps N] [--threads N]\n\n"
+    printf("usage: selfmm-cli bench [--preset NAME] [--batch N] [--steps N] [--threads N]\n"
+           "                        [--set key=value]...\n\n"
            "Time forward+loss+backward (train) and forward (eval) steps of a randomly\n"
            "initialised model of the preset (bert-base) on random inputs of the dataset's\n"
            "padded shapes, and print one JSON line: medians in seconds, the time split\n"
@@ -37,7 +38,9 @@ static void help(void)
            "  --preset NAME   sims (default), mosi, mosei, mmsa-sims, mmsa-mosi, mmsa-mosei\n"
            "  --batch N       samples per step (default: the preset's batch_size)\n"
            "  --steps N       timed steps after one warm-up step (default 5)\n"
-           "  --threads N     threads for OpenBLAS and oneDNN (default 0 = all CPUs)\n",
+           "  --threads N     threads for OpenBLAS and oneDNN (default 0 = all CPUs)\n"
+           "  --set key=value override a config key of the preset (repeatable), e.g. a\n"
+           "                  smaller BERT: --set num_hidden_layers=2\n",
            SG_M, SG_K, SG_N);
 }
 
@@ -136,10 +139,13 @@ int cmd_bench(int argc, char **argv)
     static const struct option opts[] = {
         {"preset", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
         {"steps", required_argument, 0, 's'},  {"threads", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+        {"set", required_argument, 0, 'S'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     const char *preset = "sims";
-    int batch = 0, steps = 5, threads = 0, c;
+    int batch = 0, steps = 5, threads = 0, c, nsets = 0;
+    char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    if (!sets) return cli_fail("bench", "out of memory");
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -157,18 +163,29 @@ int cmd_bench(int argc, char **argv)
             if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
                 return cli_usage_error("bench", "--threads wants an integer in [0, 1024], not '%s'", optarg);
             break;
-        case 'h': help(); return EXIT_OK;
-        default: return cli_usage_error("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
+        case 'S': sets[nsets++] = optarg; break;
+        case 'h': help(); free(sets); return EXIT_OK;
+        default:
+            free(sets);
+            return cli_usage_error("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) {
+        free(sets);
+        return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    }
     const shape *sh = NULL;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         if (!strcmp(shapes[i].preset, preset)) sh = &shapes[i];
-    if (!sh) return cli_usage_error("bench", "unknown preset '%s'", preset);
+    if (!sh) {
+        free(sets);
+        return cli_usage_error("bench", "unknown preset '%s'", preset);
+    }
     selfmm_error err = {0};
     selfmm_config cfg;
-    if (selfmm_config_preset(&cfg, preset, &err) != SELFMM_OK) return cli_fail_status("bench", err.status, err.message);
+    int rc = cli_build_config("bench", preset, NULL, NULL, sets, nsets, &cfg);
+    free(sets);
+    if (rc != EXIT_OK) return rc;
     if (selfmm_set_threads(threads) != SELFMM_OK) return cli_fail("bench", "cannot use %d threads", threads);
     cfg.threads = threads;
     if (!batch) batch = cfg.batch_size;
@@ -192,7 +209,6 @@ int cmd_bench(int argc, char **argv)
     double *vis = v + 4 * steps, *rest = v + 5 * steps, *bgf = v + 6 * steps, *sgf = v + 7 * steps;
     selfmm_timings t;
     double secs;
-    int rc = EXIT_OK;
     /* warm-up: primitive creation, first-touch page faults, thread pool start */
     selfmm_status st = train_step(m, &bt, &in, &secs, &t);
     if (st == SELFMM_OK) st = selfmm_model_forward(m, &bt, SELFMM_MODE_EVAL, NULL);
