@@ -270,7 +270,7 @@ TEST(softmax_plain_and_masked)
 /* ---- attention (oneDNN matmul) ------------------------------------------------------------ */
 typedef struct attn_ctx {
     sm_dnnl *d;
-    int B, L, nh, hd;
+    int B, L, Lq, nh, hd;
     float p;
     float *q, *k, *v, *ctx, *probs, *pd, *mb, *r;
     uint8_t *mask;
@@ -281,12 +281,13 @@ static double attn_loss(void *p)
     attn_ctx *c = p;
     selfmm_error e;
     if (sm_attention_forward(c->d, c->ctx, c->probs, c->mask ? c->pd : c->probs, c->q, c->k, c->v, c->mb, c->mask,
-                             c->p, c->B, c->L, c->nh, c->hd, &e) != SELFMM_OK)
+                             c->p, c->B, c->Lq, c->L, c->nh, c->hd, &e) != SELFMM_OK)
         return NAN;
-    return dot(c->ctx, c->r, (int64_t)c->B * c->L * c->nh * c->hd);
+    return dot(c->ctx, c->r, (int64_t)c->B * c->Lq * c->nh * c->hd);
 }
 
-static void attention_case(float p)
+/* Lq = L: self-attention; Lq = 1: the last layer's [CLS] queries against all keys. */
+static void attention_case(float p, int Lq)
 {
     sm_dnnl d;
     selfmm_error e = {0};
@@ -294,29 +295,45 @@ static void attention_case(float p)
         h_failf(__FILE__, __LINE__, "%s", e.message);
         return;
     }
-    attn_ctx c = {.d = &d, .B = 2, .L = 4, .nh = 2, .hd = 3, .p = p};
-    int64_t nt = 2 * 4 * 6, na = 2 * 2 * 4 * 4;
-    c.q = rnd(nt, -1, 1), c.k = rnd(nt, -1, 1), c.v = rnd(nt, -1, 1), c.r = rnd(nt, -1, 1);
-    c.ctx = zeros(nt), c.probs = zeros(na), c.pd = zeros(na), c.mb = zeros(8);
+    attn_ctx c = {.d = &d, .B = 2, .L = 4, .Lq = Lq, .nh = 2, .hd = 3, .p = p};
+    int64_t nt = 2 * 4 * 6, nq = 2 * Lq * 6, na = 2 * 2 * Lq * 4;
+    c.q = rnd(nq, -1, 1), c.k = rnd(nt, -1, 1), c.v = rnd(nt, -1, 1), c.r = rnd(nq, -1, 1);
+    c.ctx = zeros(nq), c.probs = zeros(na), c.pd = zeros(na), c.mb = zeros(8);
     c.mb[6] = c.mb[7] = -10000.0f; /* sample 1: keys 2 and 3 are padding */
     if (p > 0) {
         c.mask = malloc((size_t)na);
         sm_dropout_mask(c.mask, 2, na / 2, p, 3, 4, 5);
     }
-    float *dq = zeros(nt), *dk = zeros(nt), *dv = zeros(nt), *scr = zeros(na);
+    float *dq = zeros(nq), *dk = zeros(nt), *dv = zeros(nt), *scr = zeros(na);
     attn_loss(&c);
     CHECK_OK(sm_attention_backward(&d, dq, dk, dv, scr, c.r, c.q, c.k, c.v, c.probs, c.mask ? c.pd : c.probs,
-                                   c.mask, p, c.B, c.L, c.nh, c.hd, &e),
+                                   c.mask, p, c.B, c.Lq, c.L, c.nh, c.hd, &e),
              e.message);
-    FD(p > 0 ? "attention+dropout dq" : "attention dq", c.q, nt, dq, attn_loss, &c);
-    FD(p > 0 ? "attention+dropout dk" : "attention dk", c.k, nt, dk, attn_loss, &c);
-    FD(p > 0 ? "attention+dropout dv" : "attention dv", c.v, nt, dv, attn_loss, &c);
+    char what[64];
+    snprintf(what, sizeof what, "attention Lq=%d p=%.1f dq", Lq, (double)p);
+    FD(what, c.q, nq, dq, attn_loss, &c);
+    snprintf(what, sizeof what, "attention Lq=%d p=%.1f dk", Lq, (double)p);
+    FD(what, c.k, nt, dk, attn_loss, &c);
+    snprintf(what, sizeof what, "attention Lq=%d p=%.1f dv", Lq, (double)p);
+    FD(what, c.v, nt, dv, attn_loss, &c);
     /* masked keys and values get exactly zero gradient */
     for (int t = 2; t < 4; t++)
         for (int h = 0; h < 6; h++) {
             CHECK(dk[(4 + t) * 6 + h] == 0.0f);
             CHECK(dv[(4 + t) * 6 + h] == 0.0f);
         }
+    if (Lq == 1 && p == 0) {
+        /* the [CLS]-only form equals row 0 of the full one */
+        attn_ctx f = c;
+        f.Lq = 4;
+        float *qf = rnd(nt, -1, 1);
+        for (int b = 0; b < 2; b++) memcpy(qf + b * 4 * 6, c.q + b * 6, 6 * sizeof(float));
+        f.q = qf, f.ctx = zeros(nt), f.probs = zeros(2 * 2 * 16), f.r = zeros(nt);
+        attn_loss(&f);
+        for (int b = 0; b < 2; b++)
+            for (int h = 0; h < 6; h++) CHECK_CLOSE(f.ctx[b * 24 + h], c.ctx[b * 6 + h], 1e-6, 1e-7);
+        free(qf), free(f.ctx), free(f.probs), free(f.r);
+    }
     free(dq), free(dk), free(dv), free(scr), free(c.q), free(c.k), free(c.v), free(c.r), free(c.ctx);
     free(c.probs), free(c.pd), free(c.mb), free(c.mask);
     sm_dnnl_destroy(&d);
@@ -324,12 +341,18 @@ static void attention_case(float p)
 
 TEST(attention_masked_keys)
 {
-    attention_case(0.0f);
+    attention_case(0.0f, 4);
 }
 
 TEST(attention_masked_keys_with_dropout)
 {
-    attention_case(0.4f);
+    attention_case(0.4f, 4);
+}
+
+TEST(attention_cls_queries_only)
+{
+    attention_case(0.0f, 1);
+    attention_case(0.4f, 1);
 }
 
 /* ---- embedding ------------------------------------------------------------------------------ */
@@ -486,6 +509,7 @@ int main(void)
     RUN(softmax_plain_and_masked);
     RUN(attention_masked_keys);
     RUN(attention_masked_keys_with_dropout);
+    RUN(attention_cls_queries_only);
     RUN(embedding_padding_row);
     RUN(dropout_relu_weighted_l1);
     RUN(lstm_varied_lengths);

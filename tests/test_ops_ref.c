@@ -201,12 +201,12 @@ static void attention_case(const char *op)
     float *ctx = zeros(nt), *probs = zeros(na), *pd = zeros(na), *scr = zeros(na);
     float *dq = zeros(nt), *dk = zeros(nt), *dv = zeros(nt);
     const float *k = get(op, "k")->f32, *v = get(op, "v")->f32;
-    CHECK_OK(sm_attention_forward(&d, ctx, probs, mask ? pd : probs, q->f32, k, v, mb, mask, p, B, L, nh, hd, &e),
+    CHECK_OK(sm_attention_forward(&d, ctx, probs, mask ? pd : probs, q->f32, k, v, mb, mask, p, B, L, L, nh, hd, &e),
              e.message);
     CMP("ctx", ctx, op, "ctx");
     CMP("probs", probs, op, "probs");
     CHECK_OK(sm_attention_backward(&d, dq, dk, dv, scr, get(op, "dout")->f32, q->f32, k, v, probs,
-                                   mask ? pd : probs, mask, p, B, L, nh, hd, &e),
+                                   mask ? pd : probs, mask, p, B, L, L, nh, hd, &e),
              e.message);
     CMP("dq", dq, op, "dq");
     CMP("dk", dk, op, "dk");
@@ -302,7 +302,7 @@ TEST(relu_and_weighted_l1_match_torch)
 TEST(python_philox_is_ours)
 {
     for (int i = 0; i < 2; i++) {
-        char op[16];
+        char op[32];
         snprintf(op, sizeof op, "philox%d", i);
         const fx_tensor *key = get(op, "key"), *words = get(op, "words");
         REQUIRE(key && words);

@@ -37,7 +37,8 @@ typedef struct sm_drop {
 } sm_drop;
 
 /* ---- BERT ---------------------------------------------------------------------- */
-typedef struct sm_bert_acts {    /* what one layer keeps for its backward */
+typedef struct sm_bert_acts {    /* what one layer keeps for its backward; Nq query rows:
+                                  * N = B*L, or B in the last layer ([CLS] only) */
     float *q, *k, *v;            /* (N, H) projections */
     float *probs;                /* (B, nh, L, L) attention probabilities */
     float *probs_d;              /* (B, nh, L, L) after dropout (attention dropout only) */
@@ -65,10 +66,11 @@ typedef struct sm_bert {
     sm_bert_acts *acts;          /* [n_acts]; eval mode alternates acts[0] and acts[1] */
     float *tmp;                  /* (N, H) dense outputs before the fused tail */
     float *gelu;                 /* (N, I) GELU output (forward), recomputed in backward */
-    const float *out;            /* (N, H) the last layer's output (into acts) */
+    float *xq;                   /* (B, H) the last layer's query rows: its input at [CLS] */
+    const float *out;            /* (B, H) the last layer's output: the [CLS] rows only */
     /* backward scratch, allocated by the first backward */
     int has_grad_buffers;
-    float *dx, *dx2, *dln1, *dtmp, *dctx, *dq, *dk, *dv; /* (N, H) */
+    float *dx, *dx2, *dln1, *dtmp, *dctx, *dq, *dk, *dv, *dxq; /* (N, H) */
     float *dgelu, *dpre;         /* (N, I) */
     float *dprobs;               /* (B, nh, L, L) */
 } sm_bert;
@@ -122,7 +124,7 @@ typedef struct sm_compute {
 /* ---- bert.c ---------------------------------------------------------------------- */
 selfmm_status sm_bert_forward(selfmm_model *m, sm_compute *c, const selfmm_batch *bt, int L,
                               const sm_drop *drop);
-/* dcls (B, H): gradient of the [CLS] rows of the last forward's output. */
+/* dcls (B, H): gradient of the last forward's output (the [CLS] rows). */
 selfmm_status sm_bert_backward(selfmm_model *m, sm_compute *c, const float *dcls);
 void sm_bert_free(sm_bert *b);
 /* GEMM floating-point operations of a BERT forward at (B, L); the backward is twice. */

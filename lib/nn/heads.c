@@ -90,11 +90,11 @@ selfmm_status sm_heads_forward(selfmm_model *m, sm_compute *c, const sm_drop *dr
 {
     const selfmm_config *cfg = &m->cfg;
     const int B = c->B, H = cfg->hidden_size, ao = cfg->audio_out, vo = cfg->video_out;
-    const int L = c->bert.L, F = H + ao + vo;
+    const int F = H + ao + vo;
     for (int k = 0; k < 4; k++) SM_TRY(head_ensure(&c->head[k], B, &m->err));
     /* t = BERT's output at [CLS]; fusion input = concat[t, a, v] */
     for (int b = 0; b < B; b++) {
-        const float *cls = c->bert.out + (size_t)b * L * H;
+        const float *cls = c->bert.out + (size_t)b * H;
         memcpy(c->text_feat + (size_t)b * H, cls, (size_t)H * sizeof(float));
         float *f = c->fusion_in + (size_t)b * F;
         memcpy(f, cls, (size_t)H * sizeof(float));
