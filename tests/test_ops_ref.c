@@ -74,6 +74,14 @@ TEST(linear_matches_torch)
     float *y = zeros(N * OC), *dx = zeros(N * C), *dw = zeros(OC * C), *db = zeros(OC);
     sm_linear_forward(y, x->f32, w->f32, get("linear", "b")->f32, N, C, OC);
     CMP("y", y, "linear", "y");
+    /* the oneDNN form BERT's forward uses */
+    sm_dnnl d;
+    selfmm_error e = {0};
+    REQUIRE_OK(sm_dnnl_init(&d, &e), e.message);
+    memset(y, 0, (size_t)N * OC * sizeof(float));
+    CHECK_OK(sm_dnnl_dense(&d, y, x->f32, w->f32, get("linear", "b")->f32, N, C, OC, &e), e.message);
+    CMP("y (oneDNN)", y, "linear", "y");
+    sm_dnnl_destroy(&d);
     sm_linear_backward(dx, dw, db, get("linear", "dout")->f32, x->f32, w->f32, N, C, OC);
     CMP("dx", dx, "linear", "dx");
     CMP("dw", dw, "linear", "dw");

@@ -41,7 +41,7 @@ selfmm_status sm_attention_forward(sm_dnnl *d, float *ctx, float *probs, float *
     set4(s.sa, QH, hd, H, 1);
     set4(s.sb, KH, hd, 1, H);
     set4(s.sc, nh * S, S, Lk, 1);
-    SM_TRY(sm_dnnl_matmul(d, &s, q, k, probs, err));
+    SM_TRY(sm_dnnl_matmul(d, &s, q, k, NULL, probs, err));
     /* probs = softmax(scores / sqrt(hd) + maskbias), in place */
     sm_scale_mask_softmax_forward(probs, probs, maskbias, head_div(hd), B, nh * Lq, Lk);
     if (mask) sm_dropout_forward(probs_d, probs, mask, p, (int64_t)B * nh * S);
@@ -51,7 +51,7 @@ selfmm_status sm_attention_forward(sm_dnnl *d, float *ctx, float *probs, float *
     set4(c.sa, nh * S, S, Lk, 1);
     set4(c.sb, KH, hd, H, 1);
     set4(c.sc, QH, hd, H, 1);
-    return sm_dnnl_matmul(d, &c, probs_d, v, ctx, err);
+    return sm_dnnl_matmul(d, &c, probs_d, v, NULL, ctx, err);
 }
 
 selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv, float *scratch,
@@ -68,13 +68,13 @@ selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv,
     set4(a.sa, QH, hd, H, 1);
     set4(a.sb, KH, hd, 1, H);
     set4(a.sc, nh * S, S, Lk, 1);
-    SM_TRY(sm_dnnl_matmul(d, &a, dctx, v, scratch, err));
+    SM_TRY(sm_dnnl_matmul(d, &a, dctx, v, NULL, scratch, err));
     /*                     =>  dv += probs_d^T . dctx */
     sm_mm_desc b = mm(B, nh, Lk, hd, Lq, 1);
     set4(b.sa, nh * S, S, 1, Lk);
     set4(b.sb, QH, hd, H, 1);
     set4(b.sc, KH, hd, H, 1);
-    SM_TRY(sm_dnnl_matmul(d, &b, probs_d, dctx, dv, err));
+    SM_TRY(sm_dnnl_matmul(d, &b, probs_d, dctx, NULL, dv, err));
     /* probs_d = dropout(probs); probs = softmax(scores / div + maskbias):
      * dscores = probs * (dprobs - sum(dprobs * probs)) / div, in place in scratch */
     const int64_t rows = (int64_t)B * nh * Lq;
@@ -99,10 +99,10 @@ selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv,
     set4(e.sa, nh * S, S, Lk, 1);
     set4(e.sb, KH, hd, H, 1);
     set4(e.sc, QH, hd, H, 1);
-    SM_TRY(sm_dnnl_matmul(d, &e, scratch, k, dq, err));
+    SM_TRY(sm_dnnl_matmul(d, &e, scratch, k, NULL, dq, err));
     sm_mm_desc f = mm(B, nh, Lk, hd, Lq, 1);
     set4(f.sa, nh * S, S, 1, Lk);
     set4(f.sb, QH, hd, H, 1);
     set4(f.sc, KH, hd, H, 1);
-    return sm_dnnl_matmul(d, &f, scratch, q, dk, err);
+    return sm_dnnl_matmul(d, &f, scratch, q, NULL, dk, err);
 }

@@ -2,7 +2,7 @@
  * length L (the longest real text length: exact, see SPEC 1.1).
  *
  * A layer (post-LN), over Nq query rows:
- *   q = xq Wq^T + bq; k, v = x Wk^T + bk, ...  (linear, OpenBLAS)
+ *   q = xq Wq^T + bq; k, v = x Wk^T + bk, ...  (dense: oneDNN forward, OpenBLAS backward)
  *   ctx = attention(q, k, v, maskbias)         (attention.c, oneDNN matmul)
  *   ln1 = LN1(xq + dropout(ctx Wao^T + bao))   (fused tail, layernorm.c)
  *   g   = gelu(ln1 Wi^T + bi)                  (fused bias + GELU)
@@ -158,6 +158,17 @@ typedef struct layer_run {
 } layer_run;
 
 /* ---- forward ------------------------------------------------------------------------- */
+/* Forward dense layers on oneDNN matmul, backward GEMMs on cblas: measured per shape
+ * (2 threads, 1248 tokens, median GFLOP/s, oneDNN vs cblas): the three forward (NT)
+ * shapes 189-205 vs 179-188; the backward ones mixed -- input gradients 188 vs 181
+ * (H x H), 169 vs 190 (K = I), 127 vs 179 (N = I); weight gradients 189 vs 182,
+ * 187 vs 180, 127 vs 170 (I x H for the output dense) -- so cblas there. */
+static selfmm_status dense(const layer_run *r, float *out, const float *inp, const float *w, const float *b,
+                           int N, int C, int OC)
+{
+    return sm_dnnl_dense(&r->c->dnnl, out, inp, w, b, N, C, OC, r->err);
+}
+
 static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_acts *a,
                                    const float *x, const sm_drop *drop)
 {
@@ -171,9 +182,9 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
         for (int i = 0; i < B; i++) memcpy(b->xq + (size_t)i * H, x + (size_t)i * L * H, (size_t)H * sizeof(float));
         xq = b->xq;
     }
-    sm_linear_forward(a->q, xq, lw->q_w, lw->q_b, Nq, H, H);
-    sm_linear_forward(a->k, x, lw->k_w, lw->k_b, N, H, H);
-    sm_linear_forward(a->v, x, lw->v_w, lw->v_b, N, H, H);
+    SM_TRY(dense(r, a->q, xq, lw->q_w, lw->q_b, Nq, H, H));
+    SM_TRY(dense(r, a->k, x, lw->k_w, lw->k_b, N, H, H));
+    SM_TRY(dense(r, a->v, x, lw->v_w, lw->v_b, N, H, H));
     uint8_t *pm = NULL;
     if (r->pa > 0) {
         /* element (head, q, k) of sample i is number (head*L + q)*L + k of its stream */
@@ -186,7 +197,7 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
     SM_TRY(sm_attention_forward(&r->c->dnnl, a->ctx, a->probs, pm ? a->probs_d : a->probs, a->q, a->k, a->v,
                                 b->maskbias, pm, r->pa, B, Lq, L, nh, hd, r->err));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
-    sm_linear_forward(b->tmp, a->ctx, lw->ao_w, NULL, Nq, H, H);
+    SM_TRY(dense(r, b->tmp, a->ctx, lw->ao_w, NULL, Nq, H, H));
     uint8_t *m1 = NULL, *m2 = NULL;
     if (r->ph > 0) { /* element (t, h) is number t*H + h: the [CLS] row is the first H */
         m1 = a->attn_mask, m2 = a->out_mask;
@@ -196,10 +207,10 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
     sm_residual_layernorm_forward(a->ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
                                   lw->ln1_w, lw->ln1_b, Nq, H, eps);
     /* g = gelu(ln1 Wi^T + bi) */
-    sm_linear_forward(a->pre, a->ln1, lw->i_w, NULL, Nq, H, I);
+    SM_TRY(dense(r, a->pre, a->ln1, lw->i_w, NULL, Nq, H, I));
     sm_bias_gelu_forward(b->gelu, a->pre, lw->i_b, Nq, I);
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
-    sm_linear_forward(b->tmp, b->gelu, lw->o_w, NULL, Nq, I, H);
+    SM_TRY(dense(r, b->tmp, b->gelu, lw->o_w, NULL, Nq, I, H));
     sm_residual_layernorm_forward(a->ln2, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, a->ln1,
                                   lw->ln2_w, lw->ln2_b, Nq, H, eps);
     return SELFMM_OK;

@@ -23,14 +23,15 @@ typedef struct sm_mm_desc {
     int64_t b0, b1, M, N, K;
     int64_t sa[4], sb[4], sc[4];
     int64_t accumulate;           /* 1: C += A.B (a sum post-op) */
+    int64_t bias;                 /* 1: + bias[n] on every row (forward dense layers) */
 } sm_mm_desc;
 
-#define SM_MM_CACHE 24
+#define SM_MM_CACHE 48
 
 typedef struct sm_mm_entry {
     sm_mm_desc key;
     dnnl_primitive_t prim;
-    dnnl_memory_t a, b, c;        /* handles re-pointed at each call */
+    dnnl_memory_t a, b, c, bias;  /* handles re-pointed at each call */
     uint64_t used;                /* LRU stamp; 0 = empty slot */
 } sm_mm_entry;
 
@@ -47,8 +48,14 @@ void sm_dnnl_destroy(sm_dnnl *d);
 selfmm_status sm_dnnl_check(dnnl_status_t s, const char *what, selfmm_error *err);
 #define SM_DNNL(call, what, err) SM_TRY(sm_dnnl_check((call), (what), (err)))
 
-/* Run (creating or reusing from the cache) the matmul described by desc. */
+/* Run (creating or reusing from the cache) the matmul described by desc; bias (N
+ * floats) only when desc->bias. */
 selfmm_status sm_dnnl_matmul(sm_dnnl *d, const sm_mm_desc *desc, const float *a, const float *b,
-                             float *c, selfmm_error *err);
+                             const float *bias, float *c, selfmm_error *err);
+
+/* out (N, OC) = inp (N, C) . weight^T + bias (bias may be NULL), weight in PyTorch's
+ * (OC, C) layout read as a transposed view: the forward of BERT's dense layers. */
+selfmm_status sm_dnnl_dense(sm_dnnl *d, float *out, const float *inp, const float *weight,
+                            const float *bias, int N, int C, int OC, selfmm_error *err);
 
 #endif
