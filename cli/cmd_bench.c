@@ -101,7 +101,7 @@ static int make_inputs(inputs *in, selfmm_batch *bt, const selfmm_config *cfg, c
     for (int b = 0; b < B; b++) {
         int len = b == 0 ? L : L / 2 + (int)(rnd() % (uint32_t)(L - L / 2 + 1));
         for (int t = 0; t < len; t++) {
-            in->ids[(size_t)b * L + t] = 1 + (int32_t)(rnd() % (uint32_t)(cfg->vocab_size - 1));
+            in->ids[(size_t)b * L + t] = cfg->vocab_size > 1 ? 1 + (int32_t)(rnd() % (uint32_t)(cfg->vocab_size - 1)) : 0;
             in->mask[(size_t)b * L + t] = 1;
         }
         in->alen[b] = b == 0 ? Ta : 1 + (int32_t)(rnd() % (uint32_t)Ta);
@@ -148,31 +148,31 @@ int cmd_bench(int argc, char **argv)
     if (!sets) return cli_fail("bench", "out of memory");
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    int rc = -1; /* >= 0: stop parsing and exit with it */
+    while (rc < 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'p': preset = optarg; break;
         case 'b':
             if (!cli_parse_int(optarg, &batch) || batch < 1 || batch > 65536)
-                return cli_usage_error("bench", "--batch wants an integer in [1, 65536], not '%s'", optarg);
+                rc = cli_usage_error("bench", "--batch wants an integer in [1, 65536], not '%s'", optarg);
             break;
         case 's':
             if (!cli_parse_int(optarg, &steps) || steps < 1 || steps > 10000)
-                return cli_usage_error("bench", "--steps wants an integer in [1, 10000], not '%s'", optarg);
+                rc = cli_usage_error("bench", "--steps wants an integer in [1, 10000], not '%s'", optarg);
             break;
         case 't':
             if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
-                return cli_usage_error("bench", "--threads wants an integer in [0, 1024], not '%s'", optarg);
+                rc = cli_usage_error("bench", "--threads wants an integer in [0, 1024], not '%s'", optarg);
             break;
         case 'S': sets[nsets++] = optarg; break;
-        case 'h': help(); free(sets); return EXIT_OK;
-        default:
-            free(sets);
-            return cli_usage_error("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
+        case 'h': help(), rc = EXIT_OK; break;
+        default: rc = cli_usage_error("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) {
+    if (rc < 0 && optind < argc) rc = cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (rc >= 0) {
         free(sets);
-        return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+        return rc;
     }
     const shape *sh = NULL;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
@@ -183,7 +183,7 @@ int cmd_bench(int argc, char **argv)
     }
     selfmm_error err = {0};
     selfmm_config cfg;
-    int rc = cli_build_config("bench", preset, NULL, NULL, sets, nsets, &cfg);
+    rc = cli_build_config("bench", preset, NULL, NULL, sets, nsets, &cfg);
     free(sets);
     if (rc != EXIT_OK) return rc;
     if (selfmm_set_threads(threads) != SELFMM_OK) return cli_fail("bench", "cannot use %d threads", threads);
