@@ -158,6 +158,10 @@ static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch
                             real, cfg->max_position_embeddings);
         longest = real > longest ? real : longest;
     }
+    /* GEMM sizes are int: keep tokens x width far below 2^31 */
+    const int64_t width = cfg->intermediate_size > cfg->hidden_size ? cfg->intermediate_size : cfg->hidden_size;
+    if ((int64_t)B * longest * width > INT32_MAX / 2)
+        return sm_error(err, SELFMM_ERR_RANGE, "forward: %d samples x %d tokens is too large a batch", B, longest);
     int clamped = 0;
     SM_TRY(check_lengths(m, "audio", bt->audio_lengths, B, bt->audio_len, c->alen, &clamped));
     SM_TRY(check_lengths(m, "vision", bt->vision_lengths, B, bt->vision_len, c->vlen, &clamped));

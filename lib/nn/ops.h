@@ -76,7 +76,8 @@ void sm_scale_mask_softmax_backward(float *dscores, const float *dprobs, const f
  * element j of sample b keeps iff uniform24(j) < (float)(1 - p), where
  * uniform24(j) = (word j of the stream >> 8) * 2^-24 -- the same numbers as
  * sm_rng_uniform(&key, j). So a mask depends on the seed, the training step, the
- * site and the sample, never on the thread count or the batch's other samples. */
+ * site and the sample, never on the thread count or the batch's other samples.
+ * Streams repeat after 2^34 elements per sample (the 32-bit block counter). */
 #define SM_DROPOUT_MAX_SITE 0xFFFFu
 void sm_dropout_mask(uint8_t *mask, int B, int64_t per_sample, float p, uint64_t seed,
                      uint64_t step, uint32_t site);
