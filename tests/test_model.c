@@ -265,6 +265,38 @@ TEST(call_order_and_step_counter)
     selfmm_model_free(m);
 }
 
+/* A refused batch leaves the last training forward usable, unless it needed bigger
+ * buffers -- then backward says so instead of using stale gradients. */
+TEST(refused_batch_and_the_training_state)
+{
+    selfmm_model *m = make(0.1);
+    REQUIRE(m);
+    tbatch t, bad;
+    std_batch(&t);
+    snap a;
+    selfmm_model_set_step(m, 2);
+    REQUIRE(step_all(m, &t.b, &a));
+    std_batch(&bad);
+    bad.alen[0] = 0;
+    selfmm_outputs o;
+    CHECK_STATUS(selfmm_model_forward(m, &bad.b, SELFMM_MODE_TRAIN, &o), SELFMM_ERR_DATA);
+    selfmm_model_zero_grad(m);
+    CHECK_OK(selfmm_model_backward(m, NULL), selfmm_model_errmsg(m));
+    int64_t off = 0, i = 0;
+    for (int p = 0; p < selfmm_model_num_params(m); p++) {
+        selfmm_param_info info;
+        selfmm_model_param(m, p, &info);
+        for (int64_t j = 0; j < info.numel; j++, i++) off += info.grad[j] != a.grads[i];
+    }
+    CHECK_INT(off, 0);
+    int tl[8] = {2, 2, 2, 2, 2, 2, 2, 2}, al[8] = {0, 1, 1, 1, 1, 1, 1, 1}, vl[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    fill(&bad, 8, 3, 2, 2, tl, al, vl, 0);
+    CHECK_STATUS(selfmm_model_forward(m, &bad.b, SELFMM_MODE_TRAIN, &o), SELFMM_ERR_DATA);
+    CHECK_STATUS(selfmm_model_backward(m, NULL), SELFMM_ERR_STATE);
+    free(a.grads);
+    selfmm_model_free(m);
+}
+
 TEST(dropout_follows_seed_and_step)
 {
     selfmm_model *a = make(0.3), *b = make(0.3);
@@ -457,6 +489,7 @@ int main(void)
     RUN(bad_input_is_named);
     RUN(clamp_lengths_with_counted_warning);
     RUN(call_order_and_step_counter);
+    RUN(refused_batch_and_the_training_state);
     RUN(dropout_follows_seed_and_step);
     RUN(train_equals_eval_without_dropout);
     RUN(padding_does_not_matter);

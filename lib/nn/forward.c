@@ -72,6 +72,9 @@ static selfmm_status compute_create(selfmm_model *m)
 static selfmm_status ensure_samples(selfmm_model *m, sm_compute *c, int B)
 {
     if (B <= c->cap_b) return SELFMM_OK;
+    /* the last loss's gradients go with the old buffers */
+    c->train_valid = 0;
+    c->have_loss_grads = 0;
     samples_free(c);
     const selfmm_config *cfg = &m->cfg;
     const size_t H = (size_t)cfg->hidden_size, ao = (size_t)cfg->audio_out, vo = (size_t)cfg->video_out;
@@ -191,7 +194,7 @@ SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batc
     sm_compute *c = m->compute;
     SM_TRY(ensure_samples(m, c, bt->batch));
     int run = 0;
-    SM_TRY(validate(m, c, bt, &run));
+    SM_TRY(validate(m, c, bt, &run)); /* a refused batch leaves the last forward usable */
     /* from here on the previous forward's state is gone */
     c->train_valid = 0;
     c->have_loss_grads = 0;
