@@ -5,8 +5,9 @@
  * nothing).
  *
  * Data flow of one forward (SPEC 1):
- *   bert.c     ids, mask, segments -> (B, Lr, H) hidden states; the text feature is
- *              row 0 ([CLS]) of each sample. Lr = the batch's longest real length.
+ *   bert.c     ids, mask, segments -> the text feature: the last layer's [CLS] row
+ *              of each sample (B, H), computed at Lr = the batch's longest real
+ *              length.
  *   subnet.c   audio / vision (B, T, D) -> LSTM final state -> dropout -> linear_1
  *   heads.c    four ReLU MLPs -> M, T, A, V and the features h_f, h_t, h_a, h_v
  * The backward runs the same files in reverse. */
@@ -37,20 +38,22 @@ typedef struct sm_drop {
 } sm_drop;
 
 /* ---- BERT ---------------------------------------------------------------------- */
-typedef struct sm_bert_acts {    /* what one layer keeps for its backward; Nq query rows:
-                                  * N = B*L, or B in the last layer ([CLS] only) */
-    float *q, *k, *v;            /* (N, H) projections */
-    float *probs;                /* (B, nh, L, L) attention probabilities */
-    float *probs_d;              /* (B, nh, L, L) after dropout (attention dropout only) */
-    uint8_t *probs_mask;         /* (B, nh, L, L) */
-    float *ctx;                  /* (N, H) attention context */
-    uint8_t *attn_mask;          /* (N, H) dropout mask after attention.output.dense */
-    float *res1, *ln1;           /* (N, H) LayerNorm 1 input (x + dropout(dense)), output */
-    float *mean1, *rstd1;        /* (N) */
-    float *pre;                  /* (N, I) intermediate.dense output, bias included */
-    uint8_t *out_mask;           /* (N, H) dropout mask after output.dense */
-    float *res2, *ln2;           /* (N, H) LayerNorm 2 input, output = the layer's output */
-    float *mean2, *rstd2;        /* (N) */
+typedef struct sm_bert_acts {    /* what one layer keeps for its backward. Query rows:
+                                  * Nq = N = B*L (Lq = L), or Nq = B in the last layer
+                                  * (Lq = 1, the [CLS] rows only). Buffers hold N rows. */
+    float *q;                    /* (Nq, H) query projection */
+    float *k, *v;                /* (N, H) key and value projections */
+    float *probs;                /* (B, nh, Lq, L) attention probabilities */
+    float *probs_d;              /* (B, nh, Lq, L) after dropout (attention dropout only) */
+    uint8_t *probs_mask;         /* (B, nh, Lq, L) */
+    float *ctx;                  /* (Nq, H) attention context */
+    uint8_t *attn_mask;          /* (Nq, H) dropout mask after attention.output.dense */
+    float *res1, *ln1;           /* (Nq, H) LayerNorm 1 input (xq + dropout(dense)), output */
+    float *mean1, *rstd1;        /* (Nq) */
+    float *pre;                  /* (Nq, I) intermediate.dense output, bias included */
+    uint8_t *out_mask;           /* (Nq, H) dropout mask after output.dense */
+    float *res2, *ln2;           /* (Nq, H) LayerNorm 2 input, output = the layer's output */
+    float *mean2, *rstd2;        /* (Nq) */
 } sm_bert_acts;
 
 typedef struct sm_bert {
