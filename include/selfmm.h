@@ -404,8 +404,10 @@ SELFMM_API selfmm_status selfmm_model_export_pth(selfmm_model *model, const char
 /* ------------------------------------------------------------------------- */
 /* Where the time of the model's last forward and last backward went. Seconds of
  * wall-clock time; flop counts are the GEMM floating-point operations (2 per
- * multiply-add) of BERT's linear layers and attention at the length actually run.
- * The audio/vision parts cover each subnet (LSTM, dropout, linear_1). */
+ * multiply-add) BERT's linear layers and attention actually did: at the batch's
+ * longest real text length, and in the last layer only for the [CLS] rows (keys
+ * and values excepted). The audio/vision parts cover each subnet (LSTM, dropout,
+ * linear_1). Not thread-safe with calls on the same model (one handle per thread). */
 typedef struct selfmm_timings {
     double forward_s, backward_s;               /* whole calls */
     double bert_forward_s, bert_backward_s;
