@@ -16,6 +16,7 @@ static const command commands[] = {
     {"tokenize", cmd_tokenize, "text to BERT token ids (as HuggingFace's BertTokenizer)"},
     {"info", cmd_info, "describe a dataset or checkpoint file"},
     {"convert", cmd_convert, "datasets to .npz; .pth <-> libselfmm model files"},
+    {"bench", cmd_bench, "time training and evaluation steps of a bert-base model"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

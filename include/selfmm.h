@@ -415,6 +415,33 @@ SELFMM_API selfmm_status selfmm_config_check_pth(selfmm_config *cfg, const char 
                                                  selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
+/* Timings and benchmarking (selfmm-cli bench)                                 */
+/* ------------------------------------------------------------------------- */
+/* Where the time of the model's last forward and last backward went. Seconds of
+ * wall-clock time; flop counts are the GEMM floating-point operations (2 per
+ * multiply-add) BERT's linear layers and attention actually did: at the batch's
+ * longest real text length, and in the last layer only for the [CLS] rows (keys
+ * and values excepted). The audio/vision parts cover each subnet (LSTM, dropout,
+ * linear_1). Not thread-safe with calls on the same model (one handle per thread). */
+typedef struct selfmm_timings {
+    double forward_s, backward_s;               /* whole calls */
+    double bert_forward_s, bert_backward_s;
+    double audio_forward_s, audio_backward_s;
+    double vision_forward_s, vision_backward_s;
+    double bert_forward_flop, bert_backward_flop;
+    int text_steps;                             /* text length run: the longest real one */
+    int audio_steps, vision_steps;              /* LSTM steps run: the longest length */
+} selfmm_timings;
+
+/* The timings of the last forward and backward (zero before the first). */
+SELFMM_API selfmm_status selfmm_model_timings(const selfmm_model *model, selfmm_timings *t);
+
+/* GFLOP/s of cblas_sgemm (row-major, no transposes) on m x k times k x n, median of
+ * reps runs, with the library's thread setting: the yardstick bench compares BERT's
+ * rate with. Returns a negative value for bad sizes or when memory runs out. */
+SELFMM_API double selfmm_bench_sgemm_gflops(int m, int n, int k, int reps);
+
+/* ------------------------------------------------------------------------- */
 /* Datasets (MMSA pickles, .npz)                                               */
 /* ------------------------------------------------------------------------- */
 typedef struct selfmm_dataset selfmm_dataset;

@@ -1,0 +1,250 @@
+/* cmd_bench.c -- `selfmm-cli bench`: time training and evaluation steps of a
+ * randomly initialised bert-base Self-MM on a dataset's shapes, and compare BERT's
+ * achieved GFLOP/s with a plain sgemm measured in the same run (interleaved with the
+ * steps, so both see the same machine load). One JSON line per case. */
+#include "commands.h"
+#include "common.h"
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+/* Padded shapes of the MMSA unaligned pickles (SPEC 5). */
+typedef struct shape {
+    const char *preset;
+    int text_len, audio_len, vision_len;
+} shape;
+
+static const shape shapes[] = {
+    {"sims", 39, 400, 55},  {"mosi", 50, 375, 500},      {"mosei", 50, 500, 500},
+    {"mmsa-sims", 39, 400, 55}, {"mmsa-mosi", 50, 375, 500}, {"mmsa-mosei", 50, 500, 500},
+};
+
+/* The sgemm yardstick: BERT's FFN shape at batch 32 x 39 tokens. */
+enum { SG_M = 1248, SG_K = 768, SG_N = 3072 };
+
+static void help(void)
+{
+    printf("usage: selfmm-cli bench [--preset NAME] [--batch N] [--steps N] [--threads N]\n"
+           "                        [--set key=value]...\n\n"
+           "Time forward+loss+backward (train) and forward (eval) steps of a randomly\n"
+           "initialised model of the preset (bert-base) on random inputs of the dataset's\n"
+           "padded shapes, and print one JSON line: medians in seconds, the time split\n"
+           "(bert_s, audio_lstm_s, vision_lstm_s, rest_s), BERT's GFLOP/s against a\n"
+           "%dx%dx%d sgemm measured between the steps, and the peak RSS.\n\n"
+           "  --preset NAME   sims (default), mosi, mosei, mmsa-sims, mmsa-mosi, mmsa-mosei\n"
+           "  --batch N       samples per step (default: the preset's batch_size)\n"
+           "  --steps N       timed steps after one warm-up step (default 5)\n"
+           "  --threads N     threads for OpenBLAS and oneDNN (default 0 = all CPUs)\n"
+           "  --set key=value override a config key of the preset (repeatable), e.g. a\n"
+           "                  smaller BERT: --set num_hidden_layers=2\n",
+           SG_M, SG_K, SG_N);
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* A deterministic generator for the inputs (xorshift). */
+static uint64_t rnd_state = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13, rnd_state ^= rnd_state >> 7, rnd_state ^= rnd_state << 17;
+    return (uint32_t)(rnd_state >> 11);
+}
+static float rnd_unit(void) { return (float)(rnd() % 2000001) / 1000000.0f - 1.0f; }
+
+typedef struct inputs {
+    int32_t *ids, *mask, *seg, *alen, *vlen;
+    float *audio, *vision, *labels[4];
+} inputs;
+
+static void inputs_free(inputs *in)
+{
+    free(in->ids), free(in->mask), free(in->seg), free(in->alen), free(in->vlen);
+    free(in->audio), free(in->vision);
+    for (int k = 0; k < 4; k++) free(in->labels[k]);
+}
+
+/* Random ids, lengths and features; sample 0 has every length at its maximum so the
+ * batch runs at the full padded shape. */
+static int make_inputs(inputs *in, selfmm_batch *bt, const selfmm_config *cfg, const shape *sh, int B)
+{
+    memset(in, 0, sizeof *in);
+    const int L = sh->text_len, Ta = sh->audio_len, Tv = sh->vision_len;
+    const size_t nt = (size_t)B * L, na = (size_t)B * Ta * cfg->audio_dim, nv = (size_t)B * Tv * cfg->video_dim;
+    in->ids = calloc(nt, sizeof(int32_t)), in->mask = calloc(nt, sizeof(int32_t));
+    in->seg = calloc(nt, sizeof(int32_t));
+    in->alen = malloc((size_t)B * sizeof(int32_t)), in->vlen = malloc((size_t)B * sizeof(int32_t));
+    in->audio = malloc(na * sizeof(float)), in->vision = malloc(nv * sizeof(float));
+    int ok = in->ids && in->mask && in->seg && in->alen && in->vlen && in->audio && in->vision;
+    for (int k = 0; k < 4; k++) ok = (in->labels[k] = malloc((size_t)B * sizeof(float))) && ok;
+    if (!ok) return 0;
+    for (int b = 0; b < B; b++) {
+        int len = b == 0 ? L : L / 2 + (int)(rnd() % (uint32_t)(L - L / 2 + 1));
+        for (int t = 0; t < len; t++) {
+            in->ids[(size_t)b * L + t] = cfg->vocab_size > 1 ? 1 + (int32_t)(rnd() % (uint32_t)(cfg->vocab_size - 1)) : 0;
+            in->mask[(size_t)b * L + t] = 1;
+        }
+        in->alen[b] = b == 0 ? Ta : 1 + (int32_t)(rnd() % (uint32_t)Ta);
+        in->vlen[b] = b == 0 ? Tv : 1 + (int32_t)(rnd() % (uint32_t)Tv);
+        for (int k = 0; k < 4; k++) in->labels[k][b] = rnd_unit();
+    }
+    for (size_t i = 0; i < na; i++) in->audio[i] = rnd_unit();
+    for (size_t i = 0; i < nv; i++) in->vision[i] = rnd_unit();
+    memset(bt, 0, sizeof *bt);
+    bt->batch = B, bt->text_len = L;
+    bt->text_ids = in->ids, bt->text_mask = in->mask, bt->text_segment = in->seg;
+    bt->audio_len = Ta, bt->audio_dim = cfg->audio_dim, bt->audio = in->audio, bt->audio_lengths = in->alen;
+    bt->vision_len = Tv, bt->vision_dim = cfg->video_dim, bt->vision = in->vision;
+    bt->vision_lengths = in->vlen;
+    return 1;
+}
+
+/* One training step (forward, loss, backward) and its timings. */
+static selfmm_status train_step(selfmm_model *m, const selfmm_batch *bt, const inputs *in, double *secs,
+                                selfmm_timings *t)
+{
+    selfmm_model_zero_grad(m);
+    double t0 = now();
+    selfmm_status st = selfmm_model_forward(m, bt, SELFMM_MODE_TRAIN, NULL);
+    const float *const labels[4] = {in->labels[0], in->labels[1], in->labels[2], in->labels[3]};
+    if (st == SELFMM_OK) st = selfmm_model_loss(m, labels, NULL);
+    if (st == SELFMM_OK) st = selfmm_model_backward(m, NULL);
+    *secs = now() - t0;
+    if (st == SELFMM_OK) st = selfmm_model_timings(m, t);
+    return st;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"preset", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
+        {"steps", required_argument, 0, 's'},  {"threads", required_argument, 0, 't'},
+        {"set", required_argument, 0, 'S'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *preset = "sims";
+    int batch = 0, steps = 5, threads = 0, c, nsets = 0;
+    char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    if (!sets) return cli_fail("bench", "out of memory");
+    opterr = 0;
+    optind = 1;
+    int rc = -1; /* >= 0: stop parsing and exit with it */
+    while (rc < 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': preset = optarg; break;
+        case 'b':
+            if (!cli_parse_int(optarg, &batch) || batch < 1 || batch > 65536)
+                rc = cli_usage_error("bench", "--batch wants an integer in [1, 65536], not '%s'", optarg);
+            break;
+        case 's':
+            if (!cli_parse_int(optarg, &steps) || steps < 1 || steps > 10000)
+                rc = cli_usage_error("bench", "--steps wants an integer in [1, 10000], not '%s'", optarg);
+            break;
+        case 't':
+            if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
+                rc = cli_usage_error("bench", "--threads wants an integer in [0, 1024], not '%s'", optarg);
+            break;
+        case 'S': sets[nsets++] = optarg; break;
+        case 'h': help(), rc = EXIT_OK; break;
+        default: rc = cli_usage_error("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (rc < 0 && optind < argc) rc = cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (rc >= 0) {
+        free(sets);
+        return rc;
+    }
+    const shape *sh = NULL;
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        if (!strcmp(shapes[i].preset, preset)) sh = &shapes[i];
+    if (!sh) {
+        free(sets);
+        return cli_usage_error("bench", "unknown preset '%s'", preset);
+    }
+    selfmm_error err = {0};
+    selfmm_config cfg;
+    rc = cli_build_config("bench", preset, NULL, NULL, sets, nsets, &cfg);
+    free(sets);
+    if (rc != EXIT_OK) return rc;
+    if (selfmm_set_threads(threads) != SELFMM_OK) return cli_fail("bench", "cannot use %d threads", threads);
+    cfg.threads = threads;
+    if (!batch) batch = cfg.batch_size;
+
+    selfmm_model *m = NULL;
+    if (selfmm_model_create(&cfg, &m, &err) != SELFMM_OK) return cli_fail_status("bench", err.status, err.message);
+    inputs in;
+    selfmm_batch bt;
+    if (!make_inputs(&in, &bt, &cfg, sh, batch)) {
+        inputs_free(&in);
+        selfmm_model_free(m);
+        return cli_fail("bench", "out of memory for the inputs");
+    }
+    double *v = calloc((size_t)steps * 8, sizeof *v);
+    if (!v) {
+        inputs_free(&in);
+        selfmm_model_free(m);
+        return cli_fail("bench", "out of memory");
+    }
+    double *train = v, *eval = v + steps, *bert = v + 2 * steps, *aud = v + 3 * steps;
+    double *vis = v + 4 * steps, *rest = v + 5 * steps, *bgf = v + 6 * steps, *sgf = v + 7 * steps;
+    selfmm_timings t;
+    double secs;
+    /* warm-up: primitive creation, first-touch page faults, thread pool start */
+    selfmm_status st = train_step(m, &bt, &in, &secs, &t);
+    if (st == SELFMM_OK) st = selfmm_model_forward(m, &bt, SELFMM_MODE_EVAL, NULL);
+    for (int s = 0; s < steps && st == SELFMM_OK; s++) {
+        st = train_step(m, &bt, &in, &train[s], &t);
+        if (st != SELFMM_OK) break;
+        double b = t.bert_forward_s + t.bert_backward_s;
+        bert[s] = b;
+        aud[s] = t.audio_forward_s + t.audio_backward_s;
+        vis[s] = t.vision_forward_s + t.vision_backward_s;
+        rest[s] = train[s] - b - aud[s] - vis[s];
+        bgf[s] = (t.bert_forward_flop + t.bert_backward_flop) / b * 1e-9;
+        double t0 = now();
+        st = selfmm_model_forward(m, &bt, SELFMM_MODE_EVAL, NULL);
+        eval[s] = now() - t0;
+        sgf[s] = selfmm_bench_sgemm_gflops(SG_M, SG_N, SG_K, 3);
+    }
+    if (st != SELFMM_OK) {
+        rc = cli_fail_status("bench", st, selfmm_model_errmsg(m));
+    } else {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double tr = median(train, steps), bg = median(bgf, steps), sg = median(sgf, steps);
+        double au = median(aud, steps), vi = median(vis, steps);
+        printf("{\"case\": \"%s\", \"batch\": %d, \"text_len\": %d, \"audio_len\": %d, \"vision_len\": %d, "
+               "\"threads\": %d, \"steps\": %d, \"train_step_s\": %.4f, \"eval_step_s\": %.4f, "
+               "\"bert_s\": %.4f, \"audio_lstm_s\": %.4f, \"vision_lstm_s\": %.4f, \"rest_s\": %.4f, "
+               "\"audio_share\": %.4f, \"vision_share\": %.4f, \"bert_gflops\": %.1f, "
+               "\"sgemm_gflops\": %.1f, \"sgemm_shape\": \"%dx%dx%d\", \"ratio\": %.3f, "
+               "\"peak_rss_mb\": %.0f}\n",
+               preset, batch, sh->text_len, sh->audio_len, sh->vision_len, selfmm_get_threads(), steps, tr,
+               median(eval, steps), median(bert, steps), au, vi, median(rest, steps), au / tr, vi / tr, bg,
+               sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, (double)ru.ru_maxrss / 1024.0);
+    }
+    free(v);
+    inputs_free(&in);
+    selfmm_model_free(m);
+    return rc;
+}

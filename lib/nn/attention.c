@@ -1,0 +1,108 @@
+/* attention.c -- see attention.h. The four layouts involved, as strided 4-D views
+ * over (sample, head, row, col):
+ *   token view of a (B, L, H) tensor as (B, nh, L, hd):  (L*H, hd, H, 1)
+ *   its transpose (B, nh, hd, L):                       (L*H, hd, 1, H)
+ *   a (B, nh, Lq, Lk) score tensor:                      (nh*Lq*Lk, Lq*Lk, Lk, 1)
+ *   its transpose:                                        (nh*Lq*Lk, Lq*Lk, 1, Lk)  */
+#include "nn/attention.h"
+
+#include "nn/ops.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+static void set4(int64_t s[4], int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    s[0] = a, s[1] = b, s[2] = c, s[3] = d;
+}
+
+/* C (M x N) [+]= A (M x K) . B (K x N) per (sample, head). */
+static sm_mm_desc mm(int B, int nh, int64_t M, int64_t N, int64_t K, int accumulate)
+{
+    sm_mm_desc m;
+    memset(&m, 0, sizeof m);
+    m.b0 = B, m.b1 = nh, m.M = M, m.N = N, m.K = K, m.accumulate = accumulate;
+    return m;
+}
+
+/* sqrt(head size) as BertSelfAttention divides by math.sqrt(attention_head_size). */
+static float head_div(int hd) { return (float)sqrt((double)hd); }
+
+selfmm_status sm_attention_forward(sm_dnnl *d, float *ctx, float *probs, float *probs_d,
+                                   const float *q, const float *k, const float *v,
+                                   const float *maskbias, const uint8_t *mask, float p, int B,
+                                   int Lq, int Lk, int nh, int hd, selfmm_error *err)
+{
+    const int64_t H = (int64_t)nh * hd, QH = (int64_t)Lq * H, KH = (int64_t)Lk * H;
+    const int64_t S = (int64_t)Lq * Lk; /* scores per (sample, head) */
+    /* scores = q . k^T, written into probs */
+    sm_mm_desc s = mm(B, nh, Lq, Lk, hd, 0);
+    set4(s.sa, QH, hd, H, 1);
+    set4(s.sb, KH, hd, 1, H);
+    set4(s.sc, nh * S, S, Lk, 1);
+    SM_TRY(sm_dnnl_matmul(d, &s, q, k, NULL, probs, err));
+    /* probs = softmax(scores / sqrt(hd) + maskbias), in place */
+    sm_scale_mask_softmax_forward(probs, probs, maskbias, head_div(hd), B, nh * Lq, Lk);
+    if (mask) sm_dropout_forward(probs_d, probs, mask, p, (int64_t)B * nh * S);
+    else probs_d = probs;
+    /* ctx = probs_d . v, straight into the token layout */
+    sm_mm_desc c = mm(B, nh, Lq, hd, Lk, 0);
+    set4(c.sa, nh * S, S, Lk, 1);
+    set4(c.sb, KH, hd, H, 1);
+    set4(c.sc, QH, hd, H, 1);
+    return sm_dnnl_matmul(d, &c, probs_d, v, NULL, ctx, err);
+}
+
+selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv, float *scratch,
+                                    const float *dctx, const float *q, const float *k,
+                                    const float *v, const float *probs, const float *probs_d,
+                                    const uint8_t *mask, float p, int B, int Lq, int Lk, int nh,
+                                    int hd, selfmm_error *err)
+{
+    const int64_t H = (int64_t)nh * hd, QH = (int64_t)Lq * H, KH = (int64_t)Lk * H;
+    const int64_t S = (int64_t)Lq * Lk;
+    if (!mask) probs_d = probs;
+    /* ctx = probs_d . v  =>  dprobs_d = dctx . v^T (into scratch) */
+    sm_mm_desc a = mm(B, nh, Lq, Lk, hd, 0);
+    set4(a.sa, QH, hd, H, 1);
+    set4(a.sb, KH, hd, 1, H);
+    set4(a.sc, nh * S, S, Lk, 1);
+    SM_TRY(sm_dnnl_matmul(d, &a, dctx, v, NULL, scratch, err));
+    /*                     =>  dv += probs_d^T . dctx */
+    sm_mm_desc b = mm(B, nh, Lk, hd, Lq, 1);
+    set4(b.sa, nh * S, S, 1, Lk);
+    set4(b.sb, QH, hd, H, 1);
+    set4(b.sc, KH, hd, H, 1);
+    SM_TRY(sm_dnnl_matmul(d, &b, probs_d, dctx, NULL, dv, err));
+    /* probs_d = dropout(probs); probs = softmax(scores / div + maskbias):
+     * dscores = probs * (dprobs - sum(dprobs * probs)) / div, in place in scratch */
+    const int64_t rows = (int64_t)B * nh * Lq;
+    const float div = head_div(hd), scale = mask ? sm_dropout_scale(p) : 1.0f;
+#pragma omp parallel for schedule(static) if (rows * Lk > 4096)
+    for (int64_t r = 0; r < rows; r++) {
+        float *g = scratch + (size_t)r * Lk;
+        const float *pr = probs + (size_t)r * Lk;
+        if (mask) {
+            const uint8_t *mk = mask + (size_t)r * Lk;
+#pragma omp simd
+            for (int c = 0; c < Lk; c++) g[c] *= mk[c] ? scale : 0.0f;
+        }
+        float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+        for (int c = 0; c < Lk; c++) s += g[c] * pr[c];
+#pragma omp simd
+        for (int c = 0; c < Lk; c++) g[c] = pr[c] * (g[c] - s) / div;
+    }
+    /* scores = q . k^T  =>  dq += dscores . k, dk += dscores^T . q */
+    sm_mm_desc e = mm(B, nh, Lq, hd, Lk, 1);
+    set4(e.sa, nh * S, S, Lk, 1);
+    set4(e.sb, KH, hd, H, 1);
+    set4(e.sc, QH, hd, H, 1);
+    SM_TRY(sm_dnnl_matmul(d, &e, scratch, k, NULL, dq, err));
+    sm_mm_desc f = mm(B, nh, Lk, hd, Lq, 1);
+    set4(f.sa, nh * S, S, 1, Lk);
+    set4(f.sb, QH, hd, H, 1);
+    set4(f.sc, KH, hd, H, 1);
+    return sm_dnnl_matmul(d, &f, scratch, q, NULL, dk, err);
+}

@@ -1,0 +1,351 @@
+/* bert.c -- the BERT encoder (SPEC 1.1), forward and backward, at the batch's run
+ * length L (the longest real text length: exact, see SPEC 1.1).
+ *
+ * A layer (post-LN), over Nq query rows:
+ *   q = xq Wq^T + bq; k, v = x Wk^T + bk, ...  (dense: oneDNN forward, OpenBLAS backward)
+ *   ctx = attention(q, k, v, maskbias)         (attention.c, oneDNN matmul)
+ *   ln1 = LN1(xq + dropout(ctx Wao^T + bao))   (fused tail, layernorm.c)
+ *   g   = gelu(ln1 Wi^T + bi)                  (fused bias + GELU)
+ *   ln2 = LN2(ln1 + dropout(g Wo^T + bo))      (fused tail) -> the layer's output
+ * Every layer but the last has all N = B*L tokens as queries (xq = x). The text
+ * feature is only the last layer's [CLS] row, which needs keys and values of every
+ * token but nothing else of the other rows: the last layer runs its queries,
+ * attention output and FFN on the B [CLS] rows only (xq = x gathered at position 0).
+ * That is exact -- the same arithmetic on the rows that matter -- and saves ~7% of
+ * a step. Dropout masks are drawn at the same element indices as the full layer.
+ * The backward runs these lines in reverse; comments quote the line they undo. */
+#include "nn/attention.h"
+#include "nn/compute.h"
+#include "nn/ops.h"
+
+#include "core/alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- buffers ------------------------------------------------------------------------ */
+static void acts_free(sm_bert_acts *a)
+{
+    float *f[] = {a->q, a->k, a->v, a->probs, a->probs_d, a->ctx, a->res1, a->ln1, a->mean1,
+                  a->rstd1, a->pre, a->res2, a->ln2, a->mean2, a->rstd2};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) sm_free(f[i]);
+    sm_free(a->probs_mask), sm_free(a->attn_mask), sm_free(a->out_mask);
+    memset(a, 0, sizeof *a);
+}
+
+static void grads_free(sm_bert *b)
+{
+    float *f[] = {b->dx, b->dx2, b->dln1, b->dtmp, b->dctx, b->dq, b->dk, b->dv, b->dgelu, b->dpre,
+                  b->dprobs, b->dxq};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) sm_free(f[i]);
+    b->dx = b->dx2 = b->dln1 = b->dtmp = b->dctx = b->dq = b->dk = b->dv = NULL;
+    b->dgelu = b->dpre = b->dprobs = b->dxq = NULL;
+    b->has_grad_buffers = 0;
+}
+
+void sm_bert_free(sm_bert *b)
+{
+    for (int l = 0; l < b->n_acts; l++) acts_free(&b->acts[l]);
+    free(b->acts);
+    grads_free(b);
+    sm_free(b->maskbias), sm_free(b->ids), sm_free(b->segs), sm_free(b->emb_sum), sm_free(b->emb_ln);
+    sm_free(b->emb_mean), sm_free(b->emb_rstd), sm_free(b->emb_mask), sm_free(b->x0), sm_free(b->tmp);
+    sm_free(b->gelu), sm_free(b->xq);
+    memset(b, 0, sizeof *b);
+}
+
+/* Allocation with a failure flag, so a run of them needs one check. */
+static void *get(size_t n, size_t size, int *fail)
+{
+    void *p = sm_alloc(n ? n : 1, size);
+    if (!p) *fail = 1;
+    return p;
+}
+#define GETF(n) ((float *)get((size_t)(n), sizeof(float), &fail))
+#define GETB(n) ((uint8_t *)get((size_t)(n), 1, &fail))
+
+static selfmm_status acts_alloc(sm_bert_acts *a, const selfmm_config *cfg, int64_t tok, int64_t att)
+{
+    const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+    int fail = 0;
+    a->q = GETF(tok * H), a->k = GETF(tok * H), a->v = GETF(tok * H);
+    a->probs = GETF(att);
+    if (cfg->attention_probs_dropout_prob > 0) a->probs_d = GETF(att), a->probs_mask = GETB(att);
+    a->ctx = GETF(tok * H);
+    a->res1 = GETF(tok * H), a->ln1 = GETF(tok * H), a->mean1 = GETF(tok), a->rstd1 = GETF(tok);
+    a->pre = GETF(tok * I);
+    a->res2 = GETF(tok * H), a->ln2 = GETF(tok * H), a->mean2 = GETF(tok), a->rstd2 = GETF(tok);
+    if (cfg->hidden_dropout_prob > 0) a->attn_mask = GETB(tok * H), a->out_mask = GETB(tok * H);
+    return fail ? SELFMM_ERR_NOMEM : SELFMM_OK;
+}
+
+/* Room for a forward of B x L with `layers` layers of saved activations. */
+static selfmm_status ensure_forward(sm_bert *b, const selfmm_config *cfg, int B, int L, int layers,
+                                    selfmm_error *err)
+{
+    const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+    const int64_t tok = (int64_t)B * L, att = (int64_t)B * cfg->num_attention_heads * L * L;
+    if (tok > b->cap_tok || att > b->cap_att) {
+        int64_t ct = tok > b->cap_tok ? tok : b->cap_tok, ca = att > b->cap_att ? att : b->cap_att;
+        sm_bert_free(b);
+        int fail = 0;
+        b->maskbias = GETF(ct);
+        b->ids = (int32_t *)get((size_t)ct, sizeof(int32_t), &fail);
+        b->segs = (int32_t *)get((size_t)ct, sizeof(int32_t), &fail);
+        b->emb_sum = GETF(ct * H), b->emb_ln = GETF(ct * H);
+        b->emb_mean = GETF(ct), b->emb_rstd = GETF(ct);
+        if (cfg->hidden_dropout_prob > 0) b->emb_mask = GETB(ct * H), b->x0 = GETF(ct * H);
+        b->tmp = GETF(ct * H), b->gelu = GETF(ct * I), b->xq = GETF(ct * H);
+        if (fail) {
+            sm_bert_free(b);
+            return sm_error(err, SELFMM_ERR_NOMEM, "BERT: cannot allocate activations for %d x %d tokens",
+                            B, L);
+        }
+        b->cap_tok = ct, b->cap_att = ca;
+    }
+    if (layers > b->n_acts) {
+        sm_bert_acts *grown = realloc(b->acts, (size_t)layers * sizeof *grown);
+        if (!grown) return sm_error(err, SELFMM_ERR_NOMEM, "BERT: out of memory");
+        b->acts = grown;
+        for (int l = b->n_acts; l < layers; l++) {
+            memset(&b->acts[l], 0, sizeof b->acts[l]);
+            b->n_acts = l + 1;
+            if (acts_alloc(&b->acts[l], cfg, b->cap_tok, b->cap_att) != SELFMM_OK)
+                return sm_error(err, SELFMM_ERR_NOMEM,
+                                "BERT: cannot allocate the activations of layer %d (%lld tokens)", l,
+                                (long long)b->cap_tok);
+        }
+    }
+    return SELFMM_OK;
+}
+
+static selfmm_status ensure_backward(sm_bert *b, const selfmm_config *cfg, selfmm_error *err)
+{
+    if (b->has_grad_buffers) return SELFMM_OK;
+    const int64_t H = cfg->hidden_size, I = cfg->intermediate_size, ct = b->cap_tok;
+    int fail = 0;
+    b->dx = GETF(ct * H), b->dx2 = GETF(ct * H), b->dln1 = GETF(ct * H), b->dtmp = GETF(ct * H);
+    b->dctx = GETF(ct * H), b->dq = GETF(ct * H), b->dk = GETF(ct * H), b->dv = GETF(ct * H);
+    b->dgelu = GETF(ct * I), b->dpre = GETF(ct * I), b->dprobs = GETF(b->cap_att), b->dxq = GETF(ct * H);
+    if (fail) {
+        grads_free(b);
+        return sm_error(err, SELFMM_ERR_NOMEM, "BERT: cannot allocate gradient buffers");
+    }
+    b->has_grad_buffers = 1;
+    return SELFMM_OK;
+}
+
+static void zero(float *p, int64_t n) { memset(p, 0, (size_t)n * sizeof(float)); }
+
+double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L)
+{
+    const double N = (double)B * L, H = cfg->hidden_size, I = cfg->intermediate_size;
+    /* a full layer: q, k, v, attention output 4 x (N,H).(H,H); FFN (N,H).(H,I) and
+     * (N,I).(I,H); attention q k^T and probs v, B*L*L*H multiply-adds each. The last
+     * layer: k and v over N tokens, the rest over the B [CLS] rows. */
+    double full = 2.0 * N * H * H * 4 + 2.0 * N * H * I * 2 + 2.0 * 2.0 * N * L * H;
+    double last = 2.0 * N * H * H * 2 + 2.0 * B * H * H * 2 + 2.0 * B * H * I * 2 + 2.0 * 2.0 * B * L * H;
+    return full * (cfg->num_hidden_layers - 1) + last;
+}
+
+/* Everything a layer needs to know besides its weights and activations. */
+typedef struct layer_run {
+    const selfmm_config *cfg;
+    sm_compute *c;
+    int l, B, L, cls;            /* cls: queries are the [CLS] rows only (last layer) */
+    float ph, pa, sh;            /* hidden / attention dropout and the hidden scale */
+    selfmm_error *err;
+} layer_run;
+
+/* ---- forward ------------------------------------------------------------------------- */
+/* Forward dense layers on oneDNN matmul, backward GEMMs on cblas: measured per shape
+ * (2 threads, 1248 tokens, median GFLOP/s, oneDNN vs cblas): the three forward (NT)
+ * shapes 189-205 vs 179-188; the backward ones mixed -- input gradients 188 vs 181
+ * (H x H), 169 vs 190 (K = I), 127 vs 179 (N = I); weight gradients 189 vs 182,
+ * 187 vs 180, 127 vs 170 (I x H for the output dense) -- so cblas there. */
+static selfmm_status dense(const layer_run *r, float *out, const float *inp, const float *w, const float *b,
+                           int N, int C, int OC)
+{
+    return sm_dnnl_dense(&r->c->dnnl, out, inp, w, b, N, C, OC, r->err);
+}
+
+static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_acts *a,
+                                   const float *x, const sm_drop *drop)
+{
+    sm_bert *b = &r->c->bert;
+    const int B = r->B, L = r->L, H = r->cfg->hidden_size, I = r->cfg->intermediate_size;
+    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L;
+    const int Lq = r->cls ? 1 : L, Nq = B * Lq;
+    const float eps = (float)r->cfg->layer_norm_eps;
+    const float *xq = x;
+    if (r->cls) { /* the [CLS] rows of the input */
+        for (int i = 0; i < B; i++) memcpy(b->xq + (size_t)i * H, x + (size_t)i * L * H, (size_t)H * sizeof(float));
+        xq = b->xq;
+    }
+    SM_TRY(dense(r, a->q, xq, lw->q_w, lw->q_b, Nq, H, H));
+    SM_TRY(dense(r, a->k, x, lw->k_w, lw->k_b, N, H, H));
+    SM_TRY(dense(r, a->v, x, lw->v_w, lw->v_b, N, H, H));
+    uint8_t *pm = NULL;
+    if (r->pa > 0) {
+        /* element (head, q, k) of sample i is number (head*L + q)*L + k of its stream */
+        pm = a->probs_mask;
+        sm_dropout_mask(pm, B, (int64_t)nh * L * L, r->pa, drop->seed, drop->step, SM_SITE_LAYER(r->l, 0));
+        if (r->cls) /* keep the q = 0 rows, compacted to (B, nh, 1, L) */
+            for (int64_t row = 0; row < (int64_t)B * nh; row++)
+                memmove(pm + row * L, pm + row * L * L, (size_t)L);
+    }
+    SM_TRY(sm_attention_forward(&r->c->dnnl, a->ctx, a->probs, pm ? a->probs_d : a->probs, a->q, a->k, a->v,
+                                b->maskbias, pm, r->pa, B, Lq, L, nh, hd, r->err));
+    /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
+    SM_TRY(dense(r, b->tmp, a->ctx, lw->ao_w, NULL, Nq, H, H));
+    uint8_t *m1 = NULL, *m2 = NULL;
+    if (r->ph > 0) { /* element (t, h) is number t*H + h: the [CLS] row is the first H */
+        m1 = a->attn_mask, m2 = a->out_mask;
+        sm_dropout_mask(m1, B, (int64_t)Lq * H, r->ph, drop->seed, drop->step, SM_SITE_LAYER(r->l, 1));
+        sm_dropout_mask(m2, B, (int64_t)Lq * H, r->ph, drop->seed, drop->step, SM_SITE_LAYER(r->l, 2));
+    }
+    sm_residual_layernorm_forward(a->ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
+                                  lw->ln1_w, lw->ln1_b, Nq, H, eps);
+    /* g = gelu(ln1 Wi^T + bi) */
+    SM_TRY(dense(r, a->pre, a->ln1, lw->i_w, NULL, Nq, H, I));
+    sm_bias_gelu_forward(b->gelu, a->pre, lw->i_b, Nq, I);
+    /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
+    SM_TRY(dense(r, b->tmp, b->gelu, lw->o_w, NULL, Nq, I, H));
+    sm_residual_layernorm_forward(a->ln2, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, a->ln1,
+                                  lw->ln2_w, lw->ln2_b, Nq, H, eps);
+    return SELFMM_OK;
+}
+
+selfmm_status sm_bert_forward(selfmm_model *m, sm_compute *c, const selfmm_batch *bt, int L,
+                              const sm_drop *drop)
+{
+    const selfmm_config *cfg = &m->cfg;
+    sm_bert *b = &c->bert;
+    const sm_weights *w = &m->w;
+    const int B = bt->batch, H = cfg->hidden_size, NL = cfg->num_hidden_layers, N = B * L;
+    const float ph = drop->train ? (float)cfg->hidden_dropout_prob : 0.0f;
+    layer_run r = {cfg, c, 0, B, L, 0, ph, drop->train ? (float)cfg->attention_probs_dropout_prob : 0.0f,
+                   ph > 0 ? sm_dropout_scale(ph) : 1.0f, &m->err};
+    SM_TRY(ensure_forward(b, cfg, B, L, drop->train ? NL : (NL < 2 ? NL : 2), &m->err));
+    b->B = B, b->L = L;
+    /* the first L columns of the batch; extended attention mask (1 - mask) * -10000 */
+    for (int i = 0; i < B; i++)
+        for (int t = 0; t < L; t++) {
+            size_t src = (size_t)i * bt->text_len + t, dst = (size_t)i * L + t;
+            b->ids[dst] = bt->text_ids[src];
+            b->segs[dst] = bt->text_segment ? bt->text_segment[src] : 0;
+            b->maskbias[dst] = (1.0f - (float)bt->text_mask[src]) * -10000.0f;
+        }
+    /* embeddings: dropout(LN(word + position + token type)) */
+    sm_embedding_forward(b->emb_sum, b->ids, b->segs, w->word_emb, w->pos_emb, w->type_emb, B, L, L, H);
+    sm_layernorm_forward(b->emb_ln, b->emb_mean, b->emb_rstd, b->emb_sum, w->emb_ln_w, w->emb_ln_b, N, H,
+                         (float)cfg->layer_norm_eps);
+    const float *x = b->emb_ln;
+    if (ph > 0) {
+        sm_dropout_mask(b->emb_mask, B, (int64_t)L * H, ph, drop->seed, drop->step, SM_SITE_EMBEDDINGS);
+        sm_dropout_forward(b->x0, b->emb_ln, b->emb_mask, ph, (int64_t)N * H);
+        x = b->x0;
+    }
+    for (int l = 0; l < NL; l++) {
+        sm_bert_acts *a = &b->acts[drop->train ? l : l % 2];
+        r.l = l, r.cls = l == NL - 1;
+        SM_TRY(layer_forward(&r, &w->layer[l], a, x, drop));
+        x = a->ln2;
+    }
+    b->out = x; /* (B, H): the [CLS] rows */
+    return SELFMM_OK;
+}
+
+/* ---- backward ------------------------------------------------------------------------- */
+/* dY (Nq, H) is the gradient of the layer's output; adds the input's into dX (N, H),
+ * which the caller zeroed. */
+static selfmm_status layer_backward(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_layer_w *lg,
+                                    sm_bert_acts *a, const float *x, float *dX, const float *dY)
+{
+    sm_bert *b = &r->c->bert;
+    const int B = r->B, L = r->L, H = r->cfg->hidden_size, I = r->cfg->intermediate_size;
+    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L;
+    const int Lq = r->cls ? 1 : L, Nq = B * Lq;
+    const uint8_t *m1 = r->ph > 0 ? a->attn_mask : NULL, *m2 = r->ph > 0 ? a->out_mask : NULL;
+    /* queries: the [CLS] rows (their own input gradient, added to dX at the end) or all */
+    const float *xq = r->cls ? b->xq : x;
+    float *dxq = dX;
+    if (r->cls) {
+        dxq = b->dxq;
+        zero(dxq, (int64_t)Nq * H);
+    }
+    /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
+    zero(b->dtmp, (int64_t)Nq * H);
+    zero(b->dln1, (int64_t)Nq * H);
+    sm_residual_layernorm_backward(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
+                                   a->mean2, a->rstd2, Nq, H);
+    /* tmp = g Wo^T: dg = dtmp Wo first, then GELU's backward recomputes g for dWo */
+    zero(b->dgelu, (int64_t)Nq * I);
+    sm_linear_backward(b->dgelu, NULL, lg->o_b, b->dtmp, NULL, lw->o_w, Nq, I, H);
+    zero(b->dpre, (int64_t)Nq * I);
+    sm_bias_gelu_backward(b->dpre, b->gelu, b->dgelu, a->pre, Nq, I);
+    sm_linear_backward(NULL, lg->o_w, NULL, b->dtmp, b->gelu, lw->o_w, Nq, I, H);
+    /* pre = ln1 Wi^T + bi */
+    sm_linear_backward(b->dln1, lg->i_w, lg->i_b, b->dpre, a->ln1, lw->i_w, Nq, H, I);
+    /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
+    zero(b->dtmp, (int64_t)Nq * H);
+    sm_residual_layernorm_backward(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
+                                   a->mean1, a->rstd1, Nq, H);
+    zero(b->dctx, (int64_t)Nq * H);
+    sm_linear_backward(b->dctx, lg->ao_w, lg->ao_b, b->dtmp, a->ctx, lw->ao_w, Nq, H, H);
+    /* ctx = attention(q, k, v) */
+    zero(b->dq, (int64_t)Nq * H);
+    zero(b->dk, (int64_t)N * H);
+    zero(b->dv, (int64_t)N * H);
+    SM_TRY(sm_attention_backward(&r->c->dnnl, b->dq, b->dk, b->dv, b->dprobs, b->dctx, a->q, a->k, a->v,
+                                 a->probs, r->pa > 0 ? a->probs_d : a->probs, r->pa > 0 ? a->probs_mask : NULL,
+                                 r->pa, B, Lq, L, nh, hd, r->err));
+    /* q = xq Wq^T + bq; k, v = x W^T + b */
+    sm_linear_backward(dxq, lg->q_w, lg->q_b, b->dq, xq, lw->q_w, Nq, H, H);
+    sm_linear_backward(dX, lg->k_w, lg->k_b, b->dk, x, lw->k_w, N, H, H);
+    sm_linear_backward(dX, lg->v_w, lg->v_b, b->dv, x, lw->v_w, N, H, H);
+    if (r->cls) /* xq = the [CLS] rows of x */
+        for (int i = 0; i < B; i++) {
+            float *d = dX + (size_t)i * L * H;
+            const float *s = dxq + (size_t)i * H;
+            for (int h = 0; h < H; h++) d[h] += s[h];
+        }
+    return SELFMM_OK;
+}
+
+selfmm_status sm_bert_backward(selfmm_model *m, sm_compute *c, const float *dcls)
+{
+    const selfmm_config *cfg = &m->cfg;
+    sm_bert *b = &c->bert;
+    const sm_weights *w = &m->w;
+    sm_weights *g = &m->g;
+    const int B = b->B, L = b->L, H = cfg->hidden_size, NL = cfg->num_hidden_layers, N = B * L;
+    const float ph = (float)cfg->hidden_dropout_prob;
+    layer_run r = {cfg, c, 0, B, L, 0, ph, (float)cfg->attention_probs_dropout_prob,
+                   ph > 0 ? sm_dropout_scale(ph) : 1.0f, &m->err};
+    SM_TRY(ensure_backward(b, cfg, &m->err));
+    /* the last layer's output is the (B, H) [CLS] rows: dcls is its gradient */
+    const float *dY = dcls;
+    float *dX = b->dx, *spare = b->dx2;
+    for (int l = NL - 1; l >= 0; l--) {
+        const float *x = l > 0 ? b->acts[l - 1].ln2 : (ph > 0 ? b->x0 : b->emb_ln);
+        r.l = l, r.cls = l == NL - 1;
+        zero(dX, (int64_t)N * H);
+        SM_TRY(layer_backward(&r, &w->layer[l], &g->layer[l], &b->acts[l], x, dX, dY));
+        dY = dX;
+        float *t = dX;
+        dX = spare, spare = t;
+    }
+    /* x0 = dropout(LN(emb_sum)): dY is d x0; spare holds it, dX is free */
+    const float *demb_ln = dY;
+    if (ph > 0) {
+        zero(dX, (int64_t)N * H);
+        sm_dropout_backward(dX, dY, b->emb_mask, ph, (int64_t)N * H);
+        demb_ln = dX;
+    }
+    zero(b->dtmp, (int64_t)N * H);
+    sm_layernorm_backward(b->dtmp, g->emb_ln_w, g->emb_ln_b, demb_ln, b->emb_sum, w->emb_ln_w, b->emb_mean,
+                          b->emb_rstd, N, H);
+    sm_embedding_backward(g->word_emb, g->pos_emb, g->type_emb, b->dtmp, b->ids, b->segs, B, L, L, H);
+    return SELFMM_OK;
+}

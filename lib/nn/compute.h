@@ -1,0 +1,154 @@
+/* compute.h -- the model's compute state: activations kept by a training forward for
+ * the backward, scratch buffers, oneDNN objects, output arrays and timings. It hangs
+ * off selfmm_model.compute, is created by the first forward and grows with the
+ * largest (batch, length) seen (grow-only: a step of the same shape allocates
+ * nothing).
+ *
+ * Data flow of one forward (SPEC 1):
+ *   bert.c     ids, mask, segments -> the text feature: the last layer's [CLS] row
+ *              of each sample (B, H), computed at Lr = the batch's longest real
+ *              length.
+ *   subnet.c   audio / vision (B, T, D) -> LSTM final state -> dropout -> linear_1
+ *   heads.c    four ReLU MLPs -> M, T, A, V and the features h_f, h_t, h_a, h_v
+ * The backward runs the same files in reverse. */
+#ifndef SM_NN_COMPUTE_H
+#define SM_NN_COMPUTE_H
+
+#include "nn/dnnl_ctx.h"
+#include "nn/lstm.h"
+#include "nn/model.h"
+
+#include <stdint.h>
+
+/* Dropout sites: stream ids of the Philox key (see ops.h). BERT uses 0 (embeddings)
+ * and 1 + 3l + {0: attention probabilities, 1: attention output, 2: FFN output};
+ * the rest sit at the top of the 16-bit range, away from any layer count. */
+enum {
+    SM_SITE_EMBEDDINGS = 0,
+    SM_SITE_AUDIO_LSTM = 0xFF00,
+    SM_SITE_VIDEO_LSTM = 0xFF01,
+    SM_SITE_POST = 0xFF10        /* + SELFMM_FUSION .. SELFMM_VISION */
+};
+#define SM_SITE_LAYER(l, k) (1u + 3u * (uint32_t)(l) + (uint32_t)(k))
+
+/* The dropout of one forward: p, and where masks come from. */
+typedef struct sm_drop {
+    int train;                   /* 0: every dropout is the identity */
+    uint64_t seed, step;
+} sm_drop;
+
+/* ---- BERT ---------------------------------------------------------------------- */
+typedef struct sm_bert_acts {    /* what one layer keeps for its backward. Query rows:
+                                  * Nq = N = B*L (Lq = L), or Nq = B in the last layer
+                                  * (Lq = 1, the [CLS] rows only). Buffers hold N rows. */
+    float *q;                    /* (Nq, H) query projection */
+    float *k, *v;                /* (N, H) key and value projections */
+    float *probs;                /* (B, nh, Lq, L) attention probabilities */
+    float *probs_d;              /* (B, nh, Lq, L) after dropout (attention dropout only) */
+    uint8_t *probs_mask;         /* (B, nh, Lq, L) */
+    float *ctx;                  /* (Nq, H) attention context */
+    uint8_t *attn_mask;          /* (Nq, H) dropout mask after attention.output.dense */
+    float *res1, *ln1;           /* (Nq, H) LayerNorm 1 input (xq + dropout(dense)), output */
+    float *mean1, *rstd1;        /* (Nq) */
+    float *pre;                  /* (Nq, I) intermediate.dense output, bias included */
+    uint8_t *out_mask;           /* (Nq, H) dropout mask after output.dense */
+    float *res2, *ln2;           /* (Nq, H) LayerNorm 2 input, output = the layer's output */
+    float *mean2, *rstd2;        /* (Nq) */
+} sm_bert_acts;
+
+typedef struct sm_bert {
+    int B, L;                    /* shape of the last forward (L = run length) */
+    int64_t cap_tok, cap_att;    /* capacities: tokens (B*L) and B*nh*L*L */
+    int n_acts;                  /* layers with activation storage */
+    float *maskbias;             /* (B, L) (1 - mask) * -10000 */
+    int32_t *ids, *segs;         /* (B, L) the batch's token and segment ids, for backward */
+    float *emb_sum, *emb_ln;     /* (N, H) embeddings before / after LayerNorm */
+    float *emb_mean, *emb_rstd;  /* (N) */
+    uint8_t *emb_mask;           /* (N, H) */
+    float *x0;                   /* (N, H) input of layer 0 (emb_ln after dropout) */
+    sm_bert_acts *acts;          /* [n_acts]; eval mode alternates acts[0] and acts[1] */
+    float *tmp;                  /* (N, H) dense outputs before the fused tail */
+    float *gelu;                 /* (N, I) GELU output (forward), recomputed in backward */
+    float *xq;                   /* (B, H) the last layer's query rows: its input at [CLS] */
+    const float *out;            /* (B, H) the last layer's output: the [CLS] rows only */
+    /* backward scratch, allocated by the first backward */
+    int has_grad_buffers;
+    float *dx, *dx2, *dln1, *dtmp, *dctx, *dq, *dk, *dv, *dxq; /* (N, H) */
+    float *dgelu, *dpre;         /* (N, I) */
+    float *dprobs;               /* (B, nh, L, L) */
+} sm_bert;
+
+/* ---- audio / vision subnets ---------------------------------------------------- */
+typedef struct sm_subnet {
+    sm_lstm *lstm;
+    int hidden, out_dim;
+    int cap_b, B;
+    float p;                     /* dropout of the last forward (0: none) */
+    float *h;                    /* (B, hidden) LSTM final state */
+    float *hd;                   /* (B, hidden) after dropout */
+    uint8_t *mask;               /* (B, hidden) */
+    float *out;                  /* (B, out_dim) linear_1 */
+    float *dh, *dhd;             /* (B, hidden) backward scratch */
+} sm_subnet;
+
+/* ---- heads ------------------------------------------------------------------------ */
+typedef struct sm_head {
+    int in, dim;
+    int cap_b;
+    float p;                     /* dropout of the last forward (0: none) */
+    float *in_d;                 /* (B, in) input after dropout */
+    uint8_t *mask;               /* (B, in) */
+    float *h1;                   /* (B, dim) relu(layer_1): the feature */
+    float *h2;                   /* (B, dim) relu(layer_2) */
+    float *y;                    /* (B) layer_3: the head's output */
+    float *din_d;                /* (B, in) backward scratch */
+    float *dh1, *dh2, *dpre;     /* (B, dim) backward scratch */
+} sm_head;
+
+typedef struct sm_compute {
+    sm_dnnl dnnl;
+    sm_bert bert;
+    sm_subnet sub[2];            /* 0 audio, 1 vision */
+    sm_head head[4];             /* SELFMM_FUSION .. SELFMM_VISION */
+    int cap_b;                   /* batch capacity of the per-sample buffers below */
+    int32_t *alen, *vlen;        /* (B) audio / vision lengths used (after clamping) */
+    float *text_feat;            /* (B, H) [CLS] rows of BERT's output */
+    float *fusion_in;            /* (B, H + audio_out + video_out) */
+    float *dtext, *daudio, *dvideo, *dfusion_in; /* backward scratch */
+    float *dout[4];              /* (B) output gradients stored by the last loss */
+    float *labels_w;             /* (B) loss weights scratch */
+    int B;                       /* batch of the last forward */
+    int train_valid;             /* the last forward was a training forward */
+    int have_loss_grads;         /* dout[] holds the gradients of the last loss */
+    uint64_t clamped_total;      /* lengths clamped so far (cfg.clamp_lengths) */
+    selfmm_timings timings;
+} sm_compute;
+
+/* ---- bert.c ---------------------------------------------------------------------- */
+selfmm_status sm_bert_forward(selfmm_model *m, sm_compute *c, const selfmm_batch *bt, int L,
+                              const sm_drop *drop);
+/* dcls (B, H): gradient of the last forward's output (the [CLS] rows). */
+selfmm_status sm_bert_backward(selfmm_model *m, sm_compute *c, const float *dcls);
+void sm_bert_free(sm_bert *b);
+/* GEMM floating-point operations of a BERT forward at (B, L); the backward is twice. */
+double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L);
+
+/* ---- subnet.c -------------------------------------------------------------------- */
+/* which: 0 audio, 1 vision. x (B, T, D), len (B) already checked. */
+selfmm_status sm_subnet_forward(sm_subnet *s, const sm_subnet_w *w, const float *x,
+                                const int32_t *len, int B, int T, float p, uint32_t site,
+                                const sm_drop *drop, selfmm_error *err);
+/* dout (B, out_dim): gradient of the subnet's output; adds into g. */
+selfmm_status sm_subnet_backward(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g,
+                                 const float *dout, selfmm_error *err);
+void sm_subnet_free(sm_subnet *s);
+
+/* ---- heads.c ----------------------------------------------------------------------- */
+/* From BERT's output and the two subnets' outputs of the same forward. */
+selfmm_status sm_heads_forward(selfmm_model *m, sm_compute *c, const sm_drop *drop);
+/* dy[k] (B) per head, NULL = zero. Fills c->dtext (B, H), c->daudio, c->dvideo with
+ * the gradients of the heads' inputs (overwritten) and adds into the heads' weights. */
+selfmm_status sm_heads_backward(selfmm_model *m, sm_compute *c, const float *const dy[4]);
+void sm_heads_free(sm_compute *c);
+
+#endif

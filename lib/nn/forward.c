@@ -1,0 +1,312 @@
+/* forward.c -- the public compute calls: selfmm_model_forward, _loss, _backward,
+ * _timings; batch validation; the compute state's life cycle. */
+#include "nn/compute.h"
+#include "nn/ops.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/threads.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* ---- compute state ------------------------------------------------------------------- */
+static void samples_free(sm_compute *c)
+{
+    free(c->alen), free(c->vlen);
+    c->alen = c->vlen = NULL;
+    float *f[] = {c->text_feat, c->fusion_in, c->dtext, c->daudio, c->dvideo, c->dfusion_in,
+                  c->dout[0], c->dout[1], c->dout[2], c->dout[3], c->labels_w};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) sm_free(f[i]);
+    c->text_feat = c->fusion_in = c->dtext = c->daudio = c->dvideo = c->dfusion_in = NULL;
+    for (int k = 0; k < 4; k++) c->dout[k] = NULL;
+    c->labels_w = NULL;
+    c->cap_b = 0;
+}
+
+void sm_compute_free(struct sm_compute *c)
+{
+    if (!c) return;
+    sm_bert_free(&c->bert);
+    sm_subnet_free(&c->sub[0]);
+    sm_subnet_free(&c->sub[1]);
+    sm_heads_free(c);
+    samples_free(c);
+    sm_dnnl_destroy(&c->dnnl);
+    free(c);
+}
+
+static selfmm_status compute_create(selfmm_model *m)
+{
+    const selfmm_config *cfg = &m->cfg;
+    sm_compute *c = calloc(1, sizeof *c);
+    if (!c) return sm_error(&m->err, SELFMM_ERR_NOMEM, "model: out of memory");
+    selfmm_status st = sm_dnnl_init(&c->dnnl, &m->err);
+    c->sub[0].hidden = cfg->a_lstm_hidden_size, c->sub[0].out_dim = cfg->audio_out;
+    c->sub[1].hidden = cfg->v_lstm_hidden_size, c->sub[1].out_dim = cfg->video_out;
+    if (st == SELFMM_OK)
+        st = sm_lstm_create(&c->sub[0].lstm, &c->dnnl, cfg->audio_dim, cfg->a_lstm_hidden_size, &m->err);
+    if (st == SELFMM_OK)
+        st = sm_lstm_create(&c->sub[1].lstm, &c->dnnl, cfg->video_dim, cfg->v_lstm_hidden_size, &m->err);
+    if (st != SELFMM_OK) {
+        sm_compute_free(c);
+        return st;
+    }
+    const int H = cfg->hidden_size;
+    const int in[4] = {H + cfg->audio_out + cfg->video_out, H, cfg->audio_out, cfg->video_out};
+    const int dim[4] = {cfg->post_fusion_dim, cfg->post_text_dim, cfg->post_audio_dim, cfg->post_video_dim};
+    for (int k = 0; k < 4; k++) c->head[k].in = in[k], c->head[k].dim = dim[k];
+    m->compute = c;
+    return SELFMM_OK;
+}
+
+static selfmm_status ensure_samples(selfmm_model *m, sm_compute *c, int B)
+{
+    if (B <= c->cap_b) return SELFMM_OK;
+    /* the last loss's gradients go with the old buffers */
+    c->train_valid = 0;
+    c->have_loss_grads = 0;
+    samples_free(c);
+    const selfmm_config *cfg = &m->cfg;
+    const size_t H = (size_t)cfg->hidden_size, ao = (size_t)cfg->audio_out, vo = (size_t)cfg->video_out;
+    const size_t n = (size_t)B;
+    c->alen = malloc(n * sizeof *c->alen), c->vlen = malloc(n * sizeof *c->vlen);
+    c->text_feat = sm_alloc(n * H, sizeof(float)), c->dtext = sm_alloc(n * H, sizeof(float));
+    c->fusion_in = sm_alloc(n * (H + ao + vo), sizeof(float));
+    c->dfusion_in = sm_alloc(n * (H + ao + vo), sizeof(float));
+    c->daudio = sm_alloc(n * ao, sizeof(float)), c->dvideo = sm_alloc(n * vo, sizeof(float));
+    int fail = !c->alen || !c->vlen || !c->text_feat || !c->dtext || !c->fusion_in || !c->dfusion_in ||
+               !c->daudio || !c->dvideo;
+    for (int k = 0; k < 4; k++) fail |= !(c->dout[k] = sm_alloc(n, sizeof(float)));
+    fail |= !(c->labels_w = sm_alloc(n, sizeof(float)));
+    if (fail) {
+        samples_free(c);
+        return sm_error(&m->err, SELFMM_ERR_NOMEM, "model: out of memory for batch %d", B);
+    }
+    c->cap_b = B;
+    return SELFMM_OK;
+}
+
+/* ---- batch validation ---------------------------------------------------------------- */
+/* Lengths of one modality: checked against [1, T], or clamped with a counted warning. */
+static selfmm_status check_lengths(selfmm_model *m, const char *what, const int32_t *len, int B,
+                                   int T, int32_t *out, int *clamped)
+{
+    for (int b = 0; b < B; b++) {
+        int32_t v = len[b];
+        if (v >= 1 && v <= T) {
+            out[b] = v;
+            continue;
+        }
+        if (!m->cfg.clamp_lengths)
+            return sm_error(&m->err, SELFMM_ERR_DATA,
+                            "sample %d: %s length %d outside [1, %d] (set clamp_lengths to clamp it)", b,
+                            what, (int)v, T);
+        out[b] = v < 1 ? 1 : T;
+        (*clamped)++;
+    }
+    return SELFMM_OK;
+}
+
+/* Every check of selfmm_model_forward's contract; *run = the longest real text length. */
+static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch *bt, int *run)
+{
+    const selfmm_config *cfg = &m->cfg;
+    selfmm_error *err = &m->err;
+    const int B = bt->batch, L = bt->text_len;
+    if (!bt->text_ids || !bt->text_mask || !bt->audio || !bt->audio_lengths || !bt->vision ||
+        !bt->vision_lengths)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG,
+                        "forward: a batch array is NULL (only text_segment may be)");
+    if (L < 1) return sm_error(err, SELFMM_ERR_SHAPE, "forward: text length %d < 1", L);
+    if (bt->audio_dim != cfg->audio_dim)
+        return sm_error(err, SELFMM_ERR_SHAPE, "forward: audio width %d does not match the model's audio_dim %d",
+                        bt->audio_dim, cfg->audio_dim);
+    if (bt->vision_dim != cfg->video_dim)
+        return sm_error(err, SELFMM_ERR_SHAPE,
+                        "forward: vision width %d does not match the model's video_dim %d", bt->vision_dim,
+                        cfg->video_dim);
+    if (bt->audio_len < 1 || bt->vision_len < 1)
+        return sm_error(err, SELFMM_ERR_SHAPE, "forward: audio length %d / vision length %d < 1",
+                        bt->audio_len, bt->vision_len);
+    int longest = 0;
+    for (int b = 0; b < B; b++) {
+        const int32_t *ids = bt->text_ids + (size_t)b * L, *mask = bt->text_mask + (size_t)b * L;
+        const int32_t *seg = bt->text_segment ? bt->text_segment + (size_t)b * L : NULL;
+        int real = 0;
+        for (int t = 0; t < L; t++) {
+            if (mask[t] != 0 && mask[t] != 1)
+                return sm_error(err, SELFMM_ERR_DATA, "sample %d: text mask value %d at position %d (must be 0 or 1)",
+                                b, (int)mask[t], t);
+            if (ids[t] < 0 || ids[t] >= cfg->vocab_size)
+                return sm_error(err, SELFMM_ERR_DATA, "sample %d: token id %d at position %d outside [0, %d)", b,
+                                (int)ids[t], t, cfg->vocab_size);
+            if (seg && (seg[t] < 0 || seg[t] >= cfg->type_vocab_size))
+                return sm_error(err, SELFMM_ERR_DATA, "sample %d: segment id %d at position %d outside [0, %d)",
+                                b, (int)seg[t], t, cfg->type_vocab_size);
+            if (mask[t]) real = t + 1;
+        }
+        if (real == 0) return sm_error(err, SELFMM_ERR_DATA, "sample %d: text mask is all zero", b);
+        if (real > cfg->max_position_embeddings)
+            return sm_error(err, SELFMM_ERR_DATA, "sample %d: text length %d exceeds max_position_embeddings %d", b,
+                            real, cfg->max_position_embeddings);
+        longest = real > longest ? real : longest;
+    }
+    /* GEMM sizes are int: keep tokens x width far below 2^31 */
+    const int64_t width = cfg->intermediate_size > cfg->hidden_size ? cfg->intermediate_size : cfg->hidden_size;
+    if ((int64_t)B * longest * width > INT32_MAX / 2)
+        return sm_error(err, SELFMM_ERR_RANGE, "forward: %d samples x %d tokens is too large a batch", B, longest);
+    int clamped = 0;
+    SM_TRY(check_lengths(m, "audio", bt->audio_lengths, B, bt->audio_len, c->alen, &clamped));
+    SM_TRY(check_lengths(m, "vision", bt->vision_lengths, B, bt->vision_len, c->vlen, &clamped));
+    if (clamped) {
+        c->clamped_total += (uint64_t)clamped;
+        sm_log(SELFMM_LOG_WARN, "clamped %d sequence length%s to [1, T] in this batch (%llu so far)",
+               clamped, clamped == 1 ? "" : "s", (unsigned long long)c->clamped_total);
+    }
+    *run = longest;
+    return SELFMM_OK;
+}
+
+/* ---- public calls ---------------------------------------------------------------------- */
+SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batch *bt,
+                                              selfmm_mode mode, selfmm_outputs *out)
+{
+    if (!m) return SELFMM_ERR_INVALID_ARG;
+    if (!bt) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: NULL batch");
+    if (mode != SELFMM_MODE_EVAL && mode != SELFMM_MODE_TRAIN)
+        return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: bad mode %d", (int)mode);
+    if (bt->batch < 1 || bt->batch > 65536)
+        return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: batch size %d outside [1, 65536]",
+                        bt->batch);
+    sm_threads_apply();
+    double t0 = now();
+    if (!m->compute) SM_TRY(compute_create(m));
+    sm_compute *c = m->compute;
+    SM_TRY(ensure_samples(m, c, bt->batch));
+    int run = 0;
+    SM_TRY(validate(m, c, bt, &run)); /* a refused batch leaves the last forward usable */
+    /* from here on the previous forward's state is gone */
+    c->train_valid = 0;
+    c->have_loss_grads = 0;
+    const selfmm_config *cfg = &m->cfg;
+    const int B = bt->batch;
+    sm_drop drop = {mode == SELFMM_MODE_TRAIN, (uint64_t)cfg->seed, m->step};
+    selfmm_timings *tm = &c->timings;
+    double t1 = now();
+    SM_TRY(sm_bert_forward(m, c, bt, run, &drop));
+    double t2 = now();
+    SM_TRY(sm_subnet_forward(&c->sub[0], &m->w.audio, bt->audio, c->alen, B, bt->audio_len,
+                             (float)cfg->a_lstm_dropout, SM_SITE_AUDIO_LSTM, &drop, &m->err));
+    double t3 = now();
+    SM_TRY(sm_subnet_forward(&c->sub[1], &m->w.video, bt->vision, c->vlen, B, bt->vision_len,
+                             (float)cfg->v_lstm_dropout, SM_SITE_VIDEO_LSTM, &drop, &m->err));
+    double t4 = now();
+    c->B = B;
+    SM_TRY(sm_heads_forward(m, c, &drop));
+    double t5 = now();
+    tm->forward_s = t5 - t0;
+    tm->bert_forward_s = t2 - t1;
+    tm->audio_forward_s = t3 - t2;
+    tm->vision_forward_s = t4 - t3;
+    tm->bert_forward_flop = sm_bert_forward_flop(cfg, B, run);
+    tm->text_steps = run;
+    tm->audio_steps = sm_lstm_last_steps(c->sub[0].lstm);
+    tm->vision_steps = sm_lstm_last_steps(c->sub[1].lstm);
+    if (out) {
+        memset(out, 0, sizeof *out);
+        out->batch = B;
+        out->M = c->head[SELFMM_FUSION].y, out->T = c->head[SELFMM_TEXT].y;
+        out->A = c->head[SELFMM_AUDIO].y, out->V = c->head[SELFMM_VISION].y;
+        for (int k = 0; k < 4; k++) out->feature[k] = c->head[k].h1, out->dim[k] = c->head[k].dim;
+    }
+    if (drop.train) {
+        c->train_valid = 1;
+        m->step++;
+    }
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_model_loss(selfmm_model *m, const float *const labels[4],
+                                           selfmm_loss *loss)
+{
+    if (!m) return SELFMM_ERR_INVALID_ARG;
+    if (!labels) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "loss: NULL labels");
+    for (int k = 0; k < 4; k++)
+        if (!labels[k]) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "loss: labels[%d] is NULL", k);
+    sm_compute *c = m->compute;
+    if (!c || !c->train_valid)
+        return sm_error(&m->err, SELFMM_ERR_STATE, "loss: the last forward was not a training forward");
+    const int B = c->B;
+    static const char *const name[4] = {"fusion", "text", "audio", "vision"};
+    for (int k = 0; k < 4; k++)
+        for (int b = 0; b < B; b++)
+            if (!isfinite(labels[k][b]))
+                return sm_error(&m->err, SELFMM_ERR_DATA, "loss: sample %d: %s label is not finite", b, name[k]);
+    selfmm_loss l;
+    memset(&l, 0, sizeof l);
+    const float *yf = labels[SELFMM_FUSION];
+    for (int k = 0; k < 4; k++) {
+        /* w = 1 for fusion, tanh(|y_m - y_fusion|) for the unimodal heads (constants) */
+        const float *w = NULL;
+        if (k != SELFMM_FUSION) {
+            for (int b = 0; b < B; b++) c->labels_w[b] = tanhf(fabsf(labels[k][b] - yf[b]));
+            w = c->labels_w;
+        }
+        const float *pred = c->head[k].y;
+        sm_weighted_l1_forward(&l.part[k], pred, labels[k], w, B);
+        memset(c->dout[k], 0, (size_t)B * sizeof(float));
+        sm_weighted_l1_backward(c->dout[k], 1.0f, pred, labels[k], w, B);
+        l.total += l.part[k];
+    }
+    c->have_loss_grads = 1;
+    if (loss) *loss = l;
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_model_backward(selfmm_model *m, const float *const *grad)
+{
+    if (!m) return SELFMM_ERR_INVALID_ARG;
+    sm_compute *c = m->compute;
+    if (!c || !c->train_valid)
+        return sm_error(&m->err, SELFMM_ERR_STATE, "backward: the last forward was not a training forward");
+    if (!grad && !c->have_loss_grads)
+        return sm_error(&m->err, SELFMM_ERR_STATE,
+                        "backward: no output gradients given and no selfmm_model_loss since the forward");
+    sm_threads_apply();
+    const float *dy[4];
+    for (int k = 0; k < 4; k++) dy[k] = grad ? grad[k] : c->dout[k];
+    selfmm_timings *tm = &c->timings;
+    double t0 = now();
+    SM_TRY(sm_heads_backward(m, c, dy));
+    double t1 = now();
+    SM_TRY(sm_subnet_backward(&c->sub[1], &m->w.video, &m->g.video, c->dvideo, &m->err));
+    double t2 = now();
+    SM_TRY(sm_subnet_backward(&c->sub[0], &m->w.audio, &m->g.audio, c->daudio, &m->err));
+    double t3 = now();
+    SM_TRY(sm_bert_backward(m, c, c->dtext));
+    double t4 = now();
+    tm->backward_s = t4 - t0;
+    tm->vision_backward_s = t2 - t1;
+    tm->audio_backward_s = t3 - t2;
+    tm->bert_backward_s = t4 - t3;
+    tm->bert_backward_flop = 2.0 * tm->bert_forward_flop;
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_model_timings(const selfmm_model *m, selfmm_timings *t)
+{
+    if (!m || !t) return SELFMM_ERR_INVALID_ARG;
+    if (m->compute) *t = m->compute->timings;
+    else memset(t, 0, sizeof *t);
+    return SELFMM_OK;
+}

@@ -1,0 +1,63 @@
+/* gelu.c -- GELU in its exact erf form, gelu(x) = x * Phi(x), and the fused
+ * "bias + GELU" of BERT's intermediate layer. */
+#include "nn/ops.h"
+#include "nn/simd_math.h"
+
+#include <stddef.h>
+
+#define PAR_MIN 4096
+
+void sm_gelu_forward(float *out, const float *inp, int64_t n)
+{
+#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) out[i] = inp[i] * sm_phi(inp[i]);
+}
+
+void sm_gelu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
+{
+    /* d/dx x * Phi(x) = Phi(x) + x * phi(x) */
+#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        float x = inp[i];
+        dinp[i] += dout[i] * (sm_phi(x) + x * sm_normal_pdf(x));
+    }
+}
+
+void sm_bias_gelu_forward(float *out, float *pre, const float *bias, int N, int C)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        float *u = pre + (size_t)i * C, *g = out + (size_t)i * C;
+#pragma omp simd
+        for (int c = 0; c < C; c++) {
+            float x = u[c] + bias[c];
+            u[c] = x;
+            g[c] = x * sm_phi(x);
+        }
+    }
+}
+
+void sm_bias_gelu_backward(float *dpre, float *out, const float *dout, const float *pre, int N,
+                           int C)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        const float *u = pre + (size_t)i * C, *d = dout + (size_t)i * C;
+        float *du = dpre + (size_t)i * C;
+        if (out) {
+            float *g = out + (size_t)i * C;
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                float x = u[c], P = sm_phi(x);
+                g[c] = x * P;
+                du[c] += d[c] * (P + x * sm_normal_pdf(x));
+            }
+        } else {
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                float x = u[c];
+                du[c] += d[c] * (sm_phi(x) + x * sm_normal_pdf(x));
+            }
+        }
+    }
+}

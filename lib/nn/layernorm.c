@@ -1,0 +1,158 @@
+/* layernorm.c -- LayerNorm over the last axis, plain and fused with BERT's
+ * "dropout(dense + bias) + residual" tail.
+ *
+ * Rows are split across threads for everything per row; the weight and bias
+ * gradients are column sums done in a second pass with threads split over columns,
+ * so results never depend on the thread count. Statistics are float, two-pass
+ * (mean, then centred variance) as PyTorch's CPU kernel keeps them in float. */
+#include "nn/ops.h"
+
+#include <math.h>
+#include <stddef.h>
+
+#define PAR_MIN 4096
+
+/* Normalise one row: mean and rstd out, y = xhat * w + b. */
+static inline void ln_row(float *y, float *mean_out, float *rstd_out, const float *x,
+                          const float *w, const float *b, int C, float eps)
+{
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int c = 0; c < C; c++) s += x[c];
+    float m = s / (float)C;
+    float v = 0.0f;
+#pragma omp simd reduction(+ : v)
+    for (int c = 0; c < C; c++) {
+        float d = x[c] - m;
+        v += d * d;
+    }
+    v /= (float)C;
+    float rs = 1.0f / sqrtf(v + eps);
+#pragma omp simd
+    for (int c = 0; c < C; c++) y[c] = (x[c] - m) * rs * w[c] + b[c];
+    *mean_out = m;
+    *rstd_out = rs;
+}
+
+/* The two row means of the backward: mean(dout * w) and mean(dout * w * xhat). */
+static inline void ln_back_means(float *mdn, float *mdnx, const float *dout, const float *x,
+                                 const float *w, float m, float rs, int C)
+{
+    float a = 0.0f, b = 0.0f;
+#pragma omp simd reduction(+ : a, b)
+    for (int c = 0; c < C; c++) {
+        float dn = dout[c] * w[c];
+        a += dn;
+        b += dn * (x[c] - m) * rs;
+    }
+    *mdn = a / (float)C;
+    *mdnx = b / (float)C;
+}
+
+/* dweight += sum_i dout * xhat, dbias += sum_i dout, threads over column blocks. */
+static void ln_param_grads(float *dweight, float *dbias, const float *dout, const float *x,
+                           const float *mean, const float *rstd, int N, int C)
+{
+    if (!dweight && !dbias) return;
+    const int blk = 256;
+    int nblk = (C + blk - 1) / blk;
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+    for (int jb = 0; jb < nblk; jb++) {
+        int c0 = jb * blk, c1 = c0 + blk < C ? c0 + blk : C;
+        for (int i = 0; i < N; i++) {
+            const float *d = dout + (size_t)i * C, *xr = x + (size_t)i * C;
+            float m = mean[i], rs = rstd[i];
+            if (dweight) {
+#pragma omp simd
+                for (int c = c0; c < c1; c++) dweight[c] += d[c] * ((xr[c] - m) * rs);
+            }
+            if (dbias) {
+#pragma omp simd
+                for (int c = c0; c < c1; c++) dbias[c] += d[c];
+            }
+        }
+    }
+}
+
+void sm_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                          const float *weight, const float *bias, int N, int C, float eps)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+    for (int i = 0; i < N; i++)
+        ln_row(out + (size_t)i * C, &mean[i], &rstd[i], inp + (size_t)i * C, weight, bias, C, eps);
+}
+
+void sm_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *weight, const float *mean,
+                           const float *rstd, int N, int C)
+{
+    /* y = xhat * w + b, xhat = (x - mean) * rstd:
+     * dx = rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)) */
+    if (dinp) {
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+        for (int i = 0; i < N; i++) {
+            const float *d = dout + (size_t)i * C, *x = inp + (size_t)i * C;
+            float *dx = dinp + (size_t)i * C;
+            float m = mean[i], rs = rstd[i], mdn, mdnx;
+            ln_back_means(&mdn, &mdnx, d, x, weight, m, rs, C);
+#pragma omp simd
+            for (int c = 0; c < C; c++)
+                dx[c] += (d[c] * weight[c] - mdn - (x[c] - m) * rs * mdnx) * rs;
+        }
+    }
+    ln_param_grads(dweight, dbias, dout, inp, mean, rstd, N, C);
+}
+
+void sm_residual_layernorm_forward(float *out, float *sum, float *mean, float *rstd,
+                                   const float *inp, const float *bias, const uint8_t *mask,
+                                   float scale, const float *res, const float *weight,
+                                   const float *lnbias, int N, int C, float eps)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        const float *a = inp + (size_t)i * C, *r = res + (size_t)i * C;
+        float *s = sum + (size_t)i * C;
+        /* sum = res + dropout(inp + bias) */
+        if (mask) {
+            const uint8_t *mk = mask + (size_t)i * C;
+#pragma omp simd
+            for (int c = 0; c < C; c++) s[c] = r[c] + (a[c] + bias[c]) * (mk[c] ? scale : 0.0f);
+        } else {
+#pragma omp simd
+            for (int c = 0; c < C; c++) s[c] = r[c] + (a[c] + bias[c]);
+        }
+        ln_row(out + (size_t)i * C, &mean[i], &rstd[i], s, weight, lnbias, C, eps);
+    }
+}
+
+void sm_residual_layernorm_backward(float *dinp, float *dres, float *dweight, float *dlnbias,
+                                    const float *dout, const float *sum, const uint8_t *mask,
+                                    float scale, const float *weight, const float *mean,
+                                    const float *rstd, int N, int C)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        const float *d = dout + (size_t)i * C, *x = sum + (size_t)i * C;
+        float *di = dinp + (size_t)i * C, *dr = dres + (size_t)i * C;
+        float m = mean[i], rs = rstd[i], mdn, mdnx;
+        ln_back_means(&mdn, &mdnx, d, x, weight, m, rs, C);
+        /* dsum = LayerNorm backward; sum = res + inp' * keep * scale */
+        if (mask) {
+            const uint8_t *mk = mask + (size_t)i * C;
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                float ds = (d[c] * weight[c] - mdn - (x[c] - m) * rs * mdnx) * rs;
+                dr[c] += ds;
+                di[c] += ds * (mk[c] ? scale : 0.0f);
+            }
+        } else {
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                float ds = (d[c] * weight[c] - mdn - (x[c] - m) * rs * mdnx) * rs;
+                dr[c] += ds;
+                di[c] += ds;
+            }
+        }
+    }
+    ln_param_grads(dweight, dlnbias, dout, sum, mean, rstd, N, C);
+}

@@ -1,0 +1,64 @@
+/* subnet.c -- AuViSubNet (SPEC 1.2): LSTM final state -> dropout -> linear_1. */
+#include "nn/compute.h"
+#include "nn/ops.h"
+
+#include "core/alloc.h"
+
+#include <string.h>
+
+void sm_subnet_free(sm_subnet *s)
+{
+    sm_lstm_free(s->lstm);
+    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
+    memset(s, 0, sizeof *s);
+}
+
+static selfmm_status ensure(sm_subnet *s, int B, selfmm_error *err)
+{
+    if (B <= s->cap_b) return SELFMM_OK;
+    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
+    size_t nh = (size_t)B * s->hidden;
+    s->h = sm_alloc(nh, sizeof(float)), s->hd = sm_alloc(nh, sizeof(float));
+    s->mask = sm_alloc(nh, 1);
+    s->out = sm_alloc((size_t)B * s->out_dim, sizeof(float));
+    s->dh = sm_alloc(nh, sizeof(float)), s->dhd = sm_alloc(nh, sizeof(float));
+    s->cap_b = 0;
+    if (!s->h || !s->hd || !s->mask || !s->out || !s->dh || !s->dhd)
+        return sm_error(err, SELFMM_ERR_NOMEM, "subnet: out of memory for batch %d", B);
+    s->cap_b = B;
+    return SELFMM_OK;
+}
+
+selfmm_status sm_subnet_forward(sm_subnet *s, const sm_subnet_w *w, const float *x,
+                                const int32_t *len, int B, int T, float p, uint32_t site,
+                                const sm_drop *drop, selfmm_error *err)
+{
+    SM_TRY(ensure(s, B, err));
+    s->B = B;
+    /* h = LSTM final state at each sample's length */
+    SM_TRY(sm_lstm_forward(s->lstm, s->h, x, len, w->w_ih, w->w_hh, w->b_ih, w->b_hh, B, T, err));
+    /* hd = dropout(h) */
+    s->p = drop->train ? p : 0.0f;
+    const int64_t n = (int64_t)B * s->hidden;
+    if (s->p > 0) sm_dropout_mask(s->mask, B, s->hidden, s->p, drop->seed, drop->step, site);
+    sm_dropout_forward(s->hd, s->h, s->p > 0 ? s->mask : NULL, s->p, n);
+    /* out = hd W1^T + b1 */
+    sm_linear_forward(s->out, s->hd, w->lin_w, w->lin_b, B, s->hidden, s->out_dim);
+    return SELFMM_OK;
+}
+
+selfmm_status sm_subnet_backward(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g,
+                                 const float *dout, selfmm_error *err)
+{
+    const int B = s->B;
+    const int64_t n = (int64_t)B * s->hidden;
+    /* out = hd W1^T + b1 */
+    memset(s->dhd, 0, (size_t)n * sizeof(float));
+    sm_linear_backward(s->dhd, g->lin_w, g->lin_b, dout, s->hd, w->lin_w, B, s->hidden, s->out_dim);
+    /* hd = dropout(h) */
+    memset(s->dh, 0, (size_t)n * sizeof(float));
+    sm_dropout_backward(s->dh, s->dhd, s->p > 0 ? s->mask : NULL, s->p, n);
+    /* h = LSTM(x) at each length; the input features take no gradient */
+    return sm_lstm_backward(s->lstm, NULL, g->w_ih, g->w_hh, g->b_ih, g->b_hh, s->dh, w->w_ih,
+                            w->w_hh, err);
+}

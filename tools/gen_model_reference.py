@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""gen_model_reference.py -- whole-model reference values for tests/test_model_ref.c.
+
+Builds a small Self-MM with tools/selfmm_ref.py (tiny BERT, small LSTMs, the real
+head structure), sets fixed seeded weights, runs batches with padding and varied
+text/audio/vision lengths through it in float64, and dumps (SMFX, tools/fixture_io.py):
+  w.<name>            every weight, by state_dict name (float32 values; the float64
+                      model uses exactly these)
+  <case>.text_ids / .text_mask / .text_segment (B, L) int32, .audio (B, Ta, Da),
+  .audio_lengths, .vision, .vision_lengths, .labels (4, B), .step (the dropout step)
+  <case>.M/.T/.A/.V (B), .feature_f/_t/_a/_v (B, dim), .loss (5: total, M, T, A, V)
+  <case>.g.<name>     every parameter's gradient of the total loss
+Cases (in tests/fixtures/model_ref.smfx, all dropout p = 0, train mode):
+  b4     B = 4, L = 9: lengths 9, 5, 3, 7; segment ids 0/1; nonzero ids and features
+         in the padding (they must not matter)
+  b1     B = 1 (the reference's squeeze() crashes there; ours keeps the batch axis)
+  short  B = 3, L = 12, longest real text 6 (the batch runs shorter than its padding)
+and in tests/fixtures/model_ref_dropout.smfx, a config with every dropout site on and
+the masks libselfmm draws (tools/philox_ref.py), at dropout step 7:
+  drop   B = 4, L = 9
+Also writes model_ref.config.json / model_ref_dropout.config.json (libselfmm config
+keys) and model_ref.names.txt (the state_dict order).
+
+Run: /usr/bin/python3 tools/gen_model_reference.py   (writes into tests/fixtures/)
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_io  # noqa: E402
+import philox_ref  # noqa: E402
+import selfmm_ref  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
+SITE_AUDIO_LSTM, SITE_VIDEO_LSTM, SITE_POST = 0xFF00, 0xFF01, 0xFF10
+
+
+def set_weights(model, seed):
+    """Seeded float32 weights, larger than BERT's 0.02 init so that every nonlinearity
+    is exercised; LayerNorm weights around 1; the padding row of the word embedding
+    nonzero (it must still get no gradient)."""
+    g = torch.Generator().manual_seed(seed)
+    for name, p in model.named_parameters():
+        if "LayerNorm.weight" in name:
+            v = 1.0 + 0.2 * torch.randn(p.shape, generator=g)
+        elif name.endswith("bias"):
+            v = 0.1 * torch.randn(p.shape, generator=g)
+        elif "rnn" in name:
+            v = 0.4 * torch.randn(p.shape, generator=g)
+        else:
+            v = 0.3 * torch.randn(p.shape, generator=g)
+        p.data.copy_(v.to(torch.float32).to(p.dtype))
+
+
+def make_case(rng, cfg, B, L, lens, Ta, Tv):
+    ids = rng.integers(1, cfg["vocab_size"], size=(B, L)).astype(np.int32)
+    mask = np.zeros((B, L), dtype=np.int32)
+    seg = np.zeros((B, L), dtype=np.int32)
+    for b, n in enumerate(lens):
+        mask[b, :n] = 1
+        seg[b, n // 2:n] = 1          # a second segment in the real part
+        ids[b, 0] = 2                 # [CLS]-like
+    # padding keeps nonzero ids and features: they must not influence anything
+    audio = rng.uniform(-1, 1, size=(B, Ta, cfg["audio_dim"])).astype(np.float32)
+    vision = rng.uniform(-1, 1, size=(B, Tv, cfg["video_dim"])).astype(np.float32)
+    alen = rng.integers(1, Ta + 1, size=B).astype(np.int32)
+    vlen = rng.integers(1, Tv + 1, size=B).astype(np.int32)
+    alen[0], vlen[-1] = Ta, Tv
+    yf = rng.uniform(-1, 1, size=B).astype(np.float32)
+    labels = np.stack([yf] + [np.clip(yf + rng.uniform(-1.2, 1.2, size=B), -1, 1).astype(np.float32)
+                              for _ in range(3)])
+    return dict(text_ids=ids, text_mask=mask, text_segment=seg, audio=audio, audio_lengths=alen,
+                vision=vision, vision_lengths=vlen, labels=labels)
+
+
+class MaskDropout(nn.Module):
+    """Replaces nn.Dropout: multiplies by a given 0/1 mask and the float32 scale."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask = None
+
+    def forward(self, x):
+        if self.mask is None:
+            return x
+        assert self.mask.shape == x.shape, (self.mask.shape, x.shape)
+        return x * self.mask
+
+
+def install_masks(model, cfg, case, seed, step):
+    """Swap every nn.Dropout for a MaskDropout carrying libselfmm's mask of that site."""
+    M = model.Model
+    B, L = case["text_mask"].shape
+    run = int(max(np.nonzero(row)[0].max() + 1 for row in case["text_mask"]))
+    H, nh = cfg["hidden_size"], cfg["num_attention_heads"]
+
+    def mask_of(site, per_sample, p, full_shape, place):
+        m = np.ones(full_shape, dtype=np.float64)
+        if p > 0:
+            bits, scale = philox_ref.dropout_mask(B, per_sample, p, seed, step, site)
+            place(m, bits.astype(np.float64) * float(scale))
+        return torch.from_numpy(m)
+
+    def tokens(site, p):
+        def place(m, v):
+            m[:, :run, :] = v.reshape(B, run, H)
+        return mask_of(site, run * H, p, (B, L, H), place)
+
+    def probs(site, p):
+        def place(m, v):
+            m[:, :, :run, :run] = v.reshape(B, nh, run, run)
+        return mask_of(site, nh * run * run, p, (B, nh, L, L), place)
+
+    def flat(site, p, width):
+        def place(m, v):
+            m[:] = v.reshape(B, width)
+        return mask_of(site, width, p, (B, width), place)
+
+    def swap(parent, attr, mask):
+        d = MaskDropout()
+        d.mask = mask
+        setattr(parent, attr, d)
+
+    bert = M.text_model.model
+    ph, pa = cfg["hidden_dropout_prob"], cfg["attention_probs_dropout_prob"]
+    swap(bert.embeddings, "dropout", tokens(0, ph))
+    for l, layer in enumerate(bert.encoder.layer):
+        swap(layer.attention.self, "dropout", probs(1 + 3 * l, pa))
+        swap(layer.attention.output, "dropout", tokens(2 + 3 * l, ph))
+        swap(layer.output, "dropout", tokens(3 + 3 * l, ph))
+    swap(M.audio_model, "dropout", flat(SITE_AUDIO_LSTM, cfg["a_lstm_dropout"], cfg["a_lstm_hidden_size"]))
+    swap(M.video_model, "dropout", flat(SITE_VIDEO_LSTM, cfg["v_lstm_dropout"], cfg["v_lstm_hidden_size"]))
+    widths = [H + cfg["audio_out"] + cfg["video_out"], H, cfg["audio_out"], cfg["video_out"]]
+    for k, name in enumerate(["fusion", "text", "audio", "video"]):
+        swap(M, "post_%s_dropout" % name, flat(SITE_POST + k, cfg["post_%s_dropout" % name], widths[k]))
+
+
+def run_case(model, cfg, case, prefix, out, seed=None, step=0):
+    if seed is not None:
+        install_masks(model, cfg, case, seed, step)
+    model.zero_grad()
+    text = torch.from_numpy(np.stack([case["text_ids"], case["text_mask"], case["text_segment"]], axis=1)
+                            .astype(np.float64))
+    audio = torch.from_numpy(case["audio"].astype(np.float64))
+    vision = torch.from_numpy(case["vision"].astype(np.float64))
+    res = model(text, (audio, torch.from_numpy(case["audio_lengths"]).long()),
+                (vision, torch.from_numpy(case["vision_lengths"]).long()))
+    y = [torch.from_numpy(case["labels"][k].astype(np.float64)) for k in range(4)]
+    preds = [res["M"], res["T"], res["A"], res["V"]]
+    parts = [selfmm_ref.weighted_l1(preds[k], y[k], y[0], fusion=(k == 0)) for k in range(4)]
+    total = sum(parts)
+    total.backward()
+    for k, v in case.items():
+        out[prefix + k] = v
+    out[prefix + "step"] = np.array([step], dtype=np.int64)
+    for k, key in zip("MTAV", ["M", "T", "A", "V"]):
+        out[prefix + k] = res[key].detach().view(-1).numpy().astype(np.float32)
+    for s in "ftav":
+        out[prefix + "feature_" + s] = res["Feature_" + s].detach().numpy().astype(np.float32)
+    out[prefix + "loss"] = np.array([total.item()] + [p.item() for p in parts], dtype=np.float64)
+    for name, p in model.named_parameters():
+        g = p.grad if p.grad is not None else torch.zeros_like(p)
+        out[prefix + "g." + name] = g.detach().numpy().astype(np.float32)
+
+
+def build(cfg, seed):
+    torch.manual_seed(seed)
+    model = selfmm_ref.AMIO(cfg)
+    set_weights(model, seed)
+    model = model.double()
+    model.train()
+    return model
+
+
+def weights(model):
+    return {"w." + n: p.detach().numpy().astype(np.float32) for n, p in model.state_dict().items()}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(20261126)
+
+    # ---- dropout off: exact forward, loss and gradients ------------------------------
+    cfg = selfmm_ref.tiny_config()
+    model = build(cfg, 1)
+    out = weights(model)
+    run_case(model, cfg, make_case(rng, cfg, 4, 9, [9, 5, 3, 7], 7, 5), "b4.", out)
+    run_case(model, cfg, make_case(rng, cfg, 1, 8, [6], 6, 4), "b1.", out)
+    run_case(model, cfg, make_case(rng, cfg, 3, 12, [4, 6, 2], 9, 6), "short.", out)
+    fixture_io.write(os.path.join(OUT, "model_ref.smfx"), out)
+    with open(os.path.join(OUT, "model_ref.config.json"), "w") as f:
+        json.dump(cfg, f, indent=1, sort_keys=True)
+    with open(os.path.join(OUT, "model_ref.names.txt"), "w") as f:
+        for n in model.state_dict().keys():
+            f.write(n + "\n")
+
+    # ---- every dropout site on, with libselfmm's masks --------------------------------
+    cfg = selfmm_ref.tiny_config(hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.2,
+                                 a_lstm_dropout=0.3, v_lstm_dropout=0.25, post_fusion_dropout=0.15,
+                                 post_text_dropout=0.1, post_audio_dropout=0.2, post_video_dropout=0.3,
+                                 seed=4242)
+    model = build(cfg, 2)
+    out = weights(model)
+    run_case(model, cfg, make_case(rng, cfg, 4, 9, [9, 5, 3, 7], 7, 5), "drop.", out, seed=cfg["seed"], step=7)
+    fixture_io.write(os.path.join(OUT, "model_ref_dropout.smfx"), out)
+    with open(os.path.join(OUT, "model_ref_dropout.config.json"), "w") as f:
+        json.dump(cfg, f, indent=1, sort_keys=True)
+    for fn in ("model_ref.smfx", "model_ref_dropout.smfx"):
+        print(fn, os.path.getsize(os.path.join(OUT, fn)), "bytes")
+
+
+if __name__ == "__main__":
+    main()
