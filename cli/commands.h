@@ -8,5 +8,8 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 #endif

@@ -34,6 +34,15 @@ int cli_fail_status(const char *cmd, selfmm_status st, const char *message)
     return cli_fail(cmd, "%s: %s", selfmm_strerror(st), message && *message ? message : "(no detail)");
 }
 
+int cli_parse_split(const char *s, selfmm_split *out)
+{
+    if (!strcmp(s, "train")) *out = SELFMM_SPLIT_TRAIN;
+    else if (!strcmp(s, "valid")) *out = SELFMM_SPLIT_VALID;
+    else if (!strcmp(s, "test")) *out = SELFMM_SPLIT_TEST;
+    else return 0;
+    return 1;
+}
+
 int cli_parse_int(const char *s, int *out)
 {
     char *end;

@@ -15,6 +15,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report a failed call with its status string and message; returns EXIT_FAIL. */
 int cli_fail_status(const char *cmd, selfmm_status st, const char *message);
+/* "train" | "valid" | "test" -> the split; 0 on failure. */
+int cli_parse_split(const char *s, selfmm_split *out);
 /* Parse a whole decimal int; 0 on failure. */
 int cli_parse_int(const char *s, int *out);
 /* Print library log messages on stderr at or above a level (set by --verbose). */

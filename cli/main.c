@@ -12,6 +12,9 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"train", cmd_train, "train Self-MM (one run per seed) or the embedded demo"},
+    {"test", cmd_test, "metrics of a model on a dataset split"},
+    {"predict", cmd_predict, "per-sample outputs M, T, A, V of a model as CSV"},
     {"config", cmd_config, "print a configuration (preset, file, --set) as JSON"},
     {"tokenize", cmd_tokenize, "text to BERT token ids (as HuggingFace's BertTokenizer)"},
     {"info", cmd_info, "describe a dataset or checkpoint file"},

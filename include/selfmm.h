@@ -488,6 +488,14 @@ SELFMM_API selfmm_status selfmm_dataset_split(const selfmm_dataset *data, selfmm
 SELFMM_API selfmm_status selfmm_dataset_batch(selfmm_dataset *data, selfmm_split split,
                                               const int *idx, int b, selfmm_batch *batch,
                                               const float **labels);
+/* Build a dataset from arrays (copied): splits[SELFMM_SPLIT_TRAIN..TEST] filled as
+ * selfmm_dataset_split() returns them (text_bert, features, lengths and labels
+ * required; labels_unimodal, ids and raw_text optional). All three splits must
+ * have the same text length and feature widths. Lengths and values are checked as
+ * on load (opt may be NULL). */
+SELFMM_API selfmm_status selfmm_dataset_create(const selfmm_split_view splits[3],
+                                               const selfmm_data_options *opt,
+                                               selfmm_dataset **out, selfmm_error *err);
 /* Write all splits as a NumPy .npz (atomically). */
 SELFMM_API selfmm_status selfmm_dataset_save_npz(const selfmm_dataset *data, const char *path);
 
@@ -690,6 +698,100 @@ SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *model,
  * copy is damaged. The message also goes to the model's errmsg. */
 SELFMM_API selfmm_status selfmm_model_get_tokenizer(selfmm_model *model, selfmm_tokenizer **out,
                                                     selfmm_error *err);
+
+/* The embedded demo: a SIMS-shaped synthetic dataset generated from seed (sentiment
+ * signal spread over text, audio and vision, so the generated unimodal labels differ
+ * by modality), and the config of the small randomly initialised model that trains
+ * on it in well under a minute on 2 cores. */
+SELFMM_API selfmm_status selfmm_demo_config(selfmm_config *cfg);
+SELFMM_API selfmm_status selfmm_demo_dataset(uint64_t seed, selfmm_dataset **out, selfmm_error *err);
+
+/* A permutation of 0..n-1 that depends only on (seed, epoch): the shuffling the
+ * fit layer uses, so that a run can be replayed or resumed exactly. Thread-safe. */
+SELFMM_API selfmm_status selfmm_permutation(uint64_t seed, uint64_t epoch, int *perm, int n);
+
+/* Load the weights of a native model file into an existing model whose config has
+ * the same architecture; every name and shape is checked; on failure the model is
+ * unchanged. */
+SELFMM_API selfmm_status selfmm_model_load_weights(selfmm_model *model, const char *path);
+
+/* ---- Training-state checkpoints ---- */
+
+/* Everything needed to resume a run bit-identically: weights, the Adam moments and
+ * step counts, the ULGM labels, features and centers, the model's dropout step
+ * counter, and a caller's JSON string (epoch, best so far, ...). Written atomically. */
+SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *model,
+                                                const selfmm_optim *opt, const selfmm_ulgm *ulgm,
+                                                const char *user_json, selfmm_error *err);
+/* Restore a checkpoint into handles created with the same config and data size.
+ * *user_json (may be NULL) receives the caller's string; free it with
+ * selfmm_free_string. On failure the handles are unchanged. */
+SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *model,
+                                                selfmm_optim *opt, selfmm_ulgm *ulgm,
+                                                char **user_json, selfmm_error *err);
+
+/* ---- The fit layer: one training run (one seed) as the reference does it ----
+ * Written only on the public API above (lib/train/fit.c): read it as the
+ * step-by-step recipe, or copy and adapt it. */
+
+typedef enum selfmm_fit_event_kind {
+    SELFMM_EVENT_BATCH = 0,     /* after each training batch */
+    SELFMM_EVENT_STEP = 1,      /* after each optimizer step (end of a window) */
+    SELFMM_EVENT_EPOCH = 2      /* after each epoch's validation */
+} selfmm_fit_event_kind;
+
+typedef struct selfmm_fit_event {
+    selfmm_fit_event_kind kind;
+    int64_t seed;
+    int epoch;                  /* 1-based */
+    int batch;                  /* 1-based batch of the epoch (BATCH, STEP: the window's last) */
+    int num_batches;            /* batches per epoch */
+    int window;                 /* STEP: 1-based optimizer step of the epoch */
+    selfmm_loss loss;           /* BATCH: this batch; STEP: sum over the window's batches */
+    double elapsed_s;           /* since the run (or resume) started */
+    /* EPOCH only: */
+    double train_loss;          /* mean of the batch losses */
+    const selfmm_metrics *train_metrics; /* [4]: each head against its current labels */
+    double valid_loss;          /* SPEC 2.6, rounded when cfg.valid_loss_decimals >= 0 */
+    const selfmm_metrics *valid_metrics;
+    int best_epoch;
+    double best_valid_loss;
+    int improved;               /* this epoch is the new best */
+    int n_train;
+    const float *const *labels; /* [4] (n_train) labels after the epoch, training-set order */
+} selfmm_fit_event;
+
+/* Return non-zero to stop the run: selfmm_fit then returns SELFMM_ERR_INTERRUPTED
+ * (with out_dir, the last epoch's checkpoint stays usable for a resume). */
+typedef int (*selfmm_fit_callback)(const selfmm_fit_event *event, void *user);
+
+typedef struct selfmm_fit_options {
+    const char *out_dir;        /* NULL: nothing on disk. Otherwise it receives
+                                 * model.safetensors (best weights), checkpoint.safetensors
+                                 * (each epoch end), train_log.jsonl, and labels.jsonl */
+    int resume;                 /* continue from out_dir's checkpoint when there is one */
+    int save_labels;            /* write labels.jsonl (needs out_dir) */
+    selfmm_fit_callback callback; /* may be NULL */
+    void *user;
+} selfmm_fit_options;
+
+typedef struct selfmm_fit_result {
+    int epochs;                 /* epochs trained */
+    int best_epoch;
+    double best_valid_loss;
+    selfmm_metrics valid;       /* validation metrics of the best epoch */
+    selfmm_metrics test;        /* test metrics with the best weights */
+    double test_loss;
+} selfmm_fit_result;
+
+/* Train model on data's train split with the model's config (SPEC 2): shuffling,
+ * accumulation windows, ULGM labels, Adam, per-epoch validation, early stopping;
+ * then restore the best weights and evaluate the test split. The same seed and
+ * thread count give bit-identical results; a resumed run finishes exactly like an
+ * uninterrupted one. On return the model holds the best weights. err may be NULL. */
+SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
+                                    const selfmm_fit_options *opt, selfmm_fit_result *res,
+                                    selfmm_error *err);
 
 #ifdef __cplusplus
 }

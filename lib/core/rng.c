@@ -93,3 +93,13 @@ void sm_rng_permutation(const sm_rng_key *k, int *perm, int n)
         perm[j] = t;
     }
 }
+
+#include "selfmm.h"
+
+SELFMM_API selfmm_status selfmm_permutation(uint64_t seed, uint64_t epoch, int *perm, int n)
+{
+    if (!perm || n < 0) return SELFMM_ERR_INVALID_ARG;
+    sm_rng_key k = sm_rng_make(seed, SM_RNG_SHUFFLE, epoch, 0);
+    sm_rng_permutation(&k, perm, n);
+    return SELFMM_OK;
+}

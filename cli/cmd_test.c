@@ -1,0 +1,94 @@
+/* cmd_test.c -- `selfmm-cli test`: the metrics of a model on a dataset split. */
+#include "commands.h"
+#include "common.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: selfmm-cli test --model FILE --data PATH [--split test|valid|train]\n"
+           "                       [--batch N] [--threads N]\n\n"
+           "Evaluate a model (native .safetensors) on a split, in order, and print the metrics\n"
+           "of its dataset kind and the Loss (mean over batches of the batch-mean |M - y|) as JSON.\n");
+}
+
+static void json_number(double v)
+{
+    if (isfinite(v)) printf("%.17g", v);
+    else printf("null");
+}
+
+int cmd_test(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'},
+        {"split", required_argument, 0, 's'}, {"batch", required_argument, 0, 'b'},
+        {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *model_path = NULL, *data_path = NULL, *split_name = "test";
+    int batch = 0, threads = -1, c;
+    selfmm_split split = SELFMM_SPLIT_TEST;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'd': data_path = optarg; break;
+        case 's':
+            split_name = optarg;
+            if (!cli_parse_split(optarg, &split))
+                return cli_usage_error("test", "--split expects test, valid or train, got '%s'", optarg);
+            break;
+        case 'b':
+            if (!cli_parse_int(optarg, &batch) || batch < 1)
+                return cli_usage_error("test", "--batch expects a number >= 1, got '%s'", optarg);
+            break;
+        case 't':
+            if (!cli_parse_int(optarg, &threads) || threads < 0)
+                return cli_usage_error("test", "--threads expects a number >= 0, got '%s'", optarg);
+            break;
+        case 'h': help(); return EXIT_OK;
+        default: return cli_usage_error("test", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error("test", "unexpected argument '%s'", argv[optind]);
+    if (!model_path || !data_path) return cli_usage_error("test", "--model and --data are required");
+    if (threads >= 0) selfmm_set_threads(threads);
+    cli_install_logger(SELFMM_LOG_WARN);
+    selfmm_error err = {0};
+    selfmm_model *model = NULL;
+    selfmm_dataset *data = NULL;
+    if (selfmm_model_load(model_path, &model, &err) != SELFMM_OK)
+        return cli_fail_status("test", err.status, err.message);
+    selfmm_config cfg;
+    selfmm_model_get_config(model, &cfg);
+    selfmm_data_options dopt = {.nan_to_zero = cfg.nan_to_zero, .clamp_lengths = cfg.clamp_lengths};
+    if (selfmm_dataset_load(data_path, &dopt, &data, &err) != SELFMM_OK) {
+        selfmm_model_free(model);
+        return cli_fail_status("test", err.status, err.message);
+    }
+    selfmm_metrics m;
+    double loss;
+    selfmm_split_view v;
+    int rc = EXIT_OK;
+    selfmm_status st = selfmm_dataset_split(data, split, &v);
+    if (st == SELFMM_OK) st = selfmm_evaluate(model, data, split, batch ? batch : cfg.batch_size, &m, &loss, NULL);
+    if (st != SELFMM_OK) rc = cli_fail_status("test", st, selfmm_model_errmsg(model));
+    else {
+        static const char *const kinds[] = {"sims", "mosi", "mosei"};
+        printf("{\"split\": \"%s\", \"dataset\": \"%s\", \"n\": %d, \"Loss\": ", split_name,
+               kinds[cfg.dataset], v.n);
+        json_number(loss);
+        for (int i = 0; i < m.count; i++) {
+            printf(", \"%s\": ", m.name[i]);
+            json_number(m.value[i]);
+        }
+        printf("}\n");
+    }
+    selfmm_dataset_free(data);
+    selfmm_model_free(model);
+    return rc;
+}

@@ -1,0 +1,368 @@
+/* cmd_train.c -- `selfmm-cli train`: one run per seed with selfmm_fit, then the
+ * study summary (MMSA's mean and std x100) and the files of the --out directory. */
+#include "commands.h"
+#include "common.h"
+#include "progress.h"
+#include "run_files.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void help(void)
+{
+    printf(
+        "usage: selfmm-cli train [--preset NAME | --config FILE] --data PATH [--bert DIR]\n"
+        "                        --out DIR [--seeds LIST] [--threads N] [--max-epochs N]\n"
+        "                        [--no-shuffle] [--init MODEL] [--set key=value]...\n"
+        "                        [--save-labels] [--quiet]\n"
+        "       selfmm-cli train --resume DIR [--threads N] [--quiet]\n"
+        "       selfmm-cli train --demo [--out DIR] [--seeds LIST] [--set key=value]...\n\n"
+        "Train Self-MM as the reference does (SPEC 2): one run per seed, early stopping on the\n"
+        "validation Loss, test metrics of the best weights.\n\n"
+        "  --preset NAME     sims, mosi, mosei, mmsa-sims, mmsa-mosi, mmsa-mosei (default sims)\n"
+        "  --config FILE     JSON config (see `selfmm-cli config`)\n"
+        "  --data PATH       MMSA pickle (.pkl) or .npz dataset\n"
+        "  --bert DIR        HuggingFace BERT folder: its config.json and pretrained weights\n"
+        "  --out DIR         output directory (created)\n"
+        "  --seeds LIST      comma-separated seeds, e.g. 1111,1112,1113,1114,1115 (default: the\n"
+        "                    config's seed)\n"
+        "  --threads N       threads for OpenBLAS and oneDNN together (0 = all CPUs)\n"
+        "  --max-epochs N    stop after N epochs at the latest (0 = early stopping only)\n"
+        "  --no-shuffle      keep the training set in order\n"
+        "  --init MODEL      start from a model (native .safetensors or reference .pth) instead\n"
+        "                    of a fresh model with BERT from --bert\n"
+        "  --set key=value   override one config key (repeatable), e.g. --set batch_size=8;\n"
+        "                    BERT's dropouts: hidden_dropout_prob, attention_probs_dropout_prob\n"
+        "  --save-labels     write the generated unimodal labels after each epoch (labels.jsonl)\n"
+        "  --resume DIR      continue an interrupted run in DIR; finishes exactly as an\n"
+        "                    uninterrupted run would\n"
+        "  --demo            the embedded demo: a generated SIMS-shaped dataset and a small model\n"
+        "                    (default --out runs/demo)\n"
+        "  --quiet           no progress output\n\n"
+        "In DIR: model.safetensors (best run), metrics.json, results.csv, train_log.jsonl,\n"
+        "labels.jsonl (with --save-labels), config.json, run.json, and seed-<s>/ per run.\n");
+}
+
+typedef struct train_args {
+    const char *preset, *config, *data, *bert, *out, *init, *resume, *seeds;
+    char **sets;
+    int nsets;
+    int threads, max_epochs, no_shuffle, save_labels, demo, quiet;
+} train_args;
+
+static int parse_seeds(const char *s, run_desc *d)
+{
+    d->nseeds = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno || v < 0 || d->nseeds >= RUN_MAX_SEEDS) return 0;
+        d->seeds[d->nseeds++] = v;
+        if (*end == ',') end++;
+        else if (*end) return 0;
+        p = end;
+    }
+    return d->nseeds > 0;
+}
+
+static int parse_args(int argc, char **argv, train_args *a)
+{
+    static const struct option opts[] = {
+        {"preset", required_argument, 0, 'p'},  {"config", required_argument, 0, 'c'},
+        {"data", required_argument, 0, 'd'},    {"bert", required_argument, 0, 'b'},
+        {"out", required_argument, 0, 'o'},     {"seeds", required_argument, 0, 'S'},
+        {"threads", required_argument, 0, 't'}, {"max-epochs", required_argument, 0, 'm'},
+        {"no-shuffle", no_argument, 0, 'n'},    {"init", required_argument, 0, 'i'},
+        {"set", required_argument, 0, 's'},     {"save-labels", no_argument, 0, 'l'},
+        {"resume", required_argument, 0, 'r'},  {"demo", no_argument, 0, 'D'},
+        {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->threads = a->max_epochs = -1;
+    a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
+    if (!a->sets) return cli_fail("train", "out of memory");
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': a->preset = optarg; break;
+        case 'c': a->config = optarg; break;
+        case 'd': a->data = optarg; break;
+        case 'b': a->bert = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'S': a->seeds = optarg; break;
+        case 't':
+            if (!cli_parse_int(optarg, &a->threads) || a->threads < 0)
+                return cli_usage_error("train", "--threads expects a number >= 0, got '%s'", optarg);
+            break;
+        case 'm':
+            if (!cli_parse_int(optarg, &a->max_epochs) || a->max_epochs < 0)
+                return cli_usage_error("train", "--max-epochs expects a number >= 0, got '%s'", optarg);
+            break;
+        case 'n': a->no_shuffle = 1; break;
+        case 'i': a->init = optarg; break;
+        case 's': a->sets[a->nsets++] = optarg; break;
+        case 'l': a->save_labels = 1; break;
+        case 'r': a->resume = optarg; break;
+        case 'D': a->demo = 1; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': help(); return -1;
+        default: return cli_usage_error("train", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (a->resume) {
+        if (a->preset || a->config || a->data || a->bert || a->out || a->init || a->seeds ||
+            a->nsets || a->max_epochs >= 0 || a->no_shuffle || a->save_labels || a->demo)
+            return cli_usage_error("train", "--resume DIR takes the run's settings from DIR; only "
+                                            "--threads and --quiet may be given with it");
+        return EXIT_OK;
+    }
+    if (a->demo) {
+        if (a->data || a->preset || a->config || a->init)
+            return cli_usage_error("train", "--demo generates its data and model: drop --data, "
+                                            "--preset, --config and --init");
+        if (!a->out) a->out = "runs/demo";
+        return EXIT_OK;
+    }
+    if (!a->data) return cli_usage_error("train", "--data PATH is required");
+    if (!a->out) return cli_usage_error("train", "--out DIR is required");
+    return EXIT_OK;
+}
+
+/* Config from the arguments: preset/config, BERT's config.json, flags, then --set. */
+static int build_config(const train_args *a, selfmm_config *cfg)
+{
+    char thr[32], ep[32];
+    char **sets = calloc((size_t)a->nsets + 3, sizeof *sets);
+    if (!sets) return cli_fail("train", "out of memory");
+    int n = 0;
+    if (a->threads >= 0) snprintf(thr, sizeof thr, "threads=%d", a->threads), sets[n++] = thr;
+    if (a->max_epochs >= 0) snprintf(ep, sizeof ep, "max_epochs=%d", a->max_epochs), sets[n++] = ep;
+    if (a->no_shuffle) sets[n++] = "shuffle=false";
+    for (int i = 0; i < a->nsets; i++) sets[n++] = a->sets[i];
+    int rc;
+    if (a->demo) {
+        selfmm_demo_config(cfg);
+        rc = EXIT_OK;
+        selfmm_error err = {0};
+        for (int i = 0; i < n && rc == EXIT_OK; i++) {
+            char key[128];
+            const char *eq = strchr(sets[i], '=');
+            if (!eq || (size_t)(eq - sets[i]) >= sizeof key) {
+                rc = cli_usage_error("train", "--set expects key=value, got \"%s\"", sets[i]);
+                break;
+            }
+            memcpy(key, sets[i], (size_t)(eq - sets[i]));
+            key[eq - sets[i]] = '\0';
+            if (selfmm_config_set(cfg, key, eq + 1, &err) != SELFMM_OK)
+                rc = cli_usage_error("train", "--set %s: %s", sets[i], err.message);
+        }
+    } else {
+        rc = cli_build_config("train", a->preset, a->config, a->bert, sets, n, cfg);
+    }
+    free(sets);
+    return rc;
+}
+
+/* Fresh models take the data's feature widths; an --init model must match them. */
+static int adopt_widths(selfmm_config *cfg, selfmm_dataset *data, int from_model)
+{
+    selfmm_split_view v;
+    if (selfmm_dataset_split(data, SELFMM_SPLIT_TRAIN, &v) != SELFMM_OK)
+        return cli_fail("train", "%s", selfmm_dataset_errmsg(data));
+    if (v.audio_dim == cfg->audio_dim && v.vision_dim == cfg->video_dim) return EXIT_OK;
+    if (from_model)
+        return cli_fail("train", "the data's feature widths (audio %d, vision %d) differ from the "
+                                 "model's (audio_dim %d, video_dim %d)",
+                        v.audio_dim, v.vision_dim, cfg->audio_dim, cfg->video_dim);
+    fprintf(stderr, "selfmm-cli train: feature widths from the data: audio_dim %d, video_dim %d\n",
+            v.audio_dim, v.vision_dim);
+    cfg->audio_dim = v.audio_dim;
+    cfg->video_dim = v.vision_dim;
+    return EXIT_OK;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* A model for one seed: fresh (BERT from --bert when given) or from --init. */
+static int make_model(const selfmm_config *cfg, const run_desc *d, selfmm_model **out)
+{
+    selfmm_error err = {0};
+    selfmm_model *m;
+    if (selfmm_model_create(cfg, &m, &err) != SELFMM_OK)
+        return cli_fail_status("train", err.status, err.message);
+    selfmm_status st = SELFMM_OK;
+    if (d->init[0]) {
+        st = ends_with(d->init, ".pth") || ends_with(d->init, ".pt") || ends_with(d->init, ".bin")
+                 ? selfmm_model_import_pth(m, d->init)
+                 : selfmm_model_load_weights(m, d->init);
+    } else if (cfg->bert_path[0]) {
+        st = selfmm_model_load_bert(m, cfg->bert_path);
+    } else if (!d->demo) {
+        fprintf(stderr, "selfmm-cli train: warning: no --bert and no --init: BERT starts from "
+                        "random weights\n");
+    }
+    if (st != SELFMM_OK) {
+        int rc = cli_fail_status("train", st, selfmm_model_errmsg(m));
+        selfmm_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return EXIT_OK;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char buf[SELFMM_PATH_MAX];
+    if (strlen(dir) >= sizeof buf) return cli_fail("train", "path too long: %s", dir);
+    strcpy(buf, dir);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return cli_fail("train", "%s: cannot create directory: %s", buf, strerror(errno));
+            *p = c;
+            if (!c) break;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* One seed: train (or resume), then record its result. */
+static int run_seed(const char *dir, const selfmm_config *base, const run_desc *d,
+                    selfmm_dataset *data, int resume, progress *prog, seed_result *res)
+{
+    char sdir[SELFMM_PATH_MAX + 32], rpath[SELFMM_PATH_MAX + 64];
+    snprintf(sdir, sizeof sdir, "%s/seed-%lld", dir, res->seed);
+    snprintf(rpath, sizeof rpath, "%s/result.json", sdir);
+    int have = seed_result_load(rpath, res);
+    if (have < 0) return EXIT_FAIL;
+    if (have > 0) return EXIT_OK; /* finished before the interruption */
+    selfmm_config cfg = *base;
+    cfg.seed = res->seed;
+    selfmm_model *model;
+    int rc = make_model(&cfg, d, &model);
+    if (rc != EXIT_OK) return rc;
+    selfmm_fit_options fo = {.out_dir = sdir, .resume = resume, .save_labels = d->save_labels,
+                             .callback = progress_event, .user = prog};
+    selfmm_fit_result fr;
+    selfmm_error err = {0};
+    selfmm_status st = selfmm_fit(model, data, &fo, &fr, &err);
+    progress_done(prog);
+    selfmm_model_free(model);
+    if (st != SELFMM_OK) return cli_fail_status("train", st, err.message);
+    res->epochs = fr.epochs;
+    res->best_epoch = fr.best_epoch;
+    res->best_valid_loss = fr.best_valid_loss;
+    res->test_loss = fr.test_loss;
+    res->count = fr.test.count;
+    for (int k = 0; k < fr.test.count; k++) {
+        snprintf(res->name[k], sizeof res->name[k], "%s", fr.test.name[k]);
+        res->value[k] = fr.test.value[k];
+    }
+    return seed_result_save(rpath, res) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != EXIT_OK) {
+        free(a.sets);
+        return rc < 0 ? EXIT_OK : rc;
+    }
+    run_desc d = {0};
+    selfmm_config cfg;
+    selfmm_error err = {0};
+    const char *dir = a.resume ? a.resume : a.out;
+    char cfg_path[SELFMM_PATH_MAX + 32];
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+    if (a.resume) {
+        if (run_desc_load(dir, &d) != 0) return free(a.sets), EXIT_FAIL;
+        selfmm_config_default(&cfg);
+        if (selfmm_config_load_json(&cfg, cfg_path, &err) != SELFMM_OK)
+            return free(a.sets), cli_fail_status("train", err.status, err.message);
+        if (a.threads >= 0) cfg.threads = a.threads;
+    } else {
+        rc = build_config(&a, &cfg);
+        if (rc != EXIT_OK) return free(a.sets), rc;
+        d.demo = a.demo;
+        d.save_labels = a.save_labels;
+        if (a.data && snprintf(d.data, sizeof d.data, "%s", a.data) >= (int)sizeof d.data)
+            return free(a.sets), cli_usage_error("train", "--data path too long");
+        if (a.init && snprintf(d.init, sizeof d.init, "%s", a.init) >= (int)sizeof d.init)
+            return free(a.sets), cli_usage_error("train", "--init path too long");
+        if (a.seeds) {
+            if (!parse_seeds(a.seeds, &d))
+                return free(a.sets), cli_usage_error("train", "--seeds expects numbers separated by "
+                                                              "commas, got '%s'", a.seeds);
+        } else {
+            d.nseeds = 1;
+            d.seeds[0] = cfg.seed;
+        }
+    }
+    free(a.sets);
+    if (selfmm_set_threads(cfg.threads) != SELFMM_OK) return cli_fail("train", "bad thread count");
+
+    selfmm_dataset *data = NULL;
+    selfmm_status st;
+    if (d.demo) st = selfmm_demo_dataset((uint64_t)cfg.seed, &data, &err);
+    else {
+        selfmm_data_options dopt = {.nan_to_zero = cfg.nan_to_zero, .clamp_lengths = cfg.clamp_lengths};
+        st = selfmm_dataset_load(d.data, &dopt, &data, &err);
+    }
+    if (st != SELFMM_OK) return cli_fail_status("train", st, err.message);
+    if (!a.resume) {
+        rc = adopt_widths(&cfg, data, d.init[0] != 0);
+        if (rc == EXIT_OK) rc = mkdir_p(dir);
+        if (rc == EXIT_OK && selfmm_config_save_json(&cfg, cfg_path, &err) != SELFMM_OK)
+            rc = cli_fail_status("train", err.status, err.message);
+        if (rc == EXIT_OK && run_desc_save(dir, &d) != 0) rc = EXIT_FAIL;
+        if (rc != EXIT_OK) {
+            selfmm_dataset_free(data);
+            return rc;
+        }
+    }
+    cli_install_logger(SELFMM_LOG_WARN);
+    progress prog;
+    progress_init(&prog, a.quiet);
+    seed_result results[RUN_MAX_SEEDS];
+    memset(results, 0, sizeof results);
+    for (int i = 0; i < d.nseeds && rc == EXIT_OK; i++) {
+        results[i].seed = d.seeds[i];
+        rc = run_seed(dir, &cfg, &d, data, a.resume != NULL, &prog, &results[i]);
+    }
+    selfmm_dataset_free(data);
+    if (rc != EXIT_OK) return rc;
+
+    /* The best run's model (lowest validation Loss; the first on ties) at the top. */
+    int best = 0;
+    for (int i = 1; i < d.nseeds; i++)
+        if (results[i].best_valid_loss < results[best].best_valid_loss) best = i;
+    char from[SELFMM_PATH_MAX + 64], to[SELFMM_PATH_MAX + 32];
+    snprintf(from, sizeof from, "%s/seed-%lld/model.safetensors", dir, d.seeds[best]);
+    snprintf(to, sizeof to, "%s/model.safetensors", dir);
+    static const char *const kinds[] = {"sims", "mosi", "mosei"};
+    if (copy_file_atomic(from, to) != 0 ||
+        write_summary(dir, kinds[cfg.dataset], results, d.nseeds) != 0 ||
+        concat_seed_files(dir, &d, "train_log.jsonl") != 0 ||
+        (d.save_labels && concat_seed_files(dir, &d, "labels.jsonl") != 0))
+        return EXIT_FAIL;
+    print_table(results, d.nseeds);
+    if (!a.quiet) fprintf(stderr, "selfmm-cli train: results in %s\n", dir);
+    return EXIT_OK;
+}

@@ -1,0 +1,497 @@
+/* fit.c -- one Self-MM training run (SPEC 2), written only on the public API.
+ *
+ * This file is the step-by-step recipe of the reference trainer
+ * (thuiar/Self-MM trains/multiTask/SELF_MM.py, do_train): it includes nothing of
+ * the library but selfmm.h, so it can be read as documentation of the step-level
+ * calls, or copied and adapted.
+ *
+ * Per epoch: shuffle (a permutation of (seed, epoch)), cut into batches; per batch:
+ * zero the gradients when a window of update_epochs batches opens, forward in
+ * training mode, loss against the current ULGM labels, backward, label update
+ * (epoch > 1), store features, recompute centers, and an Adam step when the window
+ * closes. Then validate, keep the best weights, stop early, checkpoint.
+ */
+#include "selfmm.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const head_names[4] = {"M", "T", "A", "V"};
+
+typedef struct fit_run {
+    selfmm_model *model;
+    selfmm_dataset *data;
+    const selfmm_fit_options *opt;
+    selfmm_error *err;
+    selfmm_config cfg;
+    selfmm_optim *optim;
+    selfmm_ulgm *ulgm;
+    selfmm_split_view train;
+    int n, batch_size, num_batches;
+    int *perm;                 /* (n) this epoch's order */
+    float *pred[4], *truth[4]; /* (n) per head, in batch order: train metrics */
+    float *lab[4];             /* (batch_size) labels of the current batch */
+    float *best;               /* (nfloats) weights of the best epoch */
+    int64_t nfloats;
+    FILE *log, *labels;
+    char log_path[SELFMM_PATH_MAX + 32], labels_path[SELFMM_PATH_MAX + 32];
+    char ckpt_path[SELFMM_PATH_MAX + 32], model_path[SELFMM_PATH_MAX + 32];
+    int epoch, best_epoch;
+    double best_valid;
+    selfmm_metrics best_valid_metrics;
+    struct timespec t0;
+} fit_run;
+
+static selfmm_status fail(fit_run *r, selfmm_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static selfmm_status fail(fit_run *r, selfmm_status st, const char *fmt, ...)
+{
+    if (r->err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->err->message, sizeof r->err->message, fmt, ap);
+        va_end(ap);
+        r->err->status = st;
+    }
+    return st;
+}
+
+/* A failed call on one of our handles: carry its message. */
+static selfmm_status fail_from(fit_run *r, selfmm_status st, const char *what, const char *msg)
+{
+    return fail(r, st, "%s: %s", what, msg && *msg ? msg : selfmm_strerror(st));
+}
+
+static double elapsed(const fit_run *r)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - r->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - r->t0.tv_nsec);
+}
+
+/* Python's round(x, d) on a float: the correctly rounded decimal, read back.
+ * glibc's printf rounds the exact binary value, which is what Python does. */
+static double round_decimals(double x, int d)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", d, x);
+    return strtod(buf, NULL);
+}
+
+/* ---- JSON lines ---------------------------------------------------------- */
+
+/* %.17g keeps every double exact; NaN/Inf become null (not valid JSON numbers). */
+static void json_num(FILE *fp, double v)
+{
+    if (isfinite(v)) fprintf(fp, "%.17g", v);
+    else fputs("null", fp);
+}
+
+static void json_metrics(FILE *fp, const selfmm_metrics *m, const char *extra_key, double extra)
+{
+    fputc('{', fp);
+    if (extra_key) {
+        fprintf(fp, "\"%s\":", extra_key);
+        json_num(fp, extra);
+    }
+    for (int i = 0; i < m->count; i++) {
+        fprintf(fp, "%s\"%s\":", (i || extra_key) ? "," : "", m->name[i]);
+        json_num(fp, m->value[i]);
+    }
+    fputc('}', fp);
+}
+
+static void json_loss(FILE *fp, const selfmm_loss *l)
+{
+    fputs("\"loss\":", fp);
+    json_num(fp, l->total);
+    for (int k = 0; k < 4; k++) {
+        fprintf(fp, ",\"loss_%s\":", head_names[k]);
+        json_num(fp, l->part[k]);
+    }
+}
+
+/* ---- small helpers on the public API -------------------------------------- */
+
+static selfmm_status snapshot(fit_run *r, int restore)
+{
+    int64_t off = 0;
+    for (int i = 0; i < selfmm_model_num_params(r->model); i++) {
+        selfmm_param_info p;
+        selfmm_status st = selfmm_model_param(r->model, i, &p);
+        if (st != SELFMM_OK) return fail_from(r, st, "parameters", selfmm_model_errmsg(r->model));
+        if (restore) memcpy(p.data, r->best + off, (size_t)p.numel * sizeof(float));
+        else memcpy(r->best + off, p.data, (size_t)p.numel * sizeof(float));
+        off += p.numel;
+    }
+    return SELFMM_OK;
+}
+
+static double pearson(const float *a, const float *b, int n)
+{
+    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    for (int i = 0; i < n; i++) ma += a[i], mb += b[i];
+    ma /= n, mb /= n;
+    for (int i = 0; i < n; i++) {
+        double x = a[i] - ma, y = b[i] - mb;
+        sab += x * y, saa += x * x, sbb += y * y;
+    }
+    return (saa > 0 && sbb > 0) ? sab / sqrt(saa * sbb) : NAN;
+}
+
+/* Truncate a log to the length recorded in the checkpoint and reopen it for append. */
+static selfmm_status open_log(fit_run *r, const char *path, long keep, FILE **out)
+{
+    if (keep >= 0 && truncate(path, keep) != 0 && errno != ENOENT)
+        return fail(r, SELFMM_ERR_IO, "%s: cannot truncate for resume: %s", path, strerror(errno));
+    FILE *fp = fopen(path, keep >= 0 ? "a" : "w");
+    if (!fp) return fail(r, SELFMM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    *out = fp;
+    return SELFMM_OK;
+}
+
+/* ---- checkpoints ---------------------------------------------------------- */
+
+static selfmm_status save_checkpoint(fit_run *r)
+{
+    if (!r->opt->out_dir) return SELFMM_OK;
+    /* The logs must be on disk up to this point before the checkpoint names their length. */
+    if (r->log && fflush(r->log) != 0) return fail(r, SELFMM_ERR_IO, "%s: write failed", r->log_path);
+    if (r->labels && fflush(r->labels) != 0)
+        return fail(r, SELFMM_ERR_IO, "%s: write failed", r->labels_path);
+    if (r->log) fsync(fileno(r->log));
+    if (r->labels) fsync(fileno(r->labels));
+    char *json = NULL;
+    size_t cap = 0;
+    FILE *mem = open_memstream(&json, &cap);
+    if (!mem) return fail(r, SELFMM_ERR_NOMEM, "checkpoint: out of memory");
+    fprintf(mem, "{\"epoch\":%d,\"best_epoch\":%d,\"best_valid\":", r->epoch, r->best_epoch);
+    json_num(mem, r->best_valid);
+    fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld}", r->log ? ftell(r->log) : 0L,
+            r->labels ? ftell(r->labels) : -1L);
+    fclose(mem);
+    selfmm_error e = {0};
+    selfmm_status st = selfmm_checkpoint_save(r->ckpt_path, r->model, r->optim, r->ulgm, json, &e);
+    free(json);
+    if (st != SELFMM_OK) return fail_from(r, st, "checkpoint", e.message);
+    return SELFMM_OK;
+}
+
+static int json_int(const cJSON *o, const char *key, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v)) return 0;
+    *out = (int)v->valuedouble;
+    return 1;
+}
+
+/* Resume from out_dir/checkpoint.safetensors when there is one. Returns with
+ * r->epoch = the last completed epoch (0 when starting fresh). */
+static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
+{
+    *log_keep = *labels_keep = -1;
+    if (!r->opt->out_dir || !r->opt->resume || access(r->ckpt_path, F_OK) != 0) return SELFMM_OK;
+    selfmm_error e = {0};
+    selfmm_status st;
+    /* The best weights first: keep them and their validation metrics (evaluation is
+     * deterministic, so recomputing them gives what the interrupted run had). */
+    if (access(r->model_path, F_OK) == 0) {
+        st = selfmm_model_load_weights(r->model, r->model_path);
+        if (st != SELFMM_OK) return fail_from(r, st, r->model_path, selfmm_model_errmsg(r->model));
+        double loss;
+        st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size,
+                             &r->best_valid_metrics, &loss, NULL);
+        if (st != SELFMM_OK) return fail_from(r, st, "validation", selfmm_model_errmsg(r->model));
+        st = snapshot(r, 0);
+        if (st != SELFMM_OK) return st;
+    }
+    char *json = NULL;
+    st = selfmm_checkpoint_load(r->ckpt_path, r->model, r->optim, r->ulgm, &json, &e);
+    if (st != SELFMM_OK) return fail_from(r, st, "resume", e.message);
+    cJSON *o = cJSON_Parse(json ? json : "");
+    selfmm_free_string(json);
+    const cJSON *bv = cJSON_GetObjectItemCaseSensitive(o, "best_valid");
+    const cJSON *lb = cJSON_GetObjectItemCaseSensitive(o, "log_bytes");
+    const cJSON *ab = cJSON_GetObjectItemCaseSensitive(o, "labels_bytes");
+    int ok = o && json_int(o, "epoch", &r->epoch) && json_int(o, "best_epoch", &r->best_epoch) &&
+             cJSON_IsNumber(bv) && cJSON_IsNumber(lb) && cJSON_IsNumber(ab);
+    if (ok) {
+        r->best_valid = bv->valuedouble;
+        *log_keep = (long)lb->valuedouble;
+        *labels_keep = (long)ab->valuedouble;
+    }
+    cJSON_Delete(o);
+    if (!ok) return fail(r, SELFMM_ERR_FORMAT, "%s: checkpoint lacks the run state", r->ckpt_path);
+    return SELFMM_OK;
+}
+
+/* ---- one epoch ------------------------------------------------------------ */
+
+static selfmm_status emit(fit_run *r, const selfmm_fit_event *ev)
+{
+    if (r->opt->callback && r->opt->callback(ev, r->opt->user))
+        return fail(r, SELFMM_ERR_INTERRUPTED, "stopped by the callback at epoch %d, batch %d",
+                    ev->epoch, ev->batch);
+    return SELFMM_OK;
+}
+
+static selfmm_status train_epoch(fit_run *r, double *train_loss)
+{
+    selfmm_status st;
+    const int bs = r->batch_size, upd = r->cfg.update_epochs;
+    if (r->cfg.shuffle) {
+        st = selfmm_permutation((uint64_t)r->cfg.seed, (uint64_t)r->epoch, r->perm, r->n);
+        if (st != SELFMM_OK) return fail(r, st, "shuffle: %s", selfmm_strerror(st));
+    } else {
+        for (int i = 0; i < r->n; i++) r->perm[i] = i;
+    }
+    double loss_sum = 0;
+    selfmm_loss window = {0};
+    int left = upd, windows = 0;
+    for (int b = 0; b < r->num_batches; b++) {
+        const int *idx = r->perm + (size_t)b * bs;
+        const int nb = (b + 1) * bs <= r->n ? bs : r->n - b * bs;
+        if (left == upd) selfmm_model_zero_grad(r->model); /* a window opens */
+        left--;
+        selfmm_batch batch;
+        st = selfmm_dataset_batch(r->data, SELFMM_SPLIT_TRAIN, idx, nb, &batch, NULL);
+        if (st != SELFMM_OK) return fail_from(r, st, "train batch", selfmm_dataset_errmsg(r->data));
+        selfmm_outputs out;
+        st = selfmm_model_forward(r->model, &batch, SELFMM_MODE_TRAIN, &out);
+        if (st != SELFMM_OK) return fail_from(r, st, "forward", selfmm_model_errmsg(r->model));
+        /* Loss against the labels as they are before this batch's update. */
+        st = selfmm_ulgm_gather(r->ulgm, idx, nb, r->lab);
+        if (st != SELFMM_OK) return fail_from(r, st, "labels", selfmm_ulgm_errmsg(r->ulgm));
+        selfmm_loss loss;
+        st = selfmm_model_loss(r->model, (const float *const *)r->lab, &loss);
+        if (st != SELFMM_OK) return fail_from(r, st, "loss", selfmm_model_errmsg(r->model));
+        if (!isfinite(loss.total))
+            return fail(r, SELFMM_ERR_NUMERIC,
+                        "the loss is %g at epoch %d, batch %d: training diverged (the last "
+                        "checkpoint, epoch %d, is intact)",
+                        loss.total, r->epoch, b + 1, r->epoch - 1);
+        st = selfmm_model_backward(r->model, NULL);
+        if (st != SELFMM_OK) return fail_from(r, st, "backward", selfmm_model_errmsg(r->model));
+        const float *heads[4] = {out.M, out.T, out.A, out.V};
+        for (int k = 0; k < 4; k++) {
+            memcpy(r->pred[k] + (size_t)b * bs, heads[k], (size_t)nb * sizeof(float));
+            memcpy(r->truth[k] + (size_t)b * bs, r->lab[k], (size_t)nb * sizeof(float));
+        }
+        /* Label update (epoch > 1), store features, recompute centers. */
+        st = selfmm_ulgm_update(r->ulgm, idx, nb, &out, r->epoch);
+        if (st != SELFMM_OK)
+            return fail(r, st, "epoch %d, batch %d: %s", r->epoch, b + 1, selfmm_ulgm_errmsg(r->ulgm));
+        loss_sum += loss.total;
+        window.total += loss.total;
+        for (int k = 0; k < 4; k++) window.part[k] += loss.part[k];
+
+        selfmm_fit_event ev = {.kind = SELFMM_EVENT_BATCH, .seed = r->cfg.seed, .epoch = r->epoch,
+                               .batch = b + 1, .num_batches = r->num_batches, .loss = loss,
+                               .elapsed_s = elapsed(r)};
+        if (r->log) {
+            fprintf(r->log, "{\"type\":\"batch\",\"seed\":%lld,\"epoch\":%d,\"batch\":%d,",
+                    (long long)r->cfg.seed, r->epoch, b + 1);
+            json_loss(r->log, &loss);
+            fputs("}\n", r->log);
+        }
+        st = emit(r, &ev);
+        if (st != SELFMM_OK) return st;
+
+        int last = b + 1 == r->num_batches;
+        if (left == 0 || (last && r->cfg.tail_step)) { /* the window closes: one step */
+            st = selfmm_optim_step(r->optim);
+            if (st != SELFMM_OK) return fail_from(r, st, "optimizer", selfmm_optim_errmsg(r->optim));
+            windows++;
+            ev.kind = SELFMM_EVENT_STEP;
+            ev.window = windows;
+            ev.loss = window;
+            if (r->log) {
+                fprintf(r->log, "{\"type\":\"step\",\"seed\":%lld,\"epoch\":%d,\"batch\":%d,\"window\":%d,",
+                        (long long)r->cfg.seed, r->epoch, b + 1, windows);
+                json_loss(r->log, &window);
+                fputs("}\n", r->log);
+            }
+            st = emit(r, &ev);
+            if (st != SELFMM_OK) return st;
+            left = upd;
+            memset(&window, 0, sizeof window);
+        }
+    }
+    /* A final partial window is discarded (the reference's behaviour) unless tail_step. */
+    *train_loss = loss_sum / r->num_batches;
+    return SELFMM_OK;
+}
+
+static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
+{
+    selfmm_status st;
+    selfmm_error e = {0};
+    selfmm_metrics train_m[4], valid_m;
+    const selfmm_dataset_kind kind = (selfmm_dataset_kind)r->cfg.dataset;
+    for (int k = 0; k < 4; k++) {
+        st = selfmm_metrics_compute(kind, r->pred[k], r->truth[k], r->n, &train_m[k], &e);
+        if (st != SELFMM_OK) return fail_from(r, st, "train metrics", e.message);
+    }
+    double valid_loss;
+    st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, &valid_m, &valid_loss, NULL);
+    if (st != SELFMM_OK) return fail_from(r, st, "validation", selfmm_model_errmsg(r->model));
+    if (r->cfg.valid_loss_decimals >= 0) valid_loss = round_decimals(valid_loss, r->cfg.valid_loss_decimals);
+    int improved = valid_loss <= r->best_valid - 1e-6;
+    if (improved) {
+        r->best_valid = valid_loss;
+        r->best_epoch = r->epoch;
+        r->best_valid_metrics = valid_m;
+        st = snapshot(r, 0);
+        if (st != SELFMM_OK) return st;
+        if (r->opt->out_dir && selfmm_model_save(r->model, r->model_path) != SELFMM_OK)
+            return fail_from(r, SELFMM_ERR_IO, r->model_path, selfmm_model_errmsg(r->model));
+    }
+    const float *labels[4];
+    for (int k = 0; k < 4; k++) labels[k] = selfmm_ulgm_labels(r->ulgm, k);
+    if (r->log) {
+        fprintf(r->log, "{\"type\":\"epoch\",\"seed\":%lld,\"epoch\":%d,\"train_loss\":",
+                (long long)r->cfg.seed, r->epoch);
+        json_num(r->log, train_loss);
+        fputs(",\"train\":{", r->log);
+        for (int k = 0; k < 4; k++) {
+            fprintf(r->log, "%s\"%s\":", k ? "," : "", head_names[k]);
+            json_metrics(r->log, &train_m[k], NULL, 0);
+        }
+        fputs("},\"valid\":", r->log);
+        json_metrics(r->log, &valid_m, "Loss", valid_loss);
+        fprintf(r->log, ",\"best_epoch\":%d,\"improved\":%s", r->best_epoch, improved ? "true" : "false");
+        if (r->train.labels_unimodal[1] && r->train.labels_unimodal[2] && r->train.labels_unimodal[3]) {
+            /* SIMS: how close the generated labels are to the human unimodal ones */
+            fputs(",\"label_corr\":{", r->log);
+            for (int k = 1; k < 4; k++) {
+                fprintf(r->log, "%s\"%s\":", k > 1 ? "," : "", head_names[k]);
+                json_num(r->log, pearson(labels[k], r->train.labels_unimodal[k], r->n));
+            }
+            fputc('}', r->log);
+        }
+        fputs("}\n", r->log);
+    }
+    if (r->labels) {
+        static const char *const keys[4] = {"fusion", "text", "audio", "vision"};
+        fprintf(r->labels, "{\"seed\":%lld,\"epoch\":%d", (long long)r->cfg.seed, r->epoch);
+        for (int k = 0; k < 4; k++) {
+            fprintf(r->labels, ",\"%s\":[", keys[k]);
+            for (int i = 0; i < r->n; i++) fprintf(r->labels, "%s%.9g", i ? "," : "", labels[k][i]);
+            fputc(']', r->labels);
+        }
+        fputs("}\n", r->labels);
+    }
+    selfmm_fit_event ev = {.kind = SELFMM_EVENT_EPOCH, .seed = r->cfg.seed, .epoch = r->epoch,
+                           .batch = r->num_batches, .num_batches = r->num_batches,
+                           .elapsed_s = elapsed(r), .train_loss = train_loss, .train_metrics = train_m,
+                           .valid_loss = valid_loss, .valid_metrics = &valid_m,
+                           .best_epoch = r->best_epoch, .best_valid_loss = r->best_valid,
+                           .improved = improved, .n_train = r->n, .labels = labels};
+    st = save_checkpoint(r);
+    if (st != SELFMM_OK) return st;
+    st = emit(r, &ev);
+    if (st != SELFMM_OK) return st;
+    *stop = r->epoch - r->best_epoch >= r->cfg.early_stop ||
+            (r->cfg.max_epochs > 0 && r->epoch >= r->cfg.max_epochs);
+    return SELFMM_OK;
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+static void cleanup(fit_run *r)
+{
+    if (r->log) fclose(r->log);
+    if (r->labels) fclose(r->labels);
+    selfmm_optim_free(r->optim);
+    selfmm_ulgm_free(r->ulgm);
+    free(r->perm);
+    for (int k = 0; k < 4; k++) free(r->pred[k]), free(r->truth[k]), free(r->lab[k]);
+    free(r->best);
+}
+
+static selfmm_status setup(fit_run *r)
+{
+    selfmm_error e = {0};
+    selfmm_status st = selfmm_model_get_config(r->model, &r->cfg);
+    if (st != SELFMM_OK) return fail(r, st, "model config unavailable");
+    st = selfmm_dataset_split(r->data, SELFMM_SPLIT_TRAIN, &r->train);
+    if (st != SELFMM_OK) return fail_from(r, st, "train split", selfmm_dataset_errmsg(r->data));
+    r->n = r->train.n;
+    if (r->n < 1) return fail(r, SELFMM_ERR_DATA, "the train split is empty");
+    r->batch_size = r->cfg.batch_size;
+    r->num_batches = (r->n + r->batch_size - 1) / r->batch_size;
+    r->nfloats = selfmm_model_num_floats(r->model);
+    r->perm = malloc((size_t)r->n * sizeof *r->perm);
+    r->best = malloc((size_t)r->nfloats * sizeof *r->best);
+    int ok = r->perm && r->best;
+    for (int k = 0; k < 4; k++) {
+        r->pred[k] = malloc((size_t)r->n * sizeof(float));
+        r->truth[k] = malloc((size_t)r->n * sizeof(float));
+        r->lab[k] = malloc((size_t)r->batch_size * sizeof(float));
+        ok = ok && r->pred[k] && r->truth[k] && r->lab[k];
+    }
+    if (!ok) return fail(r, SELFMM_ERR_NOMEM, "fit: out of memory");
+    st = selfmm_optim_create(r->model, &r->cfg, &r->optim, &e);
+    if (st != SELFMM_OK) return fail_from(r, st, "optimizer", e.message);
+    const int dims[4] = {r->cfg.post_fusion_dim, r->cfg.post_text_dim, r->cfg.post_audio_dim,
+                         r->cfg.post_video_dim};
+    st = selfmm_ulgm_create(&r->cfg, r->n, r->train.labels, dims, &r->ulgm, &e);
+    if (st != SELFMM_OK) return fail_from(r, st, "label state", e.message);
+    r->best_valid = 1e8; /* the reference's initial best for a 'min' criterion */
+    if (r->opt->out_dir) {
+        const char *d = r->opt->out_dir;
+        if (mkdir(d, 0777) != 0 && errno != EEXIST)
+            return fail(r, SELFMM_ERR_IO, "%s: cannot create directory: %s", d, strerror(errno));
+        snprintf(r->log_path, sizeof r->log_path, "%s/train_log.jsonl", d);
+        snprintf(r->labels_path, sizeof r->labels_path, "%s/labels.jsonl", d);
+        snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.safetensors", d);
+        snprintf(r->model_path, sizeof r->model_path, "%s/model.safetensors", d);
+    }
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
+                                    const selfmm_fit_options *opt, selfmm_fit_result *res,
+                                    selfmm_error *err)
+{
+    static const selfmm_fit_options no_options;
+    fit_run r = {.model = model, .data = data, .opt = opt ? opt : &no_options, .err = err};
+    if (!model || !data) return fail(&r, SELFMM_ERR_INVALID_ARG, "fit: NULL model or data");
+    clock_gettime(CLOCK_MONOTONIC, &r.t0);
+    selfmm_status st = setup(&r);
+    long log_keep = -1, labels_keep = -1;
+    if (st == SELFMM_OK) st = maybe_resume(&r, &log_keep, &labels_keep);
+    if (st == SELFMM_OK && r.opt->out_dir) {
+        st = open_log(&r, r.log_path, log_keep, &r.log);
+        if (st == SELFMM_OK && r.opt->save_labels) st = open_log(&r, r.labels_path, labels_keep, &r.labels);
+    }
+    int stop = r.epoch > 0 && (r.epoch - r.best_epoch >= r.cfg.early_stop ||
+                               (r.cfg.max_epochs > 0 && r.epoch >= r.cfg.max_epochs));
+    while (st == SELFMM_OK && !stop) {
+        r.epoch++;
+        double train_loss;
+        st = train_epoch(&r, &train_loss);
+        if (st == SELFMM_OK) st = end_epoch(&r, train_loss, &stop);
+    }
+    if (st == SELFMM_OK && r.best_epoch > 0) st = snapshot(&r, 1); /* restore the best weights */
+    if (st == SELFMM_OK && res) {
+        memset(res, 0, sizeof *res);
+        res->epochs = r.epoch;
+        res->best_epoch = r.best_epoch;
+        res->best_valid_loss = r.best_valid;
+        res->valid = r.best_valid_metrics;
+        st = selfmm_evaluate(model, data, SELFMM_SPLIT_TEST, r.batch_size, &res->test, &res->test_loss, NULL);
+        if (st != SELFMM_OK) fail_from(&r, st, "test", selfmm_model_errmsg(model));
+    }
+    cleanup(&r);
+    return st;
+}
