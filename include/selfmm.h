@@ -225,6 +225,8 @@ typedef struct selfmm_config {
     int f1_truth_weighted;         /* bool: weighted F1 weights classes by their count in the truth
                                       (MMSA's f1_score(truth, pred)) instead of in the predictions
                                       (Self-MM's f1_score(pred, truth)) */
+    double valid_min_delta;        /* a validation Loss is a new best when <= best - this; Self-MM
+                                      compares with no margin (0), MMSA with 1e-6; [0, 1] */
 } selfmm_config;
 
 /* Self-MM repository defaults for SIMS with a bert-base-chinese BERT and seed 1111.

@@ -69,6 +69,7 @@ const sm_key sm_config_keys[] = {
     /* reference variants: Self-MM (torch 1.2) or MMSA (torch >= 1.3) */
     {"adam_legacy", SM_KEY_BOOL, OFF(adam_legacy), 0, 1, 0, 0, "selfmm"},
     {"f1_truth_weighted", SM_KEY_BOOL, OFF(f1_truth_weighted), 0, 1, 0, 0, "selfmm"},
+    {"valid_min_delta", SM_KEY_DOUBLE, OFF(valid_min_delta), 0, 1, 0, 0, "selfmm"},
     {NULL, SM_KEY_INT, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -158,6 +159,7 @@ static void common(selfmm_config *c, int kind)
     c->valid_loss_decimals = -1;
     c->adam_legacy = 1;          /* Self-MM ran on torch 1.2 */
     c->f1_truth_weighted = 0;    /* Self-MM's f1_score(pred, truth) */
+    c->valid_min_delta = 0.0;    /* Self-MM: isBetter = cur_valid <= best_valid */
     bert_base(c, kind == SELFMM_DATASET_SIMS);
     c->seed = 1111;
     c->threads = 0;
@@ -204,6 +206,7 @@ static void mmsa_common(selfmm_config *c)
     c->valid_loss_decimals = 4;
     c->adam_legacy = 0;
     c->f1_truth_weighted = 1;
+    c->valid_min_delta = 1e-6;   /* MMSA: cur_valid <= best_valid - 1e-6 */
 }
 
 static void preset_mmsa_sims(selfmm_config *c)

@@ -345,7 +345,7 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
     st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, &valid_m, &valid_loss, NULL);
     if (st != SELFMM_OK) return fail_from(r, st, "validation", selfmm_model_errmsg(r->model));
     if (r->cfg.valid_loss_decimals >= 0) valid_loss = round_decimals(valid_loss, r->cfg.valid_loss_decimals);
-    int improved = valid_loss <= r->best_valid - 1e-6;
+    int improved = valid_loss <= r->best_valid - r->cfg.valid_min_delta;
     if (improved) {
         r->best_valid = valid_loss;
         r->best_epoch = r->epoch;

@@ -1,0 +1,55 @@
+/* evaluate.c -- selfmm_evaluate: a split in order, in evaluation mode (the
+ * reference's do_test), written only on the public API. */
+#include "selfmm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *data,
+                                         selfmm_split split, int batch_size,
+                                         selfmm_metrics *metrics, double *loss, float *preds)
+{
+    if (!model || !data || batch_size < 1) return SELFMM_ERR_INVALID_ARG;
+    selfmm_config cfg;
+    selfmm_split_view v;
+    selfmm_status st = selfmm_model_get_config(model, &cfg);
+    if (st == SELFMM_OK) st = selfmm_dataset_split(data, split, &v);
+    if (st != SELFMM_OK) return st;
+    if (v.n < 1) return SELFMM_ERR_DATA;
+    float *pred = malloc((size_t)v.n * sizeof *pred);
+    int *idx = malloc((size_t)batch_size * sizeof *idx);
+    if (!pred || !idx) {
+        free(pred), free(idx);
+        return SELFMM_ERR_NOMEM;
+    }
+    double loss_sum = 0;
+    int batches = 0;
+    for (int start = 0; start < v.n && st == SELFMM_OK; start += batch_size, batches++) {
+        const int b = v.n - start < batch_size ? v.n - start : batch_size;
+        for (int i = 0; i < b; i++) idx[i] = start + i;
+        selfmm_batch batch;
+        const float *labels;
+        selfmm_outputs out;
+        st = selfmm_dataset_batch(data, split, idx, b, &batch, &labels);
+        if (st == SELFMM_OK) st = selfmm_model_forward(model, &batch, SELFMM_MODE_EVAL, &out);
+        if (st != SELFMM_OK) break;
+        /* The reference: torch.mean(|M - y|) in float32 per batch, summed in double
+         * (loss.item()), then divided by the number of batches. */
+        float s = 0;
+        for (int i = 0; i < b; i++) s += fabsf(out.M[i] - labels[i]);
+        loss_sum += (double)(s / (float)b);
+        memcpy(pred + start, out.M, (size_t)b * sizeof(float));
+        if (preds)
+            for (int i = 0; i < b; i++) {
+                float *row = preds + (size_t)(start + i) * 4;
+                row[0] = out.M[i], row[1] = out.T[i], row[2] = out.A[i], row[3] = out.V[i];
+            }
+    }
+    if (st == SELFMM_OK && metrics)
+        st = selfmm_metrics_compute_ex((selfmm_dataset_kind)cfg.dataset, cfg.f1_truth_weighted, pred,
+                                       v.labels, v.n, metrics, NULL);
+    if (st == SELFMM_OK && loss) *loss = loss_sum / batches;
+    free(pred), free(idx);
+    return st;
+}
