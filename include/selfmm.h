@@ -492,9 +492,9 @@ SELFMM_API selfmm_status selfmm_dataset_batch(selfmm_dataset *data, selfmm_split
                                               const float **labels);
 /* Build a dataset from arrays (copied): splits[SELFMM_SPLIT_TRAIN..TEST] filled as
  * selfmm_dataset_split() returns them (text_bert, features, lengths and labels
- * required; labels_unimodal, ids and raw_text optional). All three splits must
- * have the same text length and feature widths. Lengths and values are checked as
- * on load (opt may be NULL). */
+ * required; labels_unimodal[1..3], ids and raw_text optional; n >= 1 each). The
+ * feature widths must agree across splits. Lengths and values are checked as on
+ * load, -inf in audio becomes 0 (opt may be NULL). */
 SELFMM_API selfmm_status selfmm_dataset_create(const selfmm_split_view splits[3],
                                                const selfmm_data_options *opt,
                                                selfmm_dataset **out, selfmm_error *err);

@@ -34,7 +34,8 @@ typedef enum sm_src_kind {
     SM_SRC_BYTES,    /* bytes in memory (a pickle's bytes, possibly latin-1 text) */
     SM_SRC_ZIP,      /* a libzip member stream (npz) */
     SM_SRC_LIST,     /* a Python list of numbers or str */
-    SM_SRC_OBJECTS   /* a NumPy object array: a list of str */
+    SM_SRC_OBJECTS,  /* a NumPy object array: a list of str */
+    SM_SRC_CSTRINGS  /* a caller's array of NUL-terminated UTF-8 strings (selfmm_dataset_create) */
 } sm_src_kind;
 
 typedef struct sm_array_src {
@@ -54,6 +55,8 @@ typedef struct sm_array_src {
     uint64_t remaining;        /* bytes of element data left in the member */
     /* SM_SRC_LIST / SM_SRC_OBJECTS */
     const sm_pv *list;
+    /* SM_SRC_CSTRINGS */
+    const char *const *cstr;
 } sm_array_src;
 
 /* What info reports about one source array. */

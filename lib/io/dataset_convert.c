@@ -276,7 +276,18 @@ selfmm_status sm_src_to_strings(sm_array_src *src, int64_t count, char ***out, s
     selfmm_status s = SELFMM_OK;
     if ((uint64_t)count > SIZE_MAX / sizeof(size_t) || !(t.off = malloc(((size_t)count + 1) * sizeof *t.off)))
         return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", src->name);
-    if (src->kind == SM_SRC_LIST || src->kind == SM_SRC_OBJECTS) {
+    if (src->kind == SM_SRC_CSTRINGS) {
+        for (int64_t i = 0; i < count && s == SELFMM_OK; i++) {
+            const char *v = src->cstr[i];
+            if (!v) {
+                s = sm_error(err, SELFMM_ERR_DATA, "%s[%lld] is NULL", src->name, (long long)i);
+                break;
+            }
+            t.off[i] = t.len;
+            if (!text_put(&t, v, strlen(v)))
+                s = sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", src->name);
+        }
+    } else if (src->kind == SM_SRC_LIST || src->kind == SM_SRC_OBJECTS) {
         for (int64_t i = 0; i < count && s == SELFMM_OK; i++) {
             const sm_pv *v = src->list->u.seq.items[i];
             if (v->kind != SM_PV_STR) {

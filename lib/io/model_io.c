@@ -363,7 +363,8 @@ SELFMM_API selfmm_status selfmm_model_save(selfmm_model *m, const char *path)
     return st;
 }
 
-selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, selfmm_model **out,
+/* The config stored in a native model file, after checking its format metadata. */
+static selfmm_status native_config(const sm_tensor_list *l, const char *path, selfmm_config *cfg,
                                    selfmm_error *err)
 {
     if (strcmp(l->format, "safetensors") != 0)
@@ -378,14 +379,18 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
         return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: model file format version \"%s\" (this "
                         "libselfmm reads version %s)", path, ver ? ver : "absent", NATIVE_VERSION);
     if (!json) return sm_error(err, SELFMM_ERR_MISSING, "%s: the model file has no config", path);
-    selfmm_config cfg;
-    selfmm_config_default(&cfg);
+    selfmm_config_default(cfg);
     selfmm_error e2 = {0};
-    selfmm_status st = selfmm_config_from_json(&cfg, json, &e2);
-    if (st == SELFMM_OK) st = selfmm_config_validate(&cfg, &e2);
+    selfmm_status st = selfmm_config_from_json(cfg, json, &e2);
+    if (st == SELFMM_OK) st = selfmm_config_validate(cfg, &e2);
     if (st != SELFMM_OK) return sm_error(err, st, "%s: stored config: %s", path, e2.message);
-    selfmm_model *m;
-    SM_TRY(selfmm_model_create(&cfg, &m, err));
+    return SELFMM_OK;
+}
+
+selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list *l,
+                                    const char *path, selfmm_error *err)
+{
+    selfmm_status st = SELFMM_OK;
     for (int i = 0; i < m->table.n && st == SELFMM_OK; i++) {
         const sm_param *p = &m->table.p[i];
         const sm_tensor *t = sm_tensors_find(l, p->name);
@@ -395,25 +400,67 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
                           path, p->name, sm_dtype_name(t->dtype));
         else st = check_tensor(p, t, path, NULL, err);
     }
+    return st;
+}
+
+void sm_model_copy_params(selfmm_model *m, const sm_tensor_list *l)
+{
+    for (int i = 0; i < m->table.n; i++)
+        sm_tensor_to_f32(sm_tensors_find(l, m->table.p[i].name), m->params + m->table.p[i].offset);
+}
+
+/* Every tensor of m's table from l (float32, names and shapes checked, nothing
+ * foreign), then the metadata strings. The weights change only when all checks pass. */
+static selfmm_status native_fill(selfmm_model *m, const sm_tensor_list *l, const char *path,
+                                 selfmm_error *err)
+{
+    selfmm_status st = sm_model_check_params(m, l, path, err);
     /* every parameter was found and names are unique: with more tensors than
      * parameters, one of the first n + 1 is foreign */
     for (int i = 0; l->n > m->table.n && i <= m->table.n && st == SELFMM_OK; i++)
         if (sm_params_find(&m->table, l->t[i].name) < 0)
             st = sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor \"%s\" is not part of the model its "
                           "config describes", path, l->t[i].name);
-    for (int i = 0; i < m->table.n && st == SELFMM_OK; i++)
-        sm_tensor_to_f32(sm_tensors_find(l, m->table.p[i].name), m->params + m->table.p[i].offset);
+    if (st == SELFMM_OK) sm_model_copy_params(m, l);
     for (int i = 0; i < l->n_meta && st == SELFMM_OK; i++) {
         if (reserved_meta(l->meta_key[i])) continue;
         if (sm_model_meta_set(m, l->meta_key[i], l->meta_val[i]) != SELFMM_OK)
             st = sm_error_copy(err, &m->err);
     }
+    return st;
+}
+
+selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, selfmm_model **out,
+                                   selfmm_error *err)
+{
+    selfmm_config cfg;
+    SM_TRY(native_config(l, path, &cfg, err));
+    selfmm_model *m;
+    SM_TRY(selfmm_model_create(&cfg, &m, err));
+    selfmm_status st = native_fill(m, l, path, err);
     if (st != SELFMM_OK) {
         selfmm_model_free(m);
         return st;
     }
     *out = m;
     return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_model_load_weights(selfmm_model *m, const char *path)
+{
+    if (!m) return SELFMM_ERR_INVALID_ARG;
+    if (!path) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "load weights: NULL path");
+    sm_tensor_list l;
+    SM_TRY(sm_read_checkpoint(path, &l, &m->err));
+    selfmm_config cfg;
+    selfmm_status st = native_config(&l, path, &cfg, &m->err);
+    /* Shapes are checked tensor by tensor; the head count changes no shape. */
+    if (st == SELFMM_OK && cfg.num_attention_heads != m->cfg.num_attention_heads)
+        st = sm_error(&m->err, SELFMM_ERR_SHAPE, "%s: num_attention_heads %d, the model has %d", path,
+                      cfg.num_attention_heads, m->cfg.num_attention_heads);
+    if (st == SELFMM_OK) st = native_fill(m, &l, path, &m->err);
+    sm_tensors_free(&l);
+    return st;
 }
 
 SELFMM_API selfmm_status selfmm_model_load(const char *path, selfmm_model **out, selfmm_error *err)

@@ -478,7 +478,7 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
                                (r.cfg.max_epochs > 0 && r.epoch >= r.cfg.max_epochs));
     while (st == SELFMM_OK && !stop) {
         r.epoch++;
-        double train_loss;
+        double train_loss = 0;
         st = train_epoch(&r, &train_loss);
         if (st == SELFMM_OK) st = end_epoch(&r, train_loss, &stop);
     }

@@ -1,0 +1,159 @@
+/* checkpoint.c -- the training state in one file, for resuming a run exactly.
+ *
+ * A safetensors file (written atomically) holding the model's parameters under
+ * their PyTorch names, the Adam moments ("adam.exp_avg", "adam.exp_avg_sq", in the
+ * parameter arena's layout) and the 13 ULGM arrays ("ulgm.*"); its metadata holds
+ * the format ("libselfmm-checkpoint", version "1"), the config, the model's
+ * dropout step counter, the Adam step count and the caller's JSON string.
+ * Floats are stored bit for bit, so every later result of a resumed run equals
+ * the uninterrupted run's. Loading checks everything before changing anything. */
+#include "core/alloc.h"
+#include "io/model_io.h"
+#include "io/safetensors.h"
+#include "nn/model.h"
+#include "train/adam.h"
+#include "train/ulgm.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CKPT_FORMAT "libselfmm-checkpoint"
+#define CKPT_VERSION "1"
+#define N_STATE (2 + SM_ULGM_STATE_COUNT)
+
+SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *model,
+                                                const selfmm_optim *opt, const selfmm_ulgm *ulgm,
+                                                const char *user_json, selfmm_error *err)
+{
+    if (!path || !model || !opt || !ulgm)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "checkpoint save: NULL argument");
+    const sm_param_table *tab = &model->table;
+    int n = tab->n + N_STATE;
+    sm_st_out *t = calloc((size_t)n, sizeof *t);
+    int64_t *shapes = calloc((size_t)N_STATE, sizeof *shapes);
+    char *config = NULL;
+    selfmm_status st = (t && shapes) ? SELFMM_OK
+                                     : sm_error(err, SELFMM_ERR_NOMEM, "checkpoint save: out of memory");
+    if (st == SELFMM_OK) st = selfmm_config_to_json(&model->cfg, &config, err);
+    if (st == SELFMM_OK) {
+        for (int i = 0; i < tab->n; i++)
+            t[i] = (sm_st_out){tab->p[i].name, tab->p[i].ndim, tab->p[i].shape, tab->p[i].numel,
+                               model->params + tab->p[i].offset};
+        sm_state_tensor s[N_STATE];
+        sm_optim_state(opt, s);
+        sm_ulgm_state(ulgm, s + 2);
+        for (int k = 0; k < N_STATE; k++) {
+            shapes[k] = s[k].numel;
+            t[tab->n + k] = (sm_st_out){s[k].name, 1, &shapes[k], s[k].numel, s[k].data};
+        }
+        char mstep[32], astep[32];
+        snprintf(mstep, sizeof mstep, "%" PRIu64, model->step);
+        snprintf(astep, sizeof astep, "%" PRId64, sm_optim_get_step(opt));
+        const char *keys[] = {"format", "format_version", "config", "model_step", "adam_step", "user"};
+        const char *vals[] = {CKPT_FORMAT, CKPT_VERSION, config, mstep, astep, user_json ? user_json : ""};
+        st = sm_write_safetensors(path, t, n, keys, vals, 6, err);
+    }
+    selfmm_free_string(config);
+    free(t);
+    free(shapes);
+    return st;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno || s[0] == '-') return 0;
+    *out = v;
+    return 1;
+}
+
+/* The float32 data of a 1-D state tensor, copied when the file leaves it unaligned. */
+static selfmm_status state_view(const sm_tensor_list *l, const char *name, const char *path,
+                                sm_state_tensor *out, float **copy, selfmm_error *err)
+{
+    const sm_tensor *t = sm_tensors_find(l, name);
+    if (!t) return sm_error(err, SELFMM_ERR_MISSING, "%s: checkpoint lacks \"%s\"", path, name);
+    if (t->dtype != SM_DT_F32 || t->ndim != 1)
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: \"%s\" is not a 1-D float32 tensor", path, name);
+    out->name = name;
+    out->numel = t->numel;
+    out->data = (const float *)(const void *)t->data;
+    *copy = NULL;
+    if (((uintptr_t)t->data & 3) != 0 && t->numel > 0) {
+        if (!(*copy = malloc((size_t)t->numel * sizeof(float))))
+            return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", path);
+        memcpy(*copy, t->data, (size_t)t->numel * sizeof(float));
+        out->data = *copy;
+    }
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *model,
+                                                selfmm_optim *opt, selfmm_ulgm *ulgm,
+                                                char **user_json, selfmm_error *err)
+{
+    if (!path || !model || !opt || !ulgm)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "checkpoint load: NULL argument");
+    sm_tensor_list l;
+    SM_TRY(sm_read_checkpoint(path, &l, err));
+    selfmm_status st = SELFMM_OK;
+    const char *fmt = sm_tensors_meta(&l, "format"), *ver = sm_tensors_meta(&l, "format_version");
+    uint64_t mstep = 0, astep = 0;
+    if (!fmt || strcmp(fmt, CKPT_FORMAT) != 0)
+        st = sm_error(err, SELFMM_ERR_FORMAT, "%s: not a libselfmm training checkpoint", path);
+    else if (!ver || strcmp(ver, CKPT_VERSION) != 0)
+        st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: checkpoint format version \"%s\" (this "
+                      "libselfmm reads %s)", path, ver ? ver : "absent", CKPT_VERSION);
+    else if (!parse_u64(sm_tensors_meta(&l, "model_step"), &mstep) ||
+             !parse_u64(sm_tensors_meta(&l, "adam_step"), &astep) || astep > INT64_MAX)
+        st = sm_error(err, SELFMM_ERR_FORMAT, "%s: bad step counters in the metadata", path);
+    if (st == SELFMM_OK) st = sm_model_check_params(model, &l, path, err);
+
+    /* Views of the optimizer and label arrays; ULGM's current state is kept so that a
+     * failing optimizer restore can undo the label restore (all or nothing). */
+    sm_state_tensor s[N_STATE], before[SM_ULGM_STATE_COUNT];
+    float *copies[N_STATE] = {0}, *saved[SM_ULGM_STATE_COUNT] = {0};
+    static const char *const adam_names[2] = {"adam.exp_avg", "adam.exp_avg_sq"};
+    sm_state_tensor cur[SM_ULGM_STATE_COUNT];
+    sm_ulgm_state(ulgm, cur);
+    for (int k = 0; k < N_STATE && st == SELFMM_OK; k++)
+        st = state_view(&l, k < 2 ? adam_names[k] : cur[k - 2].name, path, &s[k], &copies[k], err);
+    for (int k = 0; k < SM_ULGM_STATE_COUNT && st == SELFMM_OK; k++) {
+        before[k] = cur[k];
+        saved[k] = malloc((size_t)(cur[k].numel ? cur[k].numel : 1) * sizeof(float));
+        if (!saved[k]) st = sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", path);
+        else memcpy(saved[k], cur[k].data, (size_t)cur[k].numel * sizeof(float)), before[k].data = saved[k];
+    }
+    char *user = NULL;
+    if (st == SELFMM_OK && user_json) {
+        const char *u = sm_tensors_meta(&l, "user");
+        if (!(user = sm_strdup(u ? u : ""))) st = sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", path);
+    }
+    if (st == SELFMM_OK) {
+        st = sm_ulgm_restore(ulgm, s + 2, SM_ULGM_STATE_COUNT);
+        if (st != SELFMM_OK) sm_error(err, st, "%s: %s", path, selfmm_ulgm_errmsg(ulgm));
+    }
+    if (st == SELFMM_OK) {
+        st = sm_optim_restore(opt, s, 2, (int64_t)astep);
+        if (st != SELFMM_OK) {
+            sm_error(err, st, "%s: %s", path, selfmm_optim_errmsg(opt));
+            sm_ulgm_restore(ulgm, before, SM_ULGM_STATE_COUNT);
+        }
+    }
+    if (st == SELFMM_OK) {
+        sm_model_copy_params(model, &l);
+        model->step = mstep;
+        if (user_json) *user_json = user, user = NULL;
+    }
+    free(user);
+    for (int k = 0; k < N_STATE; k++) free(copies[k]);
+    for (int k = 0; k < SM_ULGM_STATE_COUNT; k++) free(saved[k]);
+    sm_tensors_free(&l);
+    return st;
+}
