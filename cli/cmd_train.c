@@ -44,7 +44,8 @@ static void help(void)
         "                    (default --out runs/demo)\n"
         "  --quiet           no progress output\n\n"
         "In DIR: model.safetensors (best run), metrics.json, results.csv, train_log.jsonl,\n"
-        "labels.jsonl (with --save-labels), config.json, run.json, and seed-<s>/ per run.\n");
+        "labels.jsonl (with --save-labels), config.json, run.json, and seed-<s>/ per run\n"
+        "(its checkpoint, best model and logs); the demo also writes its data as data.npz.\n");
 }
 
 typedef struct train_args {
@@ -254,7 +255,7 @@ static int run_seed(const char *dir, const selfmm_config *base, const run_desc *
     if (have > 0) return EXIT_OK; /* finished before the interruption */
     selfmm_config cfg = *base;
     cfg.seed = res->seed;
-    selfmm_model *model;
+    selfmm_model *model = NULL;
     int rc = make_model(&cfg, d, &model);
     if (rc != EXIT_OK) return rc;
     selfmm_fit_options fo = {.out_dir = sdir, .resume = resume, .save_labels = d->save_labels,
@@ -332,6 +333,12 @@ int cmd_train(int argc, char **argv)
         if (rc == EXIT_OK && selfmm_config_save_json(&cfg, cfg_path, &err) != SELFMM_OK)
             rc = cli_fail_status("train", err.status, err.message);
         if (rc == EXIT_OK && run_desc_save(dir, &d) != 0) rc = EXIT_FAIL;
+        if (rc == EXIT_OK && d.demo) { /* keep the generated data for test/predict/info */
+            char npz[SELFMM_PATH_MAX + 32];
+            snprintf(npz, sizeof npz, "%s/data.npz", dir);
+            if (selfmm_dataset_save_npz(data, npz) != SELFMM_OK)
+                rc = cli_fail("train", "%s", selfmm_dataset_errmsg(data));
+        }
         if (rc != EXIT_OK) {
             selfmm_dataset_free(data);
             return rc;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int report(const char *path, const char *what)
@@ -21,6 +22,9 @@ int write_file_atomic(const char *path, const char *text, size_t len)
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) return report(path, strerror(errno));
+    mode_t mask = umask(022);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask); /* mkstemp makes 0600; written files get the usual mode */
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, text + off, len - off);

@@ -5,7 +5,23 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* mkstemp creates files 0600; a written file should get the usual 0666 & ~umask.
+ * The umask can only be read by setting it, so read it once. */
+static mode_t file_mode(void)
+{
+    static mode_t mode;
+    static int known;
+    if (!known) {
+        mode_t m = umask(022);
+        umask(m);
+        mode = 0666 & ~m;
+        known = 1;
+    }
+    return mode;
+}
 
 static selfmm_status make_names(sm_atomic_file *af, const char *path, selfmm_error *err)
 {
@@ -19,6 +35,7 @@ static selfmm_status make_names(sm_atomic_file *af, const char *path, selfmm_err
     if (fd < 0)
         return sm_error(err, SELFMM_ERR_IO, "%s: cannot create temporary file: %s", path,
                         strerror(errno));
+    fchmod(fd, file_mode());
     close(fd);
     return SELFMM_OK;
 }

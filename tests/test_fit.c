@@ -1,0 +1,375 @@
+/* test_fit.c -- the fit layer: reproducibility, resume equals an uninterrupted run
+ * (weights, labels, logs), the tail-window switch, divergence and empty-center
+ * errors leaving the last checkpoint usable, dataset creation checks, and the demo. */
+#include "harness.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A small random dataset with the SIMS structure. */
+typedef struct tiny {
+    int n[3];
+    int32_t *text[3], *alen[3], *vlen[3];
+    float *audio[3], *vision[3], *label[3];
+} tiny;
+
+enum { TL = 8, TA = 6, DA = 3, TV = 5, DV = 4 };
+
+static uint64_t rs;
+static double urand(void)
+{
+    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rs >> 11) / 9007199254740992.0;
+}
+
+static void tiny_make(tiny *t, int ntrain, float label_lo)
+{
+    const int n[3] = {ntrain, 12, 10};
+    rs = 42;
+    for (int s = 0; s < 3; s++) {
+        t->n[s] = n[s];
+        t->text[s] = calloc((size_t)n[s] * 3 * TL, sizeof(int32_t));
+        t->audio[s] = calloc((size_t)n[s] * TA * DA, sizeof(float));
+        t->vision[s] = calloc((size_t)n[s] * TV * DV, sizeof(float));
+        t->alen[s] = calloc((size_t)n[s], sizeof(int32_t));
+        t->vlen[s] = calloc((size_t)n[s], sizeof(int32_t));
+        t->label[s] = calloc((size_t)n[s], sizeof(float));
+        for (int i = 0; i < n[s]; i++) {
+            double y = label_lo + (1.0 - label_lo) * urand();
+            t->label[s][i] = (float)y;
+            int len = 3 + (int)(urand() * (TL - 3));
+            int32_t *ids = t->text[s] + (size_t)i * 3 * TL;
+            for (int k = 0; k < len; k++) ids[k] = 1 + (int)(urand() * 20), ids[TL + k] = 1;
+            t->alen[s][i] = 1 + (int)(urand() * TA);
+            t->vlen[s][i] = 1 + (int)(urand() * TV);
+            for (int k = 0; k < TA * DA; k++) t->audio[s][(size_t)i * TA * DA + k] = (float)(urand() - 0.5 + y);
+            for (int k = 0; k < TV * DV; k++) t->vision[s][(size_t)i * TV * DV + k] = (float)(urand() - 0.5 - y);
+        }
+    }
+}
+
+static void tiny_views(const tiny *t, selfmm_split_view v[3])
+{
+    for (int s = 0; s < 3; s++)
+        v[s] = (selfmm_split_view){.n = t->n[s], .text_len = TL, .text_bert = t->text[s],
+                                   .audio_len = TA, .audio_dim = DA, .audio = t->audio[s],
+                                   .audio_lengths = t->alen[s], .vision_len = TV, .vision_dim = DV,
+                                   .vision = t->vision[s], .vision_lengths = t->vlen[s],
+                                   .labels = t->label[s]};
+}
+
+static void tiny_free(tiny *t)
+{
+    for (int s = 0; s < 3; s++)
+        free(t->text[s]), free(t->audio[s]), free(t->vision[s]), free(t->alen[s]), free(t->vlen[s]),
+            free(t->label[s]);
+}
+
+static selfmm_dataset *tiny_dataset(int ntrain, float label_lo)
+{
+    tiny t;
+    selfmm_split_view v[3];
+    tiny_make(&t, ntrain, label_lo);
+    tiny_views(&t, v);
+    selfmm_dataset *d = NULL;
+    selfmm_error e = {0};
+    if (selfmm_dataset_create(v, NULL, &d, &e) != SELFMM_OK) printf("# dataset: %s\n", e.message);
+    tiny_free(&t);
+    return d;
+}
+
+static void tiny_config(selfmm_config *c)
+{
+    selfmm_config_default(c);
+    c->vocab_size = 24, c->hidden_size = 8, c->num_hidden_layers = 1, c->num_attention_heads = 2;
+    c->intermediate_size = 12, c->max_position_embeddings = 16;
+    c->audio_dim = DA, c->video_dim = DV;
+    c->a_lstm_hidden_size = 4, c->v_lstm_hidden_size = 5, c->audio_out = 3, c->video_out = 4;
+    c->post_fusion_dim = 6, c->post_text_dim = 5, c->post_audio_dim = 4, c->post_video_dim = 3;
+    c->batch_size = 8, c->update_epochs = 2;
+    c->learning_rate_bert = 1e-3;
+    c->max_epochs = 4;
+    c->early_stop = 100;
+    c->hidden_dropout_prob = 0.1, c->post_text_dropout = 0.2; /* dropout on: exercises the RNG */
+}
+
+static char tmp[128];
+
+static const char *tpath(const char *name)
+{
+    static char buf[8][256];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
+    return buf[k];
+}
+
+static int files_equal(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int eq = fa && fb;
+    while (eq) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb) eq = 0;
+        if (ca == EOF || cb == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return eq;
+}
+
+static int params_equal(selfmm_model *a, selfmm_model *b)
+{
+    for (int i = 0; i < selfmm_model_num_params(a); i++) {
+        selfmm_param_info p, q;
+        selfmm_model_param(a, i, &p);
+        selfmm_model_param(b, i, &q);
+        if (memcmp(p.data, q.data, (size_t)p.numel * sizeof(float)) != 0) {
+            printf("# %s differs\n", p.name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static selfmm_status run(const selfmm_config *c, selfmm_dataset *d, const char *out, int resume,
+                         selfmm_fit_callback cb, selfmm_model **mout, selfmm_fit_result *res,
+                         selfmm_error *e)
+{
+    selfmm_model *m = NULL;
+    selfmm_status st = selfmm_model_create(c, &m, e);
+    if (st != SELFMM_OK) return st;
+    selfmm_fit_options o = {.out_dir = out, .resume = resume, .save_labels = 1, .callback = cb};
+    st = selfmm_fit(m, d, &o, res, e);
+    if (mout) *mout = m;
+    else selfmm_model_free(m);
+    return st;
+}
+
+TEST(same_seed_same_bits)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_model *a = NULL, *b = NULL, *x = NULL;
+    selfmm_fit_result ra, rb, rx;
+    selfmm_error e = {0};
+    CHECK_OK(run(&c, d, NULL, 0, NULL, &a, &ra, &e), e.message);
+    CHECK_OK(run(&c, d, NULL, 0, NULL, &b, &rb, &e), e.message);
+    c.seed = 7;
+    CHECK_OK(run(&c, d, NULL, 0, NULL, &x, &rx, &e), e.message);
+    REQUIRE(a && b && x);
+    CHECK(params_equal(a, b));
+    CHECK_INT(ra.epochs, 4);
+    CHECK(ra.test_loss == rb.test_loss);
+    CHECK(ra.best_valid_loss == rb.best_valid_loss);
+    CHECK(rx.test_loss != ra.test_loss);
+    CHECK_INT(ra.test.count, 6);
+    selfmm_model_free(a), selfmm_model_free(b), selfmm_model_free(x);
+    selfmm_dataset_free(d);
+}
+
+static int stop_epoch, stop_batch, steps_seen;
+
+static int stopper(const selfmm_fit_event *ev, void *user)
+{
+    (void)user;
+    if (ev->kind == SELFMM_EVENT_STEP) steps_seen++;
+    if (stop_batch && ev->kind == SELFMM_EVENT_BATCH && ev->epoch == stop_epoch && ev->batch == stop_batch)
+        return 1;
+    if (!stop_batch && ev->kind == SELFMM_EVENT_EPOCH && ev->epoch == stop_epoch) return 1;
+    return 0;
+}
+
+TEST(resume_equals_uninterrupted)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_error e = {0};
+    selfmm_model *full = NULL;
+    selfmm_fit_result rf;
+    mkdir(tpath("full"), 0777);
+    REQUIRE_OK(run(&c, d, tpath("full"), 0, NULL, &full, &rf, &e), e.message);
+    /* interrupted at an epoch end, then in the middle of a later epoch */
+    for (int mode = 0; mode < 2; mode++) {
+        const char *dir = tpath(mode ? "cut_mid" : "cut_end");
+        stop_epoch = mode ? 3 : 2, stop_batch = mode ? 2 : 0;
+        selfmm_fit_result r;
+        CHECK_STATUS(run(&c, d, dir, 0, stopper, NULL, &r, &e), SELFMM_ERR_INTERRUPTED);
+        stop_epoch = stop_batch = 0;
+        selfmm_model *m = NULL;
+        CHECK_OK(run(&c, d, dir, 1, NULL, &m, &r, &e), e.message);
+        REQUIRE(m);
+        CHECK(params_equal(full, m));
+        CHECK(r.test_loss == rf.test_loss);
+        CHECK_INT(r.best_epoch, rf.best_epoch);
+        char a[300], b[300];
+        snprintf(a, sizeof a, "%s/train_log.jsonl", tpath("full"));
+        snprintf(b, sizeof b, "%s/train_log.jsonl", dir);
+        CHECK_MSG(files_equal(a, b), "train_log.jsonl differs after resume (%s)", dir);
+        snprintf(a, sizeof a, "%s/labels.jsonl", tpath("full"));
+        snprintf(b, sizeof b, "%s/labels.jsonl", dir);
+        CHECK_MSG(files_equal(a, b), "labels.jsonl differs after resume (%s)", dir);
+        snprintf(a, sizeof a, "%s/model.safetensors", tpath("full"));
+        snprintf(b, sizeof b, "%s/model.safetensors", dir);
+        CHECK_MSG(files_equal(a, b), "model.safetensors differs after resume (%s)", dir);
+        selfmm_model_free(m);
+    }
+    selfmm_model_free(full);
+    selfmm_dataset_free(d);
+}
+
+TEST(tail_window_switch)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    c.max_epochs = 2;
+    selfmm_dataset *d = tiny_dataset(20, -1); /* 3 batches of 8, 8, 4: windows of 2 -> one partial */
+    REQUIRE(d);
+    selfmm_error e = {0};
+    selfmm_fit_result r;
+    steps_seen = 0;
+    CHECK_OK(run(&c, d, NULL, 0, stopper, NULL, &r, &e), e.message);
+    CHECK_INT(steps_seen, 2); /* one step per epoch: the partial window is discarded */
+    c.tail_step = 1;
+    steps_seen = 0;
+    CHECK_OK(run(&c, d, NULL, 0, stopper, NULL, &r, &e), e.message);
+    CHECK_INT(steps_seen, 4);
+    selfmm_dataset_free(d);
+}
+
+static int poison(const selfmm_fit_event *ev, void *user)
+{
+    selfmm_model *m = user;
+    if (ev->kind == SELFMM_EVENT_EPOCH && ev->epoch == 1) {
+        selfmm_param_info p;
+        selfmm_model_find_param(m, "Model.post_fusion_layer_3.bias", &p);
+        p.data[0] = NAN;
+    }
+    return 0;
+}
+
+TEST(divergence_stops_with_last_checkpoint_intact)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_error e = {0};
+    selfmm_model *m = NULL;
+    REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+    selfmm_fit_options o = {.out_dir = tpath("nan"), .callback = poison, .user = m};
+    selfmm_fit_result r;
+    CHECK_STATUS(selfmm_fit(m, d, &o, &r, &e), SELFMM_ERR_NUMERIC);
+    CHECK_CONTAINS(e.message, "epoch 2");
+    CHECK_CONTAINS(e.message, "checkpoint");
+    selfmm_model_free(m);
+    /* the epoch-1 checkpoint still resumes (and the poison is not in it) */
+    m = NULL;
+    REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+    o.callback = NULL, o.resume = 1;
+    CHECK_OK(selfmm_fit(m, d, &o, &r, &e), e.message);
+    CHECK_INT(r.epochs, 4);
+    selfmm_model_free(m);
+    selfmm_dataset_free(d);
+}
+
+TEST(empty_center_set_is_an_error)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, 0.0f); /* every label >= 0: no negative center */
+    REQUIRE(d);
+    selfmm_error e = {0};
+    selfmm_fit_result r;
+    CHECK_STATUS(run(&c, d, NULL, 0, NULL, NULL, &r, &e), SELFMM_ERR_NUMERIC);
+    CHECK_CONTAINS(e.message, "epoch 2");
+    selfmm_dataset_free(d);
+}
+
+TEST(dataset_create_checks)
+{
+    tiny t;
+    selfmm_split_view v[3];
+    tiny_make(&t, 10, -1);
+    tiny_views(&t, v);
+    selfmm_dataset *d = NULL;
+    selfmm_error e = {0};
+    t.alen[1][3] = TA + 1;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &d, &e), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(e.message, "valid");
+    selfmm_data_options clamp = {.clamp_lengths = 1};
+    CHECK_OK(selfmm_dataset_create(v, &clamp, &d, &e), e.message);
+    selfmm_split_view got;
+    CHECK_OK(selfmm_dataset_split(d, SELFMM_SPLIT_VALID, &got), "");
+    CHECK_INT(got.audio_lengths[3], TA);
+    selfmm_dataset_free(d);
+    t.alen[1][3] = 2;
+    t.vision[2][7] = NAN;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &d, &e), SELFMM_ERR_DATA);
+    t.vision[2][7] = 0;
+    t.audio[0][1] = -INFINITY; /* the reference sets -inf audio to 0 */
+    REQUIRE_OK(selfmm_dataset_create(v, NULL, &d, &e), e.message);
+    CHECK_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &got), "");
+    CHECK(got.audio[1] == 0.0f);
+    selfmm_dataset_free(d);
+    v[2].vision_dim = DV + 1;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &d, &e), SELFMM_ERR_SHAPE);
+    v[2].vision_dim = DV;
+    v[0].labels = NULL;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &d, &e), SELFMM_ERR_MISSING);
+    tiny_free(&t);
+}
+
+TEST(demo_dataset_and_config)
+{
+    selfmm_config c;
+    selfmm_dataset *d = NULL;
+    selfmm_error e = {0};
+    CHECK_OK(selfmm_demo_config(&c), "");
+    CHECK_OK(selfmm_config_validate(&c, &e), e.message);
+    REQUIRE_OK(selfmm_demo_dataset(1111, &d, &e), e.message);
+    selfmm_split_view v;
+    CHECK_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &v), "");
+    CHECK_INT(v.audio_dim, c.audio_dim);
+    CHECK_INT(v.vision_dim, c.video_dim);
+    CHECK(v.labels_unimodal[1] && v.labels_unimodal[2] && v.labels_unimodal[3]);
+    /* the signal is spread: the label correlates with every modality's latent */
+    for (int k = 1; k < 4; k++) {
+        double sx = 0, sy = 0, sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < v.n; i++) {
+            double x = v.labels_unimodal[k][i], y = v.labels[i];
+            sx += x, sy += y, sxy += x * y, sxx += x * x, syy += y * y;
+        }
+        double r = (sxy - sx * sy / v.n) / sqrt((sxx - sx * sx / v.n) * (syy - sy * sy / v.n));
+        CHECK_MSG(r > 0.2, "modality %d: correlation %g", k, r);
+    }
+    selfmm_dataset *d2 = NULL;
+    REQUIRE_OK(selfmm_demo_dataset(1111, &d2, &e), e.message);
+    selfmm_split_view v2;
+    selfmm_dataset_split(d2, SELFMM_SPLIT_TRAIN, &v2);
+    CHECK(memcmp(v.audio, v2.audio, (size_t)v.n * v.audio_len * v.audio_dim * sizeof(float)) == 0);
+    selfmm_dataset_free(d2);
+    selfmm_dataset_free(d);
+}
+
+int main(void)
+{
+    snprintf(tmp, sizeof tmp, "/tmp/selfmm_test_fit_XXXXXX");
+    if (!mkdtemp(tmp)) return 1;
+    selfmm_set_threads(2);
+    RUN(same_seed_same_bits);
+    RUN(resume_equals_uninterrupted);
+    RUN(tail_window_switch);
+    RUN(divergence_stops_with_last_checkpoint_intact);
+    RUN(empty_center_set_is_an_error);
+    RUN(dataset_create_checks);
+    RUN(demo_dataset_and_config);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    if (system(cmd) != 0) return 1;
+    return h_finish();
+}
