@@ -16,31 +16,47 @@ static int report(const char *path, const char *what)
     return -1;
 }
 
-int write_file_atomic(const char *path, const char *text, size_t len)
+/* A temp file next to path, opened for writing with the usual mode (mkstemp makes 0600). */
+static int open_temp(const char *path, char *tmp, size_t cap)
 {
-    char tmp[SELFMM_PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    snprintf(tmp, cap, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
-    if (fd < 0) return report(path, strerror(errno));
+    if (fd < 0) return report(path, strerror(errno)), -1;
     mode_t mask = umask(022);
     umask(mask);
-    fchmod(fd, 0666 & ~mask); /* mkstemp makes 0600; written files get the usual mode */
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w <= 0) {
-            int e = errno;
-            close(fd), unlink(tmp);
-            return report(path, strerror(e));
-        }
-        off += (size_t)w;
+    fchmod(fd, 0666 & ~mask);
+    return fd;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w <= 0) return -1;
+        p += w, len -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+    return 0;
+}
+
+/* fsync, close and rename the temp file over path; on failure remove it. */
+static int finish_temp(int fd, const char *tmp, const char *path, int failed)
+{
+    if (!failed && (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)) failed = 1;
+    else if (failed) close(fd);
+    if (failed) {
         int e = errno;
         unlink(tmp);
         return report(path, strerror(e));
     }
     return 0;
+}
+
+int write_file_atomic(const char *path, const char *text, size_t len)
+{
+    char tmp[SELFMM_PATH_MAX + 32];
+    int fd = open_temp(path, tmp, sizeof tmp);
+    if (fd < 0) return -1;
+    return finish_temp(fd, tmp, path, write_all(fd, text, len) != 0);
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -74,14 +90,24 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
+/* Streams: a model file is 0.4 GB for bert-base, not something to hold in memory. */
 int copy_file_atomic(const char *from, const char *to)
 {
-    size_t len;
-    char *data = read_all(from, &len);
-    if (!data) return report(from, "cannot read");
-    int rc = write_file_atomic(to, data, len);
-    free(data);
-    return rc;
+    FILE *in = fopen(from, "rb");
+    if (!in) return report(from, strerror(errno));
+    char tmp[SELFMM_PATH_MAX + 32];
+    int fd = open_temp(to, tmp, sizeof tmp);
+    if (fd < 0) {
+        fclose(in);
+        return -1;
+    }
+    static char buf[1 << 16];
+    int failed = 0;
+    size_t n;
+    while (!failed && (n = fread(buf, 1, sizeof buf, in)) > 0) failed = write_all(fd, buf, n) != 0;
+    if (ferror(in)) failed = 1;
+    fclose(in);
+    return finish_temp(fd, tmp, to, failed);
 }
 
 static int save_json(const char *path, cJSON *root)

@@ -200,7 +200,7 @@ static selfmm_status load_bert(selfmm_model *m, const char *path, selfmm_error *
         plan[np++] = (plan_item){i, t};
     }
     if (st == SELFMM_OK) {
-        for (int k = 0; k < np; k++) sm_tensor_to_f32(plan[k].t, m->params + tab->p[plan[k].param].offset);
+        for (int k = 0; k < np; k++) sm_tensors_take_f32(&l, plan[k].t, m->params + tab->p[plan[k].param].offset);
         if (pooler_missing)
             sm_log(SELFMM_LOG_INFO, "%s: no pooler weights; the (unused) pooler keeps its initial values",
                    weights);
@@ -240,7 +240,7 @@ selfmm_status sm_model_import_tensors(selfmm_model *m, const sm_tensor_list *l, 
         plan[i] = (plan_item){i, t};
     }
     if (st == SELFMM_OK) {
-        for (int i = 0; i < tab->n; i++) sm_tensor_to_f32(plan[i].t, m->params + tab->p[i].offset);
+        for (int i = 0; i < tab->n; i++) sm_tensors_take_f32(l, plan[i].t, m->params + tab->p[i].offset);
         report_unused(l, used, path, SELFMM_LOG_WARN);
     }
     free(plan);
@@ -406,7 +406,7 @@ selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list 
 void sm_model_copy_params(selfmm_model *m, const sm_tensor_list *l)
 {
     for (int i = 0; i < m->table.n; i++)
-        sm_tensor_to_f32(sm_tensors_find(l, m->table.p[i].name), m->params + m->table.p[i].offset);
+        sm_tensors_take_f32(l, sm_tensors_find(l, m->table.p[i].name), m->params + m->table.p[i].offset);
 }
 
 /* Every tensor of m's table from l (float32, names and shapes checked, nothing

@@ -166,6 +166,13 @@ const char *sm_tensors_meta(const sm_tensor_list *l, const char *key)
     return NULL;
 }
 
+void sm_tensors_take_f32(const sm_tensor_list *l, const sm_tensor *t, float *dst)
+{
+    sm_tensor_to_f32(t, dst);
+    if (t->numel > 0)
+        sm_mapped_drop(&l->mf, t->data, (size_t)t->numel * (size_t)sm_dtype_size(t->dtype));
+}
+
 void sm_tensor_to_f32(const sm_tensor *t, float *dst)
 {
     if (t->numel <= 0) return;

@@ -64,6 +64,9 @@ void sm_shape_str(char *out, size_t cap, int ndim, const int64_t *shape);
 /* All elements of a numeric tensor to float32, in row-major order (strided
  * tensors are gathered). dst holds numel floats. */
 void sm_tensor_to_f32(const sm_tensor *t, float *dst);
+/* The same, then give the file pages of a contiguous tensor back to the kernel: a
+ * checkpoint copied into a model never costs the model's size twice in memory. */
+void sm_tensors_take_f32(const sm_tensor_list *l, const sm_tensor *t, float *dst);
 
 /* ---- readers (tensors from a file or a buffer) ---- */
 
