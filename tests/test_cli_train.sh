@@ -23,6 +23,7 @@ check "train_log has batch, step and epoch lines of both seeds" \
   "grep -q '\"type\":\"batch\",\"seed\":1112' '$tmp/run/train_log.jsonl' && grep -q '\"type\":\"step\"' '$tmp/run/train_log.jsonl' && grep -q '\"type\":\"epoch\",\"seed\":1111,\"epoch\":2' '$tmp/run/train_log.jsonl'"
 check "train_log epoch lines carry label correlations (SIMS)" "grep -q '\"label_corr\"' '$tmp/run/train_log.jsonl'"
 check "labels.jsonl has 4 epochs (2 seeds x 2)" "[ \$(wc -l < '$tmp/run/labels.jsonl') -eq 4 ] && grep -q '\"vision\":\[' '$tmp/run/labels.jsonl'"
+check "labels.jsonl carries the correlation with the human labels" "[ \$(grep -c '\"label_corr\":{\"T\"' '$tmp/run/labels.jsonl') -eq 4 ]"
 
 # Resuming a finished run retrains nothing and gives the same table.
 cp "$tmp/out" "$tmp/out1"

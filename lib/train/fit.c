@@ -157,6 +157,17 @@ static double pearson(const float *a, const float *b, int n)
     return (saa > 0 && sbb > 0) ? sab / sqrt(saa * sbb) : NAN;
 }
 
+/* {"T": r, "A": r, "V": r}: Pearson's r of generated and human unimodal labels. */
+static void write_label_corr(FILE *fp, const float *const labels[4], const float *const human[4], int n)
+{
+    fputc('{', fp);
+    for (int k = 1; k < 4; k++) {
+        fprintf(fp, "%s\"%s\":", k > 1 ? "," : "", head_names[k]);
+        json_num(fp, pearson(labels[k], human[k], n));
+    }
+    fputc('}', fp);
+}
+
 /* Truncate a log to the length recorded in the checkpoint and reopen it for append. */
 static selfmm_status open_log(fit_run *r, const char *path, long keep, FILE **out)
 {
@@ -367,6 +378,9 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
     }
     const float *labels[4];
     for (int k = 0; k < 4; k++) labels[k] = selfmm_ulgm_labels(r->ulgm, k);
+    /* SIMS has human unimodal labels: report how close the generated ones are */
+    const int human = r->train.labels_unimodal[1] && r->train.labels_unimodal[2] &&
+                      r->train.labels_unimodal[3];
     if (r->log) {
         fprintf(r->log, "{\"type\":\"epoch\",\"seed\":%lld,\"epoch\":%d,\"train_loss\":",
                 (long long)r->cfg.seed, r->epoch);
@@ -379,14 +393,9 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
         fputs("},\"valid\":", r->log);
         json_metrics(r->log, &valid_m, "Loss", valid_loss);
         fprintf(r->log, ",\"best_epoch\":%d,\"improved\":%s", r->best_epoch, improved ? "true" : "false");
-        if (r->train.labels_unimodal[1] && r->train.labels_unimodal[2] && r->train.labels_unimodal[3]) {
-            /* SIMS: how close the generated labels are to the human unimodal ones */
-            fputs(",\"label_corr\":{", r->log);
-            for (int k = 1; k < 4; k++) {
-                fprintf(r->log, "%s\"%s\":", k > 1 ? "," : "", head_names[k]);
-                json_num(r->log, pearson(labels[k], r->train.labels_unimodal[k], r->n));
-            }
-            fputc('}', r->log);
+        if (human) {
+            fputs(",\"label_corr\":", r->log);
+            write_label_corr(r->log, labels, r->train.labels_unimodal, r->n);
         }
         fputs("}\n", r->log);
     }
@@ -397,6 +406,10 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
             fprintf(r->labels, ",\"%s\":[", keys[k]);
             for (int i = 0; i < r->n; i++) fprintf(r->labels, "%s%.9g", i ? "," : "", labels[k][i]);
             fputc(']', r->labels);
+        }
+        if (human) {
+            fputs(",\"label_corr\":", r->labels);
+            write_label_corr(r->labels, labels, r->train.labels_unimodal, r->n);
         }
         fputs("}\n", r->labels);
     }
