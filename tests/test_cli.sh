@@ -3,27 +3,11 @@
 # expected exit code, and a string expected on stdout or stderr.
 set -u
 cli="${SELFMM_BUILD:-build}/selfmm-cli"
-n=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# case NAME EXIT STREAM(out|err) EXPECTED_SUBSTRING -- ARGS...
-case_() {
-  name=$1 want_rc=$2 stream=$3 want=$4
-  shift 5
-  n=$((n + 1))
-  "$cli" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  if [ "$rc" -ne "$want_rc" ]; then
-    echo "# $name: exit $rc, expected $want_rc"; sed 's/^/#   /' "$tmp/err" | head -5
-    echo "not ok - cli $name"; return
-  fi
-  if [ -n "$want" ] && ! grep -qF -- "$want" "$tmp/$stream"; then
-    echo "# $name: std$stream lacks '$want':"; sed 's/^/#   /' "$tmp/$stream" | head -5
-    echo "not ok - cli $name"; return
-  fi
-  echo "ok - cli $name"
-}
+suite="cli"
+. tests/cli_cases.sh
 
 case_ help           0 out "usage: selfmm-cli"      -- --help
 case_ version        0 out "selfmm-cli 0."          -- --version

@@ -7,22 +7,8 @@ cli="${SELFMM_BUILD:-build}/selfmm-cli"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# case NAME EXIT STREAM(out|err) EXPECTED_SUBSTRING -- ARGS...
-case_() {
-  name=$1 want_rc=$2 stream=$3 want=$4
-  shift 5
-  "$cli" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  if [ "$rc" -ne "$want_rc" ]; then
-    echo "# $name: exit $rc, expected $want_rc"; sed 's/^/#   /' "$tmp/err" | head -5
-    echo "not ok - cli bench $name"; return
-  fi
-  if [ -n "$want" ] && ! grep -qF -- "$want" "$tmp/$stream"; then
-    echo "# $name: std$stream lacks '$want':"; sed 's/^/#   /' "$tmp/$stream" | head -5
-    echo "not ok - cli bench $name"; return
-  fi
-  echo "ok - cli bench $name"
-}
+suite="cli bench"
+. tests/cli_cases.sh
 
 small="--set num_hidden_layers=1 --set hidden_size=32 --set num_attention_heads=2 --set intermediate_size=64 --set vocab_size=100"
 

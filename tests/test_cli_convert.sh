@@ -9,22 +9,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tiny="--config $fx/selfmm_tiny_config.json"
 
-# case NAME EXIT STREAM(out|err) EXPECTED_SUBSTRING -- ARGS...
-case_() {
-  name=$1 want_rc=$2 stream=$3 want=$4
-  shift 5
-  "$cli" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  if [ "$rc" -ne "$want_rc" ]; then
-    echo "# $name: exit $rc, expected $want_rc"; sed 's/^/#   /' "$tmp/err" | head -5
-    echo "not ok - cli convert $name"; return
-  fi
-  if [ -n "$want" ] && ! grep -qF -- "$want" "$tmp/$stream"; then
-    echo "# $name: std$stream lacks '$want':"; sed 's/^/#   /' "$tmp/$stream" | head -5
-    echo "not ok - cli convert $name"; return
-  fi
-  echo "ok - cli convert $name"
-}
+suite="cli convert"
+. tests/cli_cases.sh
 
 # same NAME A B: the two files hold the same bytes
 same() {

@@ -8,22 +8,8 @@ real=tests/fixtures/shared/checkpoints
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# case NAME EXIT STREAM(out|err) EXPECTED_SUBSTRING -- ARGS...
-case_() {
-  name=$1 want_rc=$2 stream=$3 want=$4
-  shift 5
-  "$cli" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  if [ "$rc" -ne "$want_rc" ]; then
-    echo "# $name: exit $rc, expected $want_rc"; sed 's/^/#   /' "$tmp/err" | head -5
-    echo "not ok - cli info $name"; return
-  fi
-  if [ -n "$want" ] && ! grep -qF -- "$want" "$tmp/$stream"; then
-    echo "# $name: std$stream lacks '$want':"; sed 's/^/#   /' "$tmp/$stream" | head -5
-    echo "not ok - cli info $name"; return
-  fi
-  echo "ok - cli info $name"
-}
+suite="cli info"
+. tests/cli_cases.sh
 
 case_ help          0 out "usage: selfmm-cli info"          -- info --help
 case_ no_file       2 err "expects a FILE"                  -- info

@@ -9,49 +9,33 @@ cn=tests/fixtures/shared/bert/bert_cn
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# case NAME EXIT STREAM(out|err) EXPECTED_SUBSTRING STDIN -- ARGS...
-# STDIN is printf's format for the standard input ("" = empty input).
-case_() {
-  name=$1 want_rc=$2 stream=$3 want=$4 input=$5
-  shift 6
-  # shellcheck disable=SC2059
-  printf "$input" | "$cli" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  if [ "$rc" -ne "$want_rc" ]; then
-    echo "# $name: exit $rc, expected $want_rc"; sed 's/^/#   /' "$tmp/err" | head -5
-    echo "not ok - cli tokenize $name"; return
-  fi
-  if [ -n "$want" ] && ! grep -qF -- "$want" "$tmp/$stream"; then
-    echo "# $name: std$stream lacks '$want':"; sed 's/^/#   /' "$tmp/$stream" | head -5
-    echo "not ok - cli tokenize $name"; return
-  fi
-  echo "ok - cli tokenize $name"
-}
+suite="cli tokenize"
+. tests/cli_cases.sh
 
-case_ help       0 out "--vocab FILE|DIR" "" -- tokenize --help
-case_ no_vocab   2 err "--vocab FILE|DIR is required" "" -- tokenize hello
-case_ bad_opt    2 err "unknown or incomplete option" "" -- tokenize --vocab $en --frob
-case_ bad_len    2 err "--max-len expects" "" -- tokenize --vocab $en --max-len 1 x
-case_ bad_len2   2 err "--max-len expects" "" -- tokenize --vocab $en --max-len ten x
-case_ missing    1 err "no such file" "" -- tokenize --vocab /nonexistent/vocab.txt x
-case_ docs       0 out '"ids": [7592, 1010, 2026, 3899, 2003, 10140]}' "" -- tokenize --vocab $en "Hello, my dog is cute"
-case_ tokens     0 out '{"tokens": ["hello", ",", "world", "!"], "ids": [7592, 1010, 2088, 999]}' "" -- tokenize --vocab $en "Hello, world!"
-case_ vocab_file 0 out '"ids": [7592, 1010, 2088, 999]' "" -- tokenize --vocab $en/vocab.txt "Hello, world!"
-case_ encode     0 out '"ids": [101, 7592, 1010, 2026, 3899, 2003, 10140, 102]' "" -- tokenize --vocab $en --max-len 8 "Hello, my dog is cute"
-case_ encode_pad 0 out '"ids": [101, 7592, 102, 0, 0], "mask": [1, 1, 1, 0, 0], "segment": [0, 0, 0, 0, 0]}' "" -- tokenize --vocab $en --max-len 5 Hello
-case_ encode_tok 0 out '{"tokens": ["[CLS]", "hello", "[SEP]", "[PAD]"]' "" -- tokenize --vocab $en --max-len 4 Hello
-case_ encode_cut 0 out '"ids": [101, 7592, 1010, 102]' "" -- tokenize --vocab $en --max-len 4 "Hello, my dog is cute"
-case_ stdin      0 out '{"tokens": ["i", "hate", "this", "."], "ids": [1045, 5223, 2023, 1012]}' 'Hello\nI hate this.\n' -- tokenize --vocab $en
-case_ stdin_crlf 0 out '"ids": [1045, 5223, 2023, 1012]}' 'I hate this.\r\n' -- tokenize --vocab $en
-case_ empty_line 0 out '{"tokens": [], "ids": []}' '\n' -- tokenize --vocab $en
-case_ no_lower   0 out '"ids": [100, 1000, 1060, 1000]' "" -- tokenize --vocab $en --no-lower 'Hello "x"'
-case_ escape     0 out '"tokens": ["\""]' "" -- tokenize --vocab $en '"'
-case_ accents    0 out '"ids": [7668, 15743]' "" -- tokenize --vocab $en "Café naïve"
-case_ keep_acc   0 out '"ids": [100, 15743]' "" -- tokenize --vocab $en --no-strip-accents "Café naive"
-case_ chinese    0 out '"tokens": ["我", "爱", "n", "##lp"]' "" -- tokenize --vocab $cn "我爱NLP"
-case_ no_cjk     0 out '"ids": [4638, 13839, 16357]' "" -- tokenize --vocab $cn --no-chinese-chars "的人有"
-case_ special    0 out '"ids": [101, 7632, 102]' "" -- tokenize --vocab $en "[CLS] hi [SEP]"
+case_in help       0 out "--vocab FILE|DIR" "" -- tokenize --help
+case_in no_vocab   2 err "--vocab FILE|DIR is required" "" -- tokenize hello
+case_in bad_opt    2 err "unknown or incomplete option" "" -- tokenize --vocab $en --frob
+case_in bad_len    2 err "--max-len expects" "" -- tokenize --vocab $en --max-len 1 x
+case_in bad_len2   2 err "--max-len expects" "" -- tokenize --vocab $en --max-len ten x
+case_in missing    1 err "no such file" "" -- tokenize --vocab /nonexistent/vocab.txt x
+case_in docs       0 out '"ids": [7592, 1010, 2026, 3899, 2003, 10140]}' "" -- tokenize --vocab $en "Hello, my dog is cute"
+case_in tokens     0 out '{"tokens": ["hello", ",", "world", "!"], "ids": [7592, 1010, 2088, 999]}' "" -- tokenize --vocab $en "Hello, world!"
+case_in vocab_file 0 out '"ids": [7592, 1010, 2088, 999]' "" -- tokenize --vocab $en/vocab.txt "Hello, world!"
+case_in encode     0 out '"ids": [101, 7592, 1010, 2026, 3899, 2003, 10140, 102]' "" -- tokenize --vocab $en --max-len 8 "Hello, my dog is cute"
+case_in encode_pad 0 out '"ids": [101, 7592, 102, 0, 0], "mask": [1, 1, 1, 0, 0], "segment": [0, 0, 0, 0, 0]}' "" -- tokenize --vocab $en --max-len 5 Hello
+case_in encode_tok 0 out '{"tokens": ["[CLS]", "hello", "[SEP]", "[PAD]"]' "" -- tokenize --vocab $en --max-len 4 Hello
+case_in encode_cut 0 out '"ids": [101, 7592, 1010, 102]' "" -- tokenize --vocab $en --max-len 4 "Hello, my dog is cute"
+case_in stdin      0 out '{"tokens": ["i", "hate", "this", "."], "ids": [1045, 5223, 2023, 1012]}' 'Hello\nI hate this.\n' -- tokenize --vocab $en
+case_in stdin_crlf 0 out '"ids": [1045, 5223, 2023, 1012]}' 'I hate this.\r\n' -- tokenize --vocab $en
+case_in empty_line 0 out '{"tokens": [], "ids": []}' '\n' -- tokenize --vocab $en
+case_in no_lower   0 out '"ids": [100, 1000, 1060, 1000]' "" -- tokenize --vocab $en --no-lower 'Hello "x"'
+case_in escape     0 out '"tokens": ["\""]' "" -- tokenize --vocab $en '"'
+case_in accents    0 out '"ids": [7668, 15743]' "" -- tokenize --vocab $en "Café naïve"
+case_in keep_acc   0 out '"ids": [100, 15743]' "" -- tokenize --vocab $en --no-strip-accents "Café naive"
+case_in chinese    0 out '"tokens": ["我", "爱", "n", "##lp"]' "" -- tokenize --vocab $cn "我爱NLP"
+case_in no_cjk     0 out '"ids": [4638, 13839, 16357]' "" -- tokenize --vocab $cn --no-chinese-chars "的人有"
+case_in special    0 out '"ids": [101, 7632, 102]' "" -- tokenize --vocab $en "[CLS] hi [SEP]"
 # A bad line is reported with its number and byte offset; the others are printed.
-case_ bad_utf8   1 err 'line 2: text: invalid UTF-8 at byte offset 3' 'Hello\nabc\200\nI hate this.\n' -- tokenize --vocab $en
-case_ bad_utf8_b 1 out '"ids": [1045, 5223, 2023, 1012]' 'Hello\nabc\200\nI hate this.\n' -- tokenize --vocab $en
-case_ bad_arg    1 err 'argument 2: text: invalid UTF-8 at byte offset 0: surrogate' "" -- tokenize --vocab $en ok "$(printf '\355\240\200')"
+case_in bad_utf8   1 err 'line 2: text: invalid UTF-8 at byte offset 3' 'Hello\nabc\200\nI hate this.\n' -- tokenize --vocab $en
+case_in bad_utf8_b 1 out '"ids": [1045, 5223, 2023, 1012]' 'Hello\nabc\200\nI hate this.\n' -- tokenize --vocab $en
+case_in bad_arg    1 err 'argument 2: text: invalid UTF-8 at byte offset 0: surrogate' "" -- tokenize --vocab $en ok "$(printf '\355\240\200')"

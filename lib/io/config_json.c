@@ -3,49 +3,13 @@
 #include "core/config_keys.h"
 #include "core/atomic_file.h"
 #include "core/file.h"
+#include "core/json.h"
 
 #include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_JSON_BYTES (16u << 20)
-
-/* Line and column (1-based) of byte offset `at` in text. */
-static void line_col(const char *text, const char *at, int *line, int *col)
-{
-    *line = 1, *col = 1;
-    for (const char *p = text; p < at && *p; p++) {
-        if (*p == '\n') (*line)++, *col = 1;
-        else (*col)++;
-    }
-}
-
-static selfmm_status parse_json(const char *json, const char *what, cJSON **out, selfmm_error *err)
-{
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(json, &end, 1);
-    if (!root) {
-        int line, col;
-        line_col(json, end ? end : json, &line, &col);
-        return sm_error(err, SELFMM_ERR_PARSE, "%s: malformed JSON at line %d, column %d", what,
-                        line, col);
-    }
-    *out = root;
-    return SELFMM_OK;
-}
-
-static const char *json_type_name(const cJSON *v)
-{
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsNull(v)) return "null";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
-    return "an invalid value";
-}
 
 /* Set one key of cfg from a JSON value (type and range checked). */
 static selfmm_status set_from_json(selfmm_config *cfg, const sm_key *k, const cJSON *v,
@@ -106,7 +70,7 @@ static selfmm_status set_from_json(selfmm_config *cfg, const sm_key *k, const cJ
         return SELFMM_OK;
     }
     return sm_error(err, SELFMM_ERR_TYPE, "%s: config key \"%s\": expected %s, got %s", what,
-                    k->name, want, json_type_name(v));
+                    k->name, want, sm_json_type_name(v));
 }
 
 static selfmm_status apply_object(selfmm_config *cfg, const cJSON *root, const char *what,
@@ -114,7 +78,7 @@ static selfmm_status apply_object(selfmm_config *cfg, const cJSON *root, const c
 {
     if (!cJSON_IsObject(root))
         return sm_error(err, SELFMM_ERR_TYPE, "%s: expected a JSON object, got %s", what,
-                        json_type_name(root));
+                        sm_json_type_name(root));
     selfmm_config tmp = *cfg; /* all or nothing */
     for (const cJSON *v = root->child; v; v = v->next) {
         const sm_key *k = sm_config_key_find(v->string);
@@ -134,7 +98,7 @@ SELFMM_API selfmm_status selfmm_config_from_json(selfmm_config *cfg, const char 
 {
     if (!cfg || !json) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config from JSON: NULL argument");
     cJSON *root;
-    SM_TRY(parse_json(json, "config", &root, err));
+    SM_TRY(sm_json_parse(json, "config", &root, err));
     selfmm_status st = apply_object(cfg, root, "config", err);
     cJSON_Delete(root);
     return st;
@@ -144,15 +108,10 @@ SELFMM_API selfmm_status selfmm_config_load_json(selfmm_config *cfg, const char 
                                                  selfmm_error *err)
 {
     if (!cfg || !path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config load: NULL argument");
-    char *text;
-    SM_TRY(sm_read_file(path, MAX_JSON_BYTES, &text, NULL, err));
     cJSON *root;
-    selfmm_status st = parse_json(text, path, &root, err);
-    if (st == SELFMM_OK) {
-        st = apply_object(cfg, root, path, err);
-        cJSON_Delete(root);
-    }
-    free(text);
+    SM_TRY(sm_json_read_file(path, &root, err));
+    selfmm_status st = apply_object(cfg, root, path, err);
+    cJSON_Delete(root);
     return st;
 }
 
@@ -235,7 +194,7 @@ static selfmm_status bert_int(const cJSON *root, const char *path, const char *k
     const sm_key *k = sm_config_key_find(key);
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
         return sm_error(err, SELFMM_ERR_TYPE, "%s: BERT config key \"%s\": expected an integer, got %s",
-                        path, key, json_type_name(v));
+                        path, key, sm_json_type_name(v));
     if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
         return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", path);
     *dst = (int)v->valuedouble;
@@ -250,7 +209,7 @@ static selfmm_status bert_double(const cJSON *root, const char *path, const char
     const sm_key *k = sm_config_key_find(key);
     if (!cJSON_IsNumber(v))
         return sm_error(err, SELFMM_ERR_TYPE, "%s: BERT config key \"%s\": expected a number, got %s",
-                        path, key, json_type_name(v));
+                        path, key, sm_json_type_name(v));
     if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
         return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", path);
     *dst = v->valuedouble;
@@ -265,12 +224,9 @@ SELFMM_API selfmm_status selfmm_config_load_bert_json(selfmm_config *cfg, const 
     if (sm_is_dir(path)) SM_TRY(sm_path_join(file, sizeof file, path, "config.json", err));
     else if (snprintf(file, sizeof file, "%s", path) >= (int)sizeof file)
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "path too long");
-    char *text;
-    SM_TRY(sm_read_file(file, MAX_JSON_BYTES, &text, NULL, err));
     cJSON *root;
-    selfmm_status st = parse_json(text, file, &root, err);
-    free(text);
-    SM_TRY(st);
+    SM_TRY(sm_json_read_file(file, &root, err));
+    selfmm_status st = SELFMM_OK;
     selfmm_config tmp = *cfg;
     tmp.layer_norm_eps = 1e-12;     /* transformers' BertConfig defaults */
     tmp.initializer_range = 0.02;

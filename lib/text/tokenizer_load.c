@@ -11,44 +11,23 @@
 #include "text/tokenizer.h"
 
 #include "core/file.h"
+#include "core/json.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_VOCAB_BYTES ((size_t)1 << 30)
-#define MAX_JSON_BYTES ((size_t)16 << 20)
 
 /* Settings found in the folder's files: -1 = not given. */
 typedef struct folder_cfg {
     int lower, strip_accents, chinese_chars;
 } folder_cfg;
 
-static const char *json_type(const cJSON *v)
-{
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsNull(v)) return "null";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
-    return "an invalid value";
-}
-
 static selfmm_status read_json(const char *path, cJSON **out, selfmm_error *err)
 {
-    char *text = NULL;
-    size_t size = 0;
-    SM_TRY(sm_read_file(path, MAX_JSON_BYTES, &text, &size, err));
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!root) {
-        int line = 1;
-        for (const char *p = text; end && p < end; p++) line += *p == '\n';
-        free(text);
-        return sm_error(err, SELFMM_ERR_PARSE, "%s: malformed JSON at line %d", path, line);
-    }
-    free(text);
+    cJSON *root;
+    SM_TRY(sm_json_read_file(path, &root, err));
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return sm_error(err, SELFMM_ERR_TYPE, "%s: expected a JSON object", path);
@@ -68,7 +47,7 @@ static selfmm_status get_bool(const cJSON *root, const char *key, int null_ok, i
     }
     if (null_ok && cJSON_IsNull(v)) return SELFMM_OK;
     return sm_error(err, SELFMM_ERR_TYPE, "%s: \"%s\" must be a boolean%s, not %s", path, key,
-                    null_ok ? " or null" : "", json_type(v));
+                    null_ok ? " or null" : "", sm_json_type_name(v));
 }
 
 /* A special token as a string, or as an AddedToken object {"content": ...}. */
@@ -100,7 +79,7 @@ static selfmm_status check_special_tokens(const cJSON *root, const char *path, s
         const char *s = token_content(v);
         if (!s)
             return sm_error(err, SELFMM_ERR_TYPE, "%s: \"%s\" must be a string, not %s", path,
-                            keys[k], json_type(v));
+                            keys[k], sm_json_type_name(v));
         if (strcmp(s, sm_special_tokens[k]) != 0)
             return sm_error(err, SELFMM_ERR_UNSUPPORTED,
                             "%s: \"%s\" is \"%s\"; only BERT's \"%s\" is supported", path, keys[k], s,
@@ -139,7 +118,7 @@ static selfmm_status check_tokenizer_config(const cJSON *root, const char *path,
             return sm_error(err, SELFMM_ERR_UNSUPPORTED,
                             "%s: \"tokenizer_class\" %s%s%s is not BERT's WordPiece tokenizer", path,
                             cJSON_IsString(cls) ? "\"" : "",
-                            cJSON_IsString(cls) ? cls->valuestring : json_type(cls),
+                            cJSON_IsString(cls) ? cls->valuestring : sm_json_type_name(cls),
                             cJSON_IsString(cls) ? "\"" : "");
     }
     /* Newer files list the special tokens again, by id. */
