@@ -75,8 +75,10 @@ int cmd_test(int argc, char **argv)
     selfmm_split_view v;
     int rc = EXIT_OK;
     selfmm_status st = selfmm_dataset_split(data, split, &v);
-    if (st == SELFMM_OK) st = selfmm_evaluate(model, data, split, batch ? batch : cfg.batch_size, &m, &loss, NULL);
-    if (st != SELFMM_OK) rc = cli_fail_status("test", st, selfmm_model_errmsg(model));
+    if (st != SELFMM_OK) err.status = st, snprintf(err.message, sizeof err.message, "%s", selfmm_dataset_errmsg(data));
+    if (st == SELFMM_OK)
+        st = selfmm_evaluate(model, data, split, batch ? batch : cfg.batch_size, &m, &loss, NULL, &err);
+    if (st != SELFMM_OK) rc = cli_fail_status("test", st, err.message);
     else {
         static const char *const kinds[] = {"sims", "mosi", "mosei"};
         printf("{\"split\": \"%s\", \"dataset\": \"%s\", \"n\": %d, \"Loss\": ", split_name,

@@ -62,8 +62,8 @@ int main(int argc, char **argv)
         /* a partial window at the end is discarded, as in the reference */
         selfmm_metrics m;
         double valid_loss;
-        CHECK(selfmm_evaluate(model, data, SELFMM_SPLIT_VALID, bs, &m, &valid_loss, NULL),
-              selfmm_model_errmsg(model));
+        CHECK(selfmm_evaluate(model, data, SELFMM_SPLIT_VALID, bs, &m, &valid_loss, NULL, &err),
+              err.message);
         double acc = 0;
         selfmm_metrics_get(&m, "Mult_acc_2", &acc);
         printf("epoch %d: train loss %.4f, valid Loss %.4f, Mult_acc_2 %.4f\n", epoch, sum / batches,

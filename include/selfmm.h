@@ -40,9 +40,9 @@
  *     }
  *     selfmm_metrics metrics;
  *     double loss;
- *     if (selfmm_evaluate(model, data, SELFMM_SPLIT_TEST, 32, &metrics, &loss, NULL)
+ *     if (selfmm_evaluate(model, data, SELFMM_SPLIT_TEST, 32, &metrics, &loss, NULL, &err)
  *             != SELFMM_OK)
- *         fprintf(stderr, "%s\n", selfmm_model_errmsg(model));
+ *         fprintf(stderr, "%s\n", err.message);
  *     for (int i = 0; i < metrics.count; i++)
  *         printf("%s %.4f\n", metrics.name[i], metrics.value[i]);
  *     selfmm_dataset_free(data);
@@ -592,11 +592,14 @@ SELFMM_API selfmm_status selfmm_ulgm_update(selfmm_ulgm *u, const int *idx, int 
 SELFMM_API const float *selfmm_ulgm_labels(const selfmm_ulgm *u, int k);
 
 /* Evaluate a split in order (eval mode, batches of batch_size): the metrics of the
- * fusion output, Loss (SPEC 2.6), and optionally all four outputs in preds
- * ((n, 4) floats M, T, A, V, caller-allocated, may be NULL). */
+ * fusion output (the model's dataset kind and F1 variant), Loss (SPEC 2.6: the mean
+ * over batches of the batch-mean |M - y|), and optionally all four outputs in preds
+ * ((n, 4) floats M, T, A, V, caller-allocated). metrics, loss, preds and err may be
+ * NULL. Written only on the public API (lib/train/evaluate.c). */
 SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *data,
                                          selfmm_split split, int batch_size,
-                                         selfmm_metrics *metrics, double *loss, float *preds);
+                                         selfmm_metrics *metrics, double *loss, float *preds,
+                                         selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
 /* Tokenizer: BERT's WordPiece, identical to HuggingFace's BertTokenizer          */

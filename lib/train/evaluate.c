@@ -3,25 +3,38 @@
 #include "selfmm.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static selfmm_status fail(selfmm_error *err, selfmm_status st, const char *what, const char *msg)
+{
+    if (err) {
+        err->status = st;
+        snprintf(err->message, sizeof err->message, "%s: %s", what, msg && *msg ? msg : selfmm_strerror(st));
+    }
+    return st;
+}
+
 SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *data,
                                          selfmm_split split, int batch_size,
-                                         selfmm_metrics *metrics, double *loss, float *preds)
+                                         selfmm_metrics *metrics, double *loss, float *preds,
+                                         selfmm_error *err)
 {
-    if (!model || !data || batch_size < 1) return SELFMM_ERR_INVALID_ARG;
+    if (!model || !data || batch_size < 1)
+        return fail(err, SELFMM_ERR_INVALID_ARG, "evaluate", "NULL model or data, or batch size < 1");
     selfmm_config cfg;
     selfmm_split_view v;
     selfmm_status st = selfmm_model_get_config(model, &cfg);
-    if (st == SELFMM_OK) st = selfmm_dataset_split(data, split, &v);
-    if (st != SELFMM_OK) return st;
-    if (v.n < 1) return SELFMM_ERR_DATA;
+    if (st != SELFMM_OK) return fail(err, st, "evaluate", "model config unavailable");
+    st = selfmm_dataset_split(data, split, &v);
+    if (st != SELFMM_OK) return fail(err, st, "evaluate", selfmm_dataset_errmsg(data));
+    if (v.n < 1) return fail(err, SELFMM_ERR_DATA, "evaluate", "the split is empty");
     float *pred = malloc((size_t)v.n * sizeof *pred);
     int *idx = malloc((size_t)batch_size * sizeof *idx);
     if (!pred || !idx) {
         free(pred), free(idx);
-        return SELFMM_ERR_NOMEM;
+        return fail(err, SELFMM_ERR_NOMEM, "evaluate", "out of memory");
     }
     double loss_sum = 0;
     int batches = 0;
@@ -32,8 +45,15 @@ SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *da
         const float *labels;
         selfmm_outputs out;
         st = selfmm_dataset_batch(data, split, idx, b, &batch, &labels);
-        if (st == SELFMM_OK) st = selfmm_model_forward(model, &batch, SELFMM_MODE_EVAL, &out);
-        if (st != SELFMM_OK) break;
+        if (st != SELFMM_OK) {
+            fail(err, st, "evaluate", selfmm_dataset_errmsg(data));
+            break;
+        }
+        st = selfmm_model_forward(model, &batch, SELFMM_MODE_EVAL, &out);
+        if (st != SELFMM_OK) {
+            fail(err, st, "evaluate", selfmm_model_errmsg(model));
+            break;
+        }
         /* The reference: torch.mean(|M - y|) in float32 per batch, summed in double
          * (loss.item()), then divided by the number of batches. */
         float s = 0;
@@ -48,7 +68,7 @@ SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *da
     }
     if (st == SELFMM_OK && metrics)
         st = selfmm_metrics_compute_ex((selfmm_dataset_kind)cfg.dataset, cfg.f1_truth_weighted, pred,
-                                       v.labels, v.n, metrics, NULL);
+                                       v.labels, v.n, metrics, err);
     if (st == SELFMM_OK && loss) *loss = loss_sum / batches;
     free(pred), free(idx);
     return st;

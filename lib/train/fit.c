@@ -229,8 +229,8 @@ static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
         if (st != SELFMM_OK) return fail_from(r, st, r->model_path, selfmm_model_errmsg(r->model));
         double loss;
         st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size,
-                             &r->best_valid_metrics, &loss, NULL);
-        if (st != SELFMM_OK) return fail_from(r, st, "validation", selfmm_model_errmsg(r->model));
+                             &r->best_valid_metrics, &loss, NULL, &e);
+        if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
         st = snapshot(r, 0);
         if (st != SELFMM_OK) return st;
     }
@@ -363,8 +363,9 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
         if (st != SELFMM_OK) return fail_from(r, st, "train metrics", e.message);
     }
     double valid_loss;
-    st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, &valid_m, &valid_loss, NULL);
-    if (st != SELFMM_OK) return fail_from(r, st, "validation", selfmm_model_errmsg(r->model));
+    st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, &valid_m, &valid_loss,
+                         NULL, &e);
+    if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
     if (r->cfg.valid_loss_decimals >= 0) valid_loss = round_decimals(valid_loss, r->cfg.valid_loss_decimals);
     int improved = valid_loss <= r->best_valid - r->cfg.valid_min_delta;
     if (improved) {
@@ -512,8 +513,10 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
         res->best_epoch = r.best_epoch;
         res->best_valid_loss = r.best_valid;
         res->valid = r.best_valid_metrics;
-        st = selfmm_evaluate(model, data, SELFMM_SPLIT_TEST, r.batch_size, &res->test, &res->test_loss, NULL);
-        if (st != SELFMM_OK) fail_from(&r, st, "test", selfmm_model_errmsg(model));
+        selfmm_error e = {0};
+        st = selfmm_evaluate(model, data, SELFMM_SPLIT_TEST, r.batch_size, &res->test, &res->test_loss,
+                             NULL, &e);
+        if (st != SELFMM_OK) fail_from(&r, st, "test", e.message);
     }
     cleanup(&r);
     return st;
