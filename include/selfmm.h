@@ -211,7 +211,8 @@ typedef struct selfmm_config {
 
     /* --- run settings --- */
     int64_t seed;                  /* [0, 2^53]: shuffling, dropout and initialisation */
-    int threads;                   /* [0, 1024], 0 = all online CPUs */
+    int threads;                   /* [0, 1024], 0 = all online CPUs; applied by selfmm-cli with
+                                      selfmm_set_threads (the library never changes it itself) */
     int max_epochs;                /* [0, 1000000], 0 = until early stopping */
     int shuffle;                   /* bool: shuffle the training set each epoch */
     int nan_to_zero;               /* bool: replace NaN features by 0 instead of failing */
