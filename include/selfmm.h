@@ -930,7 +930,8 @@ SELFMM_API selfmm_status selfmm_model_get_norm(selfmm_model *model, float *audio
  * model's statistics when it has them. Exactly what selfmm_model_forward gives for
  * that sample in a dataset built from the same files. Errors: SELFMM_ERR_SHAPE
  * when a width differs from the model's (naming both), SELFMM_ERR_DATA for empty
- * text, fewer than one step or a non-finite value (naming step and feature). The
+ * text, fewer than one step or a non-finite value (naming step and feature),
+ * SELFMM_ERR_PARSE for text that is not UTF-8. The
  * tokenizer is rebuilt from the model's metadata on each call (milliseconds for a
  * 30k vocabulary). Messages also go to the model's errmsg. */
 SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *model, const char *text,
