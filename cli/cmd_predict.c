@@ -10,10 +10,67 @@
 static void help(void)
 {
     printf("usage: selfmm-cli predict --model FILE --data PATH [--split test|valid|train]\n"
-           "                          [--index I]... [--out CSV] [--batch N] [--threads N]\n\n"
+           "                          [--index I]... [--out CSV] [--batch N] [--threads N]\n"
+           "       selfmm-cli predict --model FILE --text TEXT --audio FILE --vision FILE\n"
+           "                          [--out CSV] [--threads N]\n\n"
            "Run a model (native .safetensors) in evaluation mode and write one CSV row per\n"
            "sample: id, M (fusion), T, A, V. --index selects samples of the split (repeatable;\n"
-           "default all); --out - or no --out writes to standard output.\n");
+           "default all); --out - or no --out writes to standard output.\n\n"
+           "With --text, --audio and --vision, predict one new sample instead and write the CSV\n"
+           "header M,T,A,V and one row. The text goes through the tokenizer kept in the model\n"
+           "(train --bert DIR attaches it) at the training data's text length; the features\n"
+           "(.npy of shape (T, D) or numeric .csv, as build-dataset reads them) are cut to the\n"
+           "training data's lengths and normalised when the model was trained on normalised\n"
+           "data: the same numbers predict --data gives for that clip in a built dataset.\n");
+}
+
+/* One new sample: text and two feature files (selfmm_model_predict_one). */
+static int predict_one(selfmm_model *model, const char *text, const char *audio_path,
+                       const char *vision_path, float o[4])
+{
+    selfmm_error err = {0};
+    float *x[2] = {NULL, NULL};
+    int T[2], D[2], rc = EXIT_OK;
+    const char *paths[2] = {audio_path, vision_path};
+    for (int k = 0; k < 2 && rc == EXIT_OK; k++)
+        if (selfmm_features_load(paths[k], &x[k], &T[k], &D[k], &err) != SELFMM_OK)
+            rc = cli_fail_status("predict", err.status, err.message);
+    if (rc == EXIT_OK) {
+        selfmm_status st = selfmm_model_predict_one(model, text, x[0], T[0], D[0], x[1], T[1], D[1], o);
+        if (st != SELFMM_OK) rc = cli_fail_status("predict", st, selfmm_model_errmsg(model));
+    }
+    selfmm_features_free(x[0]);
+    selfmm_features_free(x[1]);
+    return rc;
+}
+
+/* A model trained on normalised features expects a dataset normalised the same way. */
+static void check_norm(selfmm_model *model, const selfmm_dataset *data, const char *data_path)
+{
+    selfmm_config cfg;
+    selfmm_model_get_config(model, &cfg);
+    size_t n = 2 * ((size_t)cfg.audio_dim + (size_t)cfg.video_dim);
+    float *m = malloc(n * sizeof *m);
+    if (!m) return;
+    float *as = m + cfg.audio_dim, *vm = as + cfg.audio_dim, *vs = vm + cfg.video_dim;
+    int model_has = selfmm_model_get_norm(model, m, as, vm, vs) == SELFMM_OK;
+    selfmm_norm dn;
+    int data_has = selfmm_dataset_norm(data, &dn) == SELFMM_OK;
+    int same = model_has && data_has && dn.audio_dim == cfg.audio_dim && dn.vision_dim == cfg.video_dim &&
+               !memcmp(dn.audio_mean, m, (size_t)cfg.audio_dim * sizeof *m) &&
+               !memcmp(dn.audio_std, as, (size_t)cfg.audio_dim * sizeof *m) &&
+               !memcmp(dn.vision_mean, vm, (size_t)cfg.video_dim * sizeof *m) &&
+               !memcmp(dn.vision_std, vs, (size_t)cfg.video_dim * sizeof *m);
+    if (model_has && !data_has)
+        fprintf(stderr, "selfmm-cli predict: warning: the model was trained on normalised features "
+                        "but %s carries no normalisation: its features are used as they are\n", data_path);
+    else if (!model_has && data_has)
+        fprintf(stderr, "selfmm-cli predict: warning: %s holds normalised features but the model was "
+                        "trained without normalisation\n", data_path);
+    else if (model_has && !same)
+        fprintf(stderr, "selfmm-cli predict: warning: %s was normalised with other statistics than "
+                        "the model's training data\n", data_path);
+    free(m);
 }
 
 static void csv_field(FILE *fp, const char *s)
@@ -37,9 +94,13 @@ int cmd_predict(int argc, char **argv)
         {"split", required_argument, 0, 's'}, {"index", required_argument, 0, 'i'},
         {"out", required_argument, 0, 'o'},   {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+        {"text", required_argument, 0, 'T'},    {"audio", required_argument, 0, 'A'},
+        {"vision", required_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     const char *model_path = NULL, *data_path = NULL, *out_path = NULL;
+    const char *text = NULL, *audio_path = NULL, *vision_path = NULL;
+    int split_given = 0;
     int batch = 0, threads = -1, c, nidx = 0;
     int *idx = calloc((size_t)argc + 1, sizeof *idx);
     selfmm_split split = SELFMM_SPLIT_TEST;
@@ -52,7 +113,11 @@ int cmd_predict(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'd': data_path = optarg; break;
         case 'o': out_path = optarg; break;
+        case 'T': text = optarg; break;
+        case 'A': audio_path = optarg; break;
+        case 'V': vision_path = optarg; break;
         case 's':
+            split_given = 1;
             if (!cli_parse_split(optarg, &split))
                 rc = cli_usage_error("predict", "--split expects test, valid or train, got '%s'", optarg);
             break;
@@ -74,8 +139,15 @@ int cmd_predict(int argc, char **argv)
         }
     }
     if (rc == EXIT_OK && optind < argc) rc = cli_usage_error("predict", "unexpected argument '%s'", argv[optind]);
-    if (rc == EXIT_OK && (!model_path || !data_path))
-        rc = cli_usage_error("predict", "--model and --data are required");
+    const int one = text || audio_path || vision_path;
+    if (rc == EXIT_OK && one && (!text || !audio_path || !vision_path))
+        rc = cli_usage_error("predict", "one sample needs all of --text, --audio and --vision");
+    if (rc == EXIT_OK && one && (data_path || split_given || nidx || batch))
+        rc = cli_usage_error("predict", "--text/--audio/--vision predict one new sample: drop --data, "
+                                        "--split, --index and --batch");
+    if (rc == EXIT_OK && (!model_path || (!data_path && !one)))
+        rc = cli_usage_error("predict", "--model and either --data or --text, --audio and --vision "
+                                        "are required");
     if (rc != EXIT_OK) {
         free(idx);
         return rc;
@@ -91,6 +163,20 @@ int cmd_predict(int argc, char **argv)
         rc = cli_fail_status("predict", err.status, err.message);
         goto done;
     }
+    if (one) { /* compute first: a failure leaves no output file */
+        float o[4];
+        rc = predict_one(model, text, audio_path, vision_path, o);
+        if (rc != EXIT_OK) goto done;
+        out = (!out_path || !strcmp(out_path, "-")) ? stdout : fopen(out_path, "w");
+        if (!out) {
+            rc = cli_fail("predict", "%s: cannot open for writing: %s", out_path, strerror(errno));
+            goto done;
+        }
+        fprintf(out, "M,T,A,V\n%.9g,%.9g,%.9g,%.9g\n", o[0], o[1], o[2], o[3]);
+        if (out != stdout && fclose(out) != 0)
+            rc = cli_fail("predict", "%s: write failed", out_path);
+        goto done;
+    }
     selfmm_config cfg;
     selfmm_model_get_config(model, &cfg);
     selfmm_data_options dopt = {.nan_to_zero = cfg.nan_to_zero, .clamp_lengths = cfg.clamp_lengths};
@@ -98,6 +184,7 @@ int cmd_predict(int argc, char **argv)
         rc = cli_fail_status("predict", err.status, err.message);
         goto done;
     }
+    check_norm(model, data, data_path);
     if (selfmm_dataset_split(data, split, &v) != SELFMM_OK) {
         rc = cli_fail("predict", "%s", selfmm_dataset_errmsg(data));
         goto done;

@@ -26,7 +26,8 @@ static void help(void)
         "  --preset NAME     sims, mosi, mosei, mmsa-sims, mmsa-mosi, mmsa-mosei (default sims)\n"
         "  --config FILE     JSON config (see `selfmm-cli config`)\n"
         "  --data PATH       MMSA pickle (.pkl) or .npz dataset\n"
-        "  --bert DIR        HuggingFace BERT folder: its config.json and pretrained weights\n"
+        "  --bert DIR        HuggingFace BERT folder: its config.json and pretrained weights;\n"
+        "                    its vocab.txt is kept in the model (predict --text)\n"
         "  --out DIR         output directory (created)\n"
         "  --seeds LIST      comma-separated seeds, e.g. 1111,1112,1113,1114,1115 (default: the\n"
         "                    config's seed)\n"
@@ -198,6 +199,28 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* The tokenizer a saved model keeps for raw text (predict --text): the one of the
+ * BERT folder (--bert, or the run's bert_path on --resume), or the demo's
+ * vocabulary. Without one the model still trains; it then takes only datasets. */
+static void attach_tokenizer(selfmm_model *m, const selfmm_config *cfg, const run_desc *d)
+{
+    static int warned;
+    selfmm_error err = {0};
+    selfmm_tokenizer *tok = NULL;
+    selfmm_status st;
+    if (d->demo) st = selfmm_demo_tokenizer(&tok, &err);
+    else if (cfg->bert_path[0]) st = selfmm_tokenizer_load(cfg->bert_path, NULL, &tok, &err);
+    else return;
+    if (st == SELFMM_OK && selfmm_model_set_tokenizer(m, tok) != SELFMM_OK) {
+        st = SELFMM_ERR_SHAPE;
+        snprintf(err.message, sizeof err.message, "%s", selfmm_model_errmsg(m));
+    }
+    selfmm_tokenizer_free(tok);
+    if (st != SELFMM_OK && !warned++)
+        fprintf(stderr, "selfmm-cli train: warning: no tokenizer kept in the model (predict --text "
+                        "will not work): %s\n", err.message);
+}
+
 /* A model for one seed: fresh (BERT from --bert when given) or from --init. */
 static int make_model(const selfmm_config *cfg, const run_desc *d, selfmm_model **out)
 {
@@ -221,6 +244,7 @@ static int make_model(const selfmm_config *cfg, const run_desc *d, selfmm_model 
         selfmm_model_free(m);
         return rc;
     }
+    attach_tokenizer(m, cfg, d);
     *out = m;
     return EXIT_OK;
 }

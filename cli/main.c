@@ -15,6 +15,7 @@ static const command commands[] = {
     {"train", cmd_train, "train Self-MM (one run per seed) or the embedded demo"},
     {"test", cmd_test, "metrics of a model on a dataset split"},
     {"predict", cmd_predict, "per-sample outputs M, T, A, V of a model as CSV"},
+    {"build-dataset", cmd_build_dataset, "a dataset from label.csv and your own feature files"},
     {"config", cmd_config, "print a configuration (preset, file, --set) as JSON"},
     {"tokenize", cmd_tokenize, "text to BERT token ids (as HuggingFace's BertTokenizer)"},
     {"info", cmd_info, "describe a dataset or checkpoint file"},

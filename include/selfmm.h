@@ -792,12 +792,162 @@ typedef struct selfmm_fit_result {
 
 /* Train model on data's train split with the model's config (SPEC 2): shuffling,
  * accumulation windows, ULGM labels, Adam, per-epoch validation, early stopping;
- * then restore the best weights and evaluate the test split. The same seed and
+ * then restore the best weights and evaluate the test split. First it records the
+ * data's padded lengths and normalisation in the model (selfmm_model_adopt_dataset),
+ * so the saved model prepares raw inputs as its data was. The same seed and
  * thread count give bit-identical results; a resumed run finishes exactly like an
  * uninterrupted one. On return the model holds the best weights. err may be NULL. */
 SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
                                     const selfmm_fit_options *opt, selfmm_fit_result *res,
                                     selfmm_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Your own data: datasets from label.csv + per-clip features, single samples    */
+/* ------------------------------------------------------------------------- */
+/* From MMSA's label.csv and feature files you extracted yourself to a dataset that
+ * loads, trains and predicts like a released pickle, and from one new clip's text
+ * and feature files to the four outputs of a trained model:
+ *
+ *     selfmm_build_options bo;
+ *     selfmm_build_options_default(&bo);
+ *     bo.labels = "label.csv", bo.audio_dir = "audio", bo.vision_dir = "vision";
+ *     bo.tokenizer = tok;                       // selfmm_tokenizer_load("bert_en", ...)
+ *     char *report = NULL;
+ *     if (selfmm_dataset_build(&bo, &data, &report, &err) != SELFMM_OK)
+ *         fprintf(stderr, "%s\n", report ? report : err.message);  // every bad row
+ *     selfmm_free_string(report);
+ *
+ * Files: <audio_dir>/<video_id>/<clip_id>.npy or .csv (the same for vision), each
+ * (T, D) per clip; see selfmm_features_load for the formats. */
+
+/* Per-feature standardisation statistics (x' = (x - mean) / std on real time
+ * steps; padding stays 0). Computed in float64 over the real steps of the training
+ * split (population std; a feature with std < 1e-6 gets std 1, i.e. is only
+ * centred) and kept as float32. */
+typedef struct selfmm_norm {
+    int audio_dim, vision_dim;
+    const float *audio_mean, *audio_std;     /* (audio_dim) */
+    const float *vision_mean, *vision_std;   /* (vision_dim) */
+} selfmm_norm;
+
+/* The statistics a dataset was built with (selfmm_build_options.normalize; stored
+ * in its .npz as norm/{audio,vision}_{mean,std}.npy and read back exactly). The
+ * arrays belong to the dataset. SELFMM_ERR_MISSING when it has none. */
+SELFMM_API selfmm_status selfmm_dataset_norm(const selfmm_dataset *data, selfmm_norm *out);
+
+/* One clip's features from a file: a NumPy .npy of shape (T, D), float32 or
+ * float64 (either byte order, C or Fortran order), or a numeric CSV with one row of
+ * D comma-separated values per time step (told apart by the .npy magic). CSV: RFC
+ * 4180 quoting, blank lines skipped, C-locale numbers; the first row is a header
+ * when none of its cells is a number (all must be numbers otherwise). Refused, with
+ * a message naming the file and the line and column (CSV) or step and feature
+ * (.npy): no time step or no feature (SELFMM_ERR_DATA), ragged rows or another
+ * shape (SELFMM_ERR_SHAPE), text or empty cells (SELFMM_ERR_PARSE), NaN, infinities
+ * and float64 values beyond float32 (SELFMM_ERR_DATA, the first and the count),
+ * other dtypes (SELFMM_ERR_UNSUPPORTED). *data (T * D floats, row-major) is freed
+ * with selfmm_features_free. Thread-safe. */
+SELFMM_API selfmm_status selfmm_features_load(const char *path, float **data, int *steps,
+                                              int *dim, selfmm_error *err);
+SELFMM_API void selfmm_features_free(float *data);
+
+/* How selfmm_dataset_build reads the user's files. Fill with
+ * selfmm_build_options_default(); new fields are only ever appended. */
+typedef struct selfmm_build_options {
+    const char *labels;            /* MMSA's label.csv (required) */
+    const char *audio_dir;         /* <audio_dir>/<video_id>/<clip_id>.npy|.csv (required) */
+    const char *vision_dir;        /* the same for vision (required) */
+    selfmm_tokenizer *tokenizer;   /* turns text into text_bert (required; used, not kept) */
+    int max_len;                   /* padded text length L >= 2, [CLS] and [SEP] included;
+                                      0 = auto: int(mean + 3 std) of the texts' token counts
+                                      + 2 over all rows (MMSA-FET's rule) */
+    int max_positions;             /* cap for L (BERT's max_position_embeddings), 0 = none;
+                                      an explicit max_len above it is SELFMM_ERR_RANGE, an
+                                      auto one is lowered to it */
+    int audio_len;                 /* padded audio length T_a >= 1; 0 = auto as above */
+    int vision_len;                /* padded vision length T_v >= 1; 0 = auto */
+    int normalize;                 /* bool: standardise features with the training split's
+                                      statistics (selfmm_norm), kept in the dataset */
+    int max_problems;              /* problems listed in the report (then a count); 0 = 50 */
+} selfmm_build_options;
+
+SELFMM_API void selfmm_build_options_default(selfmm_build_options *opt);
+
+/* Build a dataset from label.csv (columns found by name: video_id, clip_id, text,
+ * label, mode required; label_T, label_A, label_V and annotation optional, a
+ * label_X column empty on every row counts as absent; other columns are ignored)
+ * and the per-clip feature files. The CSV is RFC 4180 (quotes, commas, quotes and
+ * line breaks inside quoted fields, a UTF-8 BOM, CRLF or LF); blank lines are
+ * skipped; spaces around ids, modes, labels and header names are ignored. mode is
+ * train, valid or test (MMSA-FET's values; rows keep the file's order within a
+ * split); ids become "video_id$_$clip_id". Texts are encoded as
+ * selfmm_tokenizer_encode does; sequences longer than the padded length are cut,
+ * shorter ones padded with zeros at the end, and the lengths recorded (at most the
+ * padded length).
+ *
+ * Every row is checked before anything is built, and every problem goes to one
+ * report: bad CSV records or field counts, empty or unsafe ids, duplicate ids,
+ * unknown modes, empty text, missing, non-numeric or non-finite labels, missing,
+ * ambiguous (.npy and .csv) or unreadable feature files, feature widths that
+ * differ from the other clips', and empty splits. Each line says "<label.csv>:<line>:"
+ * and the problem (naming the feature file and its line/step when it is the
+ * culprit); after max_problems lines a count of the rest follows. With any problem
+ * the result is SELFMM_ERR_DATA (err names the count and the first problem) and
+ * no dataset is made. Other failures (label.csv missing or without the required
+ * columns, NOMEM) are reported in err only.
+ *
+ * report may be NULL; otherwise *report receives the listing of problems, or on
+ * success a summary (rows per split, the lengths chosen and how many sequences
+ * were cut, widths, unimodal labels, normalisation); it is NULL when a failure has
+ * no listing. Free it with selfmm_free_string. The features of all clips are held
+ * in memory while building (about twice the padded dataset at the peak). */
+SELFMM_API selfmm_status selfmm_dataset_build(const selfmm_build_options *opt, selfmm_dataset **out,
+                                              char **report, selfmm_error *err);
+
+/* Record in the model how its training data was prepared, so that raw inputs can
+ * later be prepared the same way: the train split's padded lengths (model metadata
+ * "input.text_len", "input.audio_len", "input.vision_len") and the dataset's
+ * normalisation (as selfmm_model_set_norm; removed when the dataset has none).
+ * Saved with the model. selfmm_fit calls it, so a model trained on normalised data
+ * normalises what selfmm_model_predict_one gets. SELFMM_ERR_SHAPE when the
+ * dataset's feature widths differ from the model's. */
+SELFMM_API selfmm_status selfmm_model_adopt_dataset(selfmm_model *model, const selfmm_dataset *data);
+
+/* Keep normalisation statistics in the model (metadata "norm.audio.mean",
+ * "norm.audio.std", "norm.vision.mean", "norm.vision.std": JSON arrays of float32
+ * values printed with 9 significant digits, which read back to the same bits);
+ * norm == NULL removes them. Widths must equal the model's audio_dim / video_dim
+ * (SELFMM_ERR_SHAPE); means finite, stds finite and > 0 (SELFMM_ERR_DATA). */
+SELFMM_API selfmm_status selfmm_model_set_norm(selfmm_model *model, const selfmm_norm *norm);
+/* Copy the model's statistics into caller arrays of audio_dim / video_dim floats.
+ * SELFMM_ERR_MISSING when the model has none, SELFMM_ERR_FORMAT when the stored
+ * strings are damaged. */
+SELFMM_API selfmm_status selfmm_model_get_norm(selfmm_model *model, float *audio_mean,
+                                               float *audio_std, float *vision_mean,
+                                               float *vision_std);
+
+/* The outputs M, T, A, V (out[0..3]) of one new sample in evaluation mode: text
+ * (UTF-8, NUL-terminated) through the model's tokenizer (selfmm_model_set_tokenizer;
+ * SELFMM_ERR_MISSING without one) at the training data's text length
+ * ("input.text_len", else max_position_embeddings), audio (audio_steps, audio_dim)
+ * and vision (vision_steps, vision_dim) row-major features cut to the training
+ * data's padded lengths when the model records them, then standardised with the
+ * model's statistics when it has them. Exactly what selfmm_model_forward gives for
+ * that sample in a dataset built from the same files. Errors: SELFMM_ERR_SHAPE
+ * when a width differs from the model's (naming both), SELFMM_ERR_DATA for empty
+ * text, fewer than one step or a non-finite value (naming step and feature),
+ * SELFMM_ERR_PARSE for text that is not UTF-8. The
+ * tokenizer is rebuilt from the model's metadata on each call (milliseconds for a
+ * 30k vocabulary). Messages also go to the model's errmsg. */
+SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *model, const char *text,
+                                                  const float *audio, int audio_steps,
+                                                  int audio_dim, const float *vision,
+                                                  int vision_steps, int vision_dim, float out[4]);
+
+/* The vocabulary of the embedded demo (selfmm_demo_dataset's ids: 0 [PAD],
+ * 1 [CLS], 2 [SEP], 3-12 "pos1".."pos10", 13-22 "neg1".."neg10", 23 [UNK], then
+ * "w24".."w63"), so that demo models can take text: selfmm-cli train --demo
+ * attaches it. Free with selfmm_tokenizer_free. */
+SELFMM_API selfmm_status selfmm_demo_tokenizer(selfmm_tokenizer **out, selfmm_error *err);
 
 #ifdef __cplusplus
 }

@@ -2,14 +2,14 @@
 # deps.sh -- install the Debian packages a target needs, when they are missing.
 #   tools/deps.sh build   compiler, OpenBLAS (OpenMP build), oneDNN 2.6, cJSON, libzip, utf8proc
 #   tools/deps.sh fuzz    clang and its libFuzzer runtime
-#   tools/deps.sh tools   python3-torch and python3-numpy (fixture generators in tools/)
+#   tools/deps.sh tools   python3-torch, python3-numpy, python3-pandas (fixture generators in tools/)
 # Does nothing when everything is installed; installs with apt-get when run as root;
 # otherwise prints the command to run and fails.
 set -eu
 case "${1:-build}" in
   build) pkgs="gcc make pkg-config libopenblas-openmp-dev libdnnl-dev libcjson-dev libzip-dev libutf8proc-dev" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
-  tools) pkgs="python3-torch python3-numpy" ;;
+  tools) pkgs="python3-torch python3-numpy python3-pandas" ;;
   *) echo "usage: $0 build|fuzz|tools" >&2; exit 2 ;;
 esac
 missing=""

@@ -92,6 +92,10 @@ struct selfmm_dataset {
     char format[32];           /* "MMSA pickle (protocol 4)", "npz" */
     int has_config;            /* the pickle had a `config` entry (ignored) */
     sm_split_data split[3];
+    /* Feature standardisation applied when the dataset was built (io/norm.h), kept in
+     * a .npz as norm/<audio|vision>_<mean|std>.npy; NULL when there is none.
+     * [0] audio (audio_dim floats), [1] vision (vision_dim). */
+    float *norm_mean[2], *norm_std[2];
     sm_field_info field[SM_MAX_FIELDS];
     int n_field;
     /* selfmm_dataset_batch's buffers */

@@ -43,6 +43,7 @@ SELFMM_API void selfmm_dataset_free(selfmm_dataset *ds)
 {
     if (!ds) return;
     for (int s = 0; s < 3; s++) free_split(&ds->split[s]);
+    for (int k = 0; k < 2; k++) free(ds->norm_mean[k]), free(ds->norm_std[k]);
     free(ds->b_ids), free(ds->b_mask), free(ds->b_seg), free(ds->b_alen), free(ds->b_vlen);
     free(ds->b_audio), free(ds->b_vision), free(ds->b_labels); /* all 4-byte elements */
     free(ds);

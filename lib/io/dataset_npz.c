@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/atomic_file.h"
+#include "io/norm.h"
 #include "io/npy.h"
 
 #include <stdio.h>
@@ -81,12 +82,11 @@ static selfmm_status read_header(sm_array_src *src, selfmm_error *err)
     return SELFMM_OK;
 }
 
-static selfmm_status npz_open(void *ctx, int s, sm_field f, sm_array_src *src, int *found,
-                              selfmm_error *err)
+/* Open a member by name for streaming (its .npy header read); *found = 0 when the
+ * archive has no such member. Once *found is set the caller closes src. */
+static selfmm_status member_open(npz_ctx *c, const char *member, sm_array_src *src, int *found,
+                                 selfmm_error *err)
 {
-    npz_ctx *c = ctx;
-    char member[96];
-    snprintf(member, sizeof member, "%s/%s.npy", sm_split_names[s], sm_field_key(f));
     zip_int64_t idx = zip_name_locate(c->za, member, 0);
     *found = 0;
     if (idx < 0) return SELFMM_OK;
@@ -122,11 +122,74 @@ static selfmm_status npz_open(void *ctx, int s, sm_field f, sm_array_src *src, i
     return read_header(src, err);
 }
 
+static selfmm_status npz_open(void *ctx, int s, sm_field f, sm_array_src *src, int *found,
+                              selfmm_error *err)
+{
+    char member[96];
+    snprintf(member, sizeof member, "%s/%s.npy", sm_split_names[s], sm_field_key(f));
+    return member_open(ctx, member, src, found, err);
+}
+
 static void npz_close(void *ctx, sm_array_src *src)
 {
     (void)ctx;
     if (src->zf) zip_fclose(src->zf);
     src->zf = NULL;
+}
+
+static void norm_member(char *out, size_t cap, int m, int std)
+{
+    snprintf(out, cap, "norm/%s_%s.npy", sm_norm_modality[m], std ? "std" : "mean");
+}
+
+/* The normalisation statistics of a built dataset: all four members or none. */
+static selfmm_status read_norm(npz_ctx *c, selfmm_dataset *ds, const char *path, selfmm_error *err)
+{
+    char member[64];
+    int present = 0;
+    for (int k = 0; k < 4; k++) {
+        norm_member(member, sizeof member, k / 2, k % 2);
+        present += zip_name_locate(c->za, member, 0) >= 0;
+    }
+    if (present == 0) return SELFMM_OK;
+    if (present < 4)
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: %d of the 4 norm/*.npy members (audio and "
+                        "vision mean and std); all or none are expected", path, present);
+    float *v[4] = {NULL, NULL, NULL, NULL};
+    const int dims[2] = {ds->split[0].audio_dim, ds->split[0].vision_dim};
+    selfmm_status st = SELFMM_OK;
+    for (int k = 0; k < 4 && st == SELFMM_OK; k++) {
+        const int D = dims[k / 2];
+        sm_array_src src;
+        int found = 0;
+        memset(&src, 0, sizeof src);
+        norm_member(member, sizeof member, k / 2, k % 2);
+        snprintf(src.name, sizeof src.name, "%.*s", (int)strlen(member) - 4, member);
+        st = member_open(c, member, &src, &found, err);
+        if (st == SELFMM_OK && (src.ndim != 1 || src.shape[0] != D))
+            st = sm_error(err, SELFMM_ERR_SHAPE, "%s: %s: %d dimensions (first %lld), expected "
+                          "(%d,), the %s feature width", path, src.name, src.ndim,
+                          (long long)(src.ndim ? src.shape[0] : 0), D, sm_norm_modality[k / 2]);
+        if (st == SELFMM_OK && !(v[k] = malloc((size_t)D * sizeof(float))))
+            st = sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", path);
+        sm_float_stats fs;
+        if (st == SELFMM_OK) st = sm_src_to_f32(&src, v[k], D, &fs, err);
+        if (st == SELFMM_OK && fs.nan + fs.neg_inf + fs.pos_inf) /* converted to 0: refuse */
+            st = sm_error(err, SELFMM_ERR_DATA, "%s: %s: %lld values are NaN or infinite", path,
+                          src.name, (long long)(fs.nan + fs.neg_inf + fs.pos_inf));
+        if (found) npz_close(c, &src);
+    }
+    for (int m = 0; m < 2 && st == SELFMM_OK; m++) {
+        char what[SELFMM_PATH_MAX + 32];
+        snprintf(what, sizeof what, "%s: norm/%s", path, sm_norm_modality[m]);
+        st = sm_norm_check(v[2 * m], v[2 * m + 1], dims[m], what, err);
+    }
+    if (st == SELFMM_OK) {
+        const float *const mean[2] = {v[0], v[2]}, *const sd[2] = {v[1], v[3]};
+        st = sm_dataset_set_norm(ds, mean, sd, err);
+    }
+    for (int k = 0; k < 4; k++) free(v[k]);
+    return st;
 }
 
 selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_t size,
@@ -166,6 +229,7 @@ selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_
     npz_ctx c = {za, size};
     sm_dataset_reader r = {&c, npz_open, npz_close, NULL};
     selfmm_status st = sm_dataset_fill(ds, &r, opts, path, err);
+    if (st == SELFMM_OK) st = read_norm(&c, ds, path, err);
     zip_discard(za); /* read-only: frees the archive and its source */
     return st;
 }
@@ -284,8 +348,8 @@ typedef struct writer {
     selfmm_error *err;
 } writer;
 
-static selfmm_status add_member(writer *w, int split, sm_field f, sm_dtype dt, const void *data,
-                                int ndim, const int64_t *shape, char **strings)
+static selfmm_status add_named(writer *w, const char *name, sm_dtype dt, const void *data,
+                               int ndim, const int64_t *shape, char **strings)
 {
     if (w->n == w->cap) {
         int cap = w->cap ? w->cap * 2 : 32;
@@ -296,7 +360,7 @@ static selfmm_status add_member(writer *w, int split, sm_field f, sm_dtype dt, c
     npz_member *m = &w->m[w->n++];
     memset(m, 0, sizeof *m);
     zip_error_init(&m->error);
-    snprintf(m->name, sizeof m->name, "%s/%s.npy", sm_split_names[split], sm_field_key(f));
+    snprintf(m->name, sizeof m->name, "%s", name);
     char descr[24];
     if (strings) {
         int chars = 1;
@@ -310,6 +374,14 @@ static selfmm_status add_member(writer *w, int split, sm_field f, sm_dtype dt, c
         sm_dtype_numpy_str(dt, 0, descr, sizeof descr);
     }
     return sm_npy_make_header(descr, 0, ndim, shape, &m->header, &m->header_len, w->err);
+}
+
+static selfmm_status add_member(writer *w, int split, sm_field f, sm_dtype dt, const void *data,
+                                int ndim, const int64_t *shape, char **strings)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s/%s.npy", sm_split_names[split], sm_field_key(f));
+    return add_named(w, name, dt, data, ndim, shape, strings);
 }
 
 static selfmm_status collect(const selfmm_dataset *ds, writer *w)
@@ -336,6 +408,13 @@ static selfmm_status collect(const selfmm_dataset *ds, writer *w)
         if (d->raw_text) SM_TRY(add_member(w, s, SM_F_RAW_TEXT, SM_DT_UNICODE, NULL, 1, one, d->raw_text));
         if (d->annotations)
             SM_TRY(add_member(w, s, SM_F_ANNOTATIONS, SM_DT_UNICODE, NULL, 1, one, d->annotations));
+    }
+    for (int k = 0; ds->norm_mean[0] && k < 4; k++) {
+        const int64_t D[1] = {k < 2 ? ds->split[0].audio_dim : ds->split[0].vision_dim};
+        const float *v = k % 2 ? ds->norm_std[k / 2] : ds->norm_mean[k / 2];
+        char name[64];
+        norm_member(name, sizeof name, k / 2, k % 2);
+        SM_TRY(add_named(w, name, SM_DT_F32, v, 1, D, NULL));
     }
     return SELFMM_OK;
 }

@@ -74,6 +74,10 @@ static void dataset_text(const selfmm_dataset *ds, const char *path, sbuf *b)
 {
     sb_printf(b, "file     %s\nformat   %s%s\n", path, ds->format,
               ds->has_config ? ", with a config entry (ignored)" : "");
+    if (ds->norm_mean[0])
+        sb_printf(b, "norm     features standardised with the training split's statistics "
+                     "(norm/*.npy: audio %d, vision %d values)\n",
+                  ds->split[0].audio_dim, ds->split[0].vision_dim);
     for (int s = 0; s < 3; s++) {
         const sm_split_data *d = &ds->split[s];
         sb_printf(b, "\nsplit %s: %d samples, text length %d, audio %d x %d, vision %d x %d\n",
@@ -111,6 +115,7 @@ static cJSON *dataset_json(const selfmm_dataset *ds, const char *path)
     cJSON_AddStringToObject(root, "kind", "dataset");
     cJSON_AddStringToObject(root, "format", ds->format);
     cJSON_AddBoolToObject(root, "has_config", ds->has_config);
+    cJSON_AddBoolToObject(root, "normalized", ds->norm_mean[0] != NULL);
     cJSON *splits = cJSON_AddObjectToObject(root, "splits");
     for (int s = 0; s < 3; s++) {
         const sm_split_data *d = &ds->split[s];

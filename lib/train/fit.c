@@ -447,6 +447,10 @@ static selfmm_status setup(fit_run *r)
     selfmm_error e = {0};
     selfmm_status st = selfmm_model_get_config(r->model, &r->cfg);
     if (st != SELFMM_OK) return fail(r, st, "model config unavailable");
+    /* The model remembers how its data was prepared (lengths, normalisation), so
+     * that a saved model can take raw inputs (selfmm_model_predict_one). */
+    st = selfmm_model_adopt_dataset(r->model, r->data);
+    if (st != SELFMM_OK) return fail_from(r, st, "data", selfmm_model_errmsg(r->model));
     st = selfmm_dataset_split(r->data, SELFMM_SPLIT_TRAIN, &r->train);
     if (st != SELFMM_OK) return fail_from(r, st, "train split", selfmm_dataset_errmsg(r->data));
     r->n = r->train.n;

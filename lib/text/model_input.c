@@ -1,0 +1,183 @@
+/* model_input.c -- what a model remembers about how its training data was
+ * prepared, as metadata strings saved in the native model file:
+ *
+ *   input.text_len, input.audio_len, input.vision_len   padded lengths of the
+ *       training split (decimal): a single new sample is cut like the data was
+ *   norm.audio.mean, norm.audio.std, norm.vision.mean, norm.vision.std
+ *       feature standardisation (io/norm.h) as JSON arrays of float32 values with
+ *       9 significant digits: enough for every float32 to read back to the same
+ *       bits (printed and parsed in the C locale, whatever the program's locale)
+ *
+ * selfmm_model_adopt_dataset writes both from a dataset; selfmm_fit calls it. */
+#include "text/model_input.h"
+
+#include "io/dataset.h"
+#include "io/norm.h"
+#include "nn/model.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const input_key[3] = {"input.text_len", "input.audio_len", "input.vision_len"};
+static const char *const norm_key[4] = {"norm.audio.mean", "norm.audio.std", "norm.vision.mean",
+                                        "norm.vision.std"};
+
+static char *floats_to_json(const float *v, int n)
+{
+    size_t cap = 3 + (size_t)n * 17, o = 0;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t old = c ? uselocale(c) : (locale_t)0;
+    s[o++] = '[';
+    for (int i = 0; i < n; i++)
+        o += (size_t)snprintf(s + o, cap - o, "%s%.9g", i ? "," : "", (double)v[i]);
+    snprintf(s + o, cap - o, "]");
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+    return s;
+}
+
+/* Parse "[x,y,...]" of exactly n float32 values; 0 on any deviation. */
+static int json_to_floats(const char *s, float *v, int n)
+{
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (!c) return 0;
+    int ok = 1, i = 0;
+    const char *p = s;
+    while (*p == ' ') p++;
+    ok = *p++ == '[';
+    while (ok) {
+        while (*p == ' ') p++;
+        if (*p == ']' && i == 0) {
+            p++;
+            break;
+        }
+        char *e;
+        errno = 0;
+        float f = strtof_l(p, &e, c);
+        if (e == p || i >= n || !isfinite(f)) {
+            ok = 0;
+            break;
+        }
+        v[i++] = f;
+        p = e;
+        while (*p == ' ') p++;
+        if (*p == ',') p++;
+        else if (*p == ']') {
+            p++;
+            break;
+        } else {
+            ok = 0;
+        }
+    }
+    while (ok && *p == ' ') p++;
+    freelocale(c);
+    return ok && *p == '\0' && i == n;
+}
+
+SELFMM_API selfmm_status selfmm_model_set_norm(selfmm_model *m, const selfmm_norm *norm)
+{
+    if (!m) return SELFMM_ERR_INVALID_ARG;
+    if (!norm) {
+        for (int k = 0; k < 4; k++) SM_TRY(sm_model_meta_set(m, norm_key[k], NULL));
+        return SELFMM_OK;
+    }
+    const int dims[2] = {norm->audio_dim, norm->vision_dim}, want[2] = {m->cfg.audio_dim, m->cfg.video_dim};
+    const float *v[4] = {norm->audio_mean, norm->audio_std, norm->vision_mean, norm->vision_std};
+    for (int k = 0; k < 2; k++) {
+        if (dims[k] != want[k])
+            return sm_error(&m->err, SELFMM_ERR_SHAPE, "set norm: %s statistics for %d features, the "
+                            "model's %s is %d", sm_norm_modality[k], dims[k], k ? "video_dim" : "audio_dim",
+                            want[k]);
+        if (!v[2 * k] || !v[2 * k + 1]) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "set norm: NULL array");
+        char what[32];
+        snprintf(what, sizeof what, "set norm: %s", sm_norm_modality[k]);
+        SM_TRY(sm_norm_check(v[2 * k], v[2 * k + 1], dims[k], what, &m->err));
+    }
+    char *text[4] = {NULL, NULL, NULL, NULL};
+    selfmm_status st = SELFMM_OK;
+    for (int k = 0; k < 4 && st == SELFMM_OK; k++)
+        if (!(text[k] = floats_to_json(v[k], dims[k / 2])))
+            st = sm_error(&m->err, SELFMM_ERR_NOMEM, "set norm: out of memory");
+    for (int k = 0; k < 4 && st == SELFMM_OK; k++) st = sm_model_meta_set(m, norm_key[k], text[k]);
+    if (st != SELFMM_OK) /* never half a set */
+        for (int k = 0; k < 4; k++) sm_model_meta_set(m, norm_key[k], NULL);
+    for (int k = 0; k < 4; k++) free(text[k]);
+    return st;
+}
+
+int sm_model_has_norm(const selfmm_model *m) { return sm_model_meta_get(m, norm_key[0]) != NULL; }
+
+SELFMM_API selfmm_status selfmm_model_get_norm(selfmm_model *m, float *audio_mean, float *audio_std,
+                                               float *vision_mean, float *vision_std)
+{
+    if (!m) return SELFMM_ERR_INVALID_ARG;
+    float *out[4] = {audio_mean, audio_std, vision_mean, vision_std};
+    for (int k = 0; k < 4; k++)
+        if (!out[k]) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "get norm: NULL array");
+    int present = 0;
+    for (int k = 0; k < 4; k++) present += sm_model_meta_get(m, norm_key[k]) != NULL;
+    if (present == 0)
+        return sm_error(&m->err, SELFMM_ERR_MISSING, "the model has no normalisation statistics");
+    if (present < 4)
+        return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %d of the 4 norm.* entries",
+                        present);
+    const int dims[2] = {m->cfg.audio_dim, m->cfg.video_dim};
+    for (int k = 0; k < 4; k++)
+        if (!json_to_floats(sm_model_meta_get(m, norm_key[k]), out[k], dims[k / 2]))
+            return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %s is not a JSON array of "
+                            "%d finite numbers", norm_key[k], dims[k / 2]);
+    for (int k = 0; k < 2; k++) {
+        char what[48];
+        snprintf(what, sizeof what, "model metadata: norm.%s", sm_norm_modality[k]);
+        if (sm_norm_check(out[2 * k], out[2 * k + 1], dims[k], what, &m->err) != SELFMM_OK)
+            return sm_error_prefix(&m->err, SELFMM_ERR_FORMAT, "damaged");
+    }
+    return SELFMM_OK;
+}
+
+selfmm_status sm_model_input_lengths(selfmm_model *m, int len[3])
+{
+    for (int k = 0; k < 3; k++) {
+        const char *s = sm_model_meta_get(m, input_key[k]);
+        len[k] = 0;
+        if (!s) continue;
+        char *e;
+        errno = 0;
+        long v = strtol(s, &e, 10);
+        if (e == s || *e || errno || v < 1 || v > INT_MAX)
+            return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %s is \"%.20s\", expected a "
+                            "length >= 1", input_key[k], s);
+        len[k] = (int)v;
+    }
+    return SELFMM_OK;
+}
+
+SELFMM_API selfmm_status selfmm_model_adopt_dataset(selfmm_model *m, const selfmm_dataset *ds)
+{
+    if (!m) return SELFMM_ERR_INVALID_ARG;
+    if (!ds) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "adopt dataset: NULL dataset");
+    const sm_split_data *d = &ds->split[SELFMM_SPLIT_TRAIN];
+    if (d->audio_dim != m->cfg.audio_dim || d->vision_dim != m->cfg.video_dim)
+        return sm_error(&m->err, SELFMM_ERR_SHAPE, "adopt dataset: the data's feature widths (audio "
+                        "%d, vision %d) differ from the model's (audio_dim %d, video_dim %d)",
+                        d->audio_dim, d->vision_dim, m->cfg.audio_dim, m->cfg.video_dim);
+    const int len[3] = {d->text_len, d->audio_len, d->vision_len};
+    for (int k = 0; k < 3; k++) {
+        char v[24];
+        snprintf(v, sizeof v, "%d", len[k]);
+        SM_TRY(sm_model_meta_set(m, input_key[k], v));
+    }
+    if (!ds->norm_mean[0]) return selfmm_model_set_norm(m, NULL);
+    const selfmm_norm n = {d->audio_dim, d->vision_dim, ds->norm_mean[0], ds->norm_std[0],
+                           ds->norm_mean[1], ds->norm_std[1]};
+    return selfmm_model_set_norm(m, &n);
+}
