@@ -44,35 +44,6 @@ static int predict_one(selfmm_model *model, const char *text, const char *audio_
     return rc;
 }
 
-/* A model trained on normalised features expects a dataset normalised the same way. */
-static void check_norm(selfmm_model *model, const selfmm_dataset *data, const char *data_path)
-{
-    selfmm_config cfg;
-    selfmm_model_get_config(model, &cfg);
-    size_t n = 2 * ((size_t)cfg.audio_dim + (size_t)cfg.video_dim);
-    float *m = malloc(n * sizeof *m);
-    if (!m) return;
-    float *as = m + cfg.audio_dim, *vm = as + cfg.audio_dim, *vs = vm + cfg.video_dim;
-    int model_has = selfmm_model_get_norm(model, m, as, vm, vs) == SELFMM_OK;
-    selfmm_norm dn;
-    int data_has = selfmm_dataset_norm(data, &dn) == SELFMM_OK;
-    int same = model_has && data_has && dn.audio_dim == cfg.audio_dim && dn.vision_dim == cfg.video_dim &&
-               !memcmp(dn.audio_mean, m, (size_t)cfg.audio_dim * sizeof *m) &&
-               !memcmp(dn.audio_std, as, (size_t)cfg.audio_dim * sizeof *m) &&
-               !memcmp(dn.vision_mean, vm, (size_t)cfg.video_dim * sizeof *m) &&
-               !memcmp(dn.vision_std, vs, (size_t)cfg.video_dim * sizeof *m);
-    if (model_has && !data_has)
-        fprintf(stderr, "selfmm-cli predict: warning: the model was trained on normalised features "
-                        "but %s carries no normalisation: its features are used as they are\n", data_path);
-    else if (!model_has && data_has)
-        fprintf(stderr, "selfmm-cli predict: warning: %s holds normalised features but the model was "
-                        "trained without normalisation\n", data_path);
-    else if (model_has && !same)
-        fprintf(stderr, "selfmm-cli predict: warning: %s was normalised with other statistics than "
-                        "the model's training data\n", data_path);
-    free(m);
-}
-
 static void csv_field(FILE *fp, const char *s)
 {
     if (!strpbrk(s, ",\"\n\r")) {
@@ -184,7 +155,7 @@ int cmd_predict(int argc, char **argv)
         rc = cli_fail_status("predict", err.status, err.message);
         goto done;
     }
-    check_norm(model, data, data_path);
+    cli_warn_norm_mismatch("predict", model, data, data_path);
     if (selfmm_dataset_split(data, split, &v) != SELFMM_OK) {
         rc = cli_fail("predict", "%s", selfmm_dataset_errmsg(data));
         goto done;

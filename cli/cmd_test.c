@@ -70,6 +70,7 @@ int cmd_test(int argc, char **argv)
         selfmm_model_free(model);
         return cli_fail_status("test", err.status, err.message);
     }
+    cli_warn_norm_mismatch("test", model, data, data_path);
     selfmm_metrics m;
     double loss;
     selfmm_split_view v;

@@ -99,3 +99,33 @@ int cli_build_config(const char *cmd, const char *preset, const char *config_fil
         return cli_usage_error(cmd, "%s", err.message);
     return EXIT_OK;
 }
+
+/* A model trained on normalised features expects a dataset normalised the same way. */
+void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, const selfmm_dataset *data,
+                            const char *data_path)
+{
+    selfmm_config cfg;
+    selfmm_model_get_config(model, &cfg);
+    size_t n = 2 * ((size_t)cfg.audio_dim + (size_t)cfg.video_dim);
+    float *m = malloc(n * sizeof *m);
+    if (!m) return;
+    float *as = m + cfg.audio_dim, *vm = as + cfg.audio_dim, *vs = vm + cfg.video_dim;
+    int model_has = selfmm_model_get_norm(model, m, as, vm, vs) == SELFMM_OK;
+    selfmm_norm dn;
+    int data_has = selfmm_dataset_norm(data, &dn) == SELFMM_OK;
+    int same = model_has && data_has && dn.audio_dim == cfg.audio_dim && dn.vision_dim == cfg.video_dim &&
+               !memcmp(dn.audio_mean, m, (size_t)cfg.audio_dim * sizeof *m) &&
+               !memcmp(dn.audio_std, as, (size_t)cfg.audio_dim * sizeof *m) &&
+               !memcmp(dn.vision_mean, vm, (size_t)cfg.video_dim * sizeof *m) &&
+               !memcmp(dn.vision_std, vs, (size_t)cfg.video_dim * sizeof *m);
+    if (model_has && !data_has)
+        fprintf(stderr, "selfmm-cli %s: warning: the model was trained on normalised features "
+                        "but %s carries no normalisation: its features are used as they are\n", cmd, data_path);
+    else if (!model_has && data_has)
+        fprintf(stderr, "selfmm-cli %s: warning: %s holds normalised features but the model was "
+                        "trained without normalisation\n", cmd, data_path);
+    else if (model_has && !same)
+        fprintf(stderr, "selfmm-cli %s: warning: %s was normalised with other statistics than "
+                        "the model's training data\n", cmd, data_path);
+    free(m);
+}

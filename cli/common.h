@@ -28,4 +28,9 @@ void cli_install_logger(selfmm_log_level max_level);
 int cli_build_config(const char *cmd, const char *preset, const char *config_file,
                      const char *bert_dir, char **sets, int nsets, selfmm_config *cfg);
 
+/* Warn on stderr when a dataset's feature normalisation differs from the one the
+ * model was trained with (none vs some, or other statistics). */
+void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, const selfmm_dataset *data,
+                            const char *data_path);
+
 #endif

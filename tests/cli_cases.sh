@@ -29,3 +29,9 @@ case_() {
   shift 5
   case_in "$n_" "$r_" "$s_" "$w_" "" -- "$@"
 }
+
+# check NAME CONDITION: evaluate a shell condition, print "ok"/"not ok"; on failure
+# show the end of $tmp/err (the last command's standard error, by convention).
+ok() { echo "ok - $1"; }
+bad() { echo "not ok - $1"; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; sed 's/^/# /' "$tmp/err" 2>/dev/null | tail -8; fi; }

@@ -9,9 +9,7 @@ set -u
 cli="${SELFMM_BUILD:-build}/selfmm-cli"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ok() { echo "ok - $1"; }
-bad() { echo "not ok - $1"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; sed 's/^/# /' "$tmp/err" 2>/dev/null | tail -8; fi; }
+. tests/cli_cases.sh
 F=tests/fixtures/build
 B=tests/fixtures/shared/checkpoints/coldfire_tiny_bert_safetensors
 

@@ -5,9 +5,7 @@ set -u
 cli="${SELFMM_BUILD:-build}/selfmm-cli"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ok() { echo "ok - $1"; }
-bad() { echo "not ok - $1"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; sed 's/^/# /' "$tmp/err" 2>/dev/null | tail -5; fi; }
+. tests/cli_cases.sh
 
 # A short demo run with two seeds.
 "$cli" train --demo --out "$tmp/run" --seeds 1111,1112 --max-epochs 2 --quiet --save-labels >"$tmp/out" 2>"$tmp/err"
