@@ -10,6 +10,12 @@
 SELFMM_API selfmm_status selfmm_model_create(const selfmm_config *cfg, selfmm_model **out,
                                              selfmm_error *err)
 {
+    return sm_model_create(cfg, 1, out, err);
+}
+
+selfmm_status sm_model_create(const selfmm_config *cfg, int init, selfmm_model **out,
+                              selfmm_error *err)
+{
     if (!cfg || !out) return sm_error(err, SELFMM_ERR_INVALID_ARG, "model create: NULL argument");
     SM_TRY(selfmm_config_validate(cfg, err));
     selfmm_model *m = calloc(1, sizeof *m);
@@ -31,7 +37,7 @@ SELFMM_API selfmm_status selfmm_model_create(const selfmm_config *cfg, selfmm_mo
     }
     /* Padding between tensors stays zero so that arena-wide loops are harmless. */
     memset(m->params, 0, (size_t)m->table.total * sizeof(float));
-    sm_params_init(&m->table, m->params, (uint64_t)cfg->seed);
+    if (init) sm_params_init(&m->table, m->params, (uint64_t)cfg->seed);
     *out = m;
     return SELFMM_OK;
 }

@@ -30,6 +30,12 @@ struct selfmm_model {
     int n_meta;
 };
 
+/* selfmm_model_create; with init = 0 the weights are left at zero, for callers that
+ * overwrite every one of them next (loading a model file: initialising 100M
+ * parameters only to discard them costs about a second). */
+selfmm_status sm_model_create(const selfmm_config *cfg, int init, selfmm_model **out,
+                              selfmm_error *err);
+
 /* Set (replace) or, with value == NULL, remove a metadata entry. */
 selfmm_status sm_model_meta_set(selfmm_model *m, const char *key, const char *value);
 /* The value of a key, or NULL. Owned by the model. */
