@@ -213,6 +213,9 @@ TEST(features_csv_rules)
     feature_fails("f/text.csv", SELFMM_ERR_PARSE, "line 2, column 2: not a number: \"abc\"");
     put_text("f/emptycell.csv", "1,2\n3,\n");
     feature_fails("f/emptycell.csv", SELFMM_ERR_PARSE, "line 2, column 2: empty value");
+    /* a hole in the first row is an empty value too, not a half header */
+    put_text("f/emptyfirst.csv", "1,,3\n4,5,6\n");
+    feature_fails("f/emptyfirst.csv", SELFMM_ERR_PARSE, "line 1, column 2: empty value");
     put_text("f/nan.csv", "1,2\n3,4\nnan,inf\n-inf,5\n");
     feature_fails("f/nan.csv", SELFMM_ERR_DATA, "line 3, column 1: NaN (3 non-finite values in the file)");
     put_text("f/big.csv", "1,1e39\n");

@@ -79,14 +79,17 @@ static selfmm_status csv_rows(const char *path, sm_csv *c, csv_read *r, locale_t
             return sm_error(err, SELFMM_ERR_PARSE, "%s: line %d: %s", path, c->rec_line, c->problem);
         if (first) { /* header or numbers? */
             first = 0;
-            int numeric = 0;
+            int numeric = 0, text = 0;
             float dummy;
             for (int i = 0; i < c->n; i++) {
                 num_kind nk = parse_num(sm_csv_field(c, i), loc, &dummy);
                 numeric += nk != NUM_EMPTY && nk != NUM_TEXT;
+                text += nk == NUM_TEXT;
             }
             if (numeric == 0) continue; /* a header */
-            if (numeric < c->n)
+            /* Numbers and empty cells: a row of numbers with a hole, reported below
+             * as the empty value it is. */
+            if (text > 0)
                 return sm_error(err, SELFMM_ERR_PARSE,
                                 "%s: line %d mixes numbers and text: neither a header nor a row "
                                 "of numbers", path, c->rec_line);
