@@ -531,9 +531,12 @@ static selfmm_status fill(builder *b, selfmm_dataset *ds)
         const int j = next[r->split]++, L = d->text_len;
         int32_t *tb = d->text_bert + (size_t)j * 3 * L;
         int n_tokens = 0;
-        if (selfmm_tokenizer_encode(b->o->tokenizer, r->cell[COL_TEXT], SELFMM_NUL_TERMINATED, L,
-                                    tb, tb + L, tb + 2 * L, &n_tokens) != SELFMM_OK)
-            return sm_error(b->err, SELFMM_ERR_STATE, "%s:%d: text: %s", b->o->labels, r->line,
+        /* check_rows tokenized this text already: only NOMEM can fail here */
+        selfmm_status st = selfmm_tokenizer_encode(b->o->tokenizer, r->cell[COL_TEXT],
+                                                   SELFMM_NUL_TERMINATED, L, tb, tb + L, tb + 2 * L,
+                                                   &n_tokens);
+        if (st != SELFMM_OK)
+            return sm_error(b->err, st, "%s:%d: text: %s", b->o->labels, r->line,
                             selfmm_tokenizer_errmsg(b->o->tokenizer));
         b->cut[0] += n_tokens + 2 > L;
         for (int m = 0; m < 2; m++) {
