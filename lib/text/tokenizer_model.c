@@ -19,13 +19,19 @@
 static const char *const bool_keys[3] = {"tokenizer.do_lower_case", "tokenizer.strip_accents",
                                          "tokenizer.tokenize_chinese_chars"};
 
+/* Removing a metadata entry cannot fail. */
+static void remove_tokenizer(selfmm_model *m)
+{
+    sm_model_meta_set(m, "tokenizer.type", NULL);
+    sm_model_meta_set(m, "tokenizer.vocab", NULL);
+    for (int i = 0; i < 3; i++) sm_model_meta_set(m, bool_keys[i], NULL);
+}
+
 SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *m, const selfmm_tokenizer *t)
 {
     if (!m) return SELFMM_ERR_INVALID_ARG;
     if (!t) {
-        SM_TRY(sm_model_meta_set(m, "tokenizer.type", NULL));
-        SM_TRY(sm_model_meta_set(m, "tokenizer.vocab", NULL));
-        for (int i = 0; i < 3; i++) SM_TRY(sm_model_meta_set(m, bool_keys[i], NULL));
+        remove_tokenizer(m);
         return SELFMM_OK;
     }
     if (t->vocab.n != m->cfg.vocab_size)
@@ -40,11 +46,7 @@ SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *m, const selfm
         st = sm_model_meta_set(m, bool_keys[i], vals[i] ? "true" : "false");
     if (st == SELFMM_OK) st = sm_model_meta_set(m, "tokenizer.type", TOKENIZER_TYPE);
     free(vocab);
-    if (st != SELFMM_OK) {
-        /* Never leave half a tokenizer behind. */
-        sm_model_meta_set(m, "tokenizer.type", NULL);
-        sm_model_meta_set(m, "tokenizer.vocab", NULL);
-    }
+    if (st != SELFMM_OK) remove_tokenizer(m); /* never half a tokenizer */
     return st;
 }
 
