@@ -27,21 +27,23 @@ static const char *const input_key[3] = {"input.text_len", "input.audio_len", "i
 static const char *const norm_key[4] = {"norm.audio.mean", "norm.audio.std", "norm.vision.mean",
                                         "norm.vision.std"};
 
+/* NULL when out of memory. Without the C locale there is no printing at all: the
+ * program's locale could write "0,5", which json_to_floats refuses. */
 static char *floats_to_json(const float *v, int n)
 {
-    size_t cap = 3 + (size_t)n * 17, o = 0;
-    char *s = malloc(cap);
-    if (!s) return NULL;
     locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    locale_t old = c ? uselocale(c) : (locale_t)0;
-    s[o++] = '[';
-    for (int i = 0; i < n; i++)
-        o += (size_t)snprintf(s + o, cap - o, "%s%.9g", i ? "," : "", (double)v[i]);
-    snprintf(s + o, cap - o, "]");
-    if (c) {
+    if (!c) return NULL;
+    size_t cap = 3 + (size_t)n * 17, o = 0; /* "-1.23456789e-38," is 16 */
+    char *s = malloc(cap);
+    if (s) {
+        locale_t old = uselocale(c);
+        s[o++] = '[';
+        for (int i = 0; i < n; i++)
+            o += (size_t)snprintf(s + o, cap - o, "%s%.9g", i ? "," : "", (double)v[i]);
+        snprintf(s + o, cap - o, "]");
         uselocale(old);
-        freelocale(c);
     }
+    freelocale(c);
     return s;
 }
 
