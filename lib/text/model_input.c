@@ -63,7 +63,6 @@ static int json_to_floats(const char *s, float *v, int n)
             break;
         }
         char *e;
-        errno = 0;
         float f = strtof_l(p, &e, c);
         if (e == p || i >= n || !isfinite(f)) {
             ok = 0;
