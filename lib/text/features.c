@@ -155,21 +155,6 @@ static void shape_text(char *out, size_t cap, const sm_npy_header *h)
     if (o < cap) snprintf(out + o, cap - o, h->ndim == 1 ? ",)" : ")");
 }
 
-static double load_value(const uint8_t *p, sm_dtype dt, int swap)
-{
-    uint8_t b[8];
-    int n = dt == SM_DT_F64 ? 8 : 4;
-    for (int i = 0; i < n; i++) b[i] = swap ? p[n - 1 - i] : p[i];
-    if (n == 8) {
-        double v;
-        memcpy(&v, b, 8);
-        return v;
-    }
-    float f;
-    memcpy(&f, b, 4);
-    return f;
-}
-
 static selfmm_status read_npy(const char *path, const uint8_t *b, size_t size, float **x, int *T,
                               int *D, selfmm_error *err)
 {
@@ -209,7 +194,8 @@ static selfmm_status read_npy(const char *path, const uint8_t *b, size_t size, f
     for (size_t i = 0; i < t; i++)
         for (size_t j = 0; j < d; j++) {
             size_t src = h.fortran ? j * t + i : i * d + j;
-            double v = load_value(data + src * isz, h.dtype, h.swap);
+            double v; /* float64 first: a value beyond float32 is refused, not rounded to inf */
+            sm_dtype_to_f64(h.dtype, h.swap, data + src * isz, 1, &v);
             float f = (float)v;
             num_kind k = isnan(v) ? NUM_NAN : isinf(v) ? NUM_INF : isinf(f) ? NUM_RANGE : NUM_OK;
             if (k != NUM_OK) {
