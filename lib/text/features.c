@@ -5,6 +5,7 @@
 #include "io/dtype.h"
 #include "io/mapped_file.h"
 #include "io/npy.h"
+#include "io/tensors.h"
 #include "text/csv.h"
 
 #include <float.h>
@@ -147,14 +148,6 @@ static selfmm_status read_csv(const char *path, const uint8_t *data, size_t size
 
 /* ---- .npy ---- */
 
-static void shape_text(char *out, size_t cap, const sm_npy_header *h)
-{
-    size_t o = (size_t)snprintf(out, cap, "(");
-    for (int d = 0; d < h->ndim && o < cap; d++)
-        o += (size_t)snprintf(out + o, cap - o, "%s%lld", d ? ", " : "", (long long)h->shape[d]);
-    if (o < cap) snprintf(out + o, cap - o, h->ndim == 1 ? ",)" : ")");
-}
-
 static selfmm_status read_npy(const char *path, const uint8_t *b, size_t size, float **x, int *T,
                               int *D, selfmm_error *err)
 {
@@ -165,7 +158,7 @@ static selfmm_status read_npy(const char *path, const uint8_t *b, size_t size, f
     sm_npy_header h;
     SM_TRY(sm_npy_parse_dict((const char *)b + prefix, dict_len, &h, path, err));
     char shape[96];
-    shape_text(shape, sizeof shape, &h);
+    sm_shape_str(shape, sizeof shape, h.ndim, h.shape);
     if (h.dtype != SM_DT_F32 && h.dtype != SM_DT_F64)
         return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: dtype %s: features must be float32 or "
                         "float64", path, sm_dtype_name(h.dtype));
