@@ -38,7 +38,6 @@ enum { COL_VIDEO, COL_CLIP, COL_TEXT, COL_LABEL, COL_LT, COL_LA, COL_LV, COL_ANN
 static const char *const col_name[NCOL] = {"video_id", "clip_id", "text", "label", "label_T",
                                            "label_A", "label_V", "annotation", "mode"};
 static const int col_required[NCOL] = {1, 1, 1, 1, 0, 0, 0, 0, 1};
-static const char *const modality_name[2] = {"audio", "vision"};
 
 typedef struct row {
     int line;                  /* of label.csv, where the record starts */
@@ -294,24 +293,24 @@ static void read_features(builder *b, row *r, int m, const char *video, const ch
     int a = snprintf(npy, sizeof npy, "%s/%s/%s.npy", dir, video, clip);
     int c = snprintf(csv, sizeof csv, "%s/%s/%s.csv", dir, video, clip);
     if (a < 0 || c < 0 || (size_t)a >= sizeof npy || (size_t)c >= sizeof csv) {
-        row_problem(b, r, "%s: the feature path is longer than %d bytes", modality_name[m],
+        row_problem(b, r, "%s: the feature path is longer than %d bytes", sm_norm_modality[m],
                     SELFMM_PATH_MAX - 1);
         return;
     }
     int has_npy = sm_exists(npy), has_csv = sm_exists(csv);
     if (has_npy && has_csv) {
-        row_problem(b, r, "%s: both %s and %s exist; keep one", modality_name[m], npy, csv);
+        row_problem(b, r, "%s: both %s and %s exist; keep one", sm_norm_modality[m], npy, csv);
         return;
     }
     if (!has_npy && !has_csv) {
-        row_problem(b, r, "%s: no file %s (nor .csv)", modality_name[m], npy);
+        row_problem(b, r, "%s: no file %s (nor .csv)", sm_norm_modality[m], npy);
         return;
     }
     const char *path = has_npy ? npy : csv;
     selfmm_error e = {0};
     if (sm_features_read(path, &r->feat[m], &r->T[m], &r->D[m], &e) != SELFMM_OK) {
         r->feat[m] = NULL;
-        row_problem(b, r, "%s: %s", modality_name[m], e.message);
+        row_problem(b, r, "%s: %s", sm_norm_modality[m], e.message);
         return;
     }
     snprintf(r->path[m], sizeof r->path[m], "%s", path);
@@ -330,7 +329,6 @@ static selfmm_status check_rows(builder *b)
     int *seen = malloc(cap * sizeof *seen);
     if (!seen) return sm_error(b->err, SELFMM_ERR_NOMEM, "%s: out of memory", b->o->labels);
     for (size_t i = 0; i < cap; i++) seen[i] = -1;
-    static const char *const modes[3] = {"train", "valid", "test"};
     for (int i = 0; i < b->n; i++) {
         row *r = &b->rows[i];
         char video[256], clip[256], mode[32];
@@ -354,7 +352,7 @@ static selfmm_status check_rows(builder *b)
         }
         if (!trimmed(r->cell[COL_MODE], mode, sizeof mode)) snprintf(mode, sizeof mode, "(long)");
         for (int s = 0; s < 3; s++)
-            if (!strcmp(mode, modes[s])) r->split = s;
+            if (!strcmp(mode, sm_split_names[s])) r->split = s;
         if (r->split < 0) row_problem(b, r, "mode \"%s\": expected train, valid or test", mode);
         else b->count[r->split]++;
         check_label(b, r, COL_LABEL, &r->label);
@@ -403,8 +401,8 @@ static void check_widths(builder *b)
             row *r = &b->rows[i];
             if (r->feat[m] && r->D[m] != best)
                 row_problem(b, r, "%s: %s has %d features per step; %d of the %d %s files read "
-                            "have %d", modality_name[m], r->path[m], r->D[m], best_count, read,
-                            modality_name[m], best);
+                            "have %d", sm_norm_modality[m], r->path[m], r->D[m], best_count, read,
+                            sm_norm_modality[m], best);
         }
     }
 }
@@ -583,7 +581,6 @@ static void summary(builder *b)
     snprintf(line, sizeof line, "%s: %d rows: train %d, valid %d, test %d\n", b->o->labels, b->n,
              b->count[0], b->count[1], b->count[2]);
     add_text(p, line);
-    static const char *const what[3] = {"text", "audio", "vision"};
     for (int k = 0; k < 3; k++) {
         char how[160];
         if (b->is_auto[k])
@@ -596,8 +593,8 @@ static void summary(builder *b)
             snprintf(line, sizeof line, "text: L = %d (%s); %d of %d texts cut\n", b->len[0], how,
                      b->cut[0], b->n);
         else
-            snprintf(line, sizeof line, "%s: T = %d (%s), D = %d; %d of %d sequences cut\n", what[k],
-                     b->len[k], how, b->dim[k - 1], b->cut[k], b->n);
+            snprintf(line, sizeof line, "%s: T = %d (%s), D = %d; %d of %d sequences cut\n",
+                     sm_norm_modality[k - 1], b->len[k], how, b->dim[k - 1], b->cut[k], b->n);
         add_text(p, line);
     }
     snprintf(line, sizeof line, "unimodal labels: %s%s%s%s\nnormalisation: %s\n",
@@ -624,7 +621,7 @@ static selfmm_status check_options(const selfmm_build_options *o, selfmm_error *
         const char *dir = m == 0 ? o->audio_dir : o->vision_dir;
         if (!sm_is_dir(dir))
             return sm_error(err, SELFMM_ERR_NOT_FOUND, "%s: the %s feature folder does not exist", dir,
-                            modality_name[m]);
+                            sm_norm_modality[m]);
     }
     return SELFMM_OK;
 }
@@ -661,11 +658,10 @@ static selfmm_status build(builder *b, selfmm_dataset **out)
     if (st == SELFMM_OK) st = check_rows(b);
     if (st != SELFMM_OK) return st;
     check_widths(b);
-    static const char *const modes[3] = {"train", "valid", "test"};
     for (int s = 0; s < 3; s++)
         if (!b->count[s])
             problem(b, "%s: no row has mode \"%s\" (train, valid and test each need at least one)",
-                    b->o->labels, modes[s]);
+                    b->o->labels, sm_split_names[s]);
     if (b->pr.total) {
         if (b->pr.total > b->pr.shown) {
             char more[128];

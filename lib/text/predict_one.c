@@ -38,14 +38,13 @@ SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *m, const char *t
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "predict: NULL argument");
     const int dims[2] = {audio_dim, vision_dim}, want[2] = {m->cfg.audio_dim, m->cfg.video_dim};
     const int steps_in[2] = {audio_steps, vision_steps};
-    static const char *const what[2] = {"audio", "vision"};
     for (int k = 0; k < 2; k++) {
         if (dims[k] != want[k])
             return sm_error(err, SELFMM_ERR_SHAPE, "predict: the %s has %d features per step; the "
-                            "model's %s is %d", what[k], dims[k], k ? "video_dim" : "audio_dim", want[k]);
+                            "model's %s is %d", sm_norm_modality[k], dims[k], k ? "video_dim" : "audio_dim", want[k]);
         if (steps_in[k] < 1)
             return sm_error(err, SELFMM_ERR_DATA, "predict: the %s has %d time steps (at least 1)",
-                            what[k], steps_in[k]);
+                            sm_norm_modality[k], steps_in[k]);
     }
     int len[3];
     SM_TRY(sm_model_input_lengths(m, len));
@@ -90,7 +89,7 @@ SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *m, const char *t
             mean = stats + (k ? 2 * (size_t)dims[0] : 0);
             sd = mean + dims[k];
         }
-        st = prepare(m, what[k], in[k], steps[k], dims[k], mean, sd, &x[k]);
+        st = prepare(m, sm_norm_modality[k], in[k], steps[k], dims[k], mean, sd, &x[k]);
     }
     if (st == SELFMM_OK) {
         const int32_t alen = steps[0], vlen = steps[1];
