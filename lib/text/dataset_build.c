@@ -285,8 +285,9 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-/* Feature file of one row and modality: <dir>/<video>/<clip>.npy or .csv. */
-static void read_features(builder *b, row *r, int m, const char *video, const char *clip)
+/* Feature file of one row and modality: <dir>/<video>/<clip>.npy or .csv. A bad
+ * file is a problem of the row; only running out of memory fails the build. */
+static selfmm_status read_features(builder *b, row *r, int m, const char *video, const char *clip)
 {
     const char *dir = m == 0 ? b->o->audio_dir : b->o->vision_dir;
     char npy[SELFMM_PATH_MAX], csv[SELFMM_PATH_MAX];
@@ -295,25 +296,28 @@ static void read_features(builder *b, row *r, int m, const char *video, const ch
     if (a < 0 || c < 0 || (size_t)a >= sizeof npy || (size_t)c >= sizeof csv) {
         row_problem(b, r, "%s: the feature path is longer than %d bytes", sm_norm_modality[m],
                     SELFMM_PATH_MAX - 1);
-        return;
+        return SELFMM_OK;
     }
     int has_npy = sm_exists(npy), has_csv = sm_exists(csv);
     if (has_npy && has_csv) {
         row_problem(b, r, "%s: both %s and %s exist; keep one", sm_norm_modality[m], npy, csv);
-        return;
+        return SELFMM_OK;
     }
     if (!has_npy && !has_csv) {
         row_problem(b, r, "%s: no file %s (nor .csv)", sm_norm_modality[m], npy);
-        return;
+        return SELFMM_OK;
     }
     const char *path = has_npy ? npy : csv;
     selfmm_error e = {0};
-    if (sm_features_read(path, &r->feat[m], &r->T[m], &r->D[m], &e) != SELFMM_OK) {
+    selfmm_status st = sm_features_read(path, &r->feat[m], &r->T[m], &r->D[m], &e);
+    if (st == SELFMM_ERR_NOMEM) return sm_error_copy(b->err, &e);
+    if (st != SELFMM_OK) {
         r->feat[m] = NULL;
         row_problem(b, r, "%s: %s", sm_norm_modality[m], e.message);
-        return;
+        return SELFMM_OK;
     }
     snprintf(r->path[m], sizeof r->path[m], "%s", path);
+    return SELFMM_OK;
 }
 
 static selfmm_status check_rows(builder *b)
@@ -375,8 +379,13 @@ static selfmm_status check_rows(builder *b)
             size_t n = strlen(r->cell[COL_ANN]), bad = sm_utf8_validate(r->cell[COL_ANN], n, &why);
             if (bad < n) row_problem(b, r, "annotation is not valid UTF-8 (byte %zu: %s)", bad, why);
         }
-        if (ids_ok)
-            for (int m = 0; m < 2; m++) read_features(b, r, m, video, clip);
+        for (int m = 0; m < 2 && ids_ok; m++) {
+            selfmm_status st = read_features(b, r, m, video, clip);
+            if (st != SELFMM_OK) {
+                free(seen);
+                return st;
+            }
+        }
     }
     free(seen);
     return SELFMM_OK;
