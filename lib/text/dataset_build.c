@@ -48,7 +48,7 @@ typedef struct row {
     int n_tokens;              /* without [CLS] and [SEP] */
     float *feat[2];            /* (T, D) audio, vision */
     int T[2], D[2];
-    char path[2][SELFMM_PATH_MAX]; /* the feature files read */
+    char *path[2];             /* the feature files read (malloc'd), for check_widths */
 } row;
 
 typedef struct problems {
@@ -316,7 +316,8 @@ static selfmm_status read_features(builder *b, row *r, int m, const char *video,
         row_problem(b, r, "%s: %s", sm_norm_modality[m], e.message);
         return SELFMM_OK;
     }
-    snprintf(r->path[m], sizeof r->path[m], "%s", path);
+    if (!(r->path[m] = sm_strdup(path)))
+        return sm_error(b->err, SELFMM_ERR_NOMEM, "%s: out of memory", b->o->labels);
     return SELFMM_OK;
 }
 
@@ -647,6 +648,7 @@ static void free_rows(builder *b)
         for (int j = 0; j < NCOL; j++) free(r->cell[j]);
         free(r->id);
         free(r->feat[0]), free(r->feat[1]);
+        free(r->path[0]), free(r->path[1]);
     }
     free(b->rows);
 }
