@@ -16,6 +16,7 @@
 #include <ftw.h>
 #include <stdint.h>
 #include <unistd.h>
+#include <zip.h>
 
 #define FXB "tests/fixtures/build/"
 #define TINY "tests/fixtures/shared/checkpoints/coldfire_tiny_bert_safetensors"
@@ -492,7 +493,16 @@ TEST(normalisation_stats_and_npz_round_trip)
               !memcmp(v1.text_bert, v2.text_bert, (size_t)v1.n * 3 * v1.text_len * 4));
     }
     selfmm_dataset_free(back);
+    back = NULL;
     /* a damaged set of members is refused: keep three of the four */
+    zip_t *za = zip_open(path, 0, NULL);
+    REQUIRE(za != NULL);
+    zip_int64_t k = zip_name_locate(za, "norm/audio_std.npy", 0);
+    CHECK(k >= 0 && zip_delete(za, (zip_uint64_t)k) == 0);
+    CHECK(zip_close(za) == 0);
+    CHECK_STATUS(selfmm_dataset_load(path, NULL, &back, &err), SELFMM_ERR_FORMAT);
+    CHECK_CONTAINS(err.message, "3 of the 4 norm/*.npy members");
+    CHECK(back == NULL);
     selfmm_dataset_free(ds);
 }
 
