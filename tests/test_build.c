@@ -690,6 +690,26 @@ TEST(bad_label_values)
     CHECK_INT(bad_build("labels", f), 4);
 }
 
+TEST(long_label_cells)
+{
+    /* a number is a number however many digits it has; long text is shortened */
+    char extra[512];
+    snprintf(extra, sizeof extra, "v3,c4,t5,  0.%070d1 ,train\nv3,c5,t5,%070d,train\n", 0, 0);
+    extra[strlen("v3,c4,t5,  0.") + 70 + 3 + strlen("train\nv3,c5,t5,")] = 'x';
+    mini("longlabel", extra);
+    for (int c = 4; c <= 5; c++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "audio/v3/c%d.csv", c);
+        mini_put("longlabel", rel, "1,2\n");
+        snprintf(rel, sizeof rel, "vision/v3/c%d.csv", c);
+        mini_put("longlabel", rel, "1,2,3\n");
+    }
+    char want[128];
+    snprintf(want, sizeof want, "label.csv:6: v3$_$c5: label \"x%039d...\" is not a number", 0);
+    const char *f[] = {want, NULL};
+    CHECK_INT(bad_build("long labels", f), 1); /* only the text one */
+}
+
 TEST(bad_unimodal_labels_when_the_column_is_used)
 {
     char *report = NULL;
@@ -811,6 +831,7 @@ int main(void)
     RUN(bad_non_numeric_and_non_finite_features);
     RUN(bad_empty_feature_files);
     RUN(bad_label_values);
+    RUN(long_label_cells);
     RUN(bad_unimodal_labels_when_the_column_is_used);
     RUN(bad_csv_records_ids_and_splits);
     RUN(every_bad_row_is_listed_up_to_the_cap);

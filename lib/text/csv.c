@@ -1,6 +1,7 @@
 /* csv.c -- see csv.h. */
 #include "text/csv.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,28 @@ void sm_csv_trim(const char *s, const char **start, size_t *len)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     *start = s;
     *len = n;
+}
+
+sm_csv_num sm_csv_float(const char *cell, locale_t loc, float *out)
+{
+    const char *s;
+    size_t n;
+    sm_csv_trim(cell, &s, &n);
+    if (!n) return SM_NUM_EMPTY;
+    char *e;
+    double v = strtod_l(s, &e, loc);
+    if (e != s + n) return SM_NUM_TEXT;
+    if (isnan(v)) return SM_NUM_NAN;
+    if (isinf(v)) return SM_NUM_INF;
+    float f = (float)v;
+    if (isinf(f)) return SM_NUM_RANGE;
+    *out = f;
+    return SM_NUM_OK;
+}
+
+const char *sm_csv_nonfinite_name(sm_csv_num k)
+{
+    return k == SM_NUM_NAN ? "NaN" : k == SM_NUM_INF ? "infinite" : "beyond float32's range";
 }
 
 static int push(sm_csv *c, char ch)

@@ -230,28 +230,20 @@ static int trimmed(const char *cell, char *out, size_t cap)
 /* A label cell: 1 with *v set, or 0 after reporting the problem. */
 static int check_label(builder *b, const row *r, int col, float *v)
 {
-    char s[64];
-    if (blank(r->cell[col])) {
+    const sm_csv_num k = sm_csv_float(r->cell[col], b->loc, v);
+    if (k == SM_NUM_OK) return 1;
+    if (k == SM_NUM_EMPTY) {
         row_problem(b, r, "%s is empty", col_name[col]);
-        return 0;
+    } else if (k == SM_NUM_TEXT) {
+        const char *s;
+        size_t n;
+        sm_csv_trim(r->cell[col], &s, &n);
+        row_problem(b, r, "%s \"%.*s%s\" is not a number", col_name[col], n > 63 ? 40 : (int)n, s,
+                    n > 63 ? "..." : "");
+    } else {
+        row_problem(b, r, "%s is %s", col_name[col], sm_csv_nonfinite_name(k));
     }
-    if (!trimmed(r->cell[col], s, sizeof s)) {
-        row_problem(b, r, "%s \"%.40s...\" is not a number", col_name[col], r->cell[col]);
-        return 0;
-    }
-    char *e;
-    double d = strtod_l(s, &e, b->loc);
-    if (*e || e == s) {
-        row_problem(b, r, "%s \"%s\" is not a number", col_name[col], s);
-        return 0;
-    }
-    if (!isfinite(d) || !isfinite((float)d)) {
-        row_problem(b, r, "%s is %s", col_name[col], isnan(d) ? "NaN" : isinf(d) ? "infinite"
-                                                                       : "beyond float32's range");
-        return 0;
-    }
-    *v = (float)d;
-    return 1;
+    return 0;
 }
 
 /* An id part usable as a folder or file name under the feature directories. */

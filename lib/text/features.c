@@ -8,41 +8,12 @@
 #include "io/tensors.h"
 #include "text/csv.h"
 
-#include <float.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- numbers ---- */
-
-typedef enum num_kind { NUM_OK, NUM_EMPTY, NUM_TEXT, NUM_NAN, NUM_INF, NUM_RANGE } num_kind;
-
-static const char *nonfinite_name(num_kind k)
-{
-    return k == NUM_NAN ? "NaN" : k == NUM_INF ? "infinite" : "beyond float32's range";
-}
-
-/* A cell as a float32. The C locale is explicit: a program using the library may
- * have set another LC_NUMERIC, which would change what strtod accepts. */
-static num_kind parse_num(const char *cell, locale_t loc, float *out)
-{
-    const char *s;
-    size_t n;
-    sm_csv_trim(cell, &s, &n);
-    if (!n) return NUM_EMPTY;
-    char *e;
-    double v = strtod_l(s, &e, loc);
-    if (e != s + n) return NUM_TEXT;
-    if (isnan(v)) return NUM_NAN;
-    if (isinf(v)) return NUM_INF;
-    float f = (float)v;
-    if (isinf(f)) return NUM_RANGE;
-    *out = f;
-    return NUM_OK;
-}
 
 /* ---- CSV ---- */
 
@@ -52,7 +23,7 @@ typedef struct csv_read {
     int rows, cols, cols_line;
     int64_t nonfinite;
     int bad_line, bad_col;
-    num_kind bad_kind;
+    sm_csv_num bad_kind;
 } csv_read;
 
 static int append(csv_read *r, float v)
@@ -83,9 +54,9 @@ static selfmm_status csv_rows(const char *path, sm_csv *c, csv_read *r, locale_t
             int numeric = 0, text = 0;
             float dummy;
             for (int i = 0; i < c->n; i++) {
-                num_kind nk = parse_num(sm_csv_field(c, i), loc, &dummy);
-                numeric += nk != NUM_EMPTY && nk != NUM_TEXT;
-                text += nk == NUM_TEXT;
+                sm_csv_num nk = sm_csv_float(sm_csv_field(c, i), loc, &dummy);
+                numeric += nk != SM_NUM_EMPTY && nk != SM_NUM_TEXT;
+                text += nk == SM_NUM_TEXT;
             }
             if (numeric == 0) continue; /* a header */
             /* Numbers and empty cells: a row of numbers with a hole, reported below
@@ -101,16 +72,16 @@ static selfmm_status csv_rows(const char *path, sm_csv *c, csv_read *r, locale_t
                             "(ragged rows)", path, c->rec_line, c->n, r->cols_line, r->cols);
         for (int i = 0; i < c->n; i++) {
             float v = 0;
-            num_kind nk = parse_num(sm_csv_field(c, i), loc, &v);
-            if (nk == NUM_EMPTY)
+            sm_csv_num nk = sm_csv_float(sm_csv_field(c, i), loc, &v);
+            if (nk == SM_NUM_EMPTY)
                 return sm_error(err, SELFMM_ERR_PARSE, "%s: line %d, column %d: empty value", path,
                                 c->rec_line, i + 1);
-            if (nk == NUM_TEXT)
+            if (nk == SM_NUM_TEXT)
                 return sm_error(err, SELFMM_ERR_PARSE, "%s: line %d, column %d: not a number: \"%.40s\"",
                                 path, c->rec_line, i + 1, sm_csv_field(c, i));
-            if (nk != NUM_OK && !r->nonfinite++)
+            if (nk != SM_NUM_OK && !r->nonfinite++)
                 r->bad_line = c->rec_line, r->bad_col = i + 1, r->bad_kind = nk;
-            if (!append(r, nk == NUM_OK ? v : 0.0f))
+            if (!append(r, nk == SM_NUM_OK ? v : 0.0f))
                 return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", path);
         }
         if (r->rows == INT_MAX)
@@ -134,7 +105,7 @@ static selfmm_status read_csv(const char *path, const uint8_t *data, size_t size
         st = sm_error(err, SELFMM_ERR_DATA, "%s: no rows of numbers (an empty feature file)", path);
     if (st == SELFMM_OK && r.nonfinite)
         st = sm_error(err, SELFMM_ERR_DATA, "%s: line %d, column %d: %s (%lld non-finite values in "
-                      "the file)", path, r.bad_line, r.bad_col, nonfinite_name(r.bad_kind),
+                      "the file)", path, r.bad_line, r.bad_col, sm_csv_nonfinite_name(r.bad_kind),
                       (long long)r.nonfinite);
     if (st != SELFMM_OK) {
         free(r.x);
@@ -183,15 +154,18 @@ static selfmm_status read_npy(const char *path, const uint8_t *b, size_t size, f
     const uint8_t *data = b + prefix + dict_len;
     int64_t nonfinite = 0;
     size_t first = 0;
-    num_kind first_kind = NUM_OK;
+    sm_csv_num first_kind = SM_NUM_OK;
     for (size_t i = 0; i < t; i++)
         for (size_t j = 0; j < d; j++) {
             size_t src = h.fortran ? j * t + i : i * d + j;
             double v; /* float64 first: a value beyond float32 is refused, not rounded to inf */
             sm_dtype_to_f64(h.dtype, h.swap, data + src * isz, 1, &v);
             float f = (float)v;
-            num_kind k = isnan(v) ? NUM_NAN : isinf(v) ? NUM_INF : isinf(f) ? NUM_RANGE : NUM_OK;
-            if (k != NUM_OK) {
+            sm_csv_num k = isnan(v)   ? SM_NUM_NAN
+                           : isinf(v) ? SM_NUM_INF
+                           : isinf(f) ? SM_NUM_RANGE
+                                      : SM_NUM_OK;
+            if (k != SM_NUM_OK) {
                 if (!nonfinite++) first = i * d + j, first_kind = k;
                 f = 0;
             }
@@ -200,7 +174,7 @@ static selfmm_status read_npy(const char *path, const uint8_t *b, size_t size, f
     if (nonfinite) {
         free(out);
         return sm_error(err, SELFMM_ERR_DATA, "%s: step %zu, feature %zu: %s (%lld non-finite values "
-                        "in the file)", path, first / d, first % d, nonfinite_name(first_kind),
+                        "in the file)", path, first / d, first % d, sm_csv_nonfinite_name(first_kind),
                         (long long)nonfinite);
     }
     *x = out;
