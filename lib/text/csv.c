@@ -1,6 +1,7 @@
 /* csv.c -- see csv.h. */
 #include "text/csv.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ static int end_field(sm_csv *c, size_t start)
 {
     if (!push(c, '\0')) return 0;
     if (c->n == c->off_cap) {
+        if (c->off_cap > INT_MAX / 2) return 0; /* n is an int: a billion fields is "no memory" */
         int cap = c->off_cap ? 2 * c->off_cap : 16;
         size_t *o = realloc(c->off, (size_t)cap * sizeof *o);
         if (!o) return 0;
