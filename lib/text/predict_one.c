@@ -6,7 +6,6 @@
 #include "nn/model.h"
 #include "text/model_input.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,6 @@
 #include "text/tokenizer.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 enum { DEMO_VOCAB = 64, DEMO_UNK = 23 };
 
