@@ -12,6 +12,7 @@
 #include "text/tokenizer.h"
 #include "text/unicode.h"
 #include "text/utf8.h"
+#include "support/testfile.h"
 
 #include <stdint.h>
 #include <sys/stat.h>
@@ -337,17 +338,13 @@ TEST(encode_layout)
 
 /* ---- the vocabulary file ---------------------------------------------------------- */
 
-static char g_tmp[256];
+static char g_tmp[1024];
 
 static const char *tmp_file(const char *name, const void *data, size_t n)
 {
-    static char path[512];
+    static char path[1200];
     snprintf(path, sizeof path, "%s/%s", g_tmp, name);
-    FILE *f = fopen(path, "wb");
-    if (!f) return NULL;
-    fwrite(data, 1, n, f);
-    fclose(f);
-    return path;
+    return tf_write(path, data, n) == 0 ? path : NULL;
 }
 #define TMP_FILE(name, lit) tmp_file(name, lit, sizeof(lit) - 1)
 
@@ -452,20 +449,14 @@ static selfmm_status load_folder(const char *config, const char *other_name, con
                                  const selfmm_tokenizer_options *opt, selfmm_tokenizer **t,
                                  selfmm_error *e)
 {
-    char dir[400], path[512];
+    char dir[1100], path[1200];
     snprintf(dir, sizeof dir, "%s/folder", g_tmp);
     mkdir(dir, 0700);
-    char *vocab = NULL;
     size_t n = 0;
-    FILE *f = fopen(WORDS_VOCAB, "rb");
-    if (!f) return SELFMM_ERR_IO;
-    vocab = malloc(1 << 16);
-    n = fread(vocab, 1, 1 << 16, f);
-    fclose(f);
+    uint8_t *vocab = tf_read(WORDS_VOCAB, &n);
+    if (!vocab) return SELFMM_ERR_IO;
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    f = fopen(path, "wb");
-    fwrite(vocab, 1, n, f);
-    fclose(f);
+    int bad = tf_write(path, vocab, n);
     free(vocab);
     const char *names[3] = {"tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"};
     for (int i = 0; i < 3; i++) {
@@ -474,16 +465,13 @@ static selfmm_status load_folder(const char *config, const char *other_name, con
     }
     if (config) {
         snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-        f = fopen(path, "wb");
-        fputs(config, f);
-        fclose(f);
+        bad |= tf_write(path, config, strlen(config));
     }
     if (other_name) {
         snprintf(path, sizeof path, "%s/%s", dir, other_name);
-        f = fopen(path, "wb");
-        fputs(other, f);
-        fclose(f);
+        bad |= tf_write(path, other, strlen(other));
     }
+    if (bad) return SELFMM_ERR_IO;
     return selfmm_tokenizer_load(dir, opt, t, e);
 }
 
@@ -859,11 +847,7 @@ TEST(model_hook)
 
 int main(void)
 {
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/selfmm_test_tokenizer_XXXXXX");
-    if (!mkdtemp(g_tmp)) {
-        printf("not ok - mkdtemp\n");
-        return 1;
-    }
+    snprintf(g_tmp, sizeof g_tmp, "%s", tf_scratch("test_tokenizer"));
     RUN(hf_documented_examples);
     RUN(hf_test_suite_vocab);
     RUN(hf_basic_tokenizer_cases);
@@ -880,8 +864,5 @@ int main(void)
     RUN(nfd_canonical_order);
     RUN(crosscheck_python_restatement);
     RUN(model_hook);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0) printf("# could not remove %s\n", g_tmp);
     return h_finish();
 }
