@@ -195,7 +195,7 @@ selfmm_status sm_src_to_i32(sm_array_src *src, int32_t *dst, int64_t count, self
         sm_dtype_to_f64(src->dtype, src->swap, raw, (size_t)k, tmp);
         for (int64_t i = 0; i < k && s == SELFMM_OK; i++) {
             s = check_int(src, tmp[i], done + i, err);
-            dst[done + i] = (int32_t)tmp[i];
+            if (s == SELFMM_OK) dst[done + i] = (int32_t)tmp[i]; /* NaN or 1e10: no cast */
         }
         done += k;
     }
