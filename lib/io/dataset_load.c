@@ -110,6 +110,17 @@ static void where3(char *out, size_t cap, int64_t i, int64_t T, int64_t D)
              (long long)(i / D % T), (long long)(i % D));
 }
 
+/* The flat index of the first value counted as bad: NaN, +inf and, when
+ * neg_inf_bad, -inf; -1 when there is none. */
+static int64_t first_bad(const sm_float_stats *st, int neg_inf_bad)
+{
+    const int64_t at[3] = {st->first_nan, st->first_pos_inf, neg_inf_bad ? st->first_neg_inf : -1};
+    int64_t first = -1;
+    for (int k = 0; k < 3; k++)
+        if (at[k] >= 0 && (first < 0 || at[k] < first)) first = at[k];
+    return first;
+}
+
 typedef struct loader {
     selfmm_dataset *ds;
     const sm_dataset_reader *r;
@@ -186,10 +197,7 @@ static selfmm_status load_features(loader *L, sm_array_src *src, int n, int audi
     int64_t bad = st.nan + st.pos_inf + (audio ? 0 : st.neg_inf);
     if (bad && !L->o->nan_to_zero && !L->o->info_only) {
         char at[96];
-        int64_t first = st.first_nan >= 0 ? st.first_nan : st.first_pos_inf;
-        if (first < 0 || (!audio && st.first_neg_inf >= 0 && st.first_neg_inf < first))
-            first = first < 0 ? st.first_neg_inf : first;
-        where3(at, sizeof at, first, *T, *D);
+        where3(at, sizeof at, first_bad(&st, !audio), *T, *D);
         sm_free(x);
         return sm_error(L->err, SELFMM_ERR_DATA,
                         "%s: %lld NaN and %lld infinite values (first at %s); set nan_to_zero "
@@ -259,12 +267,9 @@ static selfmm_status load_labels(loader *L, sm_array_src *src, int n, float **ou
     last_info(L)->nan = st.nan;
     last_info(L)->neg_inf = st.neg_inf;
     last_info(L)->pos_inf = st.pos_inf;
-    if (s == SELFMM_OK && bad && !L->o->info_only) {
-        int64_t first = st.first_nan >= 0 ? st.first_nan : st.first_neg_inf >= 0 ? st.first_neg_inf
-                                                                                   : st.first_pos_inf;
+    if (s == SELFMM_OK && bad && !L->o->info_only)
         s = sm_error(L->err, SELFMM_ERR_DATA, "%s: %lld labels are NaN or infinite (first: sample %lld)",
-                     src->name, (long long)bad, (long long)first);
-    }
+                     src->name, (long long)bad, (long long)first_bad(&st, 1));
     if (s != SELFMM_OK) {
         sm_free(x);
         return s;
