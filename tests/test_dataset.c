@@ -299,6 +299,33 @@ TEST(bad_values_name_the_first)
     CHECK_CONTAINS(err.message, "train/regression_labels: 3 labels are NaN or infinite (first: sample 0)");
 }
 
+/* One model reads every split: a split whose feature width differs from the
+ * train split's is refused on load, from arrays and from a file. */
+TEST(feature_widths_agree_across_splits)
+{
+    mem_data m;
+    selfmm_split_view v[3];
+    selfmm_dataset *ds = NULL;
+    selfmm_error err = {0};
+    mem_views(&m, v);
+    v[1].vision_dim = TD - 1;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &ds, &err), SELFMM_ERR_SHAPE);
+    CHECK_CONTAINS(err.message, "valid/vision: 1 features per step, the train split has 2");
+    /* an .npz whose test audio has 2 features per step instead of 3 */
+    ds = load(FX "mmsa_p4.pkl", NULL, &err);
+    REQUIRE(ds);
+    ds->split[2].audio_dim = 2;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/widths.npz", tf_scratch("test_dataset"));
+    REQUIRE_OK(selfmm_dataset_save_npz(ds, path), selfmm_dataset_errmsg(ds));
+    selfmm_dataset_free(ds);
+    ds = load(path, NULL, &err);
+    CHECK(ds == NULL);
+    selfmm_dataset_free(ds);
+    CHECK_INT(err.status, SELFMM_ERR_SHAPE);
+    CHECK_CONTAINS(err.message, "widths.npz: test/audio: 2 features per step, the train split has 3");
+}
+
 /* A file that must fail with status and message fragment. */
 static void expect_fail(const char *path, selfmm_status want, const char *fragment)
 {
@@ -537,6 +564,7 @@ int main(void)
     RUN(nan_is_an_error_unless_zeroed);
     RUN(lengths_out_of_range);
     RUN(bad_values_name_the_first);
+    RUN(feature_widths_agree_across_splits);
     RUN(bad_shapes_and_fields);
     RUN(hostile_pickles_are_refused);
     RUN(numpy_npz);

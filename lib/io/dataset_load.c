@@ -166,15 +166,21 @@ static void stats_f(sm_field_info *fi, const float *x, int n)
     fi->has_stats = 1;
 }
 
-/* Features (n, T, D) to float32: -inf is 0 in audio (reference), NaN and other
- * infinities are an error unless nan_to_zero. */
-static selfmm_status load_features(loader *L, sm_array_src *src, int n, int audio, float **out,
-                                   int *T, int *D)
+/* Features (n, T, D) of a split to float32: -inf is 0 in audio (reference), NaN
+ * and other infinities are an error unless nan_to_zero. D must be the train
+ * split's: one model reads every split. */
+static selfmm_status load_features(loader *L, sm_array_src *src, int split, int n, int audio,
+                                   float **out, int *T, int *D)
 {
     const int64_t want[3] = {n, -1, -1};
     SM_TRY(want_shape(src, 3, want, "(N, T, D) with the N of text_bert", L->err));
     SM_TRY(dim_ok(src, 1, 1, L->err));
     SM_TRY(dim_ok(src, 2, 1, L->err));
+    const sm_split_data *train = &L->ds->split[SELFMM_SPLIT_TRAIN];
+    const int train_D = audio ? train->audio_dim : train->vision_dim;
+    if (split != SELFMM_SPLIT_TRAIN && src->shape[2] != train_D)
+        return sm_error(L->err, SELFMM_ERR_SHAPE, "%s: %lld features per step, the train split has %d",
+                        src->name, (long long)src->shape[2], train_D);
     *T = (int)src->shape[1], *D = (int)src->shape[2];
     size_t count;
     if (!sm_mul_ok((size_t)n, (size_t)*T * (size_t)*D, &count) || count > (size_t)INT64_MAX / 4)
@@ -321,14 +327,16 @@ static selfmm_status do_text(loader *L, sm_array_src *src, void *arg)
 
 static selfmm_status do_audio(loader *L, sm_array_src *src, void *arg)
 {
-    sm_split_data *d = ((split_ctx *)arg)->d;
-    return load_features(L, src, d->n, 1, &d->audio, &d->audio_len, &d->audio_dim);
+    const split_ctx *c = arg;
+    sm_split_data *d = c->d;
+    return load_features(L, src, c->s, d->n, 1, &d->audio, &d->audio_len, &d->audio_dim);
 }
 
 static selfmm_status do_vision(loader *L, sm_array_src *src, void *arg)
 {
-    sm_split_data *d = ((split_ctx *)arg)->d;
-    return load_features(L, src, d->n, 0, &d->vision, &d->vision_len, &d->vision_dim);
+    const split_ctx *c = arg;
+    sm_split_data *d = c->d;
+    return load_features(L, src, c->s, d->n, 0, &d->vision, &d->vision_len, &d->vision_dim);
 }
 
 static selfmm_status do_alen(loader *L, sm_array_src *src, void *arg)
