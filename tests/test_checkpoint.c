@@ -534,6 +534,9 @@ TEST(safetensors_validation)
                  SELFMM_ERR_SHAPE);
     CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,0]}}",
                           0, &err), SELFMM_ERR_FORMAT);
+    /* an empty tensor may declare huge other dimensions (no element, no bytes) */
+    CHECK_OK(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[0,1099511627776,1099511627776],"
+                      "\"data_offsets\":[0,0]}}", 0, &err), err.message);
     CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, &err),
                  SELFMM_ERR_UNSUPPORTED);
     CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 8, &err),

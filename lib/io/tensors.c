@@ -69,13 +69,15 @@ selfmm_status sm_tensors_add(sm_tensor_list *l, const char *name, size_t name_le
     t->dtype = dt;
     t->ndim = ndim;
     memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    t->numel = sm_shape_numel(ndim, shape);
     if (stride) {
         memcpy(t->stride, stride, (size_t)ndim * sizeof *stride);
     } else {
+        /* Each partial product divides numel, so it fits; an empty tensor addresses
+         * no element, and its other dimensions may be huge: strides 1. */
         int64_t s = 1;
-        for (int d = ndim - 1; d >= 0; d--) t->stride[d] = s, s *= shape[d];
+        for (int d = ndim - 1; d >= 0; d--) t->stride[d] = s, s *= t->numel > 0 ? shape[d] : 1;
     }
-    t->numel = sm_shape_numel(ndim, shape);
     t->data = t->numel ? data : NULL;
     l->n++;
     free(l->order); /* stale */

@@ -61,8 +61,9 @@ static selfmm_status add_tensor(sm_tensor_list *l, const sm_pv *key, const sm_te
                         "%s: tensor \"%s\" %s at offset %lld does not fit in its storage of %lld "
                         "elements", what, name, shape, (long long)t->offset, (long long)st->numel);
     }
+    /* an empty tensor's offset is unchecked: no pointer is formed from it */
     return sm_tensors_add(l, key->u.str.p, key->u.str.len, st->dtype, t->ndim, t->size, t->stride,
-                          sb.data + start * (uint64_t)esize, err);
+                          extent ? sb.data + start * (uint64_t)esize : NULL, err);
 }
 
 /* The dict of tensors: the root, or the "state_dict" / "model" entry of a
