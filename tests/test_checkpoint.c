@@ -295,6 +295,28 @@ TEST(odd_storages)
     }
 }
 
+/* A training checkpoint {epoch, state_dict, optimizer}: the state_dict's tensors
+ * are listed; the optimizer's (float64, stored among them in the legacy format)
+ * are not. */
+TEST(wrapped_checkpoints)
+{
+    for (int legacy = 0; legacy < 2; legacy++) {
+        sm_tensor_list l;
+        selfmm_error err = {0};
+        REQUIRE_OK(sm_read_checkpoint(legacy ? FX "wrapped_legacy.pth" : FX "wrapped.pth", &l, &err),
+                   err.message);
+        CHECK_INT(l.n, 2);
+        const sm_tensor *w = sm_tensors_find(&l, "w"), *b = sm_tensors_find(&l, "b");
+        REQUIRE(w && b && w->numel == 6 && b->numel == 2);
+        float v[6];
+        sm_tensor_to_f32(w, v);
+        for (int i = 0; i < 6; i++) CHECK(v[i] == 0.25f * (float)i);
+        sm_tensor_to_f32(b, v);
+        CHECK(v[0] == 0.5f && v[1] == -1.0f);
+        sm_tensors_free(&l);
+    }
+}
+
 /* ---- reference Self-MM .pth ---- */
 
 static int n_warn;
@@ -680,6 +702,7 @@ int main(void)
     RUN(bert_key_variants);
     RUN(bert_errors_leave_weights_unchanged);
     RUN(odd_storages);
+    RUN(wrapped_checkpoints);
     RUN(import_reference_pth);
     RUN(config_check_pth);
     RUN(export_pth);

@@ -17,6 +17,8 @@ struct sm_pickle {
     size_t n_owned, cap_owned;
     sm_pv **containers;         /* values whose item arrays are malloc'd */
     size_t n_containers, cap_containers;
+    sm_pv **storages;           /* every SM_PV_STORAGE made (sm_pickle_storages) */
+    size_t n_storages, cap_storages;
     /* machine */
     const uint8_t *buf;
     size_t len, pos, op_pos;
@@ -134,6 +136,19 @@ static void *alloc_owned(sm_pickle *p, size_t size)
     return ptr;
 }
 
+/* Append v to a growing array of values. */
+static int list_add(sm_pv ***items, size_t *n, size_t *cap, sm_pv *v)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        sm_pv **grown = realloc(*items, c * sizeof *grown);
+        if (!grown) return 0;
+        *items = grown, *cap = c;
+    }
+    (*items)[(*n)++] = v;
+    return 1;
+}
+
 static sm_pv *new_value(sm_pickle *p, sm_pv_kind kind)
 {
     if (!p->block || p->block_used == VALUES_PER_BLOCK) {
@@ -144,15 +159,9 @@ static sm_pv *new_value(sm_pickle *p, sm_pv_kind kind)
     sm_pv *v = &p->block[p->block_used++];
     memset(v, 0, sizeof *v);
     v->kind = kind;
-    if (kind == SM_PV_TUPLE || kind == SM_PV_LIST || kind == SM_PV_DICT) {
-        if (p->n_containers == p->cap_containers) {
-            size_t cap = p->cap_containers ? p->cap_containers * 2 : 64;
-            sm_pv **c = realloc(p->containers, cap * sizeof *c);
-            if (!c) return NULL;
-            p->containers = c, p->cap_containers = cap;
-        }
-        p->containers[p->n_containers++] = v;
-    }
+    if ((kind == SM_PV_TUPLE || kind == SM_PV_LIST || kind == SM_PV_DICT) &&
+        !list_add(&p->containers, &p->n_containers, &p->cap_containers, v))
+        return NULL;
     return v;
 }
 
@@ -202,11 +211,18 @@ void sm_pickle_free(sm_pickle *p)
         }
     }
     free(p->containers);
+    free(p->storages);
     for (size_t i = 0; i < p->n_owned; i++) free(p->owned[i]);
     free(p->owned);
     free(p->stack);
     free(p->memo);
     free(p);
+}
+
+sm_pv *const *sm_pickle_storages(const sm_pickle *p, size_t *n)
+{
+    *n = p->n_storages;
+    return p->storages;
 }
 
 /* ---- the stack ---- */
@@ -726,6 +742,7 @@ static selfmm_status do_persid(sm_pickle *p, const sm_pv *pid)
         st->view_offset = int_of(vm->u.seq.items[1]);
         st->view_numel = int_of(vm->u.seq.items[2]);
     }
+    if (!list_add(&p->storages, &p->n_storages, &p->cap_storages, v)) return NOMEM(p);
     return push(p, v);
 }
 

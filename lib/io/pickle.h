@@ -147,6 +147,10 @@ selfmm_status sm_pickle_run(const uint8_t *buf, size_t len, const sm_pickle_opts
                             const char *what, sm_pickle **out, sm_pv **root, size_t *consumed,
                             selfmm_error *err);
 void sm_pickle_free(sm_pickle *p);
+/* Every storage reference of the run (SM_PV_STORAGE, one per BINPERSID, in input
+ * order; a storage referenced twice appears twice), wherever it sits in the tree:
+ * legacy checkpoints store the bytes of all of them. */
+sm_pv *const *sm_pickle_storages(const sm_pickle *p, size_t *n);
 
 /* Small helpers for consumers. */
 const char *sm_pv_kind_name(sm_pv_kind k);
