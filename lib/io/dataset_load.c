@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "io/tensors.h"
 
 #include <limits.h>
 #include <math.h>
@@ -56,14 +57,6 @@ SELFMM_API const char *selfmm_dataset_errmsg(const selfmm_dataset *ds)
 
 /* ---- one field ---- */
 
-static void shape_str(char *out, size_t cap, int ndim, const int64_t *shape)
-{
-    size_t o = (size_t)snprintf(out, cap, "(");
-    for (int d = 0; d < ndim && o < cap; d++)
-        o += (size_t)snprintf(out + o, cap - o, "%s%lld", d ? ", " : "", (long long)shape[d]);
-    if (o < cap) snprintf(out + o, cap - o, ndim == 1 ? ",)" : ")");
-}
-
 static sm_field_info *record(selfmm_dataset *ds, const sm_array_src *src)
 {
     if (ds->n_field == SM_MAX_FIELDS) return NULL;
@@ -83,7 +76,7 @@ static selfmm_status dim_ok(const sm_array_src *src, int d, int64_t min, selfmm_
 {
     if (src->shape[d] < min || src->shape[d] > INT_MAX) {
         char s[128];
-        shape_str(s, sizeof s, src->ndim, src->shape);
+        sm_shape_str(s, sizeof s, src->ndim, src->shape);
         return sm_error(err, SELFMM_ERR_SHAPE, "%s: shape %s: dimension %d must be in [%lld, %d]",
                         src->name, s, d, (long long)min, INT_MAX);
     }
@@ -97,7 +90,7 @@ static selfmm_status want_shape(const sm_array_src *src, int ndim, const int64_t
     for (int d = 0; ok && d < ndim; d++) ok = want[d] < 0 || src->shape[d] == want[d];
     if (!ok) {
         char s[128];
-        shape_str(s, sizeof s, src->ndim, src->shape);
+        sm_shape_str(s, sizeof s, src->ndim, src->shape);
         return sm_error(err, SELFMM_ERR_SHAPE, "%s: shape %s, expected %s", src->name, s, desc);
     }
     return SELFMM_OK;
