@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "io/norm.h"
 #include "io/npy.h"
+#include "io/tensors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,8 +217,7 @@ selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_
         zip_int64_t n = zip_get_num_entries(za, 0);
         for (zip_int64_t i = 0; i < n && !torch; i++) {
             const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
-            size_t len = name ? strlen(name) : 0;
-            torch = len >= 9 && !strcmp(name + len - 9, "/data.pkl");
+            torch = name && sm_torch_pickle_name(name);
         }
         zip_discard(za);
         if (torch)

@@ -99,6 +99,12 @@ static selfmm_status walk(const sm_pv *root, sm_tensor_list *l, resolve_fn resol
 
 /* ---- zip ---- */
 
+int sm_torch_pickle_name(const char *name)
+{
+    const char *slash = strchr(name, '/');
+    return slash && !strcmp(slash, "/data.pkl");
+}
+
 typedef struct zip_ctx {
     const uint8_t *buf;
     const sm_zip_dir *dir;
@@ -130,11 +136,11 @@ selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *wh
     zip_ctx z = {data, &dir, "", what};
     const sm_zip_entry *pkl = NULL;
     for (int i = 0; st == SELFMM_OK && i < dir.n; i++) {
-        const char *n = dir.e[i].name, *slash = strchr(n, '/');
-        if (!slash || strcmp(slash, "/data.pkl") != 0) continue;
+        const char *n = dir.e[i].name;
+        if (!sm_torch_pickle_name(n)) continue;
         if (pkl) st = sm_error(err, SELFMM_ERR_FORMAT, "%s: more than one data.pkl", what);
         pkl = &dir.e[i];
-        snprintf(z.prefix, sizeof z.prefix, "%.*s", (int)(slash - n + 1), n);
+        snprintf(z.prefix, sizeof z.prefix, "%.*s", (int)(strchr(n, '/') - n + 1), n);
     }
     if (st == SELFMM_OK && !pkl)
         st = sm_error(err, SELFMM_ERR_FORMAT, "%s: a zip file without <archive>/data.pkl: not a "
