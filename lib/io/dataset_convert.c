@@ -16,24 +16,17 @@
 /* Decode latin-1 text (UTF-8 of chars < 256) starting at *pos into n bytes. */
 static selfmm_status read_latin1(sm_array_src *src, uint8_t *dst, size_t n, selfmm_error *err)
 {
-    const uint8_t *p = src->bytes.p;
     size_t len = src->bytes.len, i = src->pos;
     for (size_t o = 0; o < n; o++) {
-        if (i >= len)
+        int c = sm_latin1_next(src->bytes.p, len, &i);
+        if (c < 0 && i >= len)
             return sm_error(err, SELFMM_ERR_FORMAT, "%s: array data shorter than its shape",
                             src->name);
-        uint8_t c = p[i];
-        if (c < 0x80) {
-            dst[o] = c;
-            i++;
-        } else if ((c == 0xC2 || c == 0xC3) && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
-            dst[o] = (uint8_t)(((c & 0x03) << 6) | (p[i + 1] & 0x3F));
-            i += 2;
-        } else {
+        if (c < 0)
             return sm_error(err, SELFMM_ERR_FORMAT,
                             "%s: array data (latin-1 text) has an invalid character at byte %zu",
                             src->name, i);
-        }
+        dst[o] = (uint8_t)c;
     }
     src->pos = i;
     return SELFMM_OK;

@@ -51,17 +51,10 @@ selfmm_status sm_pbytes_size(const sm_pbytes *b, size_t *out, selfmm_error *err)
         return SELFMM_OK;
     }
     size_t n = 0;
-    for (size_t i = 0; i < b->len; n++) {
-        uint8_t c = b->p[i];
-        if (c < 0x80) {
-            i++;
-        } else if ((c == 0xC2 || c == 0xC3) && i + 1 < b->len && (b->p[i + 1] & 0xC0) == 0x80) {
-            i += 2;
-        } else {
+    for (size_t i = 0; i < b->len; n++)
+        if (sm_latin1_next(b->p, b->len, &i) < 0)
             return sm_error(err, SELFMM_ERR_FORMAT,
                             "latin-1 encoded bytes: invalid character at byte %zu", i);
-        }
-    }
     *out = n;
     return SELFMM_OK;
 }
@@ -505,18 +498,14 @@ static selfmm_status bytes_of(sm_pickle *p, const sm_pv *b, const char *what, si
     return SELFMM_OK;
 }
 
-/* Copy the first n decoded bytes of b into out. */
+/* Copy the first n decoded bytes of b into out (b holds them: sm_pbytes_size). */
 static void decode_small(const sm_pbytes *b, uint8_t *out, size_t n)
 {
     if (!b->latin1) {
         memcpy(out, b->p, n);
         return;
     }
-    for (size_t i = 0, o = 0; o < n; o++) {
-        uint8_t c = b->p[i];
-        if (c < 0x80) out[o] = c, i++;
-        else out[o] = (uint8_t)(((c & 0x03) << 6) | (b->p[i + 1] & 0x3F)), i += 2;
-    }
+    for (size_t i = 0, o = 0; o < n; o++) out[o] = (uint8_t)sm_latin1_next(b->p, b->len, &i);
 }
 
 static selfmm_status call_scalar(sm_pickle *p, const sm_pv *args)

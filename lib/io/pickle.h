@@ -73,6 +73,26 @@ typedef struct sm_pbytes {
  * the latin-1 text is not valid UTF-8 of characters < 256. */
 selfmm_status sm_pbytes_size(const sm_pbytes *b, size_t *out, selfmm_error *err);
 
+/* One character of latin-1 text p[0..len) at byte *i (its UTF-8: one byte below
+ * 0x80, or 0xC2/0xC3 and a continuation byte): the byte it stands for, and *i
+ * moves past it; -1 (*i unchanged) when the bytes at *i are not such a character
+ * or *i is at the end. */
+static inline int sm_latin1_next(const uint8_t *p, size_t len, size_t *i)
+{
+    if (*i >= len) return -1;
+    uint8_t c = p[*i];
+    if (c < 0x80) {
+        *i += 1;
+        return c;
+    }
+    if ((c == 0xC2 || c == 0xC3) && *i + 1 < len && (p[*i + 1] & 0xC0) == 0x80) {
+        int v = ((c & 0x03) << 6) | (p[*i + 1] & 0x3F);
+        *i += 2;
+        return v;
+    }
+    return -1;
+}
+
 typedef struct sm_np_dtype {
     sm_dtype dt;
     int itemsize;          /* bytes per element */
