@@ -142,6 +142,13 @@ selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_
 
 /* ---- array conversion (dataset_convert.c) ---- */
 
+/* What every format reader checks of an array it found (src->ndim, shape and,
+ * for element data, itemsize set): the element count fits (*count), the order is
+ * C (Fortran order only when at most one dimension exceeds 1: the same bytes), and
+ * unless the elements are objects, exactly `bytes` bytes of data hold them. */
+selfmm_status sm_src_layout(const sm_array_src *src, int fortran, uint64_t bytes, uint64_t *count,
+                            selfmm_error *err);
+
 /* Read the next n bytes of a byte source (bytes or zip) into dst. */
 selfmm_status sm_src_read(sm_array_src *src, void *dst, size_t n, selfmm_error *err);
 

@@ -11,6 +11,32 @@
 
 #define CHUNK_ELEMS 65536
 
+selfmm_status sm_src_layout(const sm_array_src *src, int fortran, uint64_t bytes, uint64_t *count,
+                            selfmm_error *err)
+{
+    int big_dims = 0;
+    uint64_t n = 1;
+    for (int d = 0; d < src->ndim; d++) {
+        big_dims += src->shape[d] > 1;
+        if (src->shape[d] && n > UINT64_MAX / (uint64_t)src->shape[d])
+            return sm_error(err, SELFMM_ERR_SHAPE, "%s: shape overflows", src->name);
+        n *= (uint64_t)src->shape[d];
+    }
+    if (fortran && big_dims > 1)
+        return sm_error(err, SELFMM_ERR_UNSUPPORTED,
+                        "%s: Fortran-ordered array; store it with np.ascontiguousarray", src->name);
+    *count = n;
+    if (src->dtype == SM_DT_OBJECT) return SELFMM_OK;
+    if (src->itemsize <= 0 && n)
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: zero-sized elements", src->name);
+    if ((src->itemsize > 0 && n > UINT64_MAX / (uint64_t)src->itemsize) ||
+        n * (uint64_t)src->itemsize != bytes)
+        return sm_error(err, SELFMM_ERR_FORMAT,
+                        "%s: the shape declares %llu elements of %d bytes, but the data holds %llu bytes",
+                        src->name, (unsigned long long)n, src->itemsize, (unsigned long long)bytes);
+    return SELFMM_OK;
+}
+
 /* ---- byte sources ---- */
 
 /* Decode latin-1 text (UTF-8 of chars < 256) starting at *pos into n bytes. */
