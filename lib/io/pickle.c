@@ -433,7 +433,7 @@ static int64_t int_of(const sm_pv *v) { return v->kind == SM_PV_BOOL ? v->u.b : 
 
 /* A tuple of non-negative ints (a shape) into dims. */
 static selfmm_status int_tuple(sm_pickle *p, const sm_pv *t, int64_t *dims, int *ndim,
-                               int allow_negative, const char *what)
+                               const char *what)
 {
     if (t->kind != SM_PV_TUPLE && t->kind != SM_PV_LIST)
         return fail(p, SELFMM_ERR_TYPE, "%s is a %s, expected a tuple of ints", what,
@@ -444,7 +444,7 @@ static selfmm_status int_tuple(sm_pickle *p, const sm_pv *t, int64_t *dims, int 
     for (size_t i = 0; i < t->u.seq.n; i++) {
         const sm_pv *d = t->u.seq.items[i];
         if (!is_int(d)) return fail(p, SELFMM_ERR_TYPE, "%s[%zu] is not an int", what, i);
-        if (!allow_negative && int_of(d) < 0)
+        if (int_of(d) < 0)
             return fail(p, SELFMM_ERR_SHAPE, "%s[%zu] = %lld is negative", what, i,
                         (long long)int_of(d));
         dims[i] = int_of(d);
@@ -562,7 +562,7 @@ static selfmm_status call_frombuffer(sm_pickle *p, const sm_pv *args)
     if (!v || !(v->u.arr = alloc_owned(p, sizeof(sm_ndarray)))) return NOMEM(p);
     sm_ndarray *a = v->u.arr;
     a->dtype = dt->u.dtype;
-    SM_TRY(int_tuple(p, shape, a->shape, &a->ndim, 0, "numpy _frombuffer shape"));
+    SM_TRY(int_tuple(p, shape, a->shape, &a->ndim, "numpy _frombuffer shape"));
     if (!sm_pv_str_eq(order, "C") && !sm_pv_str_eq(order, "F"))
         return fail(p, SELFMM_ERR_FORMAT, "numpy _frombuffer: order is not 'C' or 'F'");
     a->fortran = sm_pv_str_eq(order, "F");
@@ -595,8 +595,8 @@ static selfmm_status call_rebuild_tensor(sm_pickle *p, const sm_pv *args, int v2
     t->storage = (sm_pv *)st;
     t->offset = int_of(off);
     int nstride;
-    SM_TRY(int_tuple(p, args->u.seq.items[2], t->size, &t->ndim, 0, "tensor size"));
-    SM_TRY(int_tuple(p, args->u.seq.items[3], t->stride, &nstride, 0, "tensor stride"));
+    SM_TRY(int_tuple(p, args->u.seq.items[2], t->size, &t->ndim, "tensor size"));
+    SM_TRY(int_tuple(p, args->u.seq.items[3], t->stride, &nstride, "tensor stride"));
     if (nstride != t->ndim)
         return fail(p, SELFMM_ERR_FORMAT, "%s: %d sizes but %d strides", fn, t->ndim, nstride);
     return push(p, v);
@@ -656,7 +656,7 @@ static selfmm_status build_ndarray(sm_pickle *p, sm_pv *obj, const sm_pv *state)
     if (state->kind != SM_PV_TUPLE || (state->u.seq.n != 5 && state->u.seq.n != 4))
         return fail(p, SELFMM_ERR_FORMAT, "numpy array state is not the 5-tuple NumPy writes");
     sm_pv **s = state->u.seq.items + (state->u.seq.n == 5);
-    SM_TRY(int_tuple(p, s[0], a->shape, &a->ndim, 0, "numpy array shape"));
+    SM_TRY(int_tuple(p, s[0], a->shape, &a->ndim, "numpy array shape"));
     if (s[1]->kind != SM_PV_DTYPE) return fail(p, SELFMM_ERR_TYPE, "numpy array state without a dtype");
     a->dtype = s[1]->u.dtype;
     if (s[2]->kind != SM_PV_BOOL) return fail(p, SELFMM_ERR_TYPE, "numpy array state: is_fortran not a bool");
