@@ -17,7 +17,8 @@
 
 #define SM_MAX_FIELDS 64
 
-/* The fields of SPEC 5 that libselfmm reads, in the order it reads them. */
+/* The fields of SPEC 5 that libselfmm reads, in the order it reads them; those
+ * up to SM_F_LABELS are required. */
 typedef enum sm_field {
     SM_F_TEXT_BERT, SM_F_AUDIO, SM_F_VISION, SM_F_AUDIO_LENGTHS, SM_F_VISION_LENGTHS,
     SM_F_LABELS, SM_F_LABELS_T, SM_F_LABELS_A, SM_F_LABELS_V, SM_F_CLASS_LABELS,

@@ -285,26 +285,8 @@ static selfmm_status load_strings(loader *L, sm_array_src *src, int n, char ***o
     return sm_src_to_strings(src, n, out, L->err);
 }
 
-/* Open, convert, close one field; with a NULL handler the field is only described. */
-static selfmm_status field(loader *L, int s, sm_field f, int required,
-                           selfmm_status (*fn)(loader *, sm_array_src *, void *), void *arg)
+static selfmm_status load_text(loader *L, sm_array_src *src, sm_split_data *d)
 {
-    sm_array_src src;
-    int found;
-    selfmm_status st = open_field(L, s, f, required, &src, &found);
-    if (st == SELFMM_OK && found) st = fn(L, &src, arg);
-    if (found) L->r->close(L->r->ctx, &src);
-    return st;
-}
-
-typedef struct split_ctx {
-    int s;
-    sm_split_data *d;
-} split_ctx;
-
-static selfmm_status do_text(loader *L, sm_array_src *src, void *arg)
-{
-    sm_split_data *d = ((split_ctx *)arg)->d;
     const int64_t want[3] = {-1, 3, -1};
     SM_TRY(want_shape(src, 3, want, "(N, 3, L): token ids, mask, segment ids", L->err));
     SM_TRY(dim_ok(src, 0, 1, L->err));
@@ -318,77 +300,42 @@ static selfmm_status do_text(loader *L, sm_array_src *src, void *arg)
     return sm_src_to_i32(src, d->text_bert, (int64_t)count, L->err);
 }
 
-static selfmm_status do_audio(loader *L, sm_array_src *src, void *arg)
-{
-    const split_ctx *c = arg;
-    sm_split_data *d = c->d;
-    return load_features(L, src, c->s, d->n, 1, &d->audio, &d->audio_len, &d->audio_dim);
-}
-
-static selfmm_status do_vision(loader *L, sm_array_src *src, void *arg)
-{
-    const split_ctx *c = arg;
-    sm_split_data *d = c->d;
-    return load_features(L, src, c->s, d->n, 0, &d->vision, &d->vision_len, &d->vision_dim);
-}
-
-static selfmm_status do_alen(loader *L, sm_array_src *src, void *arg)
-{
-    sm_split_data *d = ((split_ctx *)arg)->d;
-    return load_lengths(L, src, d->n, d->audio_len, &d->audio_lengths);
-}
-
-static selfmm_status do_vlen(loader *L, sm_array_src *src, void *arg)
-{
-    sm_split_data *d = ((split_ctx *)arg)->d;
-    return load_lengths(L, src, d->n, d->vision_len, &d->vision_lengths);
-}
-
-typedef struct floats_ctx {
-    int n;
-    float **dst;
-} floats_ctx;
-
-static selfmm_status do_floats(loader *L, sm_array_src *src, void *arg)
-{
-    floats_ctx *c = arg;
-    return load_labels(L, src, c->n, c->dst);
-}
-
-typedef struct strings_ctx {
-    int n;
-    char ***dst;
-} strings_ctx;
-
-static selfmm_status do_strings(loader *L, sm_array_src *src, void *arg)
-{
-    strings_ctx *c = arg;
-    return load_strings(L, src, c->n, c->dst);
-}
-
-static selfmm_status load_split(loader *L, int s)
+/* Convert field f of split s into its place in the split. */
+static selfmm_status convert(loader *L, int s, sm_field f, sm_array_src *src)
 {
     sm_split_data *d = &L->ds->split[s];
-    split_ctx sc = {s, d};
-    SM_TRY(field(L, s, SM_F_TEXT_BERT, 1, do_text, &sc));
-    SM_TRY(field(L, s, SM_F_AUDIO, 1, do_audio, &sc));
-    SM_TRY(field(L, s, SM_F_VISION, 1, do_vision, &sc));
-    SM_TRY(field(L, s, SM_F_AUDIO_LENGTHS, 1, do_alen, &sc));
-    SM_TRY(field(L, s, SM_F_VISION_LENGTHS, 1, do_vlen, &sc));
-    floats_ctx fc = {d->n, &d->labels};
-    SM_TRY(field(L, s, SM_F_LABELS, 1, do_floats, &fc));
-    for (int k = 0; k < 3; k++) {
-        fc.dst = &d->labels_tav[k];
-        SM_TRY(field(L, s, (sm_field)(SM_F_LABELS_T + k), 0, do_floats, &fc));
+    switch (f) {
+    case SM_F_TEXT_BERT: return load_text(L, src, d);
+    case SM_F_AUDIO: return load_features(L, src, s, d->n, 1, &d->audio, &d->audio_len, &d->audio_dim);
+    case SM_F_VISION:
+        return load_features(L, src, s, d->n, 0, &d->vision, &d->vision_len, &d->vision_dim);
+    case SM_F_AUDIO_LENGTHS: return load_lengths(L, src, d->n, d->audio_len, &d->audio_lengths);
+    case SM_F_VISION_LENGTHS: return load_lengths(L, src, d->n, d->vision_len, &d->vision_lengths);
+    case SM_F_LABELS: return load_labels(L, src, d->n, &d->labels);
+    case SM_F_LABELS_T:
+    case SM_F_LABELS_A:
+    case SM_F_LABELS_V: return load_labels(L, src, d->n, &d->labels_tav[f - SM_F_LABELS_T]);
+    case SM_F_CLASS_LABELS: return load_labels(L, src, d->n, &d->class_labels);
+    case SM_F_ID: return load_strings(L, src, d->n, &d->ids);
+    case SM_F_RAW_TEXT: return load_strings(L, src, d->n, &d->raw_text);
+    case SM_F_ANNOTATIONS: return load_strings(L, src, d->n, &d->annotations);
+    case SM_F_COUNT: break;
     }
-    fc.dst = &d->class_labels;
-    SM_TRY(field(L, s, SM_F_CLASS_LABELS, 0, do_floats, &fc));
-    strings_ctx tc = {d->n, &d->ids};
-    SM_TRY(field(L, s, SM_F_ID, 0, do_strings, &tc));
-    tc.dst = &d->raw_text;
-    SM_TRY(field(L, s, SM_F_RAW_TEXT, 0, do_strings, &tc));
-    tc.dst = &d->annotations;
-    SM_TRY(field(L, s, SM_F_ANNOTATIONS, 0, do_strings, &tc));
+    return sm_error(L->err, SELFMM_ERR_STATE, "%s: no conversion for this field", src->name);
+}
+
+/* Every field of split s in the order of sm_field: text_bert first (its N sizes
+ * the others), features before their lengths (T bounds them). */
+static selfmm_status load_split(loader *L, int s)
+{
+    for (int f = 0; f < SM_F_COUNT; f++) {
+        sm_array_src src;
+        int found;
+        selfmm_status st = open_field(L, s, (sm_field)f, f <= SM_F_LABELS, &src, &found);
+        if (st == SELFMM_OK && found) st = convert(L, s, (sm_field)f, &src);
+        if (found) L->r->close(L->r->ctx, &src);
+        SM_TRY(st);
+    }
     if (L->r->describe_extra) L->r->describe_extra(L->r->ctx, s, L->ds);
     return SELFMM_OK;
 }
