@@ -353,6 +353,8 @@ static const global_entry globals[] = {
     {"numpy.core.numeric", "_frombuffer", SM_G_NP_FROMBUFFER, 0, 0},
     {"numpy._core.numeric", "_frombuffer", SM_G_NP_FROMBUFFER, 0, 0},
     {"_codecs", "encode", SM_G_CODECS_ENCODE, 0, 0},
+    {"__builtin__", "bytes", SM_G_EMPTY_BYTES, 0, 0},
+    {"builtins", "bytes", SM_G_EMPTY_BYTES, 0, 0},
     {"collections", "OrderedDict", SM_G_ORDERED_DICT, 0, 0},
     {"torch._utils", "_rebuild_tensor_v2", SM_G_TORCH_REBUILD_V2, 0, 1},
     {"torch._utils", "_rebuild_tensor", SM_G_TORCH_REBUILD, 0, 1},
@@ -612,6 +614,9 @@ static selfmm_status do_reduce(sm_pickle *p, const sm_pv *fn, const sm_pv *args)
     case SM_G_NP_SCALAR: return call_scalar(p, args);
     case SM_G_NP_FROMBUFFER: return call_frombuffer(p, args);
     case SM_G_CODECS_ENCODE: return call_encode(p, args);
+    case SM_G_EMPTY_BYTES:
+        SM_TRY(want_tuple(p, args, 0, 0, "bytes"));
+        return push(p, new_bytes(p, p->buf, 0, 0));
     case SM_G_ORDERED_DICT:
         SM_TRY(want_tuple(p, args, 0, 0, "collections.OrderedDict"));
         return push(p, new_value(p, SM_PV_DICT));

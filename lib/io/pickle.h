@@ -1,8 +1,9 @@
 /* pickle.h -- a safe pickle reader: a small virtual machine that interprets the
  * opcodes NumPy's and torch's pickles use (protocols 2 to 5) and builds a tree of
  * plain values. It never imports or calls anything: the only globals it accepts
- * are a fixed list (NumPy array/dtype/scalar reconstruction, _codecs.encode,
- * collections.OrderedDict, torch's tensor rebuild and storage types), and each of
+ * are a fixed list (NumPy array/dtype/scalar reconstruction, _codecs.encode and
+ * bytes() for protocol 2's bytes, collections.OrderedDict, torch's tensor rebuild
+ * and storage types), and each of
  * those is interpreted here by a few lines of C. Any other global (os.system,
  * builtins.eval, ...) stops the run with an error naming it.
  *
@@ -52,6 +53,8 @@ typedef enum sm_global_id {
     SM_G_NP_SCALAR,        /* numpy.core.multiarray.scalar */
     SM_G_NP_FROMBUFFER,    /* numpy.core.numeric._frombuffer (protocol 5) */
     SM_G_CODECS_ENCODE,    /* _codecs.encode (protocol 2 bytes) */
+    SM_G_EMPTY_BYTES,      /* __builtin__.bytes() (protocol 2 empty bytes, e.g. an empty
+                              array's data); only without arguments */
     SM_G_ORDERED_DICT,     /* collections.OrderedDict */
     SM_G_TORCH_REBUILD_V2, /* torch._utils._rebuild_tensor_v2 */
     SM_G_TORCH_REBUILD,    /* torch._utils._rebuild_tensor (older files) */
