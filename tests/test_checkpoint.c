@@ -295,6 +295,28 @@ TEST(odd_storages)
     }
 }
 
+/* A training checkpoint {epoch, state_dict, optimizer}: the state_dict's tensors
+ * are listed; the optimizer's (float64, stored among them in the legacy format)
+ * are not. */
+TEST(wrapped_checkpoints)
+{
+    for (int legacy = 0; legacy < 2; legacy++) {
+        sm_tensor_list l;
+        selfmm_error err = {0};
+        REQUIRE_OK(sm_read_checkpoint(legacy ? FX "wrapped_legacy.pth" : FX "wrapped.pth", &l, &err),
+                   err.message);
+        CHECK_INT(l.n, 2);
+        const sm_tensor *w = sm_tensors_find(&l, "w"), *b = sm_tensors_find(&l, "b");
+        REQUIRE(w && b && w->numel == 6 && b->numel == 2);
+        float v[6];
+        sm_tensor_to_f32(w, v);
+        for (int i = 0; i < 6; i++) CHECK(v[i] == 0.25f * (float)i);
+        sm_tensor_to_f32(b, v);
+        CHECK(v[0] == 0.5f && v[1] == -1.0f);
+        sm_tensors_free(&l);
+    }
+}
+
 /* ---- reference Self-MM .pth ---- */
 
 static int n_warn;
@@ -534,6 +556,9 @@ TEST(safetensors_validation)
                  SELFMM_ERR_SHAPE);
     CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,0]}}",
                           0, &err), SELFMM_ERR_FORMAT);
+    /* an empty tensor may declare huge other dimensions (no element, no bytes) */
+    CHECK_OK(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[0,1099511627776,1099511627776],"
+                      "\"data_offsets\":[0,0]}}", 0, &err), err.message);
     CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, &err),
                  SELFMM_ERR_UNSUPPORTED);
     CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 8, &err),
@@ -677,6 +702,7 @@ int main(void)
     RUN(bert_key_variants);
     RUN(bert_errors_leave_weights_unchanged);
     RUN(odd_storages);
+    RUN(wrapped_checkpoints);
     RUN(import_reference_pth);
     RUN(config_check_pth);
     RUN(export_pth);

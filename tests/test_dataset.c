@@ -248,6 +248,84 @@ TEST(lengths_out_of_range)
     selfmm_dataset_free(ds);
 }
 
+/* A tiny dataset from arrays: selfmm_dataset_create runs every check of the
+ * loader, so values can be spoiled one at a time. */
+enum { TN = 3, TL = 2, TT = 2, TD = 2 };
+typedef struct mem_data {
+    int32_t text[TN * 3 * TL], len[TN];
+    float audio[TN * TT * TD], vision[TN * TT * TD], labels[TN];
+} mem_data;
+
+static void mem_views(mem_data *m, selfmm_split_view v[3])
+{
+    memset(m, 0, sizeof *m);
+    for (int i = 0; i < TN; i++) {
+        m->len[i] = TT;
+        m->text[i * 3 * TL] = 101, m->text[i * 3 * TL + TL] = 1; /* [CLS], mask 1 */
+    }
+    for (int s = 0; s < 3; s++)
+        v[s] = (selfmm_split_view){.n = TN, .text_len = TL, .text_bert = m->text, .audio_len = TT,
+                                   .audio_dim = TD, .audio = m->audio, .audio_lengths = m->len,
+                                   .vision_len = TT, .vision_dim = TD, .vision = m->vision,
+                                   .vision_lengths = m->len, .labels = m->labels};
+}
+
+/* The message names the first bad value, whatever its kind. */
+TEST(bad_values_name_the_first)
+{
+    mem_data m;
+    selfmm_split_view v[3];
+    selfmm_dataset *ds = NULL;
+    selfmm_error err = {0};
+    mem_views(&m, v);
+    REQUIRE_OK(selfmm_dataset_create(v, NULL, &ds, &err), err.message);
+    selfmm_dataset_free(ds);
+    /* audio: -inf is allowed (set to 0); +inf at sample 0 comes before NaN at sample 1 */
+    m.audio[0] = -INFINITY;
+    m.audio[1 * TD + 1] = INFINITY;
+    m.audio[1 * TT * TD] = NAN;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &ds, &err), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(err.message, "train/audio: 1 NaN and 1 infinite values (first at sample 0, step 1, feature 1)");
+    memset(m.audio, 0, sizeof m.audio);
+    /* vision: -inf at sample 1 comes before NaN at sample 2 */
+    m.vision[1 * TT * TD + 1 * TD] = -INFINITY;
+    m.vision[2 * TT * TD] = NAN;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &ds, &err), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(err.message, "train/vision: 1 NaN and 1 infinite values (first at sample 1, step 1, feature 0)");
+    memset(m.vision, 0, sizeof m.vision);
+    /* labels: +inf at sample 0, -inf at sample 1, NaN at sample 2 */
+    m.labels[0] = INFINITY, m.labels[1] = -INFINITY, m.labels[2] = NAN;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &ds, &err), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(err.message, "train/regression_labels: 3 labels are NaN or infinite (first: sample 0)");
+}
+
+/* One model reads every split: a split whose feature width differs from the
+ * train split's is refused on load, from arrays and from a file. */
+TEST(feature_widths_agree_across_splits)
+{
+    mem_data m;
+    selfmm_split_view v[3];
+    selfmm_dataset *ds = NULL;
+    selfmm_error err = {0};
+    mem_views(&m, v);
+    v[1].vision_dim = TD - 1;
+    CHECK_STATUS(selfmm_dataset_create(v, NULL, &ds, &err), SELFMM_ERR_SHAPE);
+    CHECK_CONTAINS(err.message, "valid/vision: 1 features per step, the train split has 2");
+    /* an .npz whose test audio has 2 features per step instead of 3 */
+    ds = load(FX "mmsa_p4.pkl", NULL, &err);
+    REQUIRE(ds);
+    ds->split[2].audio_dim = 2;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/widths.npz", tf_scratch("test_dataset"));
+    REQUIRE_OK(selfmm_dataset_save_npz(ds, path), selfmm_dataset_errmsg(ds));
+    selfmm_dataset_free(ds);
+    ds = load(path, NULL, &err);
+    CHECK(ds == NULL);
+    selfmm_dataset_free(ds);
+    CHECK_INT(err.status, SELFMM_ERR_SHAPE);
+    CHECK_CONTAINS(err.message, "widths.npz: test/audio: 2 features per step, the train split has 3");
+}
+
 /* A file that must fail with status and message fragment. */
 static void expect_fail(const char *path, selfmm_status want, const char *fragment)
 {
@@ -485,6 +563,8 @@ int main(void)
     RUN(split_view_and_batch);
     RUN(nan_is_an_error_unless_zeroed);
     RUN(lengths_out_of_range);
+    RUN(bad_values_name_the_first);
+    RUN(feature_widths_agree_across_splits);
     RUN(bad_shapes_and_fields);
     RUN(hostile_pickles_are_refused);
     RUN(numpy_npz);

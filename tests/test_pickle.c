@@ -250,6 +250,15 @@ TEST(numpy_arrays)
     CHECK(root->u.arr->built && root->u.arr->ndim == 1 && root->u.arr->shape[0] == 2);
     CHECK(root->u.arr->dtype.dt == SM_DT_F32 && root->u.arr->data.len == 8);
     sm_pickle_free(vm);
+    /* an empty array in protocol 2: its data is __builtin__.bytes() */
+    REQUIRE_OK(RUN_BYTES("\x80\x02" RECON "(K\x01K\x02K\x00\x86" DTYPE("f4") "\x89"
+                         "c__builtin__\nbytes\n)Rtb.", 0, &vm, &root, &err), err.message);
+    REQUIRE(root->kind == SM_PV_NDARRAY);
+    CHECK(root->u.arr->built && root->u.arr->ndim == 2 && root->u.arr->shape[1] == 0);
+    CHECK(root->u.arr->data.len == 0);
+    sm_pickle_free(vm);
+    EXPECT_ERROR("\x80\x02" "c__builtin__\nbytes\nK\x05\x85R.", 0, SELFMM_ERR_FORMAT,
+                 "bytes: 1 arguments, expected 0 to 0");
     /* negative dimension */
     EXPECT_ERROR("\x80\x04" RECON "(K\x01J\xff\xff\xff\xff\x85" DTYPE("f4") "\x89\x43\x00tb.", 0,
                  SELFMM_ERR_SHAPE, "numpy array shape[0] = -1 is negative");

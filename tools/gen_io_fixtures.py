@@ -460,6 +460,20 @@ def gen_selfmm():
 
 
 # ---------------------------------------------------------------------------
+# A training checkpoint wrapping its state_dict, with tensors outside it
+# ---------------------------------------------------------------------------
+def gen_wrapped():
+    sd = collections.OrderedDict()
+    sd["w"] = torch.arange(6, dtype=torch.float32).view(2, 3) * 0.25
+    sd["b"] = torch.tensor([0.5, -1.0])
+    ckpt = {"epoch": 3, "state_dict": sd,
+            "optimizer": {"state": {0: {"step": 5, "exp_avg": torch.full((3,), 2.0, dtype=torch.float64)}},
+                          "param_groups": [{"lr": 1e-3, "params": [0, 1]}]}}
+    torch.save(ckpt, out("wrapped.pth"))
+    torch.save(ckpt, out("wrapped_legacy.pth"), _use_new_zipfile_serialization=False)
+
+
+# ---------------------------------------------------------------------------
 # The third-party checkpoints in tests/fixtures/shared: names, shapes, values
 # ---------------------------------------------------------------------------
 def gen_real():
@@ -517,6 +531,7 @@ def main():
     gen_hostile()
     gen_bert()
     gen_selfmm()
+    gen_wrapped()
     gen_real()
     gen_zip_bombs()
     total = 0

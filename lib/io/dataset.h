@@ -17,7 +17,8 @@
 
 #define SM_MAX_FIELDS 64
 
-/* The fields of SPEC 5 that libselfmm reads, in the order it reads them. */
+/* The fields of SPEC 5 that libselfmm reads, in the order it reads them; those
+ * up to SM_F_LABELS are required. */
 typedef enum sm_field {
     SM_F_TEXT_BERT, SM_F_AUDIO, SM_F_VISION, SM_F_AUDIO_LENGTHS, SM_F_VISION_LENGTHS,
     SM_F_LABELS, SM_F_LABELS_T, SM_F_LABELS_A, SM_F_LABELS_V, SM_F_CLASS_LABELS,
@@ -141,6 +142,13 @@ selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_
                                   const char *path, const sm_load_opts *opts, selfmm_error *err);
 
 /* ---- array conversion (dataset_convert.c) ---- */
+
+/* What every format reader checks of an array it found (src->ndim, shape and,
+ * for element data, itemsize set): the element count fits (*count), the order is
+ * C (Fortran order only when at most one dimension exceeds 1: the same bytes), and
+ * unless the elements are objects, exactly `bytes` bytes of data hold them. */
+selfmm_status sm_src_layout(const sm_array_src *src, int fortran, uint64_t bytes, uint64_t *count,
+                            selfmm_error *err);
 
 /* Read the next n bytes of a byte source (bytes or zip) into dst. */
 selfmm_status sm_src_read(sm_array_src *src, void *dst, size_t n, selfmm_error *err);

@@ -11,29 +11,48 @@
 
 #define CHUNK_ELEMS 65536
 
+selfmm_status sm_src_layout(const sm_array_src *src, int fortran, uint64_t bytes, uint64_t *count,
+                            selfmm_error *err)
+{
+    int big_dims = 0;
+    uint64_t n = 1;
+    for (int d = 0; d < src->ndim; d++) {
+        big_dims += src->shape[d] > 1;
+        if (src->shape[d] && n > UINT64_MAX / (uint64_t)src->shape[d])
+            return sm_error(err, SELFMM_ERR_SHAPE, "%s: shape overflows", src->name);
+        n *= (uint64_t)src->shape[d];
+    }
+    if (fortran && big_dims > 1)
+        return sm_error(err, SELFMM_ERR_UNSUPPORTED,
+                        "%s: Fortran-ordered array; store it with np.ascontiguousarray", src->name);
+    *count = n;
+    if (src->dtype == SM_DT_OBJECT) return SELFMM_OK;
+    if (src->itemsize <= 0 && n)
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: zero-sized elements", src->name);
+    if ((src->itemsize > 0 && n > UINT64_MAX / (uint64_t)src->itemsize) ||
+        n * (uint64_t)src->itemsize != bytes)
+        return sm_error(err, SELFMM_ERR_FORMAT,
+                        "%s: the shape declares %llu elements of %d bytes, but the data holds %llu bytes",
+                        src->name, (unsigned long long)n, src->itemsize, (unsigned long long)bytes);
+    return SELFMM_OK;
+}
+
 /* ---- byte sources ---- */
 
 /* Decode latin-1 text (UTF-8 of chars < 256) starting at *pos into n bytes. */
 static selfmm_status read_latin1(sm_array_src *src, uint8_t *dst, size_t n, selfmm_error *err)
 {
-    const uint8_t *p = src->bytes.p;
     size_t len = src->bytes.len, i = src->pos;
     for (size_t o = 0; o < n; o++) {
-        if (i >= len)
+        int c = sm_latin1_next(src->bytes.p, len, &i);
+        if (c < 0 && i >= len)
             return sm_error(err, SELFMM_ERR_FORMAT, "%s: array data shorter than its shape",
                             src->name);
-        uint8_t c = p[i];
-        if (c < 0x80) {
-            dst[o] = c;
-            i++;
-        } else if ((c == 0xC2 || c == 0xC3) && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
-            dst[o] = (uint8_t)(((c & 0x03) << 6) | (p[i + 1] & 0x3F));
-            i += 2;
-        } else {
+        if (c < 0)
             return sm_error(err, SELFMM_ERR_FORMAT,
                             "%s: array data (latin-1 text) has an invalid character at byte %zu",
                             src->name, i);
-        }
+        dst[o] = (uint8_t)c;
     }
     src->pos = i;
     return SELFMM_OK;
@@ -195,7 +214,7 @@ selfmm_status sm_src_to_i32(sm_array_src *src, int32_t *dst, int64_t count, self
         sm_dtype_to_f64(src->dtype, src->swap, raw, (size_t)k, tmp);
         for (int64_t i = 0; i < k && s == SELFMM_OK; i++) {
             s = check_int(src, tmp[i], done + i, err);
-            dst[done + i] = (int32_t)tmp[i];
+            if (s == SELFMM_OK) dst[done + i] = (int32_t)tmp[i]; /* NaN or 1e10: no cast */
         }
         done += k;
     }

@@ -82,13 +82,6 @@ SELFMM_API selfmm_status selfmm_dataset_create(const selfmm_split_view splits[3]
                                                selfmm_dataset **out, selfmm_error *err)
 {
     if (!splits || !out) return sm_error(err, SELFMM_ERR_INVALID_ARG, "dataset create: NULL argument");
-    for (int s = 1; s < 3; s++)
-        if (splits[s].audio_dim != splits[0].audio_dim || splits[s].vision_dim != splits[0].vision_dim)
-            return sm_error(err, SELFMM_ERR_SHAPE,
-                            "dataset create: split \"%s\" has feature widths audio %d, vision %d; "
-                            "\"train\" has %d, %d",
-                            sm_split_names[s], splits[s].audio_dim, splits[s].vision_dim,
-                            splits[0].audio_dim, splits[0].vision_dim);
     selfmm_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) return sm_error(err, SELFMM_ERR_NOMEM, "dataset create: out of memory");
     snprintf(ds->format, sizeof ds->format, "memory");

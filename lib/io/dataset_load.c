@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "io/tensors.h"
 
 #include <limits.h>
 #include <math.h>
@@ -56,14 +57,6 @@ SELFMM_API const char *selfmm_dataset_errmsg(const selfmm_dataset *ds)
 
 /* ---- one field ---- */
 
-static void shape_str(char *out, size_t cap, int ndim, const int64_t *shape)
-{
-    size_t o = (size_t)snprintf(out, cap, "(");
-    for (int d = 0; d < ndim && o < cap; d++)
-        o += (size_t)snprintf(out + o, cap - o, "%s%lld", d ? ", " : "", (long long)shape[d]);
-    if (o < cap) snprintf(out + o, cap - o, ndim == 1 ? ",)" : ")");
-}
-
 static sm_field_info *record(selfmm_dataset *ds, const sm_array_src *src)
 {
     if (ds->n_field == SM_MAX_FIELDS) return NULL;
@@ -83,7 +76,7 @@ static selfmm_status dim_ok(const sm_array_src *src, int d, int64_t min, selfmm_
 {
     if (src->shape[d] < min || src->shape[d] > INT_MAX) {
         char s[128];
-        shape_str(s, sizeof s, src->ndim, src->shape);
+        sm_shape_str(s, sizeof s, src->ndim, src->shape);
         return sm_error(err, SELFMM_ERR_SHAPE, "%s: shape %s: dimension %d must be in [%lld, %d]",
                         src->name, s, d, (long long)min, INT_MAX);
     }
@@ -97,7 +90,7 @@ static selfmm_status want_shape(const sm_array_src *src, int ndim, const int64_t
     for (int d = 0; ok && d < ndim; d++) ok = want[d] < 0 || src->shape[d] == want[d];
     if (!ok) {
         char s[128];
-        shape_str(s, sizeof s, src->ndim, src->shape);
+        sm_shape_str(s, sizeof s, src->ndim, src->shape);
         return sm_error(err, SELFMM_ERR_SHAPE, "%s: shape %s, expected %s", src->name, s, desc);
     }
     return SELFMM_OK;
@@ -108,6 +101,17 @@ static void where3(char *out, size_t cap, int64_t i, int64_t T, int64_t D)
 {
     snprintf(out, cap, "sample %lld, step %lld, feature %lld", (long long)(i / (T * D)),
              (long long)(i / D % T), (long long)(i % D));
+}
+
+/* The flat index of the first value counted as bad: NaN, +inf and, when
+ * neg_inf_bad, -inf; -1 when there is none. */
+static int64_t first_bad(const sm_float_stats *st, int neg_inf_bad)
+{
+    const int64_t at[3] = {st->first_nan, st->first_pos_inf, neg_inf_bad ? st->first_neg_inf : -1};
+    int64_t first = -1;
+    for (int k = 0; k < 3; k++)
+        if (at[k] >= 0 && (first < 0 || at[k] < first)) first = at[k];
+    return first;
 }
 
 typedef struct loader {
@@ -155,15 +159,21 @@ static void stats_f(sm_field_info *fi, const float *x, int n)
     fi->has_stats = 1;
 }
 
-/* Features (n, T, D) to float32: -inf is 0 in audio (reference), NaN and other
- * infinities are an error unless nan_to_zero. */
-static selfmm_status load_features(loader *L, sm_array_src *src, int n, int audio, float **out,
-                                   int *T, int *D)
+/* Features (n, T, D) of a split to float32: -inf is 0 in audio (reference), NaN
+ * and other infinities are an error unless nan_to_zero. D must be the train
+ * split's: one model reads every split. */
+static selfmm_status load_features(loader *L, sm_array_src *src, int split, int n, int audio,
+                                   float **out, int *T, int *D)
 {
     const int64_t want[3] = {n, -1, -1};
     SM_TRY(want_shape(src, 3, want, "(N, T, D) with the N of text_bert", L->err));
     SM_TRY(dim_ok(src, 1, 1, L->err));
     SM_TRY(dim_ok(src, 2, 1, L->err));
+    const sm_split_data *train = &L->ds->split[SELFMM_SPLIT_TRAIN];
+    const int train_D = audio ? train->audio_dim : train->vision_dim;
+    if (split != SELFMM_SPLIT_TRAIN && src->shape[2] != train_D)
+        return sm_error(L->err, SELFMM_ERR_SHAPE, "%s: %lld features per step, the train split has %d",
+                        src->name, (long long)src->shape[2], train_D);
     *T = (int)src->shape[1], *D = (int)src->shape[2];
     size_t count;
     if (!sm_mul_ok((size_t)n, (size_t)*T * (size_t)*D, &count) || count > (size_t)INT64_MAX / 4)
@@ -186,10 +196,7 @@ static selfmm_status load_features(loader *L, sm_array_src *src, int n, int audi
     int64_t bad = st.nan + st.pos_inf + (audio ? 0 : st.neg_inf);
     if (bad && !L->o->nan_to_zero && !L->o->info_only) {
         char at[96];
-        int64_t first = st.first_nan >= 0 ? st.first_nan : st.first_pos_inf;
-        if (first < 0 || (!audio && st.first_neg_inf >= 0 && st.first_neg_inf < first))
-            first = first < 0 ? st.first_neg_inf : first;
-        where3(at, sizeof at, first, *T, *D);
+        where3(at, sizeof at, first_bad(&st, !audio), *T, *D);
         sm_free(x);
         return sm_error(L->err, SELFMM_ERR_DATA,
                         "%s: %lld NaN and %lld infinite values (first at %s); set nan_to_zero "
@@ -259,12 +266,9 @@ static selfmm_status load_labels(loader *L, sm_array_src *src, int n, float **ou
     last_info(L)->nan = st.nan;
     last_info(L)->neg_inf = st.neg_inf;
     last_info(L)->pos_inf = st.pos_inf;
-    if (s == SELFMM_OK && bad && !L->o->info_only) {
-        int64_t first = st.first_nan >= 0 ? st.first_nan : st.first_neg_inf >= 0 ? st.first_neg_inf
-                                                                                   : st.first_pos_inf;
+    if (s == SELFMM_OK && bad && !L->o->info_only)
         s = sm_error(L->err, SELFMM_ERR_DATA, "%s: %lld labels are NaN or infinite (first: sample %lld)",
-                     src->name, (long long)bad, (long long)first);
-    }
+                     src->name, (long long)bad, (long long)first_bad(&st, 1));
     if (s != SELFMM_OK) {
         sm_free(x);
         return s;
@@ -281,26 +285,8 @@ static selfmm_status load_strings(loader *L, sm_array_src *src, int n, char ***o
     return sm_src_to_strings(src, n, out, L->err);
 }
 
-/* Open, convert, close one field; with a NULL handler the field is only described. */
-static selfmm_status field(loader *L, int s, sm_field f, int required,
-                           selfmm_status (*fn)(loader *, sm_array_src *, void *), void *arg)
+static selfmm_status load_text(loader *L, sm_array_src *src, sm_split_data *d)
 {
-    sm_array_src src;
-    int found;
-    selfmm_status st = open_field(L, s, f, required, &src, &found);
-    if (st == SELFMM_OK && found) st = fn(L, &src, arg);
-    if (found) L->r->close(L->r->ctx, &src);
-    return st;
-}
-
-typedef struct split_ctx {
-    int s;
-    sm_split_data *d;
-} split_ctx;
-
-static selfmm_status do_text(loader *L, sm_array_src *src, void *arg)
-{
-    sm_split_data *d = ((split_ctx *)arg)->d;
     const int64_t want[3] = {-1, 3, -1};
     SM_TRY(want_shape(src, 3, want, "(N, 3, L): token ids, mask, segment ids", L->err));
     SM_TRY(dim_ok(src, 0, 1, L->err));
@@ -314,75 +300,42 @@ static selfmm_status do_text(loader *L, sm_array_src *src, void *arg)
     return sm_src_to_i32(src, d->text_bert, (int64_t)count, L->err);
 }
 
-static selfmm_status do_audio(loader *L, sm_array_src *src, void *arg)
-{
-    sm_split_data *d = ((split_ctx *)arg)->d;
-    return load_features(L, src, d->n, 1, &d->audio, &d->audio_len, &d->audio_dim);
-}
-
-static selfmm_status do_vision(loader *L, sm_array_src *src, void *arg)
-{
-    sm_split_data *d = ((split_ctx *)arg)->d;
-    return load_features(L, src, d->n, 0, &d->vision, &d->vision_len, &d->vision_dim);
-}
-
-static selfmm_status do_alen(loader *L, sm_array_src *src, void *arg)
-{
-    sm_split_data *d = ((split_ctx *)arg)->d;
-    return load_lengths(L, src, d->n, d->audio_len, &d->audio_lengths);
-}
-
-static selfmm_status do_vlen(loader *L, sm_array_src *src, void *arg)
-{
-    sm_split_data *d = ((split_ctx *)arg)->d;
-    return load_lengths(L, src, d->n, d->vision_len, &d->vision_lengths);
-}
-
-typedef struct floats_ctx {
-    int n;
-    float **dst;
-} floats_ctx;
-
-static selfmm_status do_floats(loader *L, sm_array_src *src, void *arg)
-{
-    floats_ctx *c = arg;
-    return load_labels(L, src, c->n, c->dst);
-}
-
-typedef struct strings_ctx {
-    int n;
-    char ***dst;
-} strings_ctx;
-
-static selfmm_status do_strings(loader *L, sm_array_src *src, void *arg)
-{
-    strings_ctx *c = arg;
-    return load_strings(L, src, c->n, c->dst);
-}
-
-static selfmm_status load_split(loader *L, int s)
+/* Convert field f of split s into its place in the split. */
+static selfmm_status convert(loader *L, int s, sm_field f, sm_array_src *src)
 {
     sm_split_data *d = &L->ds->split[s];
-    split_ctx sc = {s, d};
-    SM_TRY(field(L, s, SM_F_TEXT_BERT, 1, do_text, &sc));
-    SM_TRY(field(L, s, SM_F_AUDIO, 1, do_audio, &sc));
-    SM_TRY(field(L, s, SM_F_VISION, 1, do_vision, &sc));
-    SM_TRY(field(L, s, SM_F_AUDIO_LENGTHS, 1, do_alen, &sc));
-    SM_TRY(field(L, s, SM_F_VISION_LENGTHS, 1, do_vlen, &sc));
-    floats_ctx fc = {d->n, &d->labels};
-    SM_TRY(field(L, s, SM_F_LABELS, 1, do_floats, &fc));
-    for (int k = 0; k < 3; k++) {
-        fc.dst = &d->labels_tav[k];
-        SM_TRY(field(L, s, (sm_field)(SM_F_LABELS_T + k), 0, do_floats, &fc));
+    switch (f) {
+    case SM_F_TEXT_BERT: return load_text(L, src, d);
+    case SM_F_AUDIO: return load_features(L, src, s, d->n, 1, &d->audio, &d->audio_len, &d->audio_dim);
+    case SM_F_VISION:
+        return load_features(L, src, s, d->n, 0, &d->vision, &d->vision_len, &d->vision_dim);
+    case SM_F_AUDIO_LENGTHS: return load_lengths(L, src, d->n, d->audio_len, &d->audio_lengths);
+    case SM_F_VISION_LENGTHS: return load_lengths(L, src, d->n, d->vision_len, &d->vision_lengths);
+    case SM_F_LABELS: return load_labels(L, src, d->n, &d->labels);
+    case SM_F_LABELS_T:
+    case SM_F_LABELS_A:
+    case SM_F_LABELS_V: return load_labels(L, src, d->n, &d->labels_tav[f - SM_F_LABELS_T]);
+    case SM_F_CLASS_LABELS: return load_labels(L, src, d->n, &d->class_labels);
+    case SM_F_ID: return load_strings(L, src, d->n, &d->ids);
+    case SM_F_RAW_TEXT: return load_strings(L, src, d->n, &d->raw_text);
+    case SM_F_ANNOTATIONS: return load_strings(L, src, d->n, &d->annotations);
+    case SM_F_COUNT: break;
     }
-    fc.dst = &d->class_labels;
-    SM_TRY(field(L, s, SM_F_CLASS_LABELS, 0, do_floats, &fc));
-    strings_ctx tc = {d->n, &d->ids};
-    SM_TRY(field(L, s, SM_F_ID, 0, do_strings, &tc));
-    tc.dst = &d->raw_text;
-    SM_TRY(field(L, s, SM_F_RAW_TEXT, 0, do_strings, &tc));
-    tc.dst = &d->annotations;
-    SM_TRY(field(L, s, SM_F_ANNOTATIONS, 0, do_strings, &tc));
+    return sm_error(L->err, SELFMM_ERR_STATE, "%s: no conversion for this field", src->name);
+}
+
+/* Every field of split s in the order of sm_field: text_bert first (its N sizes
+ * the others), features before their lengths (T bounds them). */
+static selfmm_status load_split(loader *L, int s)
+{
+    for (int f = 0; f < SM_F_COUNT; f++) {
+        sm_array_src src;
+        int found;
+        selfmm_status st = open_field(L, s, (sm_field)f, f <= SM_F_LABELS, &src, &found);
+        if (st == SELFMM_OK && found) st = convert(L, s, (sm_field)f, &src);
+        if (found) L->r->close(L->r->ctx, &src);
+        SM_TRY(st);
+    }
     if (L->r->describe_extra) L->r->describe_extra(L->r->ctx, s, L->ds);
     return SELFMM_OK;
 }

@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "io/norm.h"
 #include "io/npy.h"
+#include "io/tensors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,31 +56,13 @@ static selfmm_status read_header(sm_array_src *src, selfmm_error *err)
         return sm_error(err, SELFMM_ERR_UNSUPPORTED,
                         "%s: object arrays in a .npz need pickle and are not read; store strings "
                         "as '<U' arrays", src->name);
-    int big_dims = 0;
-    uint64_t count = 1;
-    for (int d = 0; d < h.ndim; d++) {
-        big_dims += h.shape[d] > 1;
-        if (h.shape[d] && count > UINT64_MAX / (uint64_t)h.shape[d])
-            return sm_error(err, SELFMM_ERR_SHAPE, "%s: shape overflows", src->name);
-        count *= (uint64_t)h.shape[d];
-    }
-    if (h.fortran && big_dims > 1)
-        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: Fortran-ordered array", src->name);
-    if (h.itemsize <= 0 && count)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: zero-sized elements", src->name);
-    if ((h.itemsize > 0 && count > UINT64_MAX / (uint64_t)h.itemsize) ||
-        count * (uint64_t)h.itemsize != src->remaining)
-        return sm_error(err, SELFMM_ERR_FORMAT,
-                        "%s: the .npy header declares %llu elements of %d bytes but the member "
-                        "holds %llu data bytes",
-                        src->name, (unsigned long long)count, h.itemsize,
-                        (unsigned long long)src->remaining);
     src->dtype = h.dtype;
     src->itemsize = h.itemsize;
     src->swap = h.swap;
     src->ndim = h.ndim;
     memcpy(src->shape, h.shape, sizeof h.shape);
-    return SELFMM_OK;
+    uint64_t count;
+    return sm_src_layout(src, h.fortran, src->remaining, &count, err);
 }
 
 /* Open a member by name for streaming (its .npy header read); *found = 0 when the
@@ -216,8 +199,7 @@ selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_
         zip_int64_t n = zip_get_num_entries(za, 0);
         for (zip_int64_t i = 0; i < n && !torch; i++) {
             const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
-            size_t len = name ? strlen(name) : 0;
-            torch = len >= 9 && !strcmp(name + len - 9, "/data.pkl");
+            torch = name && sm_torch_pickle_name(name);
         }
         zip_discard(za);
         if (torch)

@@ -21,18 +21,9 @@ static selfmm_status src_from_array(sm_array_src *src, const sm_ndarray *a,
     src->swap = a->dtype.byteorder == '>';
     src->ndim = a->ndim;
     memcpy(src->shape, a->shape, sizeof src->shape);
-    int big_dims = 0;
-    uint64_t count = 1;
-    for (int d = 0; d < a->ndim; d++) {
-        big_dims += a->shape[d] > 1;
-        if (a->shape[d] && count > UINT64_MAX / (uint64_t)a->shape[d])
-            return sm_error(err, SELFMM_ERR_SHAPE, "%s: shape overflows", src->name);
-        count *= (uint64_t)a->shape[d];
-    }
-    if (a->fortran && big_dims > 1)
-        return sm_error(err, SELFMM_ERR_UNSUPPORTED,
-                        "%s: Fortran-ordered array; store it with np.ascontiguousarray", src->name);
+    uint64_t count;
     if (a->dtype.dt == SM_DT_OBJECT) {
+        SM_TRY(sm_src_layout(src, a->fortran, 0, &count, err));
         src->kind = SM_SRC_OBJECTS;
         src->list = a->objects;
         if ((uint64_t)a->objects->u.seq.n != count)
@@ -46,14 +37,7 @@ static selfmm_status src_from_array(sm_array_src *src, const sm_ndarray *a,
     size_t have;
     SM_TRY(sm_pbytes_size(&a->data, &have, err));
     if (a->data.latin1) sm_mapped_drop(mf, a->data.p, a->data.len); /* the scan read it all */
-    if (src->itemsize <= 0 && count)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: zero-sized elements", src->name);
-    if (count > UINT64_MAX / (uint64_t)(src->itemsize > 0 ? src->itemsize : 1) ||
-        count * (uint64_t)src->itemsize != (uint64_t)have)
-        return sm_error(err, SELFMM_ERR_FORMAT,
-                        "%s: array data has %zu bytes, its shape and dtype need %llu x %d",
-                        src->name, have, (unsigned long long)count, src->itemsize);
-    return SELFMM_OK;
+    return sm_src_layout(src, a->fortran, have, &count, err);
 }
 
 static selfmm_status pk_open(void *ctx, int s, sm_field f, sm_array_src *src, int *found,

@@ -242,10 +242,7 @@ static int zip_is_torch(const uint8_t *data, size_t size)
     sm_zip_dir dir;
     int torch = 0;
     if (sm_zip_read_dir(data, size, "", &dir, NULL) == SELFMM_OK) {
-        for (int i = 0; i < dir.n && !torch; i++) {
-            const char *s = strchr(dir.e[i].name, '/');
-            torch = s && !strcmp(s, "/data.pkl");
-        }
+        for (int i = 0; i < dir.n && !torch; i++) torch = sm_torch_pickle_name(dir.e[i].name);
     }
     sm_zip_dir_free(&dir);
     return torch;

@@ -17,6 +17,8 @@ struct sm_pickle {
     size_t n_owned, cap_owned;
     sm_pv **containers;         /* values whose item arrays are malloc'd */
     size_t n_containers, cap_containers;
+    sm_pv **storages;           /* every SM_PV_STORAGE made (sm_pickle_storages) */
+    size_t n_storages, cap_storages;
     /* machine */
     const uint8_t *buf;
     size_t len, pos, op_pos;
@@ -49,17 +51,10 @@ selfmm_status sm_pbytes_size(const sm_pbytes *b, size_t *out, selfmm_error *err)
         return SELFMM_OK;
     }
     size_t n = 0;
-    for (size_t i = 0; i < b->len; n++) {
-        uint8_t c = b->p[i];
-        if (c < 0x80) {
-            i++;
-        } else if ((c == 0xC2 || c == 0xC3) && i + 1 < b->len && (b->p[i + 1] & 0xC0) == 0x80) {
-            i += 2;
-        } else {
+    for (size_t i = 0; i < b->len; n++)
+        if (sm_latin1_next(b->p, b->len, &i) < 0)
             return sm_error(err, SELFMM_ERR_FORMAT,
                             "latin-1 encoded bytes: invalid character at byte %zu", i);
-        }
-    }
     *out = n;
     return SELFMM_OK;
 }
@@ -134,6 +129,19 @@ static void *alloc_owned(sm_pickle *p, size_t size)
     return ptr;
 }
 
+/* Append v to a growing array of values. */
+static int list_add(sm_pv ***items, size_t *n, size_t *cap, sm_pv *v)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        sm_pv **grown = realloc(*items, c * sizeof *grown);
+        if (!grown) return 0;
+        *items = grown, *cap = c;
+    }
+    (*items)[(*n)++] = v;
+    return 1;
+}
+
 static sm_pv *new_value(sm_pickle *p, sm_pv_kind kind)
 {
     if (!p->block || p->block_used == VALUES_PER_BLOCK) {
@@ -144,15 +152,9 @@ static sm_pv *new_value(sm_pickle *p, sm_pv_kind kind)
     sm_pv *v = &p->block[p->block_used++];
     memset(v, 0, sizeof *v);
     v->kind = kind;
-    if (kind == SM_PV_TUPLE || kind == SM_PV_LIST || kind == SM_PV_DICT) {
-        if (p->n_containers == p->cap_containers) {
-            size_t cap = p->cap_containers ? p->cap_containers * 2 : 64;
-            sm_pv **c = realloc(p->containers, cap * sizeof *c);
-            if (!c) return NULL;
-            p->containers = c, p->cap_containers = cap;
-        }
-        p->containers[p->n_containers++] = v;
-    }
+    if ((kind == SM_PV_TUPLE || kind == SM_PV_LIST || kind == SM_PV_DICT) &&
+        !list_add(&p->containers, &p->n_containers, &p->cap_containers, v))
+        return NULL;
     return v;
 }
 
@@ -202,11 +204,18 @@ void sm_pickle_free(sm_pickle *p)
         }
     }
     free(p->containers);
+    free(p->storages);
     for (size_t i = 0; i < p->n_owned; i++) free(p->owned[i]);
     free(p->owned);
     free(p->stack);
     free(p->memo);
     free(p);
+}
+
+sm_pv *const *sm_pickle_storages(const sm_pickle *p, size_t *n)
+{
+    *n = p->n_storages;
+    return p->storages;
 }
 
 /* ---- the stack ---- */
@@ -344,6 +353,8 @@ static const global_entry globals[] = {
     {"numpy.core.numeric", "_frombuffer", SM_G_NP_FROMBUFFER, 0, 0},
     {"numpy._core.numeric", "_frombuffer", SM_G_NP_FROMBUFFER, 0, 0},
     {"_codecs", "encode", SM_G_CODECS_ENCODE, 0, 0},
+    {"__builtin__", "bytes", SM_G_EMPTY_BYTES, 0, 0},
+    {"builtins", "bytes", SM_G_EMPTY_BYTES, 0, 0},
     {"collections", "OrderedDict", SM_G_ORDERED_DICT, 0, 0},
     {"torch._utils", "_rebuild_tensor_v2", SM_G_TORCH_REBUILD_V2, 0, 1},
     {"torch._utils", "_rebuild_tensor", SM_G_TORCH_REBUILD, 0, 1},
@@ -424,7 +435,7 @@ static int64_t int_of(const sm_pv *v) { return v->kind == SM_PV_BOOL ? v->u.b : 
 
 /* A tuple of non-negative ints (a shape) into dims. */
 static selfmm_status int_tuple(sm_pickle *p, const sm_pv *t, int64_t *dims, int *ndim,
-                               int allow_negative, const char *what)
+                               const char *what)
 {
     if (t->kind != SM_PV_TUPLE && t->kind != SM_PV_LIST)
         return fail(p, SELFMM_ERR_TYPE, "%s is a %s, expected a tuple of ints", what,
@@ -435,7 +446,7 @@ static selfmm_status int_tuple(sm_pickle *p, const sm_pv *t, int64_t *dims, int 
     for (size_t i = 0; i < t->u.seq.n; i++) {
         const sm_pv *d = t->u.seq.items[i];
         if (!is_int(d)) return fail(p, SELFMM_ERR_TYPE, "%s[%zu] is not an int", what, i);
-        if (!allow_negative && int_of(d) < 0)
+        if (int_of(d) < 0)
             return fail(p, SELFMM_ERR_SHAPE, "%s[%zu] = %lld is negative", what, i,
                         (long long)int_of(d));
         dims[i] = int_of(d);
@@ -489,18 +500,14 @@ static selfmm_status bytes_of(sm_pickle *p, const sm_pv *b, const char *what, si
     return SELFMM_OK;
 }
 
-/* Copy the first n decoded bytes of b into out. */
+/* Copy the first n decoded bytes of b into out (b holds them: sm_pbytes_size). */
 static void decode_small(const sm_pbytes *b, uint8_t *out, size_t n)
 {
     if (!b->latin1) {
         memcpy(out, b->p, n);
         return;
     }
-    for (size_t i = 0, o = 0; o < n; o++) {
-        uint8_t c = b->p[i];
-        if (c < 0x80) out[o] = c, i++;
-        else out[o] = (uint8_t)(((c & 0x03) << 6) | (b->p[i + 1] & 0x3F)), i += 2;
-    }
+    for (size_t i = 0, o = 0; o < n; o++) out[o] = (uint8_t)sm_latin1_next(b->p, b->len, &i);
 }
 
 static selfmm_status call_scalar(sm_pickle *p, const sm_pv *args)
@@ -557,7 +564,7 @@ static selfmm_status call_frombuffer(sm_pickle *p, const sm_pv *args)
     if (!v || !(v->u.arr = alloc_owned(p, sizeof(sm_ndarray)))) return NOMEM(p);
     sm_ndarray *a = v->u.arr;
     a->dtype = dt->u.dtype;
-    SM_TRY(int_tuple(p, shape, a->shape, &a->ndim, 0, "numpy _frombuffer shape"));
+    SM_TRY(int_tuple(p, shape, a->shape, &a->ndim, "numpy _frombuffer shape"));
     if (!sm_pv_str_eq(order, "C") && !sm_pv_str_eq(order, "F"))
         return fail(p, SELFMM_ERR_FORMAT, "numpy _frombuffer: order is not 'C' or 'F'");
     a->fortran = sm_pv_str_eq(order, "F");
@@ -590,8 +597,8 @@ static selfmm_status call_rebuild_tensor(sm_pickle *p, const sm_pv *args, int v2
     t->storage = (sm_pv *)st;
     t->offset = int_of(off);
     int nstride;
-    SM_TRY(int_tuple(p, args->u.seq.items[2], t->size, &t->ndim, 0, "tensor size"));
-    SM_TRY(int_tuple(p, args->u.seq.items[3], t->stride, &nstride, 0, "tensor stride"));
+    SM_TRY(int_tuple(p, args->u.seq.items[2], t->size, &t->ndim, "tensor size"));
+    SM_TRY(int_tuple(p, args->u.seq.items[3], t->stride, &nstride, "tensor stride"));
     if (nstride != t->ndim)
         return fail(p, SELFMM_ERR_FORMAT, "%s: %d sizes but %d strides", fn, t->ndim, nstride);
     return push(p, v);
@@ -607,6 +614,9 @@ static selfmm_status do_reduce(sm_pickle *p, const sm_pv *fn, const sm_pv *args)
     case SM_G_NP_SCALAR: return call_scalar(p, args);
     case SM_G_NP_FROMBUFFER: return call_frombuffer(p, args);
     case SM_G_CODECS_ENCODE: return call_encode(p, args);
+    case SM_G_EMPTY_BYTES:
+        SM_TRY(want_tuple(p, args, 0, 0, "bytes"));
+        return push(p, new_bytes(p, p->buf, 0, 0));
     case SM_G_ORDERED_DICT:
         SM_TRY(want_tuple(p, args, 0, 0, "collections.OrderedDict"));
         return push(p, new_value(p, SM_PV_DICT));
@@ -651,7 +661,7 @@ static selfmm_status build_ndarray(sm_pickle *p, sm_pv *obj, const sm_pv *state)
     if (state->kind != SM_PV_TUPLE || (state->u.seq.n != 5 && state->u.seq.n != 4))
         return fail(p, SELFMM_ERR_FORMAT, "numpy array state is not the 5-tuple NumPy writes");
     sm_pv **s = state->u.seq.items + (state->u.seq.n == 5);
-    SM_TRY(int_tuple(p, s[0], a->shape, &a->ndim, 0, "numpy array shape"));
+    SM_TRY(int_tuple(p, s[0], a->shape, &a->ndim, "numpy array shape"));
     if (s[1]->kind != SM_PV_DTYPE) return fail(p, SELFMM_ERR_TYPE, "numpy array state without a dtype");
     a->dtype = s[1]->u.dtype;
     if (s[2]->kind != SM_PV_BOOL) return fail(p, SELFMM_ERR_TYPE, "numpy array state: is_fortran not a bool");
@@ -726,6 +736,7 @@ static selfmm_status do_persid(sm_pickle *p, const sm_pv *pid)
         st->view_offset = int_of(vm->u.seq.items[1]);
         st->view_numel = int_of(vm->u.seq.items[2]);
     }
+    if (!list_add(&p->storages, &p->n_storages, &p->cap_storages, v)) return NOMEM(p);
     return push(p, v);
 }
 

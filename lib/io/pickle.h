@@ -1,8 +1,9 @@
 /* pickle.h -- a safe pickle reader: a small virtual machine that interprets the
  * opcodes NumPy's and torch's pickles use (protocols 2 to 5) and builds a tree of
  * plain values. It never imports or calls anything: the only globals it accepts
- * are a fixed list (NumPy array/dtype/scalar reconstruction, _codecs.encode,
- * collections.OrderedDict, torch's tensor rebuild and storage types), and each of
+ * are a fixed list (NumPy array/dtype/scalar reconstruction, _codecs.encode and
+ * bytes() for protocol 2's bytes, collections.OrderedDict, torch's tensor rebuild
+ * and storage types), and each of
  * those is interpreted here by a few lines of C. Any other global (os.system,
  * builtins.eval, ...) stops the run with an error naming it.
  *
@@ -52,6 +53,8 @@ typedef enum sm_global_id {
     SM_G_NP_SCALAR,        /* numpy.core.multiarray.scalar */
     SM_G_NP_FROMBUFFER,    /* numpy.core.numeric._frombuffer (protocol 5) */
     SM_G_CODECS_ENCODE,    /* _codecs.encode (protocol 2 bytes) */
+    SM_G_EMPTY_BYTES,      /* __builtin__.bytes() (protocol 2 empty bytes, e.g. an empty
+                              array's data); only without arguments */
     SM_G_ORDERED_DICT,     /* collections.OrderedDict */
     SM_G_TORCH_REBUILD_V2, /* torch._utils._rebuild_tensor_v2 */
     SM_G_TORCH_REBUILD,    /* torch._utils._rebuild_tensor (older files) */
@@ -72,6 +75,26 @@ typedef struct sm_pbytes {
 /* Number of bytes after decoding (len itself unless latin1). SELFMM_ERR_FORMAT when
  * the latin-1 text is not valid UTF-8 of characters < 256. */
 selfmm_status sm_pbytes_size(const sm_pbytes *b, size_t *out, selfmm_error *err);
+
+/* One character of latin-1 text p[0..len) at byte *i (its UTF-8: one byte below
+ * 0x80, or 0xC2/0xC3 and a continuation byte): the byte it stands for, and *i
+ * moves past it; -1 (*i unchanged) when the bytes at *i are not such a character
+ * or *i is at the end. */
+static inline int sm_latin1_next(const uint8_t *p, size_t len, size_t *i)
+{
+    if (*i >= len) return -1;
+    uint8_t c = p[*i];
+    if (c < 0x80) {
+        *i += 1;
+        return c;
+    }
+    if ((c == 0xC2 || c == 0xC3) && *i + 1 < len && (p[*i + 1] & 0xC0) == 0x80) {
+        int v = ((c & 0x03) << 6) | (p[*i + 1] & 0x3F);
+        *i += 2;
+        return v;
+    }
+    return -1;
+}
 
 typedef struct sm_np_dtype {
     sm_dtype dt;
@@ -147,6 +170,10 @@ selfmm_status sm_pickle_run(const uint8_t *buf, size_t len, const sm_pickle_opts
                             const char *what, sm_pickle **out, sm_pv **root, size_t *consumed,
                             selfmm_error *err);
 void sm_pickle_free(sm_pickle *p);
+/* Every storage reference of the run (SM_PV_STORAGE, one per BINPERSID, in input
+ * order; a storage referenced twice appears twice), wherever it sits in the tree:
+ * legacy checkpoints store the bytes of all of them. */
+sm_pv *const *sm_pickle_storages(const sm_pickle *p, size_t *n);
 
 /* Small helpers for consumers. */
 const char *sm_pv_kind_name(sm_pv_kind k);

@@ -69,13 +69,15 @@ selfmm_status sm_tensors_add(sm_tensor_list *l, const char *name, size_t name_le
     t->dtype = dt;
     t->ndim = ndim;
     memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    t->numel = sm_shape_numel(ndim, shape);
     if (stride) {
         memcpy(t->stride, stride, (size_t)ndim * sizeof *stride);
     } else {
+        /* Each partial product divides numel, so it fits; an empty tensor addresses
+         * no element, and its other dimensions may be huge: strides 1. */
         int64_t s = 1;
-        for (int d = ndim - 1; d >= 0; d--) t->stride[d] = s, s *= shape[d];
+        for (int d = ndim - 1; d >= 0; d--) t->stride[d] = s, s *= t->numel > 0 ? shape[d] : 1;
     }
-    t->numel = sm_shape_numel(ndim, shape);
     t->data = t->numel ? data : NULL;
     l->n++;
     free(l->order); /* stale */
@@ -83,31 +85,35 @@ selfmm_status sm_tensors_add(sm_tensor_list *l, const char *name, size_t name_le
     return SELFMM_OK;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const sm_tensor *const *)a)->name, (*(const sm_tensor *const *)b)->name);
+}
+
 selfmm_status sm_tensors_index(sm_tensor_list *l, const char *what, selfmm_error *err)
 {
     free(l->order);
-    l->order = malloc((size_t)(l->n ? l->n : 1) * sizeof *l->order);
-    if (!l->order) return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what);
-    for (int i = 0; i < l->n; i++) l->order[i] = i;
-    /* A merge sort of the indices by name (qsort has no context argument, and a
-     * global one would not be thread-safe). */
-    int *o = l->order, *tmp = malloc((size_t)(l->n ? l->n : 1) * sizeof *tmp);
-    if (!tmp) return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what);
-    for (int w = 1; w < l->n; w *= 2) {
-        for (int lo = 0; lo < l->n; lo += 2 * w) {
-            int mid = lo + w < l->n ? lo + w : l->n, hi = lo + 2 * w < l->n ? lo + 2 * w : l->n;
-            int i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) tmp[k++] = strcmp(l->t[o[i]].name, l->t[o[j]].name) <= 0 ? o[i++] : o[j++];
-            while (i < mid) tmp[k++] = o[i++];
-            while (j < hi) tmp[k++] = o[j++];
-        }
-        memcpy(o, tmp, (size_t)l->n * sizeof *o);
+    l->order = NULL;
+    size_t n = (size_t)l->n;
+    /* sort pointers (qsort's comparator then needs no context), keep indices */
+    const sm_tensor **by = malloc((n ? n : 1) * sizeof *by);
+    int *order = malloc((n ? n : 1) * sizeof *order);
+    if (!by || !order) {
+        free(by), free(order);
+        return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what);
     }
-    free(tmp);
-    for (int i = 1; i < l->n; i++)
-        if (!strcmp(l->t[o[i - 1]].name, l->t[o[i]].name))
-            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\" appears twice", what,
-                            l->t[o[i]].name);
+    for (size_t i = 0; i < n; i++) by[i] = &l->t[i];
+    qsort(by, n, sizeof *by, by_name);
+    for (size_t i = 0; i < n; i++) order[i] = (int)(by[i] - l->t);
+    free(by);
+    for (size_t i = 1; i < n; i++) {
+        const char *name = l->t[order[i]].name;
+        if (!strcmp(l->t[order[i - 1]].name, name)) {
+            free(order);
+            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\" appears twice", what, name);
+        }
+    }
+    l->order = order;
     return SELFMM_OK;
 }
 

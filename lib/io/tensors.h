@@ -75,6 +75,9 @@ typedef enum sm_ckpt_kind {
     SM_CKPT_UNKNOWN, SM_CKPT_TORCH_ZIP, SM_CKPT_TORCH_LEGACY, SM_CKPT_SAFETENSORS
 } sm_ckpt_kind;
 sm_ckpt_kind sm_ckpt_detect(const uint8_t *data, size_t size);
+/* 1 when a zip member name is a torch checkpoint's pickle, "<archive>/data.pkl":
+ * what tells a torch zip from a .npz. */
+int sm_torch_pickle_name(const char *name);
 
 selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *what,
                                 sm_tensor_list *l, selfmm_error *err);

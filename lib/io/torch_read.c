@@ -61,8 +61,9 @@ static selfmm_status add_tensor(sm_tensor_list *l, const sm_pv *key, const sm_te
                         "%s: tensor \"%s\" %s at offset %lld does not fit in its storage of %lld "
                         "elements", what, name, shape, (long long)t->offset, (long long)st->numel);
     }
+    /* an empty tensor's offset is unchecked: no pointer is formed from it */
     return sm_tensors_add(l, key->u.str.p, key->u.str.len, st->dtype, t->ndim, t->size, t->stride,
-                          sb.data + start * (uint64_t)esize, err);
+                          extent ? sb.data + start * (uint64_t)esize : NULL, err);
 }
 
 /* The dict of tensors: the root, or the "state_dict" / "model" entry of a
@@ -98,6 +99,12 @@ static selfmm_status walk(const sm_pv *root, sm_tensor_list *l, resolve_fn resol
 
 /* ---- zip ---- */
 
+int sm_torch_pickle_name(const char *name)
+{
+    const char *slash = strchr(name, '/');
+    return slash && !strcmp(slash, "/data.pkl");
+}
+
 typedef struct zip_ctx {
     const uint8_t *buf;
     const sm_zip_dir *dir;
@@ -129,11 +136,11 @@ selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *wh
     zip_ctx z = {data, &dir, "", what};
     const sm_zip_entry *pkl = NULL;
     for (int i = 0; st == SELFMM_OK && i < dir.n; i++) {
-        const char *n = dir.e[i].name, *slash = strchr(n, '/');
-        if (!slash || strcmp(slash, "/data.pkl") != 0) continue;
+        const char *n = dir.e[i].name;
+        if (!sm_torch_pickle_name(n)) continue;
         if (pkl) st = sm_error(err, SELFMM_ERR_FORMAT, "%s: more than one data.pkl", what);
         pkl = &dir.e[i];
-        snprintf(z.prefix, sizeof z.prefix, "%.*s", (int)(slash - n + 1), n);
+        snprintf(z.prefix, sizeof z.prefix, "%.*s", (int)(strchr(n, '/') - n + 1), n);
     }
     if (st == SELFMM_OK && !pkl)
         st = sm_error(err, SELFMM_ERR_FORMAT, "%s: a zip file without <archive>/data.pkl: not a "
@@ -195,26 +202,24 @@ static selfmm_status legacy_resolve(void *ctx, const sm_storage *st, storage_byt
 {
     legacy_ctx *c = ctx;
     legacy_storage *s = legacy_find(c, st->key);
+    /* every reference was collected, so its element type is s->dtype */
     if (!s || !s->seen_data)
         return sm_error(err, SELFMM_ERR_MISSING, "%s: storage \"%s\" has no data", c->what, st->key);
-    if (s->dtype != st->dtype)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" used with two element types",
-                        c->what, st->key);
     *out = s->bytes;
     return SELFMM_OK;
 }
 
-/* Collect the storages the state_dict refers to (key -> element type), sorted
- * by key. */
-static selfmm_status legacy_collect(const sm_pv *sd, legacy_ctx *c, selfmm_error *err)
+/* Collect every storage the pickle refers to (key -> element type), sorted by
+ * key: the file holds the bytes of all of them, also those of tensors outside
+ * the state_dict (a training checkpoint's optimizer state). */
+static selfmm_status legacy_collect(const sm_pickle *vm, legacy_ctx *c, selfmm_error *err)
 {
-    if (!sd) return SELFMM_OK;
-    c->s = calloc(sd->u.dict.n ? sd->u.dict.n : 1, sizeof *c->s);
+    size_t n;
+    sm_pv *const *refs = sm_pickle_storages(vm, &n);
+    c->s = calloc(n ? n : 1, sizeof *c->s);
     if (!c->s) return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", c->what);
-    for (size_t i = 0; i < sd->u.dict.n; i++) {
-        const sm_pv *v = sd->u.dict.vals[i];
-        if (v->kind != SM_PV_TENSOR) continue;
-        const sm_storage *st = v->u.tensor->storage->u.storage;
+    for (size_t i = 0; i < n; i++) {
+        const sm_storage *st = refs[i]->u.storage;
         c->s[c->n].key = st->key;
         c->s[c->n].dtype = st->dtype;
         c->n++;
@@ -268,7 +273,7 @@ selfmm_status sm_read_torch_legacy(const uint8_t *data, size_t size, const char 
             st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: not a little-endian checkpoint", what);
     }
     legacy_ctx c = {NULL, 0, what};
-    if (st == SELFMM_OK) st = legacy_collect(state_dict_of(v[3]), &c, err);
+    if (st == SELFMM_OK) st = legacy_collect(vm[3], &c, err);
     if (st == SELFMM_OK && v[4]->kind != SM_PV_LIST)
         st = sm_error(err, SELFMM_ERR_FORMAT, "%s: the storage key list is a %s", what,
                       sm_pv_kind_name(v[4]->kind));
@@ -284,8 +289,8 @@ selfmm_status sm_read_torch_legacy(const uint8_t *data, size_t size, const char 
         key[k->u.str.len] = '\0';
         legacy_storage *s = legacy_find(&c, key);
         if (!s) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" is used by no tensor (its "
-                          "element size is unknown)", what, key);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" is referenced nowhere in the "
+                          "pickle (its element size is unknown)", what, key);
             break;
         }
         if (size - pos < 8) {

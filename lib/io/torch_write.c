@@ -104,7 +104,7 @@ static selfmm_status make_pickle(const sm_st_out *t, int n, pbuf *b, selfmm_erro
         op(b, 't');
         op(b, 'Q');
         integer(b, 0);                         /* storage offset */
-        int64_t stride[8];
+        int64_t stride[SM_TENSOR_MAX_DIMS];
         int64_t s = 1;
         for (int d = t[i].ndim - 1; d >= 0; d--) stride[d] = s, s *= t[i].shape[d];
         tuple(b, t[i].ndim, t[i].shape);
@@ -123,7 +123,9 @@ static selfmm_status make_pickle(const sm_st_out *t, int n, pbuf *b, selfmm_erro
 selfmm_status sm_write_torch_zip(const char *path, const sm_st_out *t, int n, selfmm_error *err)
 {
     for (int i = 0; i < n; i++)
-        if (t[i].ndim > 8) return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: tensor rank", path);
+        if (t[i].ndim > SM_TENSOR_MAX_DIMS)
+            return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: tensor \"%s\" has %d dimensions (at most %d)",
+                            path, t[i].name, t[i].ndim, SM_TENSOR_MAX_DIMS);
     pbuf pk = {0};
     SM_TRY(make_pickle(t, n, &pk, err));
     sm_atomic_file af;
