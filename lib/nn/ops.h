@@ -8,13 +8,17 @@
  *   NULL gradient pointer means "not wanted" where the doc says so.
  * - Tensors are row-major float32; N is a number of rows (tokens or samples).
  * - Work is split over rows or columns with OpenMP so that every result is the same
- *   whatever the thread count (no reductions across threads).
+ *   whatever the thread count (no reductions across threads); a loop over fewer
+ *   than SM_PAR_MIN elements stays on one thread (waking the pool costs more).
  *
  * The oneDNN-backed layers (attention, LSTM) live in attention.h and lstm.h. */
 #ifndef SM_NN_OPS_H
 #define SM_NN_OPS_H
 
 #include <stdint.h>
+
+/* Elements below which an elementwise or row loop does not go parallel. */
+#define SM_PAR_MIN 4096
 
 /* ---- linear (PyTorch nn.Linear: weight is (OC, C)) ------------------------------ */
 /* out (N, OC) = inp (N, C) . weight^T + bias; bias (OC) may be NULL. */
