@@ -112,7 +112,6 @@ typedef struct sm_compute {
     sm_head head[4];             /* SELFMM_FUSION .. SELFMM_VISION */
     int cap_b;                   /* batch capacity of the per-sample buffers below */
     int32_t *alen, *vlen;        /* (B) audio / vision lengths used (after clamping) */
-    float *text_feat;            /* (B, H) [CLS] rows of BERT's output */
     float *fusion_in;            /* (B, H + audio_out + video_out) */
     float *dtext, *daudio, *dvideo, *dfusion_in; /* backward scratch */
     float *dout[4];              /* (B) output gradients stored by the last loss */
