@@ -17,6 +17,7 @@
 #include "nn/dnnl_ctx.h"
 #include "nn/lstm.h"
 #include "nn/model.h"
+#include "nn/ops.h"
 
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ enum {
     SM_SITE_POST = 0xFF10        /* + SELFMM_FUSION .. SELFMM_VISION */
 };
 #define SM_SITE_LAYER(l, k) (1u + 3u * (uint32_t)(l) + (uint32_t)(k))
+_Static_assert(SM_SITE_POST + SELFMM_VISION <= SM_DROPOUT_MAX_SITE, "dropout sites exceed 16 bits");
 
 /* The dropout of one forward: p, and where masks come from. */
 typedef struct sm_drop {

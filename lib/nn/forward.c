@@ -185,9 +185,9 @@ SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batc
     if (!bt) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: NULL batch");
     if (mode != SELFMM_MODE_EVAL && mode != SELFMM_MODE_TRAIN)
         return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: bad mode %d", (int)mode);
-    if (bt->batch < 1 || bt->batch > 65536)
-        return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: batch size %d outside [1, 65536]",
-                        bt->batch);
+    if (bt->batch < 1 || bt->batch > SM_DROPOUT_MAX_BATCH)
+        return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: batch size %d outside [1, %d]",
+                        bt->batch, SM_DROPOUT_MAX_BATCH);
     sm_threads_apply();
     double t0 = now();
     if (!m->compute) SM_TRY(compute_create(m));
