@@ -82,6 +82,7 @@ typedef struct sm_bert {
 
 /* ---- audio / vision subnets ---------------------------------------------------- */
 typedef struct sm_subnet {
+    const char *name;            /* "audio" or "vision": errors say which */
     sm_lstm *lstm;
     int hidden, out_dim;
     int cap_b, B;

@@ -51,8 +51,8 @@ static selfmm_status compute_create(selfmm_model *m)
     sm_compute *c = calloc(1, sizeof *c);
     if (!c) return sm_error(&m->err, SELFMM_ERR_NOMEM, "model: out of memory");
     selfmm_status st = sm_dnnl_init(&c->dnnl, &m->err);
-    c->sub[0].hidden = cfg->a_lstm_hidden_size, c->sub[0].out_dim = cfg->audio_out;
-    c->sub[1].hidden = cfg->v_lstm_hidden_size, c->sub[1].out_dim = cfg->video_out;
+    c->sub[0].name = "audio", c->sub[0].hidden = cfg->a_lstm_hidden_size, c->sub[0].out_dim = cfg->audio_out;
+    c->sub[1].name = "vision", c->sub[1].hidden = cfg->v_lstm_hidden_size, c->sub[1].out_dim = cfg->video_out;
     if (st == SELFMM_OK)
         st = sm_lstm_create(&c->sub[0].lstm, &c->dnnl, cfg->audio_dim, cfg->a_lstm_hidden_size, &m->err);
     if (st == SELFMM_OK)
