@@ -6,25 +6,35 @@
 
 #include <string.h>
 
+/* The per-sample buffers (not the LSTM). */
+static void buffers_free(sm_subnet *s)
+{
+    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
+    s->h = s->hd = s->out = s->dh = s->dhd = NULL;
+    s->mask = NULL;
+    s->cap_b = 0;
+}
+
 void sm_subnet_free(sm_subnet *s)
 {
     sm_lstm_free(s->lstm);
-    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
+    buffers_free(s);
     memset(s, 0, sizeof *s);
 }
 
 static selfmm_status ensure(sm_subnet *s, int B, selfmm_error *err)
 {
     if (B <= s->cap_b) return SELFMM_OK;
-    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
+    buffers_free(s);
     size_t nh = (size_t)B * s->hidden;
     s->h = sm_alloc(nh, sizeof(float)), s->hd = sm_alloc(nh, sizeof(float));
     s->mask = sm_alloc(nh, 1);
     s->out = sm_alloc((size_t)B * s->out_dim, sizeof(float));
     s->dh = sm_alloc(nh, sizeof(float)), s->dhd = sm_alloc(nh, sizeof(float));
-    s->cap_b = 0;
-    if (!s->h || !s->hd || !s->mask || !s->out || !s->dh || !s->dhd)
+    if (!s->h || !s->hd || !s->mask || !s->out || !s->dh || !s->dhd) {
+        buffers_free(s);
         return sm_error(err, SELFMM_ERR_NOMEM, "%s subnet: out of memory for batch %d", s->name, B);
+    }
     s->cap_b = B;
     return SELFMM_OK;
 }
