@@ -116,10 +116,30 @@ TEST(dropout_apply_semantics)
     CHECK(memcmp(x, y, sizeof x) == 0);
 }
 
+/* A diverged activation must come out as NaN, not through undefined behaviour:
+ * the exponent was once built by converting a float to int, undefined for NaN
+ * (make ubsan stops on it). volatile keeps the compiler from folding the calls. */
+TEST(nan_in_nan_out)
+{
+    volatile float nan_ = NAN, inf_ = INFINITY;
+    CHECK(isnan(sm_expf(nan_)));
+    CHECK(isnan(sm_phi(nan_)));
+    CHECK(isnan(sm_normal_pdf(nan_)));
+    CHECK(isnan(sm_phi(inf_)));
+    CHECK(isnan(sm_phi(-inf_)));
+    CHECK(sm_expf(-inf_) == 0.0f);
+    float x[4] = {0.5f, NAN, -1.0f, 2.0f}, y[4], p[4];
+    sm_gelu_forward(y, x, 4);
+    sm_softmax_forward(p, x, 1, 4);
+    CHECK(isnan(y[1]) && !isnan(y[0]) && !isnan(y[3]));
+    CHECK(isnan(p[0]) && isnan(p[3]));
+}
+
 int main(void)
 {
     RUN(expf_accuracy);
     RUN(phi_accuracy);
+    RUN(nan_in_nan_out);
     RUN(dropout_mask_is_the_rng);
     RUN(dropout_mask_reproducible_and_thread_independent);
     RUN(dropout_apply_semantics);

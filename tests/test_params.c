@@ -87,6 +87,43 @@ TEST(arenas_share_layout_and_are_aligned)
     selfmm_model_free(m);
 }
 
+/* The floats between tensors are zero whether the weights are initialised or left
+ * for a loader to fill (the optimizer's arena-wide loop relies on it), and
+ * sm_params_zero_padding, which sees to it, clears the padding only. */
+static int64_t padding_floats(const sm_param_table *t, const float *arena, float value, int64_t *count)
+{
+    int64_t equal = 0;
+    *count = 0;
+    for (int i = 0; i < t->n; i++) {
+        int64_t end = t->p[i].offset + t->p[i].numel;
+        int64_t next = i + 1 < t->n ? t->p[i + 1].offset : t->total;
+        for (int64_t j = end; j < next; j++) equal += arena[j] == value, (*count)++;
+    }
+    return equal;
+}
+
+TEST(padding_is_zero)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    int64_t padding;
+    for (int init = 0; init < 2; init++) {
+        selfmm_model *m = NULL;
+        selfmm_error e = {0};
+        REQUIRE_OK(sm_model_create(&c, init, &m, &e), e.message);
+        CHECK_INT(padding_floats(&m->table, m->params, 0.0f, &padding), padding);
+        CHECK(padding > 0);
+        /* the helper itself, on an arena of ones */
+        for (int64_t i = 0; i < m->table.total; i++) m->params[i] = 1.0f;
+        sm_params_zero_padding(&m->table, m->params);
+        CHECK_INT(padding_floats(&m->table, m->params, 0.0f, &padding), padding);
+        int64_t ones = 0;
+        for (int64_t i = 0; i < m->table.total; i++) ones += m->params[i] == 1.0f;
+        CHECK_INT(ones, selfmm_model_num_floats(m));
+        selfmm_model_free(m);
+    }
+}
+
 TEST(init_is_deterministic_and_seeded)
 {
     selfmm_config c;
@@ -130,6 +167,7 @@ int main(void)
 {
     RUN(names_shapes_groups);
     RUN(arenas_share_layout_and_are_aligned);
+    RUN(padding_is_zero);
     RUN(init_is_deterministic_and_seeded);
     RUN(create_rejects_bad_config);
     return h_finish();

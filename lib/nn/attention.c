@@ -79,7 +79,7 @@ selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv,
      * dscores = probs * (dprobs - sum(dprobs * probs)) / div, in place in scratch */
     const int64_t rows = (int64_t)B * nh * Lq;
     const float div = head_div(hd), scale = mask ? sm_dropout_scale(p) : 1.0f;
-#pragma omp parallel for schedule(static) if (rows * Lk > 4096)
+#pragma omp parallel for schedule(static) if (rows * Lk > SM_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
         float *g = scratch + (size_t)r * Lk;
         const float *pr = probs + (size_t)r * Lk;

@@ -76,7 +76,9 @@ static selfmm_status acts_alloc(sm_bert_acts *a, const selfmm_config *cfg, int64
     a->pre = GETF(tok * I);
     a->res2 = GETF(tok * H), a->ln2 = GETF(tok * H), a->mean2 = GETF(tok), a->rstd2 = GETF(tok);
     if (cfg->hidden_dropout_prob > 0) a->attn_mask = GETB(tok * H), a->out_mask = GETB(tok * H);
-    return fail ? SELFMM_ERR_NOMEM : SELFMM_OK;
+    if (!fail) return SELFMM_OK;
+    acts_free(a); /* all or nothing: a layer with some NULL buffers must not be used */
+    return SELFMM_ERR_NOMEM;
 }
 
 /* Room for a forward of B x L with `layers` layers of saved activations. */
@@ -107,13 +109,14 @@ static selfmm_status ensure_forward(sm_bert *b, const selfmm_config *cfg, int B,
         sm_bert_acts *grown = realloc(b->acts, (size_t)layers * sizeof *grown);
         if (!grown) return sm_error(err, SELFMM_ERR_NOMEM, "BERT: out of memory");
         b->acts = grown;
+        /* n_acts counts complete layers only: after a failure the next call retries */
         for (int l = b->n_acts; l < layers; l++) {
             memset(&b->acts[l], 0, sizeof b->acts[l]);
-            b->n_acts = l + 1;
             if (acts_alloc(&b->acts[l], cfg, b->cap_tok, b->cap_att) != SELFMM_OK)
                 return sm_error(err, SELFMM_ERR_NOMEM,
                                 "BERT: cannot allocate the activations of layer %d (%lld tokens)", l,
                                 (long long)b->cap_tok);
+            b->n_acts = l + 1;
         }
     }
     return SELFMM_OK;

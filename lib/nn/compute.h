@@ -17,6 +17,7 @@
 #include "nn/dnnl_ctx.h"
 #include "nn/lstm.h"
 #include "nn/model.h"
+#include "nn/ops.h"
 
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ enum {
     SM_SITE_POST = 0xFF10        /* + SELFMM_FUSION .. SELFMM_VISION */
 };
 #define SM_SITE_LAYER(l, k) (1u + 3u * (uint32_t)(l) + (uint32_t)(k))
+_Static_assert(SM_SITE_POST + SELFMM_VISION <= SM_DROPOUT_MAX_SITE, "dropout sites exceed 16 bits");
 
 /* The dropout of one forward: p, and where masks come from. */
 typedef struct sm_drop {
@@ -80,6 +82,7 @@ typedef struct sm_bert {
 
 /* ---- audio / vision subnets ---------------------------------------------------- */
 typedef struct sm_subnet {
+    const char *name;            /* "audio" or "vision": errors say which */
     sm_lstm *lstm;
     int hidden, out_dim;
     int cap_b, B;
@@ -112,7 +115,6 @@ typedef struct sm_compute {
     sm_head head[4];             /* SELFMM_FUSION .. SELFMM_VISION */
     int cap_b;                   /* batch capacity of the per-sample buffers below */
     int32_t *alen, *vlen;        /* (B) audio / vision lengths used (after clamping) */
-    float *text_feat;            /* (B, H) [CLS] rows of BERT's output */
     float *fusion_in;            /* (B, H + audio_out + video_out) */
     float *dtext, *daudio, *dvideo, *dfusion_in; /* backward scratch */
     float *dout[4];              /* (B) output gradients stored by the last loss */

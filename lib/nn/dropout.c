@@ -64,7 +64,7 @@ void sm_dropout_mask(uint8_t *mask, int B, int64_t per_sample, float p, uint64_t
     float q = 1.0f - p;
     uint32_t thr = (uint32_t)ceilf(q * 16777216.0f);
     int64_t nfull = per_sample / 4;
-#pragma omp parallel for schedule(static) if ((int64_t)B * per_sample > 4096)
+#pragma omp parallel for schedule(static) if ((int64_t)B * per_sample > SM_PAR_MIN)
     for (int b = 0; b < B; b++) {
         sm_rng_key k = sm_rng_make(seed, SM_RNG_DROPOUT, step, (site << 16) | (uint32_t)b);
         uint8_t *m = mask + (size_t)b * (size_t)per_sample;
@@ -81,18 +81,18 @@ void sm_dropout_forward(float *out, const float *inp, const uint8_t *mask, float
 {
     if (!mask) {
         if (out != inp)
-#pragma omp parallel for simd schedule(static) if (n > 4096)
+#pragma omp parallel for simd schedule(static) if (n > SM_PAR_MIN)
             for (int64_t i = 0; i < n; i++) out[i] = inp[i];
         return;
     }
     float scale = sm_dropout_scale(p);
-#pragma omp parallel for simd schedule(static) if (n > 4096)
+#pragma omp parallel for simd schedule(static) if (n > SM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) out[i] = inp[i] * (mask[i] ? scale : 0.0f);
 }
 
 void sm_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, float p, int64_t n)
 {
     float scale = mask ? sm_dropout_scale(p) : 1.0f;
-#pragma omp parallel for simd schedule(static) if (n > 4096)
+#pragma omp parallel for simd schedule(static) if (n > SM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) dinp[i] += dout[i] * (!mask || mask[i] ? scale : 0.0f);
 }

@@ -6,7 +6,7 @@
 void sm_embedding_forward(float *out, const int32_t *ids, const int32_t *segs, const float *word,
                           const float *pos, const float *type, int B, int L, int ld, int H)
 {
-#pragma omp parallel for schedule(static) if ((int64_t)B * L * H > 4096)
+#pragma omp parallel for schedule(static) if ((int64_t)B * L * H > SM_PAR_MIN)
     for (int64_t r = 0; r < (int64_t)B * L; r++) {
         int b = (int)(r / L), t = (int)(r % L);
         const float *w = word + (size_t)ids[(size_t)b * ld + t] * H;
@@ -26,7 +26,7 @@ void sm_embedding_backward(float *dword, float *dpos, float *dtype, const float 
      * walks all tokens in order (no races, thread-count independent sums). */
     const int blk = 64;
     int nblk = (H + blk - 1) / blk;
-#pragma omp parallel for schedule(static) if ((int64_t)B * L * H > 4096)
+#pragma omp parallel for schedule(static) if ((int64_t)B * L * H > SM_PAR_MIN)
     for (int jb = 0; jb < nblk; jb++) {
         int h0 = jb * blk, h1 = h0 + blk < H ? h0 + blk : H;
         for (int b = 0; b < B; b++) {

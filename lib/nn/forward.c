@@ -24,10 +24,10 @@ static void samples_free(sm_compute *c)
 {
     free(c->alen), free(c->vlen);
     c->alen = c->vlen = NULL;
-    float *f[] = {c->text_feat, c->fusion_in, c->dtext, c->daudio, c->dvideo, c->dfusion_in,
+    float *f[] = {c->fusion_in, c->dtext, c->daudio, c->dvideo, c->dfusion_in,
                   c->dout[0], c->dout[1], c->dout[2], c->dout[3], c->labels_w};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) sm_free(f[i]);
-    c->text_feat = c->fusion_in = c->dtext = c->daudio = c->dvideo = c->dfusion_in = NULL;
+    c->fusion_in = c->dtext = c->daudio = c->dvideo = c->dfusion_in = NULL;
     for (int k = 0; k < 4; k++) c->dout[k] = NULL;
     c->labels_w = NULL;
     c->cap_b = 0;
@@ -51,8 +51,8 @@ static selfmm_status compute_create(selfmm_model *m)
     sm_compute *c = calloc(1, sizeof *c);
     if (!c) return sm_error(&m->err, SELFMM_ERR_NOMEM, "model: out of memory");
     selfmm_status st = sm_dnnl_init(&c->dnnl, &m->err);
-    c->sub[0].hidden = cfg->a_lstm_hidden_size, c->sub[0].out_dim = cfg->audio_out;
-    c->sub[1].hidden = cfg->v_lstm_hidden_size, c->sub[1].out_dim = cfg->video_out;
+    c->sub[0].name = "audio", c->sub[0].hidden = cfg->a_lstm_hidden_size, c->sub[0].out_dim = cfg->audio_out;
+    c->sub[1].name = "vision", c->sub[1].hidden = cfg->v_lstm_hidden_size, c->sub[1].out_dim = cfg->video_out;
     if (st == SELFMM_OK)
         st = sm_lstm_create(&c->sub[0].lstm, &c->dnnl, cfg->audio_dim, cfg->a_lstm_hidden_size, &m->err);
     if (st == SELFMM_OK)
@@ -80,11 +80,11 @@ static selfmm_status ensure_samples(selfmm_model *m, sm_compute *c, int B)
     const size_t H = (size_t)cfg->hidden_size, ao = (size_t)cfg->audio_out, vo = (size_t)cfg->video_out;
     const size_t n = (size_t)B;
     c->alen = malloc(n * sizeof *c->alen), c->vlen = malloc(n * sizeof *c->vlen);
-    c->text_feat = sm_alloc(n * H, sizeof(float)), c->dtext = sm_alloc(n * H, sizeof(float));
+    c->dtext = sm_alloc(n * H, sizeof(float));
     c->fusion_in = sm_alloc(n * (H + ao + vo), sizeof(float));
     c->dfusion_in = sm_alloc(n * (H + ao + vo), sizeof(float));
     c->daudio = sm_alloc(n * ao, sizeof(float)), c->dvideo = sm_alloc(n * vo, sizeof(float));
-    int fail = !c->alen || !c->vlen || !c->text_feat || !c->dtext || !c->fusion_in || !c->dfusion_in ||
+    int fail = !c->alen || !c->vlen || !c->dtext || !c->fusion_in || !c->dfusion_in ||
                !c->daudio || !c->dvideo;
     for (int k = 0; k < 4; k++) fail |= !(c->dout[k] = sm_alloc(n, sizeof(float)));
     fail |= !(c->labels_w = sm_alloc(n, sizeof(float)));
@@ -185,9 +185,9 @@ SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batc
     if (!bt) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: NULL batch");
     if (mode != SELFMM_MODE_EVAL && mode != SELFMM_MODE_TRAIN)
         return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: bad mode %d", (int)mode);
-    if (bt->batch < 1 || bt->batch > 65536)
-        return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: batch size %d outside [1, 65536]",
-                        bt->batch);
+    if (bt->batch < 1 || bt->batch > SM_DROPOUT_MAX_BATCH)
+        return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: batch size %d outside [1, %d]",
+                        bt->batch, SM_DROPOUT_MAX_BATCH);
     sm_threads_apply();
     double t0 = now();
     if (!m->compute) SM_TRY(compute_create(m));

@@ -5,18 +5,16 @@
 
 #include <stddef.h>
 
-#define PAR_MIN 4096
-
 void sm_gelu_forward(float *out, const float *inp, int64_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n > SM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) out[i] = inp[i] * sm_phi(inp[i]);
 }
 
 void sm_gelu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
 {
     /* d/dx x * Phi(x) = Phi(x) + x * phi(x) */
-#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (n > SM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         float x = inp[i];
         dinp[i] += dout[i] * (sm_phi(x) + x * sm_normal_pdf(x));
@@ -25,7 +23,7 @@ void sm_gelu_backward(float *dinp, const float *dout, const float *inp, int64_t 
 
 void sm_bias_gelu_forward(float *out, float *pre, const float *bias, int N, int C)
 {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++) {
         float *u = pre + (size_t)i * C, *g = out + (size_t)i * C;
 #pragma omp simd
@@ -40,7 +38,7 @@ void sm_bias_gelu_forward(float *out, float *pre, const float *bias, int N, int 
 void sm_bias_gelu_backward(float *dpre, float *out, const float *dout, const float *pre, int N,
                            int C)
 {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++) {
         const float *u = pre + (size_t)i * C, *d = dout + (size_t)i * C;
         float *du = dpre + (size_t)i * C;

@@ -92,16 +92,15 @@ selfmm_status sm_heads_forward(selfmm_model *m, sm_compute *c, const sm_drop *dr
     const int B = c->B, H = cfg->hidden_size, ao = cfg->audio_out, vo = cfg->video_out;
     const int F = H + ao + vo;
     for (int k = 0; k < 4; k++) SM_TRY(head_ensure(&c->head[k], B, &m->err));
-    /* t = BERT's output at [CLS]; fusion input = concat[t, a, v] */
+    /* t = BERT's output: its (B, H) [CLS] rows; fusion input = concat[t, a, v] */
     for (int b = 0; b < B; b++) {
         const float *cls = c->bert.out + (size_t)b * H;
-        memcpy(c->text_feat + (size_t)b * H, cls, (size_t)H * sizeof(float));
         float *f = c->fusion_in + (size_t)b * F;
         memcpy(f, cls, (size_t)H * sizeof(float));
         memcpy(f + H, c->sub[0].out + (size_t)b * ao, (size_t)ao * sizeof(float));
         memcpy(f + H + ao, c->sub[1].out + (size_t)b * vo, (size_t)vo * sizeof(float));
     }
-    const float *in[4] = {c->fusion_in, c->text_feat, c->sub[0].out, c->sub[1].out};
+    const float *in[4] = {c->fusion_in, c->bert.out, c->sub[0].out, c->sub[1].out};
     for (int k = 0; k < 4; k++)
         head_forward(&c->head[k], &m->w.head[k], in[k], B, head_dropout(cfg, k), SM_SITE_POST + (uint32_t)k,
                      drop);

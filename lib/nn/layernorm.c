@@ -10,8 +10,6 @@
 #include <math.h>
 #include <stddef.h>
 
-#define PAR_MIN 4096
-
 /* Normalise one row: mean and rstd out, y = xhat * w + b. */
 static inline void ln_row(float *y, float *mean_out, float *rstd_out, const float *x,
                           const float *w, const float *b, int C, float eps)
@@ -56,7 +54,7 @@ static void ln_param_grads(float *dweight, float *dbias, const float *dout, cons
     if (!dweight && !dbias) return;
     const int blk = 256;
     int nblk = (C + blk - 1) / blk;
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int jb = 0; jb < nblk; jb++) {
         int c0 = jb * blk, c1 = c0 + blk < C ? c0 + blk : C;
         for (int i = 0; i < N; i++) {
@@ -77,7 +75,7 @@ static void ln_param_grads(float *dweight, float *dbias, const float *dout, cons
 void sm_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                           const float *weight, const float *bias, int N, int C, float eps)
 {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++)
         ln_row(out + (size_t)i * C, &mean[i], &rstd[i], inp + (size_t)i * C, weight, bias, C, eps);
 }
@@ -89,7 +87,7 @@ void sm_layernorm_backward(float *dinp, float *dweight, float *dbias, const floa
     /* y = xhat * w + b, xhat = (x - mean) * rstd:
      * dx = rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)) */
     if (dinp) {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
         for (int i = 0; i < N; i++) {
             const float *d = dout + (size_t)i * C, *x = inp + (size_t)i * C;
             float *dx = dinp + (size_t)i * C;
@@ -108,7 +106,7 @@ void sm_residual_layernorm_forward(float *out, float *sum, float *mean, float *r
                                    float scale, const float *res, const float *weight,
                                    const float *lnbias, int N, int C, float eps)
 {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++) {
         const float *a = inp + (size_t)i * C, *r = res + (size_t)i * C;
         float *s = sum + (size_t)i * C;
@@ -130,7 +128,7 @@ void sm_residual_layernorm_backward(float *dinp, float *dres, float *dweight, fl
                                     float scale, const float *weight, const float *mean,
                                     const float *rstd, int N, int C)
 {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++) {
         const float *d = dout + (size_t)i * C, *x = sum + (size_t)i * C;
         float *di = dinp + (size_t)i * C, *dr = dres + (size_t)i * C;

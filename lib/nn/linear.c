@@ -9,9 +9,6 @@
 #include <cblas.h>
 #include <stddef.h>
 
-/* Rows per OpenMP chunk below which the loop stays on one thread. */
-#define PAR_MIN 4096
-
 void sm_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
                        int C, int OC)
 {
@@ -19,7 +16,7 @@ void sm_linear_forward(float *out, const float *inp, const float *weight, const 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, 0.0f,
                 out, OC);
     if (!bias) return;
-#pragma omp parallel for schedule(static) if ((int64_t)N * OC > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * OC > SM_PAR_MIN)
     for (int i = 0; i < N; i++) {
         float *o = out + (size_t)i * OC;
 #pragma omp simd
@@ -33,7 +30,7 @@ static void column_sums_add(float *dbias, const float *d, int N, int C)
 {
     const int blk = 256;
     int nblk = (C + blk - 1) / blk;
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int jb = 0; jb < nblk; jb++) {
         int c0 = jb * blk, c1 = c0 + blk < C ? c0 + blk : C;
         for (int i = 0; i < N; i++) {

@@ -262,9 +262,9 @@ static selfmm_status ensure_buffers(sm_lstm *s, int T, int B, selfmm_error *err)
         SM_TRY(grow(&s->zero, &c0, (size_t)B * s->H, err));
         SM_TRY(grow(&s->dsi, &c1, (size_t)B * s->H, err));
         SM_TRY(grow(&s->dsic, &c2, (size_t)B * s->H, err));
+        memset(s->zero, 0, (size_t)B * s->H * sizeof(float)); /* only ever read */
         s->cap_b = (size_t)B;
     }
-    memset(s->zero, 0, (size_t)B * s->H * sizeof(float));
     return SELFMM_OK;
 }
 

@@ -35,8 +35,9 @@ selfmm_status sm_model_create(const selfmm_config *cfg, int init, selfmm_model *
         selfmm_model_free(m);
         return st;
     }
-    /* Padding between tensors stays zero so that arena-wide loops are harmless. */
-    memset(m->params, 0, (size_t)m->table.total * sizeof(float));
+    /* Every tensor is written next (by init or by the caller): only the padding
+     * needs zeroing here, not the whole 100M-float arena. */
+    sm_params_zero_padding(&m->table, m->params);
     if (init) sm_params_init(&m->table, m->params, (uint64_t)cfg->seed);
     *out = m;
     return SELFMM_OK;

@@ -30,9 +30,10 @@ struct selfmm_model {
     int n_meta;
 };
 
-/* selfmm_model_create; with init = 0 the weights are left at zero, for callers that
- * overwrite every one of them next (loading a model file: initialising 100M
- * parameters only to discard them costs about a second). */
+/* selfmm_model_create; with init = 0 the weights are left unset (only the padding
+ * between them is zeroed), for callers that overwrite every one of them next
+ * (loading a model file: initialising, or even clearing, 100M parameters only to
+ * overwrite them is wasted time). */
 selfmm_status sm_model_create(const selfmm_config *cfg, int init, selfmm_model **out,
                               selfmm_error *err);
 

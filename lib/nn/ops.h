@@ -8,13 +8,17 @@
  *   NULL gradient pointer means "not wanted" where the doc says so.
  * - Tensors are row-major float32; N is a number of rows (tokens or samples).
  * - Work is split over rows or columns with OpenMP so that every result is the same
- *   whatever the thread count (no reductions across threads).
+ *   whatever the thread count (no reductions across threads); a loop over fewer
+ *   than SM_PAR_MIN elements stays on one thread (waking the pool costs more).
  *
  * The oneDNN-backed layers (attention, LSTM) live in attention.h and lstm.h. */
 #ifndef SM_NN_OPS_H
 #define SM_NN_OPS_H
 
 #include <stdint.h>
+
+/* Elements below which an elementwise or row loop does not go parallel. */
+#define SM_PAR_MIN 4096
 
 /* ---- linear (PyTorch nn.Linear: weight is (OC, C)) ------------------------------ */
 /* out (N, OC) = inp (N, C) . weight^T + bias; bias (OC) may be NULL. */
@@ -77,8 +81,11 @@ void sm_scale_mask_softmax_backward(float *dscores, const float *dprobs, const f
  * uniform24(j) = (word j of the stream >> 8) * 2^-24 -- the same numbers as
  * sm_rng_uniform(&key, j). So a mask depends on the seed, the training step, the
  * site and the sample, never on the thread count or the batch's other samples.
- * Streams repeat after 2^34 elements per sample (the 32-bit block counter). */
+ * Streams repeat after 2^34 elements per sample (the 32-bit block counter). Site and
+ * sample share the 32-bit stream id: sites up to SM_DROPOUT_MAX_SITE, batches of
+ * at most SM_DROPOUT_MAX_BATCH samples (selfmm_model_forward refuses larger ones). */
 #define SM_DROPOUT_MAX_SITE 0xFFFFu
+#define SM_DROPOUT_MAX_BATCH 65536
 void sm_dropout_mask(uint8_t *mask, int B, int64_t per_sample, float p, uint64_t seed,
                      uint64_t step, uint32_t site);
 /* 1 / (1 - p) as PyTorch applies it (float). */

@@ -214,6 +214,15 @@ void sm_weights_free(sm_weights *w)
     w->layer = NULL;
 }
 
+void sm_params_zero_padding(const sm_param_table *t, float *arena)
+{
+    for (int i = 0; i < t->n; i++) {
+        int64_t end = t->p[i].offset + t->p[i].numel;
+        int64_t next = i + 1 < t->n ? t->p[i + 1].offset : t->total;
+        memset(arena + end, 0, (size_t)(next - end) * sizeof *arena);
+    }
+}
+
 void sm_params_init(const sm_param_table *t, float *arena, uint64_t seed)
 {
     for (int i = 0; i < t->n; i++) {

@@ -86,5 +86,8 @@ selfmm_status sm_weights_bind(const selfmm_config *cfg, const sm_param_table *t,
 void sm_weights_free(sm_weights *w);
 /* Initialise every tensor of arena from seed as PyTorch initialises a fresh model. */
 void sm_params_init(const sm_param_table *t, float *arena, uint64_t seed);
+/* Zero the padding between (and after) the tensors of arena, so that arena-wide
+ * loops (the optimizer) see zeros there; the tensors themselves are not touched. */
+void sm_params_zero_padding(const sm_param_table *t, float *arena);
 
 #endif

@@ -11,7 +11,9 @@
  *                  compute GELU as x * Phi(x) with Phi(x) = 0.5 * erfc(-x / sqrt 2):
  *                  unlike 0.5 * (1 + erf(x / sqrt 2)) in float, which is 0 below
  *                  x ~ -5.4, this keeps its relative precision for negative x.
- *   sm_normal_pdf  relative 3e-7 everywhere. */
+ *   sm_normal_pdf  relative 3e-7 everywhere.
+ * A NaN argument gives NaN (with no undefined behaviour on the way), and so does an
+ * infinite one for sm_phi and sm_normal_pdf (its x^2 error term is inf - inf). */
 #ifndef SM_NN_SIMD_MATH_H
 #define SM_NN_SIMD_MATH_H
 
@@ -34,8 +36,12 @@ SM_SIMD_INLINE float sm_expf2(float hi, float lo)
     hi = under ? lim_lo : over ? lim_hi : hi;
     lo = under || over ? 0.0f : lo;
     x = hi + lo;
-    /* round to nearest by the 1.5 * 2^23 trick (floorf does not vectorise) */
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    /* round to nearest by the 1.5 * 2^23 trick (floorf does not vectorise): t's low
+     * mantissa bits hold n + 2^22, so n is also read from t's bits below -- no
+     * float-to-int conversion, which is undefined for NaN. */
+    union { float f; uint32_t u; } t;
+    t.f = x * 1.44269504088896341f + 12582912.0f;
+    float n = t.f - 12582912.0f;
     float r = hi - n * 0.693359375f;        /* ln 2 high part: n * it is exact */
     r = r + lo;
     r = r - n * -2.12194440e-4f;            /* ln 2 low part */
@@ -47,8 +53,10 @@ SM_SIMD_INLINE float sm_expf2(float hi, float lo)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    union { int32_t i; float f; } scale; /* 2^n built in the exponent bits */
-    scale.i = ((int32_t)n + 127) << 23;
+    /* 2^n built in the exponent bits: n + 127 = t's bits - bits(1.5 * 2^23) + 127,
+     * in unsigned arithmetic (for a NaN x the bits are garbage, p is NaN anyway) */
+    union { uint32_t u; float f; } scale;
+    scale.u = (t.u - 0x4B400000u + 127u) << 23;
     float y = p * scale.f;
     return under ? 0.0f : y;
 }

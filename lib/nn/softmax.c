@@ -4,8 +4,6 @@
 
 #include <stddef.h>
 
-#define PAR_MIN 4096
-
 /* p = softmax(x) for one row; x and p may alias. */
 static inline void softmax_row(float *p, const float *x, int C)
 {
@@ -33,13 +31,13 @@ static inline void softmax_back_row(float *dx, const float *dp, const float *p, 
 
 void sm_softmax_forward(float *probs, const float *inp, int N, int C)
 {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++) softmax_row(probs + (size_t)i * C, inp + (size_t)i * C, C);
 }
 
 void sm_softmax_backward(float *dinp, const float *dprobs, const float *probs, int N, int C)
 {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++)
         softmax_back_row(dinp + (size_t)i * C, dprobs + (size_t)i * C, probs + (size_t)i * C, 1.0f, C);
 }
@@ -48,7 +46,7 @@ void sm_scale_mask_softmax_forward(float *probs, const float *scores, const floa
                                    float div, int B, int rows_per_b, int C)
 {
     int64_t rows = (int64_t)B * rows_per_b;
-#pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if (rows * C > SM_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
         const float *s = scores + (size_t)r * C, *mb = maskbias + (size_t)(r / rows_per_b) * C;
         float *p = probs + (size_t)r * C;
@@ -65,7 +63,7 @@ void sm_scale_mask_softmax_backward(float *dscores, const float *dprobs, const f
     /* the mask is a constant; the division scales the gradient by 1/div */
     int64_t rows = (int64_t)B * rows_per_b;
     float k = 1.0f / div;
-#pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
+#pragma omp parallel for schedule(static) if (rows * C > SM_PAR_MIN)
     for (int64_t r = 0; r < rows; r++)
         softmax_back_row(dscores + (size_t)r * C, dprobs + (size_t)r * C, probs + (size_t)r * C, k, C);
 }

@@ -6,25 +6,35 @@
 
 #include <string.h>
 
+/* The per-sample buffers (not the LSTM). */
+static void buffers_free(sm_subnet *s)
+{
+    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
+    s->h = s->hd = s->out = s->dh = s->dhd = NULL;
+    s->mask = NULL;
+    s->cap_b = 0;
+}
+
 void sm_subnet_free(sm_subnet *s)
 {
     sm_lstm_free(s->lstm);
-    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
+    buffers_free(s);
     memset(s, 0, sizeof *s);
 }
 
 static selfmm_status ensure(sm_subnet *s, int B, selfmm_error *err)
 {
     if (B <= s->cap_b) return SELFMM_OK;
-    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
+    buffers_free(s);
     size_t nh = (size_t)B * s->hidden;
     s->h = sm_alloc(nh, sizeof(float)), s->hd = sm_alloc(nh, sizeof(float));
     s->mask = sm_alloc(nh, 1);
     s->out = sm_alloc((size_t)B * s->out_dim, sizeof(float));
     s->dh = sm_alloc(nh, sizeof(float)), s->dhd = sm_alloc(nh, sizeof(float));
-    s->cap_b = 0;
-    if (!s->h || !s->hd || !s->mask || !s->out || !s->dh || !s->dhd)
-        return sm_error(err, SELFMM_ERR_NOMEM, "subnet: out of memory for batch %d", B);
+    if (!s->h || !s->hd || !s->mask || !s->out || !s->dh || !s->dhd) {
+        buffers_free(s);
+        return sm_error(err, SELFMM_ERR_NOMEM, "%s subnet: out of memory for batch %d", s->name, B);
+    }
     s->cap_b = B;
     return SELFMM_OK;
 }
@@ -36,7 +46,8 @@ selfmm_status sm_subnet_forward(sm_subnet *s, const sm_subnet_w *w, const float 
     SM_TRY(ensure(s, B, err));
     s->B = B;
     /* h = LSTM final state at each sample's length */
-    SM_TRY(sm_lstm_forward(s->lstm, s->h, x, len, w->w_ih, w->w_hh, w->b_ih, w->b_hh, B, T, err));
+    selfmm_status st = sm_lstm_forward(s->lstm, s->h, x, len, w->w_ih, w->w_hh, w->b_ih, w->b_hh, B, T, err);
+    if (st != SELFMM_OK) return sm_error_prefix(err, st, "%s subnet", s->name);
     /* hd = dropout(h) */
     s->p = drop->train ? p : 0.0f;
     const int64_t n = (int64_t)B * s->hidden;
@@ -59,6 +70,8 @@ selfmm_status sm_subnet_backward(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w
     memset(s->dh, 0, (size_t)n * sizeof(float));
     sm_dropout_backward(s->dh, s->dhd, s->p > 0 ? s->mask : NULL, s->p, n);
     /* h = LSTM(x) at each length; the input features take no gradient */
-    return sm_lstm_backward(s->lstm, NULL, g->w_ih, g->w_hh, g->b_ih, g->b_hh, s->dh, w->w_ih,
-                            w->w_hh, err);
+    selfmm_status st = sm_lstm_backward(s->lstm, NULL, g->w_ih, g->w_hh, g->b_ih, g->b_hh, s->dh, w->w_ih,
+                                        w->w_hh, err);
+    if (st != SELFMM_OK) return sm_error_prefix(err, st, "%s subnet", s->name);
+    return SELFMM_OK;
 }
