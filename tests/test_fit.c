@@ -3,6 +3,7 @@
  * errors leaving the last checkpoint usable, dataset creation checks, and the demo. */
 #include "harness.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -290,6 +291,36 @@ TEST(empty_center_set_is_an_error)
     selfmm_dataset_free(d);
 }
 
+/* The run's files must fit in SELFMM_PATH_MAX: a longer out_dir is refused before
+ * anything is trained or written (no file under a cut name, no epoch wasted). */
+TEST(out_dir_too_long)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    while (strlen(dir) < 1045) { /* existing directories, each name within NAME_MAX */
+        size_t n = strlen(dir);
+        snprintf(dir + n, sizeof dir - n, "/%.*s", (int)(1045 - n < 200 ? 1045 - n : 200),
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        REQUIRE(mkdir(dir, 0777) == 0);
+    }
+    selfmm_error e = {0};
+    selfmm_fit_result r;
+    CHECK_STATUS(run(&c, d, dir, 0, NULL, NULL, &r, &e), SELFMM_ERR_INVALID_ARG);
+    CHECK_CONTAINS(e.message, "out_dir is too long for train_log.jsonl");
+    DIR *dd = opendir(dir);
+    REQUIRE(dd);
+    int entries = 0;
+    for (struct dirent *de; (de = readdir(dd));) entries += de->d_name[0] != '.';
+    closedir(dd);
+    CHECK_INT(entries, 0);
+    selfmm_dataset_free(d);
+}
+
 TEST(dataset_create_checks)
 {
     tiny t;
@@ -366,6 +397,7 @@ int main(void)
     RUN(tail_window_switch);
     RUN(divergence_stops_with_last_checkpoint_intact);
     RUN(empty_center_set_is_an_error);
+    RUN(out_dir_too_long);
     RUN(dataset_create_checks);
     RUN(demo_dataset_and_config);
     char cmd[200];

@@ -43,8 +43,8 @@ typedef struct fit_run {
                                   without out_dir (there model.safetensors holds them) */
     int64_t nfloats;
     FILE *log, *labels;
-    char log_path[SELFMM_PATH_MAX + 32], labels_path[SELFMM_PATH_MAX + 32];
-    char ckpt_path[SELFMM_PATH_MAX + 32], model_path[SELFMM_PATH_MAX + 32];
+    char log_path[SELFMM_PATH_MAX], labels_path[SELFMM_PATH_MAX]; /* in out_dir */
+    char ckpt_path[SELFMM_PATH_MAX], model_path[SELFMM_PATH_MAX];
     int epoch, best_epoch;
     double best_valid;
     selfmm_metrics best_valid_metrics;
@@ -442,10 +442,30 @@ static void cleanup(fit_run *r)
     free(r->best);
 }
 
+/* out_dir/name into buf (SELFMM_PATH_MAX bytes): a longer path would be cut, and the
+ * library writes no file whose path exceeds SELFMM_PATH_MAX - 1 bytes anyway. */
+static selfmm_status out_path(fit_run *r, char *buf, const char *name)
+{
+    int n = snprintf(buf, SELFMM_PATH_MAX, "%s/%s", r->opt->out_dir, name);
+    if (n < 0 || n >= SELFMM_PATH_MAX)
+        return fail(r, SELFMM_ERR_INVALID_ARG, "out_dir is too long for %s (paths of at most %d bytes): %s",
+                    name, SELFMM_PATH_MAX - 1, r->opt->out_dir);
+    return SELFMM_OK;
+}
+
 static selfmm_status setup(fit_run *r)
 {
     selfmm_error e = {0};
-    selfmm_status st = selfmm_model_get_config(r->model, &r->cfg);
+    selfmm_status st;
+    /* File names first: nothing is trained or changed for an out_dir that cannot hold them. */
+    if (r->opt->out_dir) {
+        char *const path[4] = {r->log_path, r->labels_path, r->ckpt_path, r->model_path};
+        static const char *const name[4] = {"train_log.jsonl", "labels.jsonl", "checkpoint.safetensors",
+                                            "model.safetensors"};
+        for (int i = 0; i < 4; i++)
+            if ((st = out_path(r, path[i], name[i])) != SELFMM_OK) return st;
+    }
+    st = selfmm_model_get_config(r->model, &r->cfg);
     if (st != SELFMM_OK) return fail(r, st, "model config unavailable");
     /* The model remembers how its data was prepared (lengths, normalisation), so
      * that a saved model can take raw inputs (selfmm_model_predict_one). */
@@ -479,10 +499,6 @@ static selfmm_status setup(fit_run *r)
         const char *d = r->opt->out_dir;
         if (mkdir(d, 0777) != 0 && errno != EEXIST)
             return fail(r, SELFMM_ERR_IO, "%s: cannot create directory: %s", d, strerror(errno));
-        snprintf(r->log_path, sizeof r->log_path, "%s/train_log.jsonl", d);
-        snprintf(r->labels_path, sizeof r->labels_path, "%s/labels.jsonl", d);
-        snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.safetensors", d);
-        snprintf(r->model_path, sizeof r->model_path, "%s/model.safetensors", d);
     }
     return SELFMM_OK;
 }
