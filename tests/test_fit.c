@@ -291,6 +291,55 @@ TEST(empty_center_set_is_an_error)
     selfmm_dataset_free(d);
 }
 
+/* A checkpoint's run state (the JSON fit stores with it) is checked on resume: a
+ * negative log length would have emptied train_log.jsonl, a fractional or huge epoch
+ * been cast to int. Each bad state is SELFMM_ERR_FORMAT and the log is kept. */
+TEST(resume_checks_the_run_state)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    c.max_epochs = 1;
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_error e = {0};
+    selfmm_fit_result r;
+    const char *dir = tpath("badstate");
+    REQUIRE_OK(run(&c, d, dir, 0, NULL, NULL, &r, &e), e.message);
+    char ckpt[300], log[300];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", dir);
+    snprintf(log, sizeof log, "%s/train_log.jsonl", dir);
+    struct stat before;
+    REQUIRE(stat(log, &before) == 0 && before.st_size > 0);
+    /* handles of the right sizes, to write checkpoints with a chosen run state */
+    selfmm_model *m = NULL;
+    selfmm_optim *o = NULL;
+    selfmm_ulgm *u = NULL;
+    selfmm_split_view tr;
+    REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+    REQUIRE_OK(selfmm_optim_create(m, NULL, &o, &e), e.message);
+    REQUIRE_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &tr), "");
+    const int dims[4] = {c.post_fusion_dim, c.post_text_dim, c.post_audio_dim, c.post_video_dim};
+    REQUIRE_OK(selfmm_ulgm_create(&c, tr.n, tr.labels, dims, &u, &e), e.message);
+    static const char *const bad[] = {
+        "{\"epoch\":1,\"best_epoch\":1,\"best_valid\":0.5,\"log_bytes\":-7,\"labels_bytes\":-1}",
+        "{\"epoch\":1.5,\"best_epoch\":1,\"best_valid\":0.5,\"log_bytes\":0,\"labels_bytes\":-1}",
+        "{\"epoch\":1e300,\"best_epoch\":1,\"best_valid\":0.5,\"log_bytes\":0,\"labels_bytes\":-1}",
+        "{\"epoch\":1,\"best_epoch\":2,\"best_valid\":0.5,\"log_bytes\":0,\"labels_bytes\":-1}",
+        "{\"epoch\":1,\"best_epoch\":1,\"best_valid\":0.5,\"log_bytes\":0}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        REQUIRE_OK(selfmm_checkpoint_save(ckpt, m, o, u, bad[i], &e), e.message);
+        CHECK_STATUS(run(&c, d, dir, 1, NULL, NULL, &r, &e), SELFMM_ERR_FORMAT);
+        CHECK_CONTAINS(e.message, "run state");
+        struct stat after;
+        CHECK(stat(log, &after) == 0 && after.st_size == before.st_size);
+    }
+    selfmm_ulgm_free(u);
+    selfmm_optim_free(o);
+    selfmm_model_free(m);
+    selfmm_dataset_free(d);
+}
+
 /* The run's files must fit in SELFMM_PATH_MAX: a longer out_dir is refused before
  * anything is trained or written (no file under a cut name, no epoch wasted). */
 TEST(out_dir_too_long)
@@ -398,6 +447,7 @@ int main(void)
     RUN(divergence_stops_with_last_checkpoint_intact);
     RUN(empty_center_set_is_an_error);
     RUN(out_dir_too_long);
+    RUN(resume_checks_the_run_state);
     RUN(dataset_create_checks);
     RUN(demo_dataset_and_config);
     char cmd[200];

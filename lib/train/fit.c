@@ -15,6 +15,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -206,11 +207,14 @@ static selfmm_status save_checkpoint(fit_run *r)
     return SELFMM_OK;
 }
 
-static int json_int(const cJSON *o, const char *key, int *out)
+/* The integer at key when it lies in [lo, hi] (both within 2^53): 1, else 0. */
+static int json_int(const cJSON *o, const char *key, double lo, double hi, long *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v)) return 0;
-    *out = (int)v->valuedouble;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != floor(v->valuedouble))
+        return 0;
+    *out = (long)v->valuedouble;
     return 1;
 }
 
@@ -237,20 +241,24 @@ static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
     char *json = NULL;
     st = selfmm_checkpoint_load(r->ckpt_path, r->model, r->optim, r->ulgm, &json, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "resume", e.message);
+    /* What save_checkpoint wrote: a completed epoch, the best one so far, the logs'
+     * lengths (labels -1: no labels file). Anything else is not that state. */
     cJSON *o = cJSON_Parse(json ? json : "");
     selfmm_free_string(json);
     const cJSON *bv = cJSON_GetObjectItemCaseSensitive(o, "best_valid");
-    const cJSON *lb = cJSON_GetObjectItemCaseSensitive(o, "log_bytes");
-    const cJSON *ab = cJSON_GetObjectItemCaseSensitive(o, "labels_bytes");
-    int ok = o && json_int(o, "epoch", &r->epoch) && json_int(o, "best_epoch", &r->best_epoch) &&
-             cJSON_IsNumber(bv) && cJSON_IsNumber(lb) && cJSON_IsNumber(ab);
+    long epoch = 0, best_epoch = 0;
+    int ok = o && json_int(o, "epoch", 1, INT_MAX, &epoch) &&
+             json_int(o, "best_epoch", 0, (double)epoch, &best_epoch) && cJSON_IsNumber(bv) &&
+             json_int(o, "log_bytes", 0, 9007199254740992.0, log_keep) &&
+             json_int(o, "labels_bytes", -1, 9007199254740992.0, labels_keep);
     if (ok) {
+        r->epoch = (int)epoch;
+        r->best_epoch = (int)best_epoch;
         r->best_valid = bv->valuedouble;
-        *log_keep = (long)lb->valuedouble;
-        *labels_keep = (long)ab->valuedouble;
     }
     cJSON_Delete(o);
-    if (!ok) return fail(r, SELFMM_ERR_FORMAT, "%s: checkpoint lacks the run state", r->ckpt_path);
+    if (!ok) return fail(r, SELFMM_ERR_FORMAT, "%s: checkpoint lacks a valid run state (epochs, log lengths)",
+                                   r->ckpt_path);
     return SELFMM_OK;
 }
 
