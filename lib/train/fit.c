@@ -124,14 +124,14 @@ static void json_loss(FILE *fp, const selfmm_loss *l)
 
 /* ---- small helpers on the public API -------------------------------------- */
 
-/* Keep (restore = 0) or bring back (restore = 1) the best weights: in memory, or
- * through out_dir/model.safetensors when there is an out_dir (saves a copy of every
- * weight: 0.4 GB for bert-base). */
+/* Keep (restore = 0) or bring back (restore = 1) the best weights: in
+ * out_dir/model.safetensors when there is an out_dir (the run's result file; no
+ * second copy of every weight in memory: 0.4 GB for bert-base), otherwise in memory. */
 static selfmm_status snapshot(fit_run *r, int restore)
 {
     if (r->opt->out_dir) {
-        if (!restore) return SELFMM_OK; /* end_epoch has just written model.safetensors */
-        selfmm_status st = selfmm_model_load_weights(r->model, r->model_path);
+        selfmm_status st = restore ? selfmm_model_load_weights(r->model, r->model_path)
+                                   : selfmm_model_save(r->model, r->model_path);
         return st == SELFMM_OK ? st : fail_from(r, st, r->model_path, selfmm_model_errmsg(r->model));
     }
     int64_t off = 0;
@@ -226,8 +226,9 @@ static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
     if (!r->opt->out_dir || !r->opt->resume || access(r->ckpt_path, F_OK) != 0) return SELFMM_OK;
     selfmm_error e = {0};
     selfmm_status st;
-    /* The best weights first: keep them and their validation metrics (evaluation is
-     * deterministic, so recomputing them gives what the interrupted run had). */
+    /* The validation metrics of the best weights (model.safetensors, which also keeps
+     * them for the end of the run): evaluation is deterministic, so recomputing them
+     * gives what the interrupted run had. */
     if (access(r->model_path, F_OK) == 0) {
         st = selfmm_model_load_weights(r->model, r->model_path);
         if (st != SELFMM_OK) return fail_from(r, st, r->model_path, selfmm_model_errmsg(r->model));
@@ -235,8 +236,6 @@ static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
         st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size,
                              &r->best_valid_metrics, &loss, NULL, &e);
         if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
-        st = snapshot(r, 0);
-        if (st != SELFMM_OK) return st;
     }
     char *json = NULL;
     st = selfmm_checkpoint_load(r->ckpt_path, r->model, r->optim, r->ulgm, &json, &e);
@@ -382,8 +381,6 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
         r->best_valid_metrics = valid_m;
         st = snapshot(r, 0);
         if (st != SELFMM_OK) return st;
-        if (r->opt->out_dir && selfmm_model_save(r->model, r->model_path) != SELFMM_OK)
-            return fail_from(r, SELFMM_ERR_IO, r->model_path, selfmm_model_errmsg(r->model));
     }
     const float *labels[4];
     for (int k = 0; k < 4; k++) labels[k] = selfmm_ulgm_labels(r->ulgm, k);
