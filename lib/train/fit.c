@@ -358,7 +358,15 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
     return SELFMM_OK;
 }
 
-static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
+/* Early stopping (early_stop epochs without a new best) or the max_epochs cap,
+ * after r->epoch completed epochs. */
+static int should_stop(const fit_run *r)
+{
+    return r->epoch - r->best_epoch >= r->cfg.early_stop ||
+           (r->cfg.max_epochs > 0 && r->epoch >= r->cfg.max_epochs);
+}
+
+static selfmm_status end_epoch(fit_run *r, double train_loss)
 {
     selfmm_status st;
     selfmm_error e = {0};
@@ -427,11 +435,7 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
                            .improved = improved, .n_train = r->n, .labels = labels};
     st = save_checkpoint(r);
     if (st != SELFMM_OK) return st;
-    st = emit(r, &ev);
-    if (st != SELFMM_OK) return st;
-    *stop = r->epoch - r->best_epoch >= r->cfg.early_stop ||
-            (r->cfg.max_epochs > 0 && r->epoch >= r->cfg.max_epochs);
-    return SELFMM_OK;
+    return emit(r, &ev);
 }
 
 /* ---- the run -------------------------------------------------------------- */
@@ -523,13 +527,11 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
         st = open_log(&r, r.log_path, log_keep, &r.log);
         if (st == SELFMM_OK && r.opt->save_labels) st = open_log(&r, r.labels_path, labels_keep, &r.labels);
     }
-    int stop = r.epoch > 0 && (r.epoch - r.best_epoch >= r.cfg.early_stop ||
-                               (r.cfg.max_epochs > 0 && r.epoch >= r.cfg.max_epochs));
-    while (st == SELFMM_OK && !stop) {
+    while (st == SELFMM_OK && !should_stop(&r)) { /* a resumed run may be done already */
         r.epoch++;
         double train_loss = 0;
         st = train_epoch(&r, &train_loss);
-        if (st == SELFMM_OK) st = end_epoch(&r, train_loss, &stop);
+        if (st == SELFMM_OK) st = end_epoch(&r, train_loss);
     }
     if (st == SELFMM_OK && r.best_epoch > 0) st = snapshot(&r, 1); /* restore the best weights */
     if (st == SELFMM_OK && res) {
