@@ -3,6 +3,10 @@
  * errors leaving the last checkpoint usable, dataset creation checks, and the demo. */
 #include "harness.h"
 
+#include "nn/model.h"
+#include "train/adam.h"
+#include "train/ulgm.h"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -340,6 +344,61 @@ TEST(resume_checks_the_run_state)
     selfmm_dataset_free(d);
 }
 
+/* selfmm_checkpoint_load checks everything before changing anything: a bad
+ * optimizer state leaves the label state untouched and the other way round. */
+TEST(checkpoint_load_is_all_or_nothing)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_split_view tr;
+    REQUIRE_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &tr), "");
+    const int dims[4] = {c.post_fusion_dim, c.post_text_dim, c.post_audio_dim, c.post_video_dim};
+    selfmm_model *m[2] = {NULL, NULL};
+    selfmm_optim *o[2] = {NULL, NULL};
+    selfmm_ulgm *u[2] = {NULL, NULL};
+    selfmm_error e = {0};
+    for (int k = 0; k < 2; k++) {
+        REQUIRE_OK(selfmm_model_create(&c, &m[k], &e), e.message);
+        REQUIRE_OK(selfmm_optim_create(m[k], NULL, &o[k], &e), e.message);
+        REQUIRE_OK(selfmm_ulgm_create(&c, tr.n, tr.labels, dims, &u[k], &e), e.message);
+    }
+    /* the source's state (written through the views: a test may) */
+    sm_state_tensor os[2], us[SM_ULGM_STATE_COUNT];
+    sm_optim_state(o[0], os);
+    sm_ulgm_state(u[0], us);
+    selfmm_param_info w;
+    REQUIRE_OK(selfmm_model_find_param(m[0], "Model.post_fusion_layer_1.weight", &w), "");
+    const int64_t at = w.data - m[0]->params;
+    float *exp_avg = (float *)os[0].data, *exp_avg_sq = (float *)os[1].data, *feat = (float *)us[5].data;
+    exp_avg[at] = 0.5f, exp_avg_sq[at] = 0.25f, feat[0] = 0.75f, w.data[0] += 1.0f;
+    const char *path = tpath("all_or_nothing.safetensors");
+    sm_state_tensor ot[2], ut[SM_ULGM_STATE_COUNT];
+    sm_optim_state(o[1], ot);
+    sm_ulgm_state(u[1], ut);
+
+    exp_avg_sq[at] = -1.0f; /* a bad optimizer state: the labels stay */
+    REQUIRE_OK(selfmm_checkpoint_save(path, m[0], o[0], u[0], "{}", &e), e.message);
+    CHECK_STATUS(selfmm_checkpoint_load(path, m[1], o[1], u[1], NULL, &e), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(e.message, "post_fusion_layer_1.weight");
+    CHECK(ut[5].data[0] == 0.0f && ot[0].data[at] == 0.0f && !params_equal(m[0], m[1]));
+
+    exp_avg_sq[at] = 0.25f, feat[0] = NAN; /* a bad label state: the optimizer stays */
+    REQUIRE_OK(selfmm_checkpoint_save(path, m[0], o[0], u[0], "{}", &e), e.message);
+    CHECK_STATUS(selfmm_checkpoint_load(path, m[1], o[1], u[1], NULL, &e), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(e.message, "ulgm.features.text");
+    CHECK(ut[5].data[0] == 0.0f && ot[0].data[at] == 0.0f && !params_equal(m[0], m[1]));
+
+    feat[0] = 0.75f; /* a good one: everything taken over */
+    REQUIRE_OK(selfmm_checkpoint_save(path, m[0], o[0], u[0], "{}", &e), e.message);
+    CHECK_OK(selfmm_checkpoint_load(path, m[1], o[1], u[1], NULL, &e), e.message);
+    CHECK(ut[5].data[0] == 0.75f && ot[0].data[at] == 0.5f && ot[1].data[at] == 0.25f);
+    CHECK(params_equal(m[0], m[1]));
+    for (int k = 0; k < 2; k++) selfmm_ulgm_free(u[k]), selfmm_optim_free(o[k]), selfmm_model_free(m[k]);
+    selfmm_dataset_free(d);
+}
+
 /* The run's files must fit in SELFMM_PATH_MAX: a longer out_dir is refused before
  * anything is trained or written (no file under a cut name, no epoch wasted). */
 TEST(out_dir_too_long)
@@ -448,6 +507,7 @@ int main(void)
     RUN(empty_center_set_is_an_error);
     RUN(out_dir_too_long);
     RUN(resume_checks_the_run_state);
+    RUN(checkpoint_load_is_all_or_nothing);
     RUN(dataset_create_checks);
     RUN(demo_dataset_and_config);
     char cmd[200];
