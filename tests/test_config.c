@@ -220,6 +220,25 @@ TEST(bert_config_json)
     CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("miss.json", "{\"vocab_size\":5}"), &e),
                  SELFMM_ERR_MISSING);
     CHECK_CONTAINS(e.message, "hidden_size");
+    /* each key is checked as in our own JSON, and the message names file and key */
+    static const char *const sizes = "\"vocab_size\":5,\"hidden_size\":8,\"num_hidden_layers\":1,"
+                                     "\"num_attention_heads\":2,\"intermediate_size\":4,"
+                                     "\"max_position_embeddings\":16";
+    char json[512];
+    snprintf(json, sizeof json, "{%s,\"type_vocab_size\":2.5}", sizes);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("frac.json", json), &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "frac.json");
+    CHECK_CONTAINS(e.message, "type_vocab_size");
+    snprintf(json, sizeof json, "{%s,\"hidden_dropout_prob\":1.5}", sizes);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("drop.json", json), &e), SELFMM_ERR_RANGE);
+    CHECK_CONTAINS(e.message, "hidden_dropout_prob");
+    snprintf(json, sizeof json, "{%s,\"layer_norm_eps\":\"1e-12\"}", sizes);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("eps.json", json), &e), SELFMM_ERR_TYPE);
+    CHECK_INT(c.hidden_size, 32); /* untouched by the failures */
+    snprintf(json, sizeof json, "{%s}", sizes);
+    CHECK_OK(selfmm_config_load_bert_json(&c, tmpfile_with("ok.json", json), &e), e.message);
+    CHECK_INT(c.hidden_size, 8);
+    CHECK_CLOSE(c.layer_norm_eps, 1e-12, 0, 0); /* BertConfig's default when absent */
 }
 
 TEST(strerror_covers_every_status)
