@@ -144,6 +144,7 @@ TEST(set_by_name)
     CHECK_STATUS(selfmm_config_set(&c, "batch_size", "eight", &e), SELFMM_ERR_TYPE);
     CHECK_CONTAINS(e.message, "batch_size");
     CHECK_STATUS(selfmm_config_set(&c, "batch_size", "2.5", &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "expected an integer, got 2.5");
     CHECK_STATUS(selfmm_config_set(&c, "batch_size", "0", &e), SELFMM_ERR_RANGE);
     CHECK_CONTAINS(e.message, "batch_size");
     CHECK_STATUS(selfmm_config_set(&c, "post_fusion_dropout", "1", &e), SELFMM_ERR_RANGE);
@@ -170,6 +171,8 @@ TEST(bad_json_cases_each_have_their_status)
     CHECK_STATUS(selfmm_config_from_json(&c, "{\"exclude_zero\": 1}", &e), SELFMM_ERR_TYPE);
     CHECK_CONTAINS(e.message, "exclude_zero");
     CHECK_STATUS(selfmm_config_from_json(&c, "{\"H\": null}", &e), SELFMM_ERR_TYPE);
+    CHECK_STATUS(selfmm_config_from_json(&c, "{\"batch_size\": 2.5}", &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "expected an integer, got 2.5");
     CHECK_STATUS(selfmm_config_from_json(&c, "[1, 2]", &e), SELFMM_ERR_TYPE);
     /* out of range */
     CHECK_STATUS(selfmm_config_load_json(&c, tmpfile_with("r.json", "{\"H\": -1}"), &e), SELFMM_ERR_RANGE);

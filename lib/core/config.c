@@ -296,6 +296,34 @@ static int parse_double(const char *s, double *out)
     return 1;
 }
 
+selfmm_status sm_config_put_number(selfmm_config *cfg, const sm_key *k, double v, selfmm_error *err)
+{
+    if ((k->type == SM_KEY_INT || k->type == SM_KEY_INT64) && v != floor(v))
+        return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected an integer, got %.17g", k->name, v);
+    SM_TRY(sm_config_check_range(k, v, err));
+    char *field = (char *)cfg + k->offset;
+    switch (k->type) {
+    case SM_KEY_INT:
+    case SM_KEY_BOOL:
+    case SM_KEY_DATASET: *(int *)field = (int)v; return SELFMM_OK;
+    case SM_KEY_INT64: *(int64_t *)field = (int64_t)v; return SELFMM_OK;
+    case SM_KEY_DOUBLE: *(double *)field = v; return SELFMM_OK;
+    case SM_KEY_STRING: break;
+    }
+    return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected a string", k->name);
+}
+
+selfmm_status sm_config_put_string(selfmm_config *cfg, const sm_key *k, const char *s, selfmm_error *err)
+{
+    if (k->type != SM_KEY_STRING)
+        return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": not a string key", k->name);
+    if (strlen(s) >= SELFMM_PATH_MAX)
+        return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": longer than %d bytes", k->name,
+                        SELFMM_PATH_MAX - 1);
+    strcpy((char *)cfg + k->offset, s);
+    return SELFMM_OK;
+}
+
 SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key, const char *value,
                                            selfmm_error *err)
 {
@@ -303,45 +331,28 @@ SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key, 
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "config set: NULL argument");
     const sm_key *k = sm_config_key_find(key);
     if (!k) return sm_error(err, SELFMM_ERR_UNKNOWN_KEY, "unknown config key \"%s\"", key);
-    char *field = (char *)cfg + k->offset;
     double v;
     int b;
     switch (k->type) {
     case SM_KEY_INT:
     case SM_KEY_INT64:
-        if (!parse_double(value, &v) || v != floor(v))
-            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected an integer, got \"%s\"",
-                            key, value);
-        SM_TRY(sm_config_check_range(k, v, err));
-        if (k->type == SM_KEY_INT) *(int *)field = (int)v;
-        else *(int64_t *)field = (int64_t)v;
-        return SELFMM_OK;
     case SM_KEY_DOUBLE:
         if (!parse_double(value, &v))
-            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected a number, got \"%s\"",
-                            key, value);
-        SM_TRY(sm_config_check_range(k, v, err));
-        *(double *)field = v;
-        return SELFMM_OK;
+            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected %s, got \"%s\"", key,
+                            k->type == SM_KEY_DOUBLE ? "a number" : "an integer", value);
+        return sm_config_put_number(cfg, k, v, err);
     case SM_KEY_BOOL:
         if (!parse_bool(value, &b))
             return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected true or false, got \"%s\"",
                             key, value);
-        *(int *)field = b;
-        return SELFMM_OK;
+        return sm_config_put_number(cfg, k, b, err);
     case SM_KEY_DATASET:
         b = sm_dataset_kind_parse(value);
         if (b < 0)
             return sm_error(err, SELFMM_ERR_RANGE,
                             "config key \"%s\": expected sims, mosi or mosei, got \"%s\"", key, value);
-        *(int *)field = b;
-        return SELFMM_OK;
-    case SM_KEY_STRING:
-        if (strlen(value) >= SELFMM_PATH_MAX)
-            return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": longer than %d bytes", key,
-                            SELFMM_PATH_MAX - 1);
-        strcpy(field, value);
-        return SELFMM_OK;
+        return sm_config_put_number(cfg, k, b, err);
+    case SM_KEY_STRING: return sm_config_put_string(cfg, k, value, err);
     }
     return sm_error(err, SELFMM_ERR_INVALID_ARG, "config key \"%s\": bad table entry", key);
 }

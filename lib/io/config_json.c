@@ -11,66 +11,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Set one key of cfg from a JSON value (type and range checked). */
+/* Set one key of cfg from a JSON value (type and range checked); `what` (the file or
+ * "config") prefixes every message. */
 static selfmm_status set_from_json(selfmm_config *cfg, const sm_key *k, const cJSON *v,
                                    const char *what, selfmm_error *err)
 {
-    char *field = (char *)cfg + k->offset;
     const char *want = NULL;
+    selfmm_status st = SELFMM_OK;
     switch (k->type) {
     case SM_KEY_INT:
     case SM_KEY_INT64:
-        if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
-            want = "an integer";
-            break;
-        }
-        if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
-            return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", what);
-        if (k->type == SM_KEY_INT) *(int *)field = (int)v->valuedouble;
-        else *(int64_t *)field = (int64_t)v->valuedouble;
-        return SELFMM_OK;
     case SM_KEY_DOUBLE:
-        if (!cJSON_IsNumber(v)) {
-            want = "a number";
-            break;
-        }
-        if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
-            return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", what);
-        *(double *)field = v->valuedouble;
-        return SELFMM_OK;
+        if (!cJSON_IsNumber(v)) want = k->type == SM_KEY_DOUBLE ? "a number" : "an integer";
+        else st = sm_config_put_number(cfg, k, v->valuedouble, err);
+        break;
     case SM_KEY_BOOL:
-        if (!cJSON_IsBool(v)) {
-            want = "true or false";
-            break;
-        }
-        *(int *)field = cJSON_IsTrue(v) ? 1 : 0;
-        return SELFMM_OK;
+        if (!cJSON_IsBool(v)) want = "true or false";
+        else st = sm_config_put_number(cfg, k, cJSON_IsTrue(v) ? 1 : 0, err);
+        break;
     case SM_KEY_DATASET: {
-        if (!cJSON_IsString(v)) {
-            want = "a string (sims, mosi or mosei)";
-            break;
-        }
-        int kind = sm_dataset_kind_parse(v->valuestring);
-        if (kind < 0)
+        const int kind = cJSON_IsString(v) ? sm_dataset_kind_parse(v->valuestring) : -1;
+        if (!cJSON_IsString(v)) want = "a string (sims, mosi or mosei)";
+        else if (kind < 0)
             return sm_error(err, SELFMM_ERR_RANGE,
                             "%s: config key \"%s\": expected sims, mosi or mosei, got \"%s\"", what,
                             k->name, v->valuestring);
-        *(int *)field = kind;
-        return SELFMM_OK;
+        else st = sm_config_put_number(cfg, k, kind, err);
+        break;
     }
     case SM_KEY_STRING:
-        if (!cJSON_IsString(v)) {
-            want = "a string";
-            break;
-        }
-        if (strlen(v->valuestring) >= SELFMM_PATH_MAX)
-            return sm_error(err, SELFMM_ERR_RANGE, "%s: config key \"%s\": longer than %d bytes",
-                            what, k->name, SELFMM_PATH_MAX - 1);
-        strcpy(field, v->valuestring);
-        return SELFMM_OK;
+        if (!cJSON_IsString(v)) want = "a string";
+        else st = sm_config_put_string(cfg, k, v->valuestring, err);
+        break;
     }
-    return sm_error(err, SELFMM_ERR_TYPE, "%s: config key \"%s\": expected %s, got %s", what,
-                    k->name, want, sm_json_type_name(v));
+    if (want)
+        return sm_error(err, SELFMM_ERR_TYPE, "%s: config key \"%s\": expected %s, got %s", what,
+                        k->name, want, sm_json_type_name(v));
+    return st == SELFMM_OK ? st : sm_error_prefix(err, st, "%s", what);
 }
 
 static selfmm_status apply_object(selfmm_config *cfg, const cJSON *root, const char *what,
