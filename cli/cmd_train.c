@@ -154,20 +154,7 @@ static int build_config(const train_args *a, selfmm_config *cfg)
     int rc;
     if (a->demo) {
         selfmm_demo_config(cfg);
-        rc = EXIT_OK;
-        selfmm_error err = {0};
-        for (int i = 0; i < n && rc == EXIT_OK; i++) {
-            char key[128];
-            const char *eq = strchr(sets[i], '=');
-            if (!eq || (size_t)(eq - sets[i]) >= sizeof key) {
-                rc = cli_usage_error("train", "--set expects key=value, got \"%s\"", sets[i]);
-                break;
-            }
-            memcpy(key, sets[i], (size_t)(eq - sets[i]));
-            key[eq - sets[i]] = '\0';
-            if (selfmm_config_set(cfg, key, eq + 1, &err) != SELFMM_OK)
-                rc = cli_usage_error("train", "--set %s: %s", sets[i], err.message);
-        }
+        rc = cli_apply_sets("train", sets, n, cfg);
     } else {
         rc = cli_build_config("train", a->preset, a->config, a->bert, sets, n, cfg);
     }

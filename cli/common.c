@@ -85,6 +85,12 @@ int cli_build_config(const char *cmd, const char *preset, const char *config_fil
             return cli_usage_error(cmd, "--bert path too long");
         strcpy(cfg->bert_path, bert_dir);
     }
+    return cli_apply_sets(cmd, sets, nsets, cfg);
+}
+
+int cli_apply_sets(const char *cmd, char **sets, int nsets, selfmm_config *cfg)
+{
+    selfmm_error err = {0};
     for (int i = 0; i < nsets; i++) {
         char key[128];
         const char *eq = strchr(sets[i], '=');

@@ -27,6 +27,9 @@ void cli_install_logger(selfmm_log_level max_level);
  * EXIT_USAGE/EXIT_FAIL on error, EXIT_OK on success. */
 int cli_build_config(const char *cmd, const char *preset, const char *config_file,
                      const char *bert_dir, char **sets, int nsets, selfmm_config *cfg);
+/* The last step of it on any starting config: each "key=value" of sets[0..nsets),
+ * then the validation of the whole. EXIT_USAGE naming the argument, or EXIT_OK. */
+int cli_apply_sets(const char *cmd, char **sets, int nsets, selfmm_config *cfg);
 
 /* Warn on stderr when a dataset's feature normalisation differs from the one the
  * model was trained with (none vs some, or other statistics). */

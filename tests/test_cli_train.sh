@@ -50,6 +50,8 @@ check "batch size 1 equals in-batch" "sed -n 5p '$tmp/all.csv' | awk -F, -v one=
 "$cli" train --resume "$tmp/nothing" >/dev/null 2>"$tmp/err"; check "--resume of no run: exit 1" "[ $? -eq 1 ] && grep -q 'run.json' '$tmp/err'"
 "$cli" train --data /nonexistent.pkl --out "$tmp/y" >/dev/null 2>"$tmp/err"; check "missing data: exit 1 naming it" "[ $? -eq 1 ] && grep -q 'nonexistent.pkl' '$tmp/err'"
 "$cli" train --demo --out "$tmp/z" --set nope=1 >/dev/null 2>"$tmp/err"; check "bad --set: exit 2" "[ $? -eq 2 ] && grep -q nope '$tmp/err'"
+"$cli" train --demo --out "$tmp/z" --set num_attention_heads=3 >/dev/null 2>"$tmp/err"
+check "--demo config validated before anything is written: exit 2" "[ $? -eq 2 ] && grep -q 'multiple of the number of heads' '$tmp/err' && [ ! -e '$tmp/z' ]"
 "$cli" test --model "$tmp/run/model.safetensors" >/dev/null 2>"$tmp/err"; check "test without --data: exit 2" "[ $? -eq 2 ]"
 "$cli" test --model "$tmp/run/data.npz" --data "$tmp/run/data.npz" >/dev/null 2>"$tmp/err"; check "test with a non-model: exit 1" "[ $? -eq 1 ]"
 "$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --index 999 >/dev/null 2>"$tmp/err"; check "predict --index out of range: exit 2" "[ $? -eq 2 ] && grep -q '999' '$tmp/err'"
