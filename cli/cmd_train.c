@@ -129,9 +129,9 @@ static int parse_args(int argc, char **argv, train_args *a)
         return EXIT_OK;
     }
     if (a->demo) {
-        if (a->data || a->preset || a->config || a->init)
+        if (a->data || a->preset || a->config || a->init || a->bert)
             return cli_usage_error("train", "--demo generates its data and model: drop --data, "
-                                            "--preset, --config and --init");
+                                            "--preset, --config, --bert and --init");
         if (!a->out) a->out = "runs/demo";
         return EXIT_OK;
     }

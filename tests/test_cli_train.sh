@@ -46,6 +46,8 @@ check "batch size 1 equals in-batch" "sed -n 5p '$tmp/all.csv' | awk -F, -v one=
 # usage errors
 "$cli" train --out "$tmp/x" >/dev/null 2>"$tmp/err"; check "train without --data: exit 2" "[ $? -eq 2 ] && grep -q -- '--data' '$tmp/err'"
 "$cli" train --demo --seeds 1,x >/dev/null 2>"$tmp/err"; check "bad --seeds: exit 2" "[ $? -eq 2 ]"
+"$cli" train --demo --out "$tmp/z" --bert tests/fixtures/shared/bert/bert_en >/dev/null 2>"$tmp/err"
+check "--demo refuses --bert (it was ignored): exit 2" "[ $? -eq 2 ] && grep -q -- '--bert' '$tmp/err' && [ ! -e '$tmp/z' ]"
 "$cli" train --resume "$tmp/run" --preset mosi >/dev/null 2>"$tmp/err"; check "--resume with settings: exit 2" "[ $? -eq 2 ]"
 "$cli" train --resume "$tmp/nothing" >/dev/null 2>"$tmp/err"; check "--resume of no run: exit 1" "[ $? -eq 1 ] && grep -q 'run.json' '$tmp/err'"
 "$cli" train --data /nonexistent.pkl --out "$tmp/y" >/dev/null 2>"$tmp/err"; check "missing data: exit 1 naming it" "[ $? -eq 1 ] && grep -q 'nonexistent.pkl' '$tmp/err'"
