@@ -180,12 +180,6 @@ static int adopt_widths(selfmm_config *cfg, selfmm_dataset *data, int from_model
     return EXIT_OK;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* The tokenizer a saved model keeps for raw text (predict --text): the one of the
  * BERT folder (--bert, or the run's bert_path on --resume), or the demo's
  * vocabulary. Without one the model still trains; it then takes only datasets. */
@@ -217,9 +211,7 @@ static int make_model(const selfmm_config *cfg, const run_desc *d, selfmm_model 
         return cli_fail_status("train", err.status, err.message);
     selfmm_status st = SELFMM_OK;
     if (d->init[0]) {
-        st = ends_with(d->init, ".pth") || ends_with(d->init, ".pt") || ends_with(d->init, ".bin")
-                 ? selfmm_model_import_pth(m, d->init)
-                 : selfmm_model_load_weights(m, d->init);
+        st = cli_is_pth(d->init) ? selfmm_model_import_pth(m, d->init) : selfmm_model_load_weights(m, d->init);
     } else if (cfg->bert_path[0]) {
         st = selfmm_model_load_bert(m, cfg->bert_path);
     } else if (!d->demo) {

@@ -43,6 +43,17 @@ int cli_parse_split(const char *s, selfmm_split *out)
     return 1;
 }
 
+int cli_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int cli_is_pth(const char *path)
+{
+    return cli_ends_with(path, ".pth") || cli_ends_with(path, ".pt") || cli_ends_with(path, ".bin");
+}
+
 int cli_parse_int(const char *s, int *out)
 {
     char *end;

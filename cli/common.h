@@ -17,6 +17,10 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 int cli_fail_status(const char *cmd, selfmm_status st, const char *message);
 /* "train" | "valid" | "test" -> the split; 0 on failure. */
 int cli_parse_split(const char *s, selfmm_split *out);
+/* 1 when s ends with suffix. */
+int cli_ends_with(const char *s, const char *suffix);
+/* 1 for the names a reference state_dict (torch.save) goes by: .pth, .pt, .bin. */
+int cli_is_pth(const char *path);
 /* Parse a whole decimal int; 0 on failure. */
 int cli_parse_int(const char *s, int *out);
 /* Print library log messages on stderr at or above a level (set by --verbose). */
