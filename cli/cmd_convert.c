@@ -60,8 +60,9 @@ static int convert_model(const char *in, const char *out, const char *preset, co
             return cli_fail_status("convert", err.status, err.message);
         if (selfmm_model_create(&cfg, &m, &err) != SELFMM_OK)
             return cli_fail_status("convert", err.status, err.message);
-        if (selfmm_model_import_pth(m, in) != SELFMM_OK) {
-            rc = cli_fail_status("convert", SELFMM_ERR_FORMAT, selfmm_model_errmsg(m));
+        selfmm_status st = selfmm_model_import_pth(m, in);
+        if (st != SELFMM_OK) {
+            rc = cli_fail_status("convert", st, selfmm_model_errmsg(m));
             selfmm_model_free(m);
             return rc;
         }
