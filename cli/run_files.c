@@ -38,15 +38,17 @@ static int write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
-/* fsync, close and rename the temp file over path; on failure remove it. */
+/* fsync, close and rename the temp file over path; on failure (failed: the write
+ * already did, errno tells why) close and remove it. */
 static int finish_temp(int fd, const char *tmp, const char *path, int failed)
 {
-    if (!failed && (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)) failed = 1;
-    else if (failed) close(fd);
+    int e = failed ? errno : 0;
+    if (!failed && fsync(fd) != 0) failed = 1, e = errno;
+    if (close(fd) != 0 && !failed) failed = 1, e = errno;
+    if (!failed && rename(tmp, path) != 0) failed = 1, e = errno;
     if (failed) {
-        int e = errno;
         unlink(tmp);
-        return report(path, strerror(e));
+        return report(path, e ? strerror(e) : "write failed");
     }
     return 0;
 }
