@@ -1,6 +1,8 @@
 /* run_files.c -- see run_files.h. */
 #include "run_files.h"
 
+#include "common.h"
+
 #include <cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -10,9 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The files here belong to `train`: its error line, and -1 for the callers. */
 static int report(const char *path, const char *what)
 {
-    fprintf(stderr, "selfmm-cli train: error: %s: %s\n", path, what);
+    cli_fail("train", "%s: %s", path, what);
     return -1;
 }
 
