@@ -102,8 +102,8 @@ int cmd_predict(int argc, char **argv)
                 rc = cli_usage_error("predict", "--batch expects a number >= 1, got '%s'", optarg);
             break;
         case 't':
-            if (!cli_parse_int(optarg, &threads) || threads < 0)
-                rc = cli_usage_error("predict", "--threads expects a number >= 0, got '%s'", optarg);
+            if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
+                rc = cli_usage_error("predict", "--threads expects a number in [0, 1024], got '%s'", optarg);
             break;
         case 'h': help(); free(idx); return EXIT_OK;
         default: rc = cli_usage_error("predict", "unknown or incomplete option '%s'", argv[optind - 1]);

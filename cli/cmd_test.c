@@ -47,8 +47,8 @@ int cmd_test(int argc, char **argv)
                 return cli_usage_error("test", "--batch expects a number >= 1, got '%s'", optarg);
             break;
         case 't':
-            if (!cli_parse_int(optarg, &threads) || threads < 0)
-                return cli_usage_error("test", "--threads expects a number >= 0, got '%s'", optarg);
+            if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
+                return cli_usage_error("test", "--threads expects a number in [0, 1024], got '%s'", optarg);
             break;
         case 'h': help(); return EXIT_OK;
         default: return cli_usage_error("test", "unknown or incomplete option '%s'", argv[optind - 1]);

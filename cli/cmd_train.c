@@ -102,8 +102,8 @@ static int parse_args(int argc, char **argv, train_args *a)
         case 'o': a->out = optarg; break;
         case 'S': a->seeds = optarg; break;
         case 't':
-            if (!cli_parse_int(optarg, &a->threads) || a->threads < 0)
-                return cli_usage_error("train", "--threads expects a number >= 0, got '%s'", optarg);
+            if (!cli_parse_int(optarg, &a->threads) || a->threads < 0 || a->threads > 1024)
+                return cli_usage_error("train", "--threads expects a number in [0, 1024], got '%s'", optarg);
             break;
         case 'm':
             if (!cli_parse_int(optarg, &a->max_epochs) || a->max_epochs < 0)

@@ -58,3 +58,9 @@ check "--demo config validated before anything is written: exit 2" "[ $? -eq 2 ]
 "$cli" test --model "$tmp/run/data.npz" --data "$tmp/run/data.npz" >/dev/null 2>"$tmp/err"; check "test with a non-model: exit 1" "[ $? -eq 1 ]"
 "$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --index 999 >/dev/null 2>"$tmp/err"; check "predict --index out of range: exit 2" "[ $? -eq 2 ] && grep -q '999' '$tmp/err'"
 "$cli" test --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --split dev >/dev/null 2>"$tmp/err"; check "bad --split: exit 2" "[ $? -eq 2 ]"
+for c in "train --demo --out $tmp/t" "test --model $tmp/run/model.safetensors --data $tmp/run/data.npz" \
+         "predict --model $tmp/run/model.safetensors --data $tmp/run/data.npz"; do
+  # shellcheck disable=SC2086
+  "$cli" $c --threads 5000 >/dev/null 2>"$tmp/err"
+  check "${c%% *} --threads beyond 1024: exit 2" "[ $? -eq 2 ] && grep -q -- '--threads expects a number in \[0, 1024\]' '$tmp/err'"
+done
