@@ -238,19 +238,13 @@ static void preset_mmsa_mosei(selfmm_config *c)
     mmsa_common(c);
 }
 
-static const struct {
-    const char *name;
-    void (*fill)(selfmm_config *);
-} presets[] = {
-    {"sims", preset_sims},           {"mosi", preset_mosi},
-    {"mosei", preset_mosei},         {"mmsa-sims", preset_mmsa_sims},
-    {"mmsa-mosi", preset_mmsa_mosi}, {"mmsa-mosei", preset_mmsa_mosei},
-};
-#define N_PRESETS (sizeof presets / sizeof presets[0])
-
-static const char *const preset_names[N_PRESETS + 1] = {"sims",      "mosi",      "mosei",
-                                                        "mmsa-sims", "mmsa-mosi", "mmsa-mosei",
-                                                        NULL};
+/* The presets by name; preset_fill[i] fills preset_names[i]. */
+static const char *const preset_names[] = {"sims",      "mosi",      "mosei",
+                                           "mmsa-sims", "mmsa-mosi", "mmsa-mosei", NULL};
+static void (*const preset_fill[])(selfmm_config *) = {preset_sims,      preset_mosi,      preset_mosei,
+                                                       preset_mmsa_sims, preset_mmsa_mosi, preset_mmsa_mosei};
+_Static_assert(sizeof preset_fill / sizeof *preset_fill + 1 == sizeof preset_names / sizeof *preset_names,
+               "one fill function per preset name");
 
 SELFMM_API const char *const *selfmm_config_preset_names(void) { return preset_names; }
 
@@ -263,16 +257,16 @@ SELFMM_API selfmm_status selfmm_config_preset(selfmm_config *cfg, const char *na
                                               selfmm_error *err)
 {
     if (!cfg || !name) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config preset: NULL argument");
-    for (size_t i = 0; i < N_PRESETS; i++) {
-        if (strcmp(presets[i].name, name) == 0) {
-            presets[i].fill(cfg);
+    char known[128] = "";
+    for (size_t i = 0; preset_names[i]; i++) {
+        if (strcmp(preset_names[i], name) == 0) {
+            preset_fill[i](cfg);
             return SELFMM_OK;
         }
+        size_t n = strlen(known);
+        snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", preset_names[i]);
     }
-    return sm_error(err, SELFMM_ERR_NOT_FOUND,
-                    "unknown preset \"%s\" (known: sims, mosi, mosei, mmsa-sims, mmsa-mosi, "
-                    "mmsa-mosei)",
-                    name);
+    return sm_error(err, SELFMM_ERR_NOT_FOUND, "unknown preset \"%s\" (known: %s)", name, known);
 }
 
 /* ---- set by name ---- */
