@@ -136,6 +136,7 @@ SELFMM_API selfmm_status selfmm_config_to_json(const selfmm_config *cfg, char **
         case SM_KEY_STRING: v = cJSON_CreateString(field); break;
         }
         ok = v && cJSON_AddItemToObject(root, k->name, v);
+        if (v && !ok) cJSON_Delete(v); /* not attached to root: ours to free */
     }
     char *text = ok ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
