@@ -81,9 +81,8 @@ int cmd_test(int argc, char **argv)
         st = selfmm_evaluate(model, data, split, batch ? batch : cfg.batch_size, &m, &loss, NULL, &err);
     if (st != SELFMM_OK) rc = cli_fail_status("test", st, err.message);
     else {
-        static const char *const kinds[] = {"sims", "mosi", "mosei"};
         printf("{\"split\": \"%s\", \"dataset\": \"%s\", \"n\": %d, \"Loss\": ", split_name,
-               kinds[cfg.dataset], v.n);
+               cli_dataset_name(cfg.dataset), v.n);
         json_number(loss);
         for (int i = 0; i < m.count; i++) {
             printf(", \"%s\": ", m.name[i]);

@@ -366,9 +366,8 @@ int cmd_train(int argc, char **argv)
     char from[SELFMM_PATH_MAX + 64], to[SELFMM_PATH_MAX + 32];
     snprintf(from, sizeof from, "%s/seed-%lld/model.safetensors", dir, d.seeds[best]);
     snprintf(to, sizeof to, "%s/model.safetensors", dir);
-    static const char *const kinds[] = {"sims", "mosi", "mosei"};
     if (copy_file_atomic(from, to) != 0 ||
-        write_summary(dir, kinds[cfg.dataset], results, d.nseeds) != 0 ||
+        write_summary(dir, cli_dataset_name(cfg.dataset), results, d.nseeds) != 0 ||
         concat_seed_files(dir, &d, "train_log.jsonl") != 0 ||
         (d.save_labels && concat_seed_files(dir, &d, "labels.jsonl") != 0))
         return EXIT_FAIL;

@@ -34,6 +34,12 @@ int cli_fail_status(const char *cmd, selfmm_status st, const char *message)
     return cli_fail(cmd, "%s: %s", selfmm_strerror(st), message && *message ? message : "(no detail)");
 }
 
+const char *cli_dataset_name(int kind)
+{
+    static const char *const names[] = {"sims", "mosi", "mosei"};
+    return kind >= 0 && kind < 3 ? names[kind] : "?";
+}
+
 int cli_parse_split(const char *s, selfmm_split *out)
 {
     if (!strcmp(s, "train")) *out = SELFMM_SPLIT_TRAIN;

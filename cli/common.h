@@ -15,6 +15,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report a failed call with its status string and message; returns EXIT_FAIL. */
 int cli_fail_status(const char *cmd, selfmm_status st, const char *message);
+/* The config's dataset kind as its JSON name: "sims", "mosi", "mosei". */
+const char *cli_dataset_name(int kind);
 /* "train" | "valid" | "test" -> the split; 0 on failure. */
 int cli_parse_split(const char *s, selfmm_split *out);
 /* 1 when s ends with suffix. */
