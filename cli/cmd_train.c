@@ -2,6 +2,7 @@
  * study summary (MMSA's mean and std x100) and the files of the --out directory. */
 #include "commands.h"
 #include "common.h"
+#include "files.h"
 #include "progress.h"
 #include "run_files.h"
 
@@ -366,7 +367,7 @@ int cmd_train(int argc, char **argv)
     char from[SELFMM_PATH_MAX + 64], to[SELFMM_PATH_MAX + 32];
     snprintf(from, sizeof from, "%s/seed-%lld/model.safetensors", dir, d.seeds[best]);
     snprintf(to, sizeof to, "%s/model.safetensors", dir);
-    if (copy_file_atomic(from, to) != 0 ||
+    if (cli_copy_file_atomic("train", from, to) != 0 ||
         write_summary(dir, cli_dataset_name(cfg.dataset), results, d.nseeds) != 0 ||
         concat_seed_files(dir, &d, "train_log.jsonl") != 0 ||
         (d.save_labels && concat_seed_files(dir, &d, "labels.jsonl") != 0))
