@@ -57,6 +57,10 @@ check "--demo config validated before anything is written: exit 2" "[ $? -eq 2 ]
 "$cli" test --model "$tmp/run/model.safetensors" >/dev/null 2>"$tmp/err"; check "test without --data: exit 2" "[ $? -eq 2 ]"
 "$cli" test --model "$tmp/run/data.npz" --data "$tmp/run/data.npz" >/dev/null 2>"$tmp/err"; check "test with a non-model: exit 1" "[ $? -eq 1 ]"
 "$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --index 999 >/dev/null 2>"$tmp/err"; check "predict --index out of range: exit 2" "[ $? -eq 2 ] && grep -q '999' '$tmp/err'"
+"$cli" predict --model "$tmp/run/model.safetensors" --data tests/fixtures/io/mmsa_p4.pkl --out "$tmp/bad.csv" >/dev/null 2>"$tmp/err"
+check "predict failing half-way leaves no --out file" "[ $? -eq 1 ] && grep -q 'audio width' '$tmp/err' && [ ! -e '$tmp/bad.csv' ]"
+"$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --out "$tmp/no/such/dir.csv" >/dev/null 2>"$tmp/err"
+check "predict --out in a missing directory: exit 1 naming it" "[ $? -eq 1 ] && grep -q 'no/such/dir.csv' '$tmp/err'"
 "$cli" test --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --split dev >/dev/null 2>"$tmp/err"; check "bad --split: exit 2" "[ $? -eq 2 ]"
 for c in "train --demo --out $tmp/t" "test --model $tmp/run/model.safetensors --data $tmp/run/data.npz" \
          "predict --model $tmp/run/model.safetensors --data $tmp/run/data.npz"; do
