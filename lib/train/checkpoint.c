@@ -33,10 +33,9 @@ SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *
     const sm_param_table *tab = &model->table;
     int n = tab->n + N_STATE;
     sm_st_out *t = calloc((size_t)n, sizeof *t);
-    int64_t *shapes = calloc((size_t)N_STATE, sizeof *shapes);
+    int64_t shapes[N_STATE]; /* 1-D: each state array's length */
     char *config = NULL;
-    selfmm_status st = (t && shapes) ? SELFMM_OK
-                                     : sm_error(err, SELFMM_ERR_NOMEM, "checkpoint save: out of memory");
+    selfmm_status st = t ? SELFMM_OK : sm_error(err, SELFMM_ERR_NOMEM, "checkpoint save: out of memory");
     if (st == SELFMM_OK) st = selfmm_config_to_json(&model->cfg, &config, err);
     if (st == SELFMM_OK) {
         for (int i = 0; i < tab->n; i++)
@@ -58,7 +57,6 @@ SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *
     }
     selfmm_free_string(config);
     free(t);
-    free(shapes);
     return st;
 }
 
