@@ -186,6 +186,17 @@ TEST(bad_json_cases_each_have_their_status)
     CHECK_CONTAINS(e.message, "line 3");
     CHECK_STATUS(selfmm_config_from_json(&c, "", &e), SELFMM_ERR_PARSE);
     CHECK_STATUS(selfmm_config_from_json(&c, "{} trailing", &e), SELFMM_ERR_PARSE);
+    /* a NUL byte: the parser would stop there and ignore the rest ("lr" here) */
+    {
+        char nulpath[512];
+        snprintf(nulpath, sizeof nulpath, "%s/nul.json", tmpdir);
+        FILE *fp = fopen(nulpath, "wb");
+        REQUIRE(fp);
+        fwrite("{\"batch_size\": 8}\n\0{\"lr\": 1}", 1, 29, fp);
+        fclose(fp);
+        CHECK_STATUS(selfmm_config_load_json(&c, nulpath, &e), SELFMM_ERR_PARSE);
+        CHECK_CONTAINS(e.message, "NUL byte in JSON at line 2, column 1");
+    }
     /* missing file */
     CHECK_STATUS(selfmm_config_load_json(&c, "/nonexistent/dir/cfg.json", &e), SELFMM_ERR_NOT_FOUND);
     CHECK_CONTAINS(e.message, "/nonexistent/dir/cfg.json");
