@@ -29,14 +29,6 @@ static void help(void)
            "  -v, --verbose     also print informational messages\n");
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
-}
-
-static int is_pth(const char *p) { return ends_with(p, ".pth") || ends_with(p, ".pt") || ends_with(p, ".bin"); }
-
 static int convert_dataset(const char *in, const char *out, const selfmm_data_options *opt)
 {
     selfmm_error err = {0};
@@ -54,7 +46,7 @@ static int convert_model(const char *in, const char *out, const char *preset, co
 {
     selfmm_error err = {0};
     selfmm_model *m = NULL;
-    if (ends_with(in, ".safetensors")) {
+    if (cli_ends_with(in, ".safetensors")) {
         if (preset || config || bert || nsets)
             return cli_usage_error("convert", "a model file holds its config: --preset, --config, "
                                    "--bert and --set apply to .pth inputs only");
@@ -68,13 +60,14 @@ static int convert_model(const char *in, const char *out, const char *preset, co
             return cli_fail_status("convert", err.status, err.message);
         if (selfmm_model_create(&cfg, &m, &err) != SELFMM_OK)
             return cli_fail_status("convert", err.status, err.message);
-        if (selfmm_model_import_pth(m, in) != SELFMM_OK) {
-            rc = cli_fail_status("convert", SELFMM_ERR_FORMAT, selfmm_model_errmsg(m));
+        selfmm_status st = selfmm_model_import_pth(m, in);
+        if (st != SELFMM_OK) {
+            rc = cli_fail_status("convert", st, selfmm_model_errmsg(m));
             selfmm_model_free(m);
             return rc;
         }
     }
-    selfmm_status st = ends_with(out, ".safetensors") ? selfmm_model_save(m, out)
+    selfmm_status st = cli_ends_with(out, ".safetensors") ? selfmm_model_save(m, out)
                                                       : selfmm_model_export_pth(m, out);
     int rc = st == SELFMM_OK ? EXIT_OK : cli_fail_status("convert", st, selfmm_model_errmsg(m));
     selfmm_model_free(m);
@@ -118,14 +111,14 @@ int cmd_convert(int argc, char **argv)
     } else {
         const char *in = argv[optind], *out = argv[optind + 1];
         cli_install_logger(verbose ? SELFMM_LOG_INFO : SELFMM_LOG_WARN);
-        if (ends_with(out, ".npz")) {
+        if (cli_ends_with(out, ".npz")) {
             if (preset || config || bert || nsets)
                 rc = cli_usage_error("convert", "--preset, --config, --bert and --set apply to model conversions");
             else rc = convert_dataset(in, out, &dopt);
-        } else if (ends_with(out, ".safetensors") || is_pth(out)) {
+        } else if (cli_ends_with(out, ".safetensors") || cli_is_pth(out)) {
             if (dopt.nan_to_zero || dopt.clamp_lengths)
                 rc = cli_usage_error("convert", "--nan-to-zero and --clamp-lengths apply to datasets");
-            else if (!ends_with(in, ".safetensors") && !is_pth(in))
+            else if (!cli_ends_with(in, ".safetensors") && !cli_is_pth(in))
                 rc = cli_usage_error("convert", "'%s': a model input is a .pth/.pt/.bin or a .safetensors", in);
             else rc = convert_model(in, out, preset, config, bert, sets, nsets);
         } else {

@@ -1,8 +1,8 @@
 /* cmd_predict.c -- `selfmm-cli predict`: the four heads' outputs per sample. */
 #include "commands.h"
 #include "common.h"
+#include "files.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +102,8 @@ int cmd_predict(int argc, char **argv)
                 rc = cli_usage_error("predict", "--batch expects a number >= 1, got '%s'", optarg);
             break;
         case 't':
-            if (!cli_parse_int(optarg, &threads) || threads < 0)
-                rc = cli_usage_error("predict", "--threads expects a number >= 0, got '%s'", optarg);
+            if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
+                rc = cli_usage_error("predict", "--threads expects a number in [0, 1024], got '%s'", optarg);
             break;
         case 'h': help(); free(idx); return EXIT_OK;
         default: rc = cli_usage_error("predict", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -129,23 +129,23 @@ int cmd_predict(int argc, char **argv)
     selfmm_model *model = NULL;
     selfmm_dataset *data = NULL;
     selfmm_split_view v;
-    FILE *out = NULL;
+    /* The CSV is collected in memory and written at the end (atomically to a file):
+     * a failure half-way leaves no partial output. */
+    char *csv = NULL;
+    size_t csv_len = 0;
+    FILE *out = open_memstream(&csv, &csv_len);
+    if (!out) {
+        rc = cli_fail("predict", "out of memory");
+        goto done;
+    }
     if (selfmm_model_load(model_path, &model, &err) != SELFMM_OK) {
         rc = cli_fail_status("predict", err.status, err.message);
         goto done;
     }
-    if (one) { /* compute first: a failure leaves no output file */
+    if (one) {
         float o[4];
         rc = predict_one(model, text, audio_path, vision_path, o);
-        if (rc != EXIT_OK) goto done;
-        out = (!out_path || !strcmp(out_path, "-")) ? stdout : fopen(out_path, "w");
-        if (!out) {
-            rc = cli_fail("predict", "%s: cannot open for writing: %s", out_path, strerror(errno));
-            goto done;
-        }
-        fprintf(out, "M,T,A,V\n%.9g,%.9g,%.9g,%.9g\n", o[0], o[1], o[2], o[3]);
-        if (out != stdout && fclose(out) != 0)
-            rc = cli_fail("predict", "%s: write failed", out_path);
+        if (rc == EXIT_OK) fprintf(out, "M,T,A,V\n%.9g,%.9g,%.9g,%.9g\n", o[0], o[1], o[2], o[3]);
         goto done;
     }
     selfmm_config cfg;
@@ -175,11 +175,6 @@ int cmd_predict(int argc, char **argv)
             rc = cli_usage_error("predict", "--index %d: the split has %d samples", idx[i], v.n);
             goto done;
         }
-    out = (!out_path || !strcmp(out_path, "-")) ? stdout : fopen(out_path, "w");
-    if (!out) {
-        rc = cli_fail("predict", "%s: cannot open for writing: %s", out_path, strerror(errno));
-        goto done;
-    }
     fprintf(out, "id,M,T,A,V\n");
     const int bs = batch ? batch : cfg.batch_size;
     for (int start = 0; start < nidx && rc == EXIT_OK; start += bs) {
@@ -203,9 +198,16 @@ int cmd_predict(int argc, char **argv)
             fprintf(out, ",%.9g,%.9g,%.9g,%.9g\n", o.M[j], o.T[j], o.A[j], o.V[j]);
         }
     }
-    if (out != stdout && fclose(out) != 0 && rc == EXIT_OK)
-        rc = cli_fail("predict", "%s: write failed", out_path);
 done:
+    if (out && fclose(out) != 0 && rc == EXIT_OK) rc = cli_fail("predict", "out of memory");
+    if (rc == EXIT_OK) {
+        if (out_path && strcmp(out_path, "-") != 0) {
+            if (cli_write_file_atomic("predict", out_path, csv, csv_len) != 0) rc = EXIT_FAIL;
+        } else if (fwrite(csv, 1, csv_len, stdout) != csv_len || fflush(stdout) != 0) {
+            rc = cli_fail("predict", "standard output: write failed");
+        }
+    }
+    free(csv);
     free(idx);
     selfmm_dataset_free(data);
     selfmm_model_free(model);

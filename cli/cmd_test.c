@@ -47,8 +47,8 @@ int cmd_test(int argc, char **argv)
                 return cli_usage_error("test", "--batch expects a number >= 1, got '%s'", optarg);
             break;
         case 't':
-            if (!cli_parse_int(optarg, &threads) || threads < 0)
-                return cli_usage_error("test", "--threads expects a number >= 0, got '%s'", optarg);
+            if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
+                return cli_usage_error("test", "--threads expects a number in [0, 1024], got '%s'", optarg);
             break;
         case 'h': help(); return EXIT_OK;
         default: return cli_usage_error("test", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -81,9 +81,8 @@ int cmd_test(int argc, char **argv)
         st = selfmm_evaluate(model, data, split, batch ? batch : cfg.batch_size, &m, &loss, NULL, &err);
     if (st != SELFMM_OK) rc = cli_fail_status("test", st, err.message);
     else {
-        static const char *const kinds[] = {"sims", "mosi", "mosei"};
         printf("{\"split\": \"%s\", \"dataset\": \"%s\", \"n\": %d, \"Loss\": ", split_name,
-               kinds[cfg.dataset], v.n);
+               cli_dataset_name(cfg.dataset), v.n);
         json_number(loss);
         for (int i = 0; i < m.count; i++) {
             printf(", \"%s\": ", m.name[i]);

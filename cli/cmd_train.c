@@ -2,6 +2,7 @@
  * study summary (MMSA's mean and std x100) and the files of the --out directory. */
 #include "commands.h"
 #include "common.h"
+#include "files.h"
 #include "progress.h"
 #include "run_files.h"
 
@@ -102,8 +103,8 @@ static int parse_args(int argc, char **argv, train_args *a)
         case 'o': a->out = optarg; break;
         case 'S': a->seeds = optarg; break;
         case 't':
-            if (!cli_parse_int(optarg, &a->threads) || a->threads < 0)
-                return cli_usage_error("train", "--threads expects a number >= 0, got '%s'", optarg);
+            if (!cli_parse_int(optarg, &a->threads) || a->threads < 0 || a->threads > 1024)
+                return cli_usage_error("train", "--threads expects a number in [0, 1024], got '%s'", optarg);
             break;
         case 'm':
             if (!cli_parse_int(optarg, &a->max_epochs) || a->max_epochs < 0)
@@ -129,9 +130,9 @@ static int parse_args(int argc, char **argv, train_args *a)
         return EXIT_OK;
     }
     if (a->demo) {
-        if (a->data || a->preset || a->config || a->init)
+        if (a->data || a->preset || a->config || a->init || a->bert)
             return cli_usage_error("train", "--demo generates its data and model: drop --data, "
-                                            "--preset, --config and --init");
+                                            "--preset, --config, --bert and --init");
         if (!a->out) a->out = "runs/demo";
         return EXIT_OK;
     }
@@ -154,20 +155,7 @@ static int build_config(const train_args *a, selfmm_config *cfg)
     int rc;
     if (a->demo) {
         selfmm_demo_config(cfg);
-        rc = EXIT_OK;
-        selfmm_error err = {0};
-        for (int i = 0; i < n && rc == EXIT_OK; i++) {
-            char key[128];
-            const char *eq = strchr(sets[i], '=');
-            if (!eq || (size_t)(eq - sets[i]) >= sizeof key) {
-                rc = cli_usage_error("train", "--set expects key=value, got \"%s\"", sets[i]);
-                break;
-            }
-            memcpy(key, sets[i], (size_t)(eq - sets[i]));
-            key[eq - sets[i]] = '\0';
-            if (selfmm_config_set(cfg, key, eq + 1, &err) != SELFMM_OK)
-                rc = cli_usage_error("train", "--set %s: %s", sets[i], err.message);
-        }
+        rc = cli_apply_sets("train", sets, n, cfg);
     } else {
         rc = cli_build_config("train", a->preset, a->config, a->bert, sets, n, cfg);
     }
@@ -191,12 +179,6 @@ static int adopt_widths(selfmm_config *cfg, selfmm_dataset *data, int from_model
     cfg->audio_dim = v.audio_dim;
     cfg->video_dim = v.vision_dim;
     return EXIT_OK;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 /* The tokenizer a saved model keeps for raw text (predict --text): the one of the
@@ -230,9 +212,7 @@ static int make_model(const selfmm_config *cfg, const run_desc *d, selfmm_model 
         return cli_fail_status("train", err.status, err.message);
     selfmm_status st = SELFMM_OK;
     if (d->init[0]) {
-        st = ends_with(d->init, ".pth") || ends_with(d->init, ".pt") || ends_with(d->init, ".bin")
-                 ? selfmm_model_import_pth(m, d->init)
-                 : selfmm_model_load_weights(m, d->init);
+        st = cli_is_pth(d->init) ? selfmm_model_import_pth(m, d->init) : selfmm_model_load_weights(m, d->init);
     } else if (cfg->bert_path[0]) {
         st = selfmm_model_load_bert(m, cfg->bert_path);
     } else if (!d->demo) {
@@ -387,9 +367,8 @@ int cmd_train(int argc, char **argv)
     char from[SELFMM_PATH_MAX + 64], to[SELFMM_PATH_MAX + 32];
     snprintf(from, sizeof from, "%s/seed-%lld/model.safetensors", dir, d.seeds[best]);
     snprintf(to, sizeof to, "%s/model.safetensors", dir);
-    static const char *const kinds[] = {"sims", "mosi", "mosei"};
-    if (copy_file_atomic(from, to) != 0 ||
-        write_summary(dir, kinds[cfg.dataset], results, d.nseeds) != 0 ||
+    if (cli_copy_file_atomic("train", from, to) != 0 ||
+        write_summary(dir, cli_dataset_name(cfg.dataset), results, d.nseeds) != 0 ||
         concat_seed_files(dir, &d, "train_log.jsonl") != 0 ||
         (d.save_labels && concat_seed_files(dir, &d, "labels.jsonl") != 0))
         return EXIT_FAIL;

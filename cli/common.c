@@ -34,6 +34,12 @@ int cli_fail_status(const char *cmd, selfmm_status st, const char *message)
     return cli_fail(cmd, "%s: %s", selfmm_strerror(st), message && *message ? message : "(no detail)");
 }
 
+const char *cli_dataset_name(int kind)
+{
+    static const char *const names[] = {"sims", "mosi", "mosei"};
+    return kind >= 0 && kind < 3 ? names[kind] : "?";
+}
+
 int cli_parse_split(const char *s, selfmm_split *out)
 {
     if (!strcmp(s, "train")) *out = SELFMM_SPLIT_TRAIN;
@@ -41,6 +47,17 @@ int cli_parse_split(const char *s, selfmm_split *out)
     else if (!strcmp(s, "test")) *out = SELFMM_SPLIT_TEST;
     else return 0;
     return 1;
+}
+
+int cli_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int cli_is_pth(const char *path)
+{
+    return cli_ends_with(path, ".pth") || cli_ends_with(path, ".pt") || cli_ends_with(path, ".bin");
 }
 
 int cli_parse_int(const char *s, int *out)
@@ -85,6 +102,12 @@ int cli_build_config(const char *cmd, const char *preset, const char *config_fil
             return cli_usage_error(cmd, "--bert path too long");
         strcpy(cfg->bert_path, bert_dir);
     }
+    return cli_apply_sets(cmd, sets, nsets, cfg);
+}
+
+int cli_apply_sets(const char *cmd, char **sets, int nsets, selfmm_config *cfg)
+{
+    selfmm_error err = {0};
     for (int i = 0; i < nsets; i++) {
         char key[128];
         const char *eq = strchr(sets[i], '=');

@@ -15,8 +15,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report a failed call with its status string and message; returns EXIT_FAIL. */
 int cli_fail_status(const char *cmd, selfmm_status st, const char *message);
+/* The config's dataset kind as its JSON name: "sims", "mosi", "mosei". */
+const char *cli_dataset_name(int kind);
 /* "train" | "valid" | "test" -> the split; 0 on failure. */
 int cli_parse_split(const char *s, selfmm_split *out);
+/* 1 when s ends with suffix. */
+int cli_ends_with(const char *s, const char *suffix);
+/* 1 for the names a reference state_dict (torch.save) goes by: .pth, .pt, .bin. */
+int cli_is_pth(const char *path);
 /* Parse a whole decimal int; 0 on failure. */
 int cli_parse_int(const char *s, int *out);
 /* Print library log messages on stderr at or above a level (set by --verbose). */
@@ -27,6 +33,9 @@ void cli_install_logger(selfmm_log_level max_level);
  * EXIT_USAGE/EXIT_FAIL on error, EXIT_OK on success. */
 int cli_build_config(const char *cmd, const char *preset, const char *config_file,
                      const char *bert_dir, char **sets, int nsets, selfmm_config *cfg);
+/* The last step of it on any starting config: each "key=value" of sets[0..nsets),
+ * then the validation of the whole. EXIT_USAGE naming the argument, or EXIT_OK. */
+int cli_apply_sets(const char *cmd, char **sets, int nsets, selfmm_config *cfg);
 
 /* Warn on stderr when a dataset's feature normalisation differs from the one the
  * model was trained with (none vs some, or other statistics). */

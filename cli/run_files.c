@@ -1,62 +1,21 @@
 /* run_files.c -- see run_files.h. */
 #include "run_files.h"
 
+#include "common.h"
+#include "files.h"
+
 #include <cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+/* The files here belong to `train`: its error line, and -1 for the callers. */
 static int report(const char *path, const char *what)
 {
-    fprintf(stderr, "selfmm-cli train: error: %s: %s\n", path, what);
+    cli_fail("train", "%s: %s", path, what);
     return -1;
-}
-
-/* A temp file next to path, opened for writing with the usual mode (mkstemp makes 0600). */
-static int open_temp(const char *path, char *tmp, size_t cap)
-{
-    snprintf(tmp, cap, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return report(path, strerror(errno)), -1;
-    mode_t mask = umask(022);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    return fd;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w <= 0) return -1;
-        p += w, len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync, close and rename the temp file over path; on failure remove it. */
-static int finish_temp(int fd, const char *tmp, const char *path, int failed)
-{
-    if (!failed && (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)) failed = 1;
-    else if (failed) close(fd);
-    if (failed) {
-        int e = errno;
-        unlink(tmp);
-        return report(path, strerror(e));
-    }
-    return 0;
-}
-
-int write_file_atomic(const char *path, const char *text, size_t len)
-{
-    char tmp[SELFMM_PATH_MAX + 32];
-    int fd = open_temp(path, tmp, sizeof tmp);
-    if (fd < 0) return -1;
-    return finish_temp(fd, tmp, path, write_all(fd, text, len) != 0);
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -90,26 +49,6 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
-/* Streams: a model file is 0.4 GB for bert-base, not something to hold in memory. */
-int copy_file_atomic(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb");
-    if (!in) return report(from, strerror(errno));
-    char tmp[SELFMM_PATH_MAX + 32];
-    int fd = open_temp(to, tmp, sizeof tmp);
-    if (fd < 0) {
-        fclose(in);
-        return -1;
-    }
-    static char buf[1 << 16];
-    int failed = 0;
-    size_t n;
-    while (!failed && (n = fread(buf, 1, sizeof buf, in)) > 0) failed = write_all(fd, buf, n) != 0;
-    if (ferror(in)) failed = 1;
-    fclose(in);
-    return finish_temp(fd, tmp, to, failed);
-}
-
 static int save_json(const char *path, cJSON *root)
 {
     char *text = root ? cJSON_Print(root) : NULL;
@@ -122,7 +61,7 @@ static int save_json(const char *path, cJSON *root)
         return report(path, "out of memory");
     }
     withnl[n] = '\n', withnl[n + 1] = '\0';
-    int rc = write_file_atomic(path, withnl, n + 1);
+    int rc = cli_write_file_atomic("train", path, withnl, n + 1);
     free(withnl);
     return rc;
 }
@@ -294,7 +233,7 @@ int write_summary(const char *dir, const char *dataset, const seed_result *r, in
     fputc('\n', mem);
     fclose(mem);
     snprintf(path, sizeof path, "%s/results.csv", dir);
-    int rc = write_file_atomic(path, csv, strlen(csv));
+    int rc = cli_write_file_atomic("train", path, csv, strlen(csv));
     free(csv);
     return rc;
 }
@@ -335,7 +274,7 @@ int concat_seed_files(const char *dir, const run_desc *d, const char *name)
     fclose(mem);
     char out[SELFMM_PATH_MAX + 32];
     snprintf(out, sizeof out, "%s/%s", dir, name);
-    int rc = write_file_atomic(out, all, strlen(all));
+    int rc = cli_write_file_atomic("train", out, all, strlen(all));
     free(all);
     return rc;
 }

@@ -41,9 +41,5 @@ int write_summary(const char *dir, const char *dataset, const seed_result *r, in
 void print_table(const seed_result *r, int n);
 /* Concatenate DIR/seed-<s>/NAME over the seeds into DIR/NAME (atomically). */
 int concat_seed_files(const char *dir, const run_desc *d, const char *name);
-/* Copy a file atomically (temp + fsync + rename). */
-int copy_file_atomic(const char *from, const char *to);
-/* Write a whole string to path atomically. */
-int write_file_atomic(const char *path, const char *text, size_t len);
 
 #endif

@@ -243,6 +243,23 @@ TEST(restore_rejects_bad_state)
     mm[po] = 1.0f; /* the pooler is never optimized: its moments must be 0 */
     CHECK_STATUS(sm_optim_restore(o, t, 2, 1), SELFMM_ERR_DATA);
     CHECK_CONTAINS(selfmm_optim_errmsg(o), "pooler.dense.bias");
+    mm[po] = 0.0f;
+    /* ... and so must the padding between tensors be (and the end of the arena) */
+    int64_t pad = -1;
+    for (int i = 0; i < selfmm_model_num_params(m) && pad < 0; i++) {
+        selfmm_param_info p;
+        selfmm_model_param(m, i, &p);
+        if (p.numel % 16) pad = (p.data - m->params) + p.numel;
+    }
+    REQUIRE(pad >= 0);
+    vv[pad] = 1.0f;
+    CHECK_STATUS(sm_optim_restore(o, t, 2, 1), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(selfmm_optim_errmsg(o), "(padding)");
+    vv[pad] = 0.0f;
+    mm[n - 1] = NAN;
+    CHECK_STATUS(sm_optim_restore(o, t, 2, 1), SELFMM_ERR_DATA);
+    mm[n - 1] = 0.0f;
+    mm[po] = 1.0f;
     /* nothing was taken over by the failures */
     CHECK_INT(sm_optim_get_step(o), 0);
     sm_state_tensor cur[2];

@@ -20,7 +20,10 @@ case_ sims        0 out '"case": "sims", "batch": 3'  -- bench --steps 1 --batch
 case_ fields      0 out '"ratio": '                   -- bench --steps 2 --batch 2 $small
 # shellcheck disable=SC2086
 case_ mosi_shape  0 out '"text_len": 50, "audio_len": 375, "vision_len": 500' -- bench --preset mosi --steps 1 --batch 2 $small
+# shellcheck disable=SC2086
+case_ mmsa_shape  0 out '"case": "mmsa-sims", "batch": 2, "text_len": 39, "audio_len": 400, "vision_len": 55' -- bench --preset mmsa-sims --steps 1 --batch 2 $small
 case_ bad_preset  2 err "unknown preset 'imdb'"       -- bench --preset imdb
+case_ bad_mmsa    2 err "unknown preset 'mmsa-imdb'"  -- bench --preset mmsa-imdb
 case_ bad_batch   2 err "--batch wants an integer"    -- bench --batch 0
 case_ bad_steps   2 err "--steps wants an integer"    -- bench --steps x
 case_ bad_threads 2 err "--threads wants an integer"  -- bench --threads -1

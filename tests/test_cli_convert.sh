@@ -49,6 +49,7 @@ case_ pth_preset    0 out ""                                 -- convert "$fx/sel
 case_ pth_wrong     1 err "(set by a_lstm_hidden_size, audio_dim)" -- convert "$fx/selfmm_tiny.pth" "$tmp/w.safetensors" $tiny --set a_lstm_hidden_size=7
 case_ pth_posids    0 err "ignored 1 tensor not in the model" -- convert "$fx/selfmm_tiny_posids.pth" "$tmp/p.safetensors" $tiny
 case_ pth_missing   1 err "no tensor \"Model.post_audio_layer_2.bias\"" -- convert "$fx/selfmm_tiny_missing.pth" "$tmp/x.safetensors" $tiny
+case_ pth_missing_status 1 err "error: missing item: "          -- convert "$fx/selfmm_tiny_missing.pth" "$tmp/x.safetensors" $tiny
 case_ native_opts   2 err "a model file holds its config"    -- convert "$tmp/m.safetensors" "$tmp/x.pth" --preset sims
 case_ native_to_pth 0 out ""                                 -- convert "$tmp/m.safetensors" "$tmp/back.pth"
 same  export_verified "$tmp/back.pth" "$fx/selfmm_tiny_export.pth"

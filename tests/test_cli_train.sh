@@ -46,11 +46,25 @@ check "batch size 1 equals in-batch" "sed -n 5p '$tmp/all.csv' | awk -F, -v one=
 # usage errors
 "$cli" train --out "$tmp/x" >/dev/null 2>"$tmp/err"; check "train without --data: exit 2" "[ $? -eq 2 ] && grep -q -- '--data' '$tmp/err'"
 "$cli" train --demo --seeds 1,x >/dev/null 2>"$tmp/err"; check "bad --seeds: exit 2" "[ $? -eq 2 ]"
+"$cli" train --demo --out "$tmp/z" --bert tests/fixtures/shared/bert/bert_en >/dev/null 2>"$tmp/err"
+check "--demo refuses --bert (it was ignored): exit 2" "[ $? -eq 2 ] && grep -q -- '--bert' '$tmp/err' && [ ! -e '$tmp/z' ]"
 "$cli" train --resume "$tmp/run" --preset mosi >/dev/null 2>"$tmp/err"; check "--resume with settings: exit 2" "[ $? -eq 2 ]"
 "$cli" train --resume "$tmp/nothing" >/dev/null 2>"$tmp/err"; check "--resume of no run: exit 1" "[ $? -eq 1 ] && grep -q 'run.json' '$tmp/err'"
 "$cli" train --data /nonexistent.pkl --out "$tmp/y" >/dev/null 2>"$tmp/err"; check "missing data: exit 1 naming it" "[ $? -eq 1 ] && grep -q 'nonexistent.pkl' '$tmp/err'"
 "$cli" train --demo --out "$tmp/z" --set nope=1 >/dev/null 2>"$tmp/err"; check "bad --set: exit 2" "[ $? -eq 2 ] && grep -q nope '$tmp/err'"
+"$cli" train --demo --out "$tmp/z" --set num_attention_heads=3 >/dev/null 2>"$tmp/err"
+check "--demo config validated before anything is written: exit 2" "[ $? -eq 2 ] && grep -q 'multiple of the number of heads' '$tmp/err' && [ ! -e '$tmp/z' ]"
 "$cli" test --model "$tmp/run/model.safetensors" >/dev/null 2>"$tmp/err"; check "test without --data: exit 2" "[ $? -eq 2 ]"
 "$cli" test --model "$tmp/run/data.npz" --data "$tmp/run/data.npz" >/dev/null 2>"$tmp/err"; check "test with a non-model: exit 1" "[ $? -eq 1 ]"
 "$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --index 999 >/dev/null 2>"$tmp/err"; check "predict --index out of range: exit 2" "[ $? -eq 2 ] && grep -q '999' '$tmp/err'"
+"$cli" predict --model "$tmp/run/model.safetensors" --data tests/fixtures/io/mmsa_p4.pkl --out "$tmp/bad.csv" >/dev/null 2>"$tmp/err"
+check "predict failing half-way leaves no --out file" "[ $? -eq 1 ] && grep -q 'audio width' '$tmp/err' && [ ! -e '$tmp/bad.csv' ]"
+"$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --out "$tmp/no/such/dir.csv" >/dev/null 2>"$tmp/err"
+check "predict --out in a missing directory: exit 1 naming it" "[ $? -eq 1 ] && grep -q 'no/such/dir.csv' '$tmp/err'"
 "$cli" test --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --split dev >/dev/null 2>"$tmp/err"; check "bad --split: exit 2" "[ $? -eq 2 ]"
+for c in "train --demo --out $tmp/t" "test --model $tmp/run/model.safetensors --data $tmp/run/data.npz" \
+         "predict --model $tmp/run/model.safetensors --data $tmp/run/data.npz"; do
+  # shellcheck disable=SC2086
+  "$cli" $c --threads 5000 >/dev/null 2>"$tmp/err"
+  check "${c%% *} --threads beyond 1024: exit 2" "[ $? -eq 2 ] && grep -q -- '--threads expects a number in \[0, 1024\]' '$tmp/err'"
+done

@@ -144,6 +144,7 @@ TEST(set_by_name)
     CHECK_STATUS(selfmm_config_set(&c, "batch_size", "eight", &e), SELFMM_ERR_TYPE);
     CHECK_CONTAINS(e.message, "batch_size");
     CHECK_STATUS(selfmm_config_set(&c, "batch_size", "2.5", &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "expected an integer, got 2.5");
     CHECK_STATUS(selfmm_config_set(&c, "batch_size", "0", &e), SELFMM_ERR_RANGE);
     CHECK_CONTAINS(e.message, "batch_size");
     CHECK_STATUS(selfmm_config_set(&c, "post_fusion_dropout", "1", &e), SELFMM_ERR_RANGE);
@@ -170,6 +171,8 @@ TEST(bad_json_cases_each_have_their_status)
     CHECK_STATUS(selfmm_config_from_json(&c, "{\"exclude_zero\": 1}", &e), SELFMM_ERR_TYPE);
     CHECK_CONTAINS(e.message, "exclude_zero");
     CHECK_STATUS(selfmm_config_from_json(&c, "{\"H\": null}", &e), SELFMM_ERR_TYPE);
+    CHECK_STATUS(selfmm_config_from_json(&c, "{\"batch_size\": 2.5}", &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "expected an integer, got 2.5");
     CHECK_STATUS(selfmm_config_from_json(&c, "[1, 2]", &e), SELFMM_ERR_TYPE);
     /* out of range */
     CHECK_STATUS(selfmm_config_load_json(&c, tmpfile_with("r.json", "{\"H\": -1}"), &e), SELFMM_ERR_RANGE);
@@ -183,6 +186,17 @@ TEST(bad_json_cases_each_have_their_status)
     CHECK_CONTAINS(e.message, "line 3");
     CHECK_STATUS(selfmm_config_from_json(&c, "", &e), SELFMM_ERR_PARSE);
     CHECK_STATUS(selfmm_config_from_json(&c, "{} trailing", &e), SELFMM_ERR_PARSE);
+    /* a NUL byte: the parser would stop there and ignore the rest ("lr" here) */
+    {
+        char nulpath[512];
+        snprintf(nulpath, sizeof nulpath, "%s/nul.json", tmpdir);
+        FILE *fp = fopen(nulpath, "wb");
+        REQUIRE(fp);
+        fwrite("{\"batch_size\": 8}\n\0{\"lr\": 1}", 1, 29, fp);
+        fclose(fp);
+        CHECK_STATUS(selfmm_config_load_json(&c, nulpath, &e), SELFMM_ERR_PARSE);
+        CHECK_CONTAINS(e.message, "NUL byte in JSON at line 2, column 1");
+    }
     /* missing file */
     CHECK_STATUS(selfmm_config_load_json(&c, "/nonexistent/dir/cfg.json", &e), SELFMM_ERR_NOT_FOUND);
     CHECK_CONTAINS(e.message, "/nonexistent/dir/cfg.json");
@@ -220,6 +234,25 @@ TEST(bert_config_json)
     CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("miss.json", "{\"vocab_size\":5}"), &e),
                  SELFMM_ERR_MISSING);
     CHECK_CONTAINS(e.message, "hidden_size");
+    /* each key is checked as in our own JSON, and the message names file and key */
+    static const char *const sizes = "\"vocab_size\":5,\"hidden_size\":8,\"num_hidden_layers\":1,"
+                                     "\"num_attention_heads\":2,\"intermediate_size\":4,"
+                                     "\"max_position_embeddings\":16";
+    char json[512];
+    snprintf(json, sizeof json, "{%s,\"type_vocab_size\":2.5}", sizes);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("frac.json", json), &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "frac.json");
+    CHECK_CONTAINS(e.message, "type_vocab_size");
+    snprintf(json, sizeof json, "{%s,\"hidden_dropout_prob\":1.5}", sizes);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("drop.json", json), &e), SELFMM_ERR_RANGE);
+    CHECK_CONTAINS(e.message, "hidden_dropout_prob");
+    snprintf(json, sizeof json, "{%s,\"layer_norm_eps\":\"1e-12\"}", sizes);
+    CHECK_STATUS(selfmm_config_load_bert_json(&c, tmpfile_with("eps.json", json), &e), SELFMM_ERR_TYPE);
+    CHECK_INT(c.hidden_size, 32); /* untouched by the failures */
+    snprintf(json, sizeof json, "{%s}", sizes);
+    CHECK_OK(selfmm_config_load_bert_json(&c, tmpfile_with("ok.json", json), &e), e.message);
+    CHECK_INT(c.hidden_size, 8);
+    CHECK_CLOSE(c.layer_norm_eps, 1e-12, 0, 0); /* BertConfig's default when absent */
 }
 
 TEST(strerror_covers_every_status)

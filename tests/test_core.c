@@ -109,10 +109,31 @@ TEST(atomic_write_replaces_or_leaves_alone)
     rmdir(dir);
 }
 
+TEST(error_prefix)
+{
+    selfmm_error e;
+    sm_error(&e, SELFMM_ERR_RANGE, "key \"%s\": bad", "H");
+    CHECK_STATUS(sm_error_prefix(&e, SELFMM_ERR_TYPE, "%s", "cfg.json"), SELFMM_ERR_TYPE);
+    CHECK_INT(e.status, SELFMM_ERR_TYPE);
+    CHECK_STR(e.message, "cfg.json: key \"H\": bad");
+    /* a long prefix takes at most half the buffer; a long message is cut at the end */
+    char big[2 * SELFMM_ERROR_MESSAGE_SIZE];
+    memset(big, 'p', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    sm_error(&e, SELFMM_ERR_IO, "%.*s", SELFMM_ERROR_MESSAGE_SIZE - 2, big);
+    for (char *p = e.message; *p; p++) *p = 'm';
+    sm_error_prefix(&e, SELFMM_ERR_IO, "%s", big);
+    CHECK_INT(strlen(e.message), SELFMM_ERROR_MESSAGE_SIZE - 1);
+    CHECK_INT(strspn(e.message, "p"), SELFMM_ERROR_MESSAGE_SIZE / 2 - 1);
+    CHECK(strncmp(e.message + SELFMM_ERROR_MESSAGE_SIZE / 2 - 1, ": mmm", 5) == 0);
+    CHECK_INT(sm_error_prefix(NULL, SELFMM_ERR_DATA, "x"), SELFMM_ERR_DATA);
+}
+
 int main(void)
 {
     RUN(philox_known_answers);
     RUN(distributions);
     RUN(atomic_write_replaces_or_leaves_alone);
+    RUN(error_prefix);
     return h_finish();
 }

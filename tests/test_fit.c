@@ -3,6 +3,11 @@
  * errors leaving the last checkpoint usable, dataset creation checks, and the demo. */
 #include "harness.h"
 
+#include "nn/model.h"
+#include "train/adam.h"
+#include "train/ulgm.h"
+
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -290,6 +295,140 @@ TEST(empty_center_set_is_an_error)
     selfmm_dataset_free(d);
 }
 
+/* A checkpoint's run state (the JSON fit stores with it) is checked on resume: a
+ * negative log length would have emptied train_log.jsonl, a fractional or huge epoch
+ * been cast to int. Each bad state is SELFMM_ERR_FORMAT and the log is kept. */
+TEST(resume_checks_the_run_state)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    c.max_epochs = 1;
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_error e = {0};
+    selfmm_fit_result r;
+    const char *dir = tpath("badstate");
+    REQUIRE_OK(run(&c, d, dir, 0, NULL, NULL, &r, &e), e.message);
+    char ckpt[300], log[300];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", dir);
+    snprintf(log, sizeof log, "%s/train_log.jsonl", dir);
+    struct stat before;
+    REQUIRE(stat(log, &before) == 0 && before.st_size > 0);
+    /* handles of the right sizes, to write checkpoints with a chosen run state */
+    selfmm_model *m = NULL;
+    selfmm_optim *o = NULL;
+    selfmm_ulgm *u = NULL;
+    selfmm_split_view tr;
+    REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+    REQUIRE_OK(selfmm_optim_create(m, NULL, &o, &e), e.message);
+    REQUIRE_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &tr), "");
+    const int dims[4] = {c.post_fusion_dim, c.post_text_dim, c.post_audio_dim, c.post_video_dim};
+    REQUIRE_OK(selfmm_ulgm_create(&c, tr.n, tr.labels, dims, &u, &e), e.message);
+    static const char *const bad[] = {
+        "{\"epoch\":1,\"best_epoch\":1,\"best_valid\":0.5,\"log_bytes\":-7,\"labels_bytes\":-1}",
+        "{\"epoch\":1.5,\"best_epoch\":1,\"best_valid\":0.5,\"log_bytes\":0,\"labels_bytes\":-1}",
+        "{\"epoch\":1e300,\"best_epoch\":1,\"best_valid\":0.5,\"log_bytes\":0,\"labels_bytes\":-1}",
+        "{\"epoch\":1,\"best_epoch\":2,\"best_valid\":0.5,\"log_bytes\":0,\"labels_bytes\":-1}",
+        "{\"epoch\":1,\"best_epoch\":1,\"best_valid\":0.5,\"log_bytes\":0}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        REQUIRE_OK(selfmm_checkpoint_save(ckpt, m, o, u, bad[i], &e), e.message);
+        CHECK_STATUS(run(&c, d, dir, 1, NULL, NULL, &r, &e), SELFMM_ERR_FORMAT);
+        CHECK_CONTAINS(e.message, "run state");
+        struct stat after;
+        CHECK(stat(log, &after) == 0 && after.st_size == before.st_size);
+    }
+    selfmm_ulgm_free(u);
+    selfmm_optim_free(o);
+    selfmm_model_free(m);
+    selfmm_dataset_free(d);
+}
+
+/* selfmm_checkpoint_load checks everything before changing anything: a bad
+ * optimizer state leaves the label state untouched and the other way round. */
+TEST(checkpoint_load_is_all_or_nothing)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_split_view tr;
+    REQUIRE_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &tr), "");
+    const int dims[4] = {c.post_fusion_dim, c.post_text_dim, c.post_audio_dim, c.post_video_dim};
+    selfmm_model *m[2] = {NULL, NULL};
+    selfmm_optim *o[2] = {NULL, NULL};
+    selfmm_ulgm *u[2] = {NULL, NULL};
+    selfmm_error e = {0};
+    for (int k = 0; k < 2; k++) {
+        REQUIRE_OK(selfmm_model_create(&c, &m[k], &e), e.message);
+        REQUIRE_OK(selfmm_optim_create(m[k], NULL, &o[k], &e), e.message);
+        REQUIRE_OK(selfmm_ulgm_create(&c, tr.n, tr.labels, dims, &u[k], &e), e.message);
+    }
+    /* the source's state (written through the views: a test may) */
+    sm_state_tensor os[2], us[SM_ULGM_STATE_COUNT];
+    sm_optim_state(o[0], os);
+    sm_ulgm_state(u[0], us);
+    selfmm_param_info w;
+    REQUIRE_OK(selfmm_model_find_param(m[0], "Model.post_fusion_layer_1.weight", &w), "");
+    const int64_t at = w.data - m[0]->params;
+    float *exp_avg = (float *)os[0].data, *exp_avg_sq = (float *)os[1].data, *feat = (float *)us[5].data;
+    exp_avg[at] = 0.5f, exp_avg_sq[at] = 0.25f, feat[0] = 0.75f, w.data[0] += 1.0f;
+    const char *path = tpath("all_or_nothing.safetensors");
+    sm_state_tensor ot[2], ut[SM_ULGM_STATE_COUNT];
+    sm_optim_state(o[1], ot);
+    sm_ulgm_state(u[1], ut);
+
+    exp_avg_sq[at] = -1.0f; /* a bad optimizer state: the labels stay */
+    REQUIRE_OK(selfmm_checkpoint_save(path, m[0], o[0], u[0], "{}", &e), e.message);
+    CHECK_STATUS(selfmm_checkpoint_load(path, m[1], o[1], u[1], NULL, &e), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(e.message, "post_fusion_layer_1.weight");
+    CHECK(ut[5].data[0] == 0.0f && ot[0].data[at] == 0.0f && !params_equal(m[0], m[1]));
+
+    exp_avg_sq[at] = 0.25f, feat[0] = NAN; /* a bad label state: the optimizer stays */
+    REQUIRE_OK(selfmm_checkpoint_save(path, m[0], o[0], u[0], "{}", &e), e.message);
+    CHECK_STATUS(selfmm_checkpoint_load(path, m[1], o[1], u[1], NULL, &e), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(e.message, "ulgm.features.text");
+    CHECK(ut[5].data[0] == 0.0f && ot[0].data[at] == 0.0f && !params_equal(m[0], m[1]));
+
+    feat[0] = 0.75f; /* a good one: everything taken over */
+    REQUIRE_OK(selfmm_checkpoint_save(path, m[0], o[0], u[0], "{}", &e), e.message);
+    CHECK_OK(selfmm_checkpoint_load(path, m[1], o[1], u[1], NULL, &e), e.message);
+    CHECK(ut[5].data[0] == 0.75f && ot[0].data[at] == 0.5f && ot[1].data[at] == 0.25f);
+    CHECK(params_equal(m[0], m[1]));
+    for (int k = 0; k < 2; k++) selfmm_ulgm_free(u[k]), selfmm_optim_free(o[k]), selfmm_model_free(m[k]);
+    selfmm_dataset_free(d);
+}
+
+/* The run's files must fit in SELFMM_PATH_MAX: a longer out_dir is refused before
+ * anything is trained or written (no file under a cut name, no epoch wasted). */
+TEST(out_dir_too_long)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    while (strlen(dir) < 1045) { /* existing directories, each name within NAME_MAX */
+        size_t n = strlen(dir);
+        snprintf(dir + n, sizeof dir - n, "/%.*s", (int)(1045 - n < 200 ? 1045 - n : 200),
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        REQUIRE(mkdir(dir, 0777) == 0);
+    }
+    selfmm_error e = {0};
+    selfmm_fit_result r;
+    CHECK_STATUS(run(&c, d, dir, 0, NULL, NULL, &r, &e), SELFMM_ERR_INVALID_ARG);
+    CHECK_CONTAINS(e.message, "out_dir is too long for train_log.jsonl");
+    DIR *dd = opendir(dir);
+    REQUIRE(dd);
+    int entries = 0;
+    for (struct dirent *de; (de = readdir(dd));) entries += de->d_name[0] != '.';
+    closedir(dd);
+    CHECK_INT(entries, 0);
+    selfmm_dataset_free(d);
+}
+
 TEST(dataset_create_checks)
 {
     tiny t;
@@ -366,6 +505,9 @@ int main(void)
     RUN(tail_window_switch);
     RUN(divergence_stops_with_last_checkpoint_intact);
     RUN(empty_center_set_is_an_error);
+    RUN(out_dir_too_long);
+    RUN(resume_checks_the_run_state);
+    RUN(checkpoint_load_is_all_or_nothing);
     RUN(dataset_create_checks);
     RUN(demo_dataset_and_config);
     char cmd[200];

@@ -1,20 +1,16 @@
 /* test_train_reference.c -- three epochs of Self-MM training through the public API,
  * step by step as the reference trainer runs them, against the reference run of
  * tools/gen_train_reference.py (tiny model, tiny MMSA pickle, dropout off, no
- * shuffling, torch 1.2's Adam, fixed initial weights).
- *
- * PENDING: this file lives in tests/pending/ (outside the Makefile's tests/test_*.c
- * wildcard) because it needs the forward/backward (lib/nn) and the dataset loader
- * (selfmm_dataset_*) that are being written in parallel. Move it to tests/ once
- * those link; the tolerances below are first estimates for float32 with another
- * summation order (PyTorch vs oneDNN/OpenBLAS) and may need tuning then -- tighten
- * rather than loosen where the numbers allow.
+ * shuffling, torch 1.2's Adam, fixed initial weights), and the same run through
+ * `selfmm-cli train --init`. The tolerances below allow for float32 with another
+ * summation order (PyTorch vs oneDNN/OpenBLAS); the worst errors seen are printed
+ * at the end -- tighten rather than loosen where the numbers allow.
  *
  * Per batch it checks the four outputs and the loss parts; per epoch the labels of
  * the label generator and the validation Loss (mean over batches of the batch mean
  * |M - y|, in order, eval mode); at the end every weight. The schedule (zero_grad at
  * a window's start, step at its end, the final partial window discarded) is written
- * out here as the fit layer will run it. */
+ * out here as the fit layer runs it. */
 #include "harness.h"
 
 #include "support/fixture.h"

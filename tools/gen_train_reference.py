@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""gen_train_reference.py -- a reference training run for tests/pending/test_train_reference.c.
+"""gen_train_reference.py -- a reference training run for tests/test_train_reference.c.
 
 Trains a tiny Self-MM (tools/selfmm_ref.py) for three epochs on a tiny MMSA-format
 dataset, exactly as the reference trainer does it (thuiar/Self-MM trains/multiTask/

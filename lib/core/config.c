@@ -238,19 +238,13 @@ static void preset_mmsa_mosei(selfmm_config *c)
     mmsa_common(c);
 }
 
-static const struct {
-    const char *name;
-    void (*fill)(selfmm_config *);
-} presets[] = {
-    {"sims", preset_sims},           {"mosi", preset_mosi},
-    {"mosei", preset_mosei},         {"mmsa-sims", preset_mmsa_sims},
-    {"mmsa-mosi", preset_mmsa_mosi}, {"mmsa-mosei", preset_mmsa_mosei},
-};
-#define N_PRESETS (sizeof presets / sizeof presets[0])
-
-static const char *const preset_names[N_PRESETS + 1] = {"sims",      "mosi",      "mosei",
-                                                        "mmsa-sims", "mmsa-mosi", "mmsa-mosei",
-                                                        NULL};
+/* The presets by name; preset_fill[i] fills preset_names[i]. */
+static const char *const preset_names[] = {"sims",      "mosi",      "mosei",
+                                           "mmsa-sims", "mmsa-mosi", "mmsa-mosei", NULL};
+static void (*const preset_fill[])(selfmm_config *) = {preset_sims,      preset_mosi,      preset_mosei,
+                                                       preset_mmsa_sims, preset_mmsa_mosi, preset_mmsa_mosei};
+_Static_assert(sizeof preset_fill / sizeof *preset_fill + 1 == sizeof preset_names / sizeof *preset_names,
+               "one fill function per preset name");
 
 SELFMM_API const char *const *selfmm_config_preset_names(void) { return preset_names; }
 
@@ -263,16 +257,16 @@ SELFMM_API selfmm_status selfmm_config_preset(selfmm_config *cfg, const char *na
                                               selfmm_error *err)
 {
     if (!cfg || !name) return sm_error(err, SELFMM_ERR_INVALID_ARG, "config preset: NULL argument");
-    for (size_t i = 0; i < N_PRESETS; i++) {
-        if (strcmp(presets[i].name, name) == 0) {
-            presets[i].fill(cfg);
+    char known[128] = "";
+    for (size_t i = 0; preset_names[i]; i++) {
+        if (strcmp(preset_names[i], name) == 0) {
+            preset_fill[i](cfg);
             return SELFMM_OK;
         }
+        size_t n = strlen(known);
+        snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", preset_names[i]);
     }
-    return sm_error(err, SELFMM_ERR_NOT_FOUND,
-                    "unknown preset \"%s\" (known: sims, mosi, mosei, mmsa-sims, mmsa-mosi, "
-                    "mmsa-mosei)",
-                    name);
+    return sm_error(err, SELFMM_ERR_NOT_FOUND, "unknown preset \"%s\" (known: %s)", name, known);
 }
 
 /* ---- set by name ---- */
@@ -296,6 +290,34 @@ static int parse_double(const char *s, double *out)
     return 1;
 }
 
+selfmm_status sm_config_put_number(selfmm_config *cfg, const sm_key *k, double v, selfmm_error *err)
+{
+    if ((k->type == SM_KEY_INT || k->type == SM_KEY_INT64) && v != floor(v))
+        return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected an integer, got %.17g", k->name, v);
+    SM_TRY(sm_config_check_range(k, v, err));
+    char *field = (char *)cfg + k->offset;
+    switch (k->type) {
+    case SM_KEY_INT:
+    case SM_KEY_BOOL:
+    case SM_KEY_DATASET: *(int *)field = (int)v; return SELFMM_OK;
+    case SM_KEY_INT64: *(int64_t *)field = (int64_t)v; return SELFMM_OK;
+    case SM_KEY_DOUBLE: *(double *)field = v; return SELFMM_OK;
+    case SM_KEY_STRING: break;
+    }
+    return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected a string", k->name);
+}
+
+selfmm_status sm_config_put_string(selfmm_config *cfg, const sm_key *k, const char *s, selfmm_error *err)
+{
+    if (k->type != SM_KEY_STRING)
+        return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": not a string key", k->name);
+    if (strlen(s) >= SELFMM_PATH_MAX)
+        return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": longer than %d bytes", k->name,
+                        SELFMM_PATH_MAX - 1);
+    strcpy((char *)cfg + k->offset, s);
+    return SELFMM_OK;
+}
+
 SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key, const char *value,
                                            selfmm_error *err)
 {
@@ -303,45 +325,28 @@ SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key, 
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "config set: NULL argument");
     const sm_key *k = sm_config_key_find(key);
     if (!k) return sm_error(err, SELFMM_ERR_UNKNOWN_KEY, "unknown config key \"%s\"", key);
-    char *field = (char *)cfg + k->offset;
     double v;
     int b;
     switch (k->type) {
     case SM_KEY_INT:
     case SM_KEY_INT64:
-        if (!parse_double(value, &v) || v != floor(v))
-            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected an integer, got \"%s\"",
-                            key, value);
-        SM_TRY(sm_config_check_range(k, v, err));
-        if (k->type == SM_KEY_INT) *(int *)field = (int)v;
-        else *(int64_t *)field = (int64_t)v;
-        return SELFMM_OK;
     case SM_KEY_DOUBLE:
         if (!parse_double(value, &v))
-            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected a number, got \"%s\"",
-                            key, value);
-        SM_TRY(sm_config_check_range(k, v, err));
-        *(double *)field = v;
-        return SELFMM_OK;
+            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected %s, got \"%s\"", key,
+                            k->type == SM_KEY_DOUBLE ? "a number" : "an integer", value);
+        return sm_config_put_number(cfg, k, v, err);
     case SM_KEY_BOOL:
         if (!parse_bool(value, &b))
             return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected true or false, got \"%s\"",
                             key, value);
-        *(int *)field = b;
-        return SELFMM_OK;
+        return sm_config_put_number(cfg, k, b, err);
     case SM_KEY_DATASET:
         b = sm_dataset_kind_parse(value);
         if (b < 0)
             return sm_error(err, SELFMM_ERR_RANGE,
                             "config key \"%s\": expected sims, mosi or mosei, got \"%s\"", key, value);
-        *(int *)field = b;
-        return SELFMM_OK;
-    case SM_KEY_STRING:
-        if (strlen(value) >= SELFMM_PATH_MAX)
-            return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": longer than %d bytes", key,
-                            SELFMM_PATH_MAX - 1);
-        strcpy(field, value);
-        return SELFMM_OK;
+        return sm_config_put_number(cfg, k, b, err);
+    case SM_KEY_STRING: return sm_config_put_string(cfg, k, value, err);
     }
     return sm_error(err, SELFMM_ERR_INVALID_ARG, "config key \"%s\": bad table entry", key);
 }

@@ -34,5 +34,11 @@ const char *sm_dataset_kind_name(int kind);
 int sm_dataset_kind_parse(const char *s); /* -1 when unknown */
 /* Check one numeric value against a key's range (message names the key). */
 selfmm_status sm_config_check_range(const sm_key *k, double v, selfmm_error *err);
+/* Store v in k's field of cfg: a whole number for integer keys (SELFMM_ERR_TYPE),
+ * within the key's range (SELFMM_ERR_RANGE); bool and dataset keys take 0/1 and the
+ * kind. The one place (set by name, JSON) that writes a number into a config. */
+selfmm_status sm_config_put_number(selfmm_config *cfg, const sm_key *k, double v, selfmm_error *err);
+/* Store a string key's text (SELFMM_ERR_RANGE when longer than SELFMM_PATH_MAX - 1). */
+selfmm_status sm_config_put_string(selfmm_config *cfg, const sm_key *k, const char *s, selfmm_error *err);
 
 #endif

@@ -21,7 +21,7 @@ selfmm_status sm_error(selfmm_error *err, selfmm_status status, const char *fmt,
 selfmm_status sm_error_prefix(selfmm_error *err, selfmm_status status, const char *fmt, ...)
 {
     if (!err) return status;
-    char prefix[SELFMM_ERROR_MESSAGE_SIZE / 2];
+    char prefix[SELFMM_ERROR_MESSAGE_SIZE / 2]; /* at most half: the old message keeps room */
     char old[SELFMM_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
@@ -29,13 +29,7 @@ selfmm_status sm_error_prefix(selfmm_error *err, selfmm_status status, const cha
     va_end(ap);
     memcpy(old, err->message, sizeof old);
     old[sizeof old - 1] = '\0';
-    /* Both parts fit: the prefix is at most half the buffer, the rest is cut. */
-    int n = snprintf(err->message, sizeof err->message, "%s: ", prefix);
-    if (n > 0 && (size_t)n < sizeof err->message)
-        memcpy(err->message + n, old, strnlen(old, sizeof err->message - (size_t)n - 1) + 1),
-            err->message[sizeof err->message - 1] = '\0';
-    err->status = status;
-    return status;
+    return sm_error(err, status, "%s: %s", prefix, old); /* the end of a long message is cut */
 }
 
 void sm_error_clear(selfmm_error *err)

@@ -4,6 +4,7 @@
 #include "core/file.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Line and column (1-based) of byte offset `at` in text. */
 static void line_col(const char *text, const char *at, int *line, int *col)
@@ -32,8 +33,18 @@ selfmm_status sm_json_parse(const char *text, const char *what, cJSON **out, sel
 selfmm_status sm_json_read_file(const char *path, cJSON **out, selfmm_error *err)
 {
     char *text;
-    SM_TRY(sm_read_file(path, SM_JSON_MAX_BYTES, &text, NULL, err));
-    selfmm_status st = sm_json_parse(text, path, out, err);
+    size_t size;
+    SM_TRY(sm_read_file(path, SM_JSON_MAX_BYTES, &text, &size, err));
+    /* The parser stops at a NUL byte: what follows one would be ignored unseen. */
+    const char *nul = memchr(text, '\0', size);
+    selfmm_status st;
+    if (nul) {
+        int line, col;
+        line_col(text, nul, &line, &col);
+        st = sm_error(err, SELFMM_ERR_PARSE, "%s: NUL byte in JSON at line %d, column %d", path, line, col);
+    } else {
+        st = sm_json_parse(text, path, out, err);
+    }
     free(text);
     return st;
 }

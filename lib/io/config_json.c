@@ -11,66 +11,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Set one key of cfg from a JSON value (type and range checked). */
+/* Set one key of cfg from a JSON value (type and range checked); `what` (the file or
+ * "config") prefixes every message. */
 static selfmm_status set_from_json(selfmm_config *cfg, const sm_key *k, const cJSON *v,
                                    const char *what, selfmm_error *err)
 {
-    char *field = (char *)cfg + k->offset;
     const char *want = NULL;
+    selfmm_status st = SELFMM_OK;
     switch (k->type) {
     case SM_KEY_INT:
     case SM_KEY_INT64:
-        if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
-            want = "an integer";
-            break;
-        }
-        if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
-            return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", what);
-        if (k->type == SM_KEY_INT) *(int *)field = (int)v->valuedouble;
-        else *(int64_t *)field = (int64_t)v->valuedouble;
-        return SELFMM_OK;
     case SM_KEY_DOUBLE:
-        if (!cJSON_IsNumber(v)) {
-            want = "a number";
-            break;
-        }
-        if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
-            return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", what);
-        *(double *)field = v->valuedouble;
-        return SELFMM_OK;
+        if (!cJSON_IsNumber(v)) want = k->type == SM_KEY_DOUBLE ? "a number" : "an integer";
+        else st = sm_config_put_number(cfg, k, v->valuedouble, err);
+        break;
     case SM_KEY_BOOL:
-        if (!cJSON_IsBool(v)) {
-            want = "true or false";
-            break;
-        }
-        *(int *)field = cJSON_IsTrue(v) ? 1 : 0;
-        return SELFMM_OK;
+        if (!cJSON_IsBool(v)) want = "true or false";
+        else st = sm_config_put_number(cfg, k, cJSON_IsTrue(v) ? 1 : 0, err);
+        break;
     case SM_KEY_DATASET: {
-        if (!cJSON_IsString(v)) {
-            want = "a string (sims, mosi or mosei)";
-            break;
-        }
-        int kind = sm_dataset_kind_parse(v->valuestring);
-        if (kind < 0)
+        const int kind = cJSON_IsString(v) ? sm_dataset_kind_parse(v->valuestring) : -1;
+        if (!cJSON_IsString(v)) want = "a string (sims, mosi or mosei)";
+        else if (kind < 0)
             return sm_error(err, SELFMM_ERR_RANGE,
                             "%s: config key \"%s\": expected sims, mosi or mosei, got \"%s\"", what,
                             k->name, v->valuestring);
-        *(int *)field = kind;
-        return SELFMM_OK;
+        else st = sm_config_put_number(cfg, k, kind, err);
+        break;
     }
     case SM_KEY_STRING:
-        if (!cJSON_IsString(v)) {
-            want = "a string";
-            break;
-        }
-        if (strlen(v->valuestring) >= SELFMM_PATH_MAX)
-            return sm_error(err, SELFMM_ERR_RANGE, "%s: config key \"%s\": longer than %d bytes",
-                            what, k->name, SELFMM_PATH_MAX - 1);
-        strcpy(field, v->valuestring);
-        return SELFMM_OK;
+        if (!cJSON_IsString(v)) want = "a string";
+        else st = sm_config_put_string(cfg, k, v->valuestring, err);
+        break;
     }
-    return sm_error(err, SELFMM_ERR_TYPE, "%s: config key \"%s\": expected %s, got %s", what,
-                    k->name, want, sm_json_type_name(v));
+    if (want)
+        return sm_error(err, SELFMM_ERR_TYPE, "%s: config key \"%s\": expected %s, got %s", what,
+                        k->name, want, sm_json_type_name(v));
+    return st == SELFMM_OK ? st : sm_error_prefix(err, st, "%s", what);
 }
 
 static selfmm_status apply_object(selfmm_config *cfg, const cJSON *root, const char *what,
@@ -159,6 +136,7 @@ SELFMM_API selfmm_status selfmm_config_to_json(const selfmm_config *cfg, char **
         case SM_KEY_STRING: v = cJSON_CreateString(field); break;
         }
         ok = v && cJSON_AddItemToObject(root, k->name, v);
+        if (v && !ok) cJSON_Delete(v); /* not attached to root: ours to free */
     }
     char *text = ok ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
@@ -182,39 +160,20 @@ SELFMM_API selfmm_status selfmm_config_save_json(const selfmm_config *cfg, const
 
 /* ---- HuggingFace config.json ---- */
 
-static selfmm_status bert_int(const cJSON *root, const char *path, const char *key, int required,
-                              int *dst, selfmm_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!v) {
-        if (required)
-            return sm_error(err, SELFMM_ERR_MISSING, "%s: BERT config lacks \"%s\"", path, key);
-        return SELFMM_OK;
-    }
-    const sm_key *k = sm_config_key_find(key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
-        return sm_error(err, SELFMM_ERR_TYPE, "%s: BERT config key \"%s\": expected an integer, got %s",
-                        path, key, sm_json_type_name(v));
-    if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
-        return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", path);
-    *dst = (int)v->valuedouble;
-    return SELFMM_OK;
-}
-
-static selfmm_status bert_double(const cJSON *root, const char *path, const char *key,
-                                 double *dst, selfmm_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!v) return SELFMM_OK; /* older configs lack layer_norm_eps etc.: keep the default */
-    const sm_key *k = sm_config_key_find(key);
-    if (!cJSON_IsNumber(v))
-        return sm_error(err, SELFMM_ERR_TYPE, "%s: BERT config key \"%s\": expected a number, got %s",
-                        path, key, sm_json_type_name(v));
-    if (sm_config_check_range(k, v->valuedouble, err) != SELFMM_OK)
-        return sm_error_prefix(err, SELFMM_ERR_RANGE, "%s", path);
-    *dst = v->valuedouble;
-    return SELFMM_OK;
-}
+/* The keys read from config.json (our key names are HuggingFace's), each checked as
+ * the same key in our own JSON is. Older configs lack the optional ones: those keep
+ * transformers' BertConfig defaults (layer_norm_eps, initializer_range) or cfg's. */
+static const struct {
+    const char *key;
+    int required;
+} bert_keys[] = {
+    {"vocab_size", 1},          {"hidden_size", 1},
+    {"num_hidden_layers", 1},   {"num_attention_heads", 1},
+    {"intermediate_size", 1},   {"max_position_embeddings", 1},
+    {"type_vocab_size", 0},     {"layer_norm_eps", 0},
+    {"hidden_dropout_prob", 0}, {"attention_probs_dropout_prob", 0},
+    {"initializer_range", 0},
+};
 
 SELFMM_API selfmm_status selfmm_config_load_bert_json(selfmm_config *cfg, const char *path,
                                                       selfmm_error *err)
@@ -239,17 +198,12 @@ SELFMM_API selfmm_status selfmm_config_load_bert_json(selfmm_config *cfg, const 
         st = sm_error(err, SELFMM_ERR_UNSUPPORTED,
                       "%s: hidden_act \"%s\" is not supported (only \"gelu\", the erf form)", file,
                       cJSON_IsString(act) ? act->valuestring : "?");
-    if (st == SELFMM_OK) st = bert_int(root, file, "vocab_size", 1, &tmp.vocab_size, err);
-    if (st == SELFMM_OK) st = bert_int(root, file, "hidden_size", 1, &tmp.hidden_size, err);
-    if (st == SELFMM_OK) st = bert_int(root, file, "num_hidden_layers", 1, &tmp.num_hidden_layers, err);
-    if (st == SELFMM_OK) st = bert_int(root, file, "num_attention_heads", 1, &tmp.num_attention_heads, err);
-    if (st == SELFMM_OK) st = bert_int(root, file, "intermediate_size", 1, &tmp.intermediate_size, err);
-    if (st == SELFMM_OK) st = bert_int(root, file, "max_position_embeddings", 1, &tmp.max_position_embeddings, err);
-    if (st == SELFMM_OK) st = bert_int(root, file, "type_vocab_size", 0, &tmp.type_vocab_size, err);
-    if (st == SELFMM_OK) st = bert_double(root, file, "layer_norm_eps", &tmp.layer_norm_eps, err);
-    if (st == SELFMM_OK) st = bert_double(root, file, "hidden_dropout_prob", &tmp.hidden_dropout_prob, err);
-    if (st == SELFMM_OK) st = bert_double(root, file, "attention_probs_dropout_prob", &tmp.attention_probs_dropout_prob, err);
-    if (st == SELFMM_OK) st = bert_double(root, file, "initializer_range", &tmp.initializer_range, err);
+    for (size_t i = 0; i < sizeof bert_keys / sizeof *bert_keys && st == SELFMM_OK; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, bert_keys[i].key);
+        if (v) st = set_from_json(&tmp, sm_config_key_find(bert_keys[i].key), v, file, err);
+        else if (bert_keys[i].required)
+            st = sm_error(err, SELFMM_ERR_MISSING, "%s: BERT config lacks \"%s\"", file, bert_keys[i].key);
+    }
     cJSON_Delete(root);
     SM_TRY(st);
     if (tmp.hidden_size % tmp.num_attention_heads != 0)

@@ -269,23 +269,25 @@ selfmm_status sm_optim_restore(selfmm_optim *o, const sm_state_tensor *t, int n,
     const float *v = sm_state_find(t, n, "adam.exp_avg_sq", o->total, &o->err);
     if (!v) return o->err.status;
     /* Every moment finite, every second moment >= 0, and 0 outside the updated
-     * tensors; report the first offender by tensor name. */
-    char *updated = calloc((size_t)o->total, 1);
-    if (!updated) return sm_error(&o->err, SELFMM_ERR_NOMEM, "optimizer state: out of memory");
-    for (int c = 0; c < o->nchunk; c++) memset(updated + o->chunk[c].off, 1, (size_t)o->chunk[c].len);
-    int64_t bad = -1;
+     * tensors; report the first offender by tensor name. The chunks follow the
+     * parameter table, whose offsets increase: the gaps between them are what the
+     * optimizer never touches (group NONE, padding). */
+    int64_t bad = -1, at = 0;
     const char *what = NULL;
-    for (int64_t i = 0; i < o->total && bad < 0; i++) {
-        if (!isfinite(m[i]) || !isfinite(v[i])) bad = i, what = "not finite";
-        else if (v[i] < 0.0f) bad = i, what = "a negative second moment";
-        else if (!updated[i] && (m[i] != 0.0f || v[i] != 0.0f))
-            bad = i, what = "non-zero outside the optimized tensors";
+    for (int c = 0; c <= o->nchunk && bad < 0; c++) {
+        const int64_t start = c < o->nchunk ? o->chunk[c].off : o->total;
+        for (; at < start && bad < 0; at++)
+            if (m[at] != 0.0f || v[at] != 0.0f) bad = at, what = "non-zero outside the optimized tensors";
+        const int64_t end = c < o->nchunk ? start + o->chunk[c].len : start;
+        for (; at < end && bad < 0; at++) {
+            if (!isfinite(m[at]) || !isfinite(v[at])) bad = at, what = "not finite";
+            else if (v[at] < 0.0f) bad = at, what = "a negative second moment";
+        }
     }
-    free(updated);
     if (bad >= 0) {
         const sm_param_table *tab = &o->model->table;
         const char *name = "(padding)";
-        int64_t at = bad;
+        at = bad;
         for (int i = 0; i < tab->n; i++)
             if (bad >= tab->p[i].offset && bad < tab->p[i].offset + tab->p[i].numel)
                 name = tab->p[i].name, at = bad - tab->p[i].offset;

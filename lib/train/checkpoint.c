@@ -33,10 +33,9 @@ SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *
     const sm_param_table *tab = &model->table;
     int n = tab->n + N_STATE;
     sm_st_out *t = calloc((size_t)n, sizeof *t);
-    int64_t *shapes = calloc((size_t)N_STATE, sizeof *shapes);
+    int64_t shapes[N_STATE]; /* 1-D: each state array's length */
     char *config = NULL;
-    selfmm_status st = (t && shapes) ? SELFMM_OK
-                                     : sm_error(err, SELFMM_ERR_NOMEM, "checkpoint save: out of memory");
+    selfmm_status st = t ? SELFMM_OK : sm_error(err, SELFMM_ERR_NOMEM, "checkpoint save: out of memory");
     if (st == SELFMM_OK) st = selfmm_config_to_json(&model->cfg, &config, err);
     if (st == SELFMM_OK) {
         for (int i = 0; i < tab->n; i++)
@@ -58,7 +57,6 @@ SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *
     }
     selfmm_free_string(config);
     free(t);
-    free(shapes);
     return st;
 }
 
@@ -115,36 +113,32 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *
         st = sm_error(err, SELFMM_ERR_FORMAT, "%s: bad step counters in the metadata", path);
     if (st == SELFMM_OK) st = sm_model_check_params(model, &l, path, err);
 
-    /* Views of the optimizer and label arrays; ULGM's current state is kept so that a
-     * failing optimizer restore can undo the label restore (all or nothing). */
-    sm_state_tensor s[N_STATE], before[SM_ULGM_STATE_COUNT];
-    float *copies[N_STATE] = {0}, *saved[SM_ULGM_STATE_COUNT] = {0};
+    /* Views of the optimizer and label arrays. The label arrays are checked before the
+     * optimizer restore (which checks its own), so after it nothing can fail: all or
+     * nothing without a backup of either state. */
+    sm_state_tensor s[N_STATE];
+    float *copies[N_STATE] = {0};
     static const char *const adam_names[2] = {"adam.exp_avg", "adam.exp_avg_sq"};
     sm_state_tensor cur[SM_ULGM_STATE_COUNT];
     sm_ulgm_state(ulgm, cur);
     for (int k = 0; k < N_STATE && st == SELFMM_OK; k++)
         st = state_view(&l, k < 2 ? adam_names[k] : cur[k - 2].name, path, &s[k], &copies[k], err);
-    for (int k = 0; k < SM_ULGM_STATE_COUNT && st == SELFMM_OK; k++) {
-        before[k] = cur[k];
-        saved[k] = malloc((size_t)(cur[k].numel ? cur[k].numel : 1) * sizeof(float));
-        if (!saved[k]) st = sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", path);
-        else memcpy(saved[k], cur[k].data, (size_t)cur[k].numel * sizeof(float)), before[k].data = saved[k];
-    }
     char *user = NULL;
     if (st == SELFMM_OK && user_json) {
         const char *u = sm_tensors_meta(&l, "user");
         if (!(user = sm_strdup(u ? u : ""))) st = sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", path);
     }
     if (st == SELFMM_OK) {
-        st = sm_ulgm_restore(ulgm, s + 2, SM_ULGM_STATE_COUNT);
+        st = sm_ulgm_check(ulgm, s + 2, SM_ULGM_STATE_COUNT);
         if (st != SELFMM_OK) sm_error(err, st, "%s: %s", path, selfmm_ulgm_errmsg(ulgm));
     }
     if (st == SELFMM_OK) {
         st = sm_optim_restore(opt, s, 2, (int64_t)astep);
-        if (st != SELFMM_OK) {
-            sm_error(err, st, "%s: %s", path, selfmm_optim_errmsg(opt));
-            sm_ulgm_restore(ulgm, before, SM_ULGM_STATE_COUNT);
-        }
+        if (st != SELFMM_OK) sm_error(err, st, "%s: %s", path, selfmm_optim_errmsg(opt));
+    }
+    if (st == SELFMM_OK) {
+        st = sm_ulgm_restore(ulgm, s + 2, SM_ULGM_STATE_COUNT); /* checked above: cannot fail */
+        if (st != SELFMM_OK) sm_error(err, st, "%s: %s", path, selfmm_ulgm_errmsg(ulgm));
     }
     if (st == SELFMM_OK) {
         sm_model_copy_params(model, &l);
@@ -153,7 +147,6 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *
     }
     free(user);
     for (int k = 0; k < N_STATE; k++) free(copies[k]);
-    for (int k = 0; k < SM_ULGM_STATE_COUNT; k++) free(saved[k]);
     sm_tensors_free(&l);
     return st;
 }

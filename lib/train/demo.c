@@ -148,7 +148,6 @@ SELFMM_API selfmm_status selfmm_demo_dataset(uint64_t seed, selfmm_dataset **out
     int ok = 1;
     for (int sp = 0; sp < 3; sp++) {
         ok = ok && make_split(&d[sp], demo_n[sp], sp, &s, wa, wv);
-        memset(&v[sp], 0, sizeof v[sp]);
         v[sp] = (selfmm_split_view){
             .n = demo_n[sp], .text_len = DEMO_L, .text_bert = d[sp].text,
             .audio_len = DEMO_TA, .audio_dim = DEMO_DA, .audio = d[sp].audio,

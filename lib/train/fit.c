@@ -15,6 +15,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,8 +44,8 @@ typedef struct fit_run {
                                   without out_dir (there model.safetensors holds them) */
     int64_t nfloats;
     FILE *log, *labels;
-    char log_path[SELFMM_PATH_MAX + 32], labels_path[SELFMM_PATH_MAX + 32];
-    char ckpt_path[SELFMM_PATH_MAX + 32], model_path[SELFMM_PATH_MAX + 32];
+    char log_path[SELFMM_PATH_MAX], labels_path[SELFMM_PATH_MAX]; /* in out_dir */
+    char ckpt_path[SELFMM_PATH_MAX], model_path[SELFMM_PATH_MAX];
     int epoch, best_epoch;
     double best_valid;
     selfmm_metrics best_valid_metrics;
@@ -123,14 +124,14 @@ static void json_loss(FILE *fp, const selfmm_loss *l)
 
 /* ---- small helpers on the public API -------------------------------------- */
 
-/* Keep (restore = 0) or bring back (restore = 1) the best weights: in memory, or
- * through out_dir/model.safetensors when there is an out_dir (saves a copy of every
- * weight: 0.4 GB for bert-base). */
+/* Keep (restore = 0) or bring back (restore = 1) the best weights: in
+ * out_dir/model.safetensors when there is an out_dir (the run's result file; no
+ * second copy of every weight in memory: 0.4 GB for bert-base), otherwise in memory. */
 static selfmm_status snapshot(fit_run *r, int restore)
 {
     if (r->opt->out_dir) {
-        if (!restore) return SELFMM_OK; /* end_epoch has just written model.safetensors */
-        selfmm_status st = selfmm_model_load_weights(r->model, r->model_path);
+        selfmm_status st = restore ? selfmm_model_load_weights(r->model, r->model_path)
+                                   : selfmm_model_save(r->model, r->model_path);
         return st == SELFMM_OK ? st : fail_from(r, st, r->model_path, selfmm_model_errmsg(r->model));
     }
     int64_t off = 0;
@@ -206,11 +207,14 @@ static selfmm_status save_checkpoint(fit_run *r)
     return SELFMM_OK;
 }
 
-static int json_int(const cJSON *o, const char *key, int *out)
+/* The integer at key when it lies in [lo, hi] (both within 2^53): 1, else 0. */
+static int json_int(const cJSON *o, const char *key, double lo, double hi, long *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v)) return 0;
-    *out = (int)v->valuedouble;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != floor(v->valuedouble))
+        return 0;
+    *out = (long)v->valuedouble;
     return 1;
 }
 
@@ -222,8 +226,9 @@ static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
     if (!r->opt->out_dir || !r->opt->resume || access(r->ckpt_path, F_OK) != 0) return SELFMM_OK;
     selfmm_error e = {0};
     selfmm_status st;
-    /* The best weights first: keep them and their validation metrics (evaluation is
-     * deterministic, so recomputing them gives what the interrupted run had). */
+    /* The validation metrics of the best weights (model.safetensors, which also keeps
+     * them for the end of the run): evaluation is deterministic, so recomputing them
+     * gives what the interrupted run had. */
     if (access(r->model_path, F_OK) == 0) {
         st = selfmm_model_load_weights(r->model, r->model_path);
         if (st != SELFMM_OK) return fail_from(r, st, r->model_path, selfmm_model_errmsg(r->model));
@@ -231,26 +236,28 @@ static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
         st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size,
                              &r->best_valid_metrics, &loss, NULL, &e);
         if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
-        st = snapshot(r, 0);
-        if (st != SELFMM_OK) return st;
     }
     char *json = NULL;
     st = selfmm_checkpoint_load(r->ckpt_path, r->model, r->optim, r->ulgm, &json, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "resume", e.message);
+    /* What save_checkpoint wrote: a completed epoch, the best one so far, the logs'
+     * lengths (labels -1: no labels file). Anything else is not that state. */
     cJSON *o = cJSON_Parse(json ? json : "");
     selfmm_free_string(json);
     const cJSON *bv = cJSON_GetObjectItemCaseSensitive(o, "best_valid");
-    const cJSON *lb = cJSON_GetObjectItemCaseSensitive(o, "log_bytes");
-    const cJSON *ab = cJSON_GetObjectItemCaseSensitive(o, "labels_bytes");
-    int ok = o && json_int(o, "epoch", &r->epoch) && json_int(o, "best_epoch", &r->best_epoch) &&
-             cJSON_IsNumber(bv) && cJSON_IsNumber(lb) && cJSON_IsNumber(ab);
+    long epoch = 0, best_epoch = 0;
+    int ok = o && json_int(o, "epoch", 1, INT_MAX, &epoch) &&
+             json_int(o, "best_epoch", 0, (double)epoch, &best_epoch) && cJSON_IsNumber(bv) &&
+             json_int(o, "log_bytes", 0, 9007199254740992.0, log_keep) &&
+             json_int(o, "labels_bytes", -1, 9007199254740992.0, labels_keep);
     if (ok) {
+        r->epoch = (int)epoch;
+        r->best_epoch = (int)best_epoch;
         r->best_valid = bv->valuedouble;
-        *log_keep = (long)lb->valuedouble;
-        *labels_keep = (long)ab->valuedouble;
     }
     cJSON_Delete(o);
-    if (!ok) return fail(r, SELFMM_ERR_FORMAT, "%s: checkpoint lacks the run state", r->ckpt_path);
+    if (!ok) return fail(r, SELFMM_ERR_FORMAT, "%s: checkpoint lacks a valid run state (epochs, log lengths)",
+                                   r->ckpt_path);
     return SELFMM_OK;
 }
 
@@ -351,7 +358,15 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
     return SELFMM_OK;
 }
 
-static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
+/* Early stopping (early_stop epochs without a new best) or the max_epochs cap,
+ * after r->epoch completed epochs. */
+static int should_stop(const fit_run *r)
+{
+    return r->epoch - r->best_epoch >= r->cfg.early_stop ||
+           (r->cfg.max_epochs > 0 && r->epoch >= r->cfg.max_epochs);
+}
+
+static selfmm_status end_epoch(fit_run *r, double train_loss)
 {
     selfmm_status st;
     selfmm_error e = {0};
@@ -374,8 +389,6 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
         r->best_valid_metrics = valid_m;
         st = snapshot(r, 0);
         if (st != SELFMM_OK) return st;
-        if (r->opt->out_dir && selfmm_model_save(r->model, r->model_path) != SELFMM_OK)
-            return fail_from(r, SELFMM_ERR_IO, r->model_path, selfmm_model_errmsg(r->model));
     }
     const float *labels[4];
     for (int k = 0; k < 4; k++) labels[k] = selfmm_ulgm_labels(r->ulgm, k);
@@ -422,11 +435,7 @@ static selfmm_status end_epoch(fit_run *r, double train_loss, int *stop)
                            .improved = improved, .n_train = r->n, .labels = labels};
     st = save_checkpoint(r);
     if (st != SELFMM_OK) return st;
-    st = emit(r, &ev);
-    if (st != SELFMM_OK) return st;
-    *stop = r->epoch - r->best_epoch >= r->cfg.early_stop ||
-            (r->cfg.max_epochs > 0 && r->epoch >= r->cfg.max_epochs);
-    return SELFMM_OK;
+    return emit(r, &ev);
 }
 
 /* ---- the run -------------------------------------------------------------- */
@@ -442,10 +451,30 @@ static void cleanup(fit_run *r)
     free(r->best);
 }
 
+/* out_dir/name into buf (SELFMM_PATH_MAX bytes): a longer path would be cut, and the
+ * library writes no file whose path exceeds SELFMM_PATH_MAX - 1 bytes anyway. */
+static selfmm_status out_path(fit_run *r, char *buf, const char *name)
+{
+    int n = snprintf(buf, SELFMM_PATH_MAX, "%s/%s", r->opt->out_dir, name);
+    if (n < 0 || n >= SELFMM_PATH_MAX)
+        return fail(r, SELFMM_ERR_INVALID_ARG, "out_dir is too long for %s (paths of at most %d bytes): %s",
+                    name, SELFMM_PATH_MAX - 1, r->opt->out_dir);
+    return SELFMM_OK;
+}
+
 static selfmm_status setup(fit_run *r)
 {
     selfmm_error e = {0};
-    selfmm_status st = selfmm_model_get_config(r->model, &r->cfg);
+    selfmm_status st;
+    /* File names first: nothing is trained or changed for an out_dir that cannot hold them. */
+    if (r->opt->out_dir) {
+        char *const path[4] = {r->log_path, r->labels_path, r->ckpt_path, r->model_path};
+        static const char *const name[4] = {"train_log.jsonl", "labels.jsonl", "checkpoint.safetensors",
+                                            "model.safetensors"};
+        for (int i = 0; i < 4; i++)
+            if ((st = out_path(r, path[i], name[i])) != SELFMM_OK) return st;
+    }
+    st = selfmm_model_get_config(r->model, &r->cfg);
     if (st != SELFMM_OK) return fail(r, st, "model config unavailable");
     /* The model remembers how its data was prepared (lengths, normalisation), so
      * that a saved model can take raw inputs (selfmm_model_predict_one). */
@@ -479,10 +508,6 @@ static selfmm_status setup(fit_run *r)
         const char *d = r->opt->out_dir;
         if (mkdir(d, 0777) != 0 && errno != EEXIST)
             return fail(r, SELFMM_ERR_IO, "%s: cannot create directory: %s", d, strerror(errno));
-        snprintf(r->log_path, sizeof r->log_path, "%s/train_log.jsonl", d);
-        snprintf(r->labels_path, sizeof r->labels_path, "%s/labels.jsonl", d);
-        snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.safetensors", d);
-        snprintf(r->model_path, sizeof r->model_path, "%s/model.safetensors", d);
     }
     return SELFMM_OK;
 }
@@ -502,13 +527,11 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
         st = open_log(&r, r.log_path, log_keep, &r.log);
         if (st == SELFMM_OK && r.opt->save_labels) st = open_log(&r, r.labels_path, labels_keep, &r.labels);
     }
-    int stop = r.epoch > 0 && (r.epoch - r.best_epoch >= r.cfg.early_stop ||
-                               (r.cfg.max_epochs > 0 && r.epoch >= r.cfg.max_epochs));
-    while (st == SELFMM_OK && !stop) {
+    while (st == SELFMM_OK && !should_stop(&r)) { /* a resumed run may be done already */
         r.epoch++;
         double train_loss = 0;
         st = train_epoch(&r, &train_loss);
-        if (st == SELFMM_OK) st = end_epoch(&r, train_loss, &stop);
+        if (st == SELFMM_OK) st = end_epoch(&r, train_loss);
     }
     if (st == SELFMM_OK && r.best_epoch > 0) st = snapshot(&r, 1); /* restore the best weights */
     if (st == SELFMM_OK && res) {

@@ -294,11 +294,12 @@ void sm_ulgm_state(const selfmm_ulgm *u, sm_state_tensor t[SM_ULGM_STATE_COUNT])
     t[12] = (sm_state_tensor){"ulgm.center_empty", u->empty, 8};
 }
 
-selfmm_status sm_ulgm_restore(selfmm_ulgm *u, const sm_state_tensor *t, int n)
+/* Find the 13 arrays in t[0..n) (src[i] in sm_ulgm_state's order) and check them. */
+static selfmm_status find_state(selfmm_ulgm *u, const sm_state_tensor *t, int n,
+                                const float *src[SM_ULGM_STATE_COUNT])
 {
     if (!u || (!t && n)) return SELFMM_ERR_INVALID_ARG;
     sm_state_tensor want[SM_ULGM_STATE_COUNT];
-    const float *src[SM_ULGM_STATE_COUNT];
     sm_ulgm_state(u, want);
     for (int i = 0; i < SM_ULGM_STATE_COUNT; i++) {
         src[i] = sm_state_find(t, n, want[i].name, want[i].numel, &u->err);
@@ -311,7 +312,22 @@ selfmm_status sm_ulgm_restore(selfmm_ulgm *u, const sm_state_tensor *t, int n)
                                 want[i].name, (long long)j, (double)v);
         }
     }
+    return SELFMM_OK;
+}
+
+selfmm_status sm_ulgm_check(selfmm_ulgm *u, const sm_state_tensor *t, int n)
+{
+    const float *src[SM_ULGM_STATE_COUNT];
+    return find_state(u, t, n, src);
+}
+
+selfmm_status sm_ulgm_restore(selfmm_ulgm *u, const sm_state_tensor *t, int n)
+{
+    const float *src[SM_ULGM_STATE_COUNT];
+    SM_TRY(find_state(u, t, n, src));
+    sm_state_tensor dst[SM_ULGM_STATE_COUNT];
+    sm_ulgm_state(u, dst);
     for (int i = 0; i < SM_ULGM_STATE_COUNT; i++)
-        memcpy((float *)want[i].data, src[i], (size_t)want[i].numel * sizeof(float));
+        memcpy((float *)dst[i].data, src[i], (size_t)dst[i].numel * sizeof(float));
     return SELFMM_OK;
 }

@@ -20,5 +20,7 @@ void sm_ulgm_state(const selfmm_ulgm *u, sm_state_tensor t[SM_ULGM_STATE_COUNT])
  * center_empty entries 0 or 1. On failure nothing changes and u's error names the
  * array. */
 selfmm_status sm_ulgm_restore(selfmm_ulgm *u, const sm_state_tensor *t, int n);
+/* The checks of sm_ulgm_restore alone: when it passes, the restore cannot fail. */
+selfmm_status sm_ulgm_check(selfmm_ulgm *u, const sm_state_tensor *t, int n);
 
 #endif
