@@ -57,7 +57,7 @@ APP_CFLAGS := $(BASE_CFLAGS) -Iinclude
 TEST_CFLAGS := $(BASE_CFLAGS) -Iinclude -Ilib -Itests
 
 DEP_LIBS := -L$(OPENBLAS_LIBDIR) -Wl,-rpath,$(OPENBLAS_LIBDIR) -lopenblas -ldnnl -lcjson -lzip \
-            -lutf8proc -lgomp -lm -lpthread
+            -lutf8proc -lz -lgomp -lm -lpthread
 LDFLAGS_ALL := $(LDFLAGS) $(SANFLAGS) -fopenmp
 
 LIB_SRC := $(sort $(wildcard lib/*/*.c))

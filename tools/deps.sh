@@ -7,7 +7,7 @@
 # otherwise prints the command to run and fails.
 set -eu
 case "${1:-build}" in
-  build) pkgs="gcc make pkg-config libopenblas-openmp-dev libdnnl-dev libcjson-dev libzip-dev libutf8proc-dev" ;;
+  build) pkgs="gcc make pkg-config libopenblas-openmp-dev libdnnl-dev libcjson-dev libzip-dev libutf8proc-dev zlib1g-dev" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   tools) pkgs="python3-torch python3-numpy python3-pandas" ;;
   *) echo "usage: $0 build|fuzz|tools" >&2; exit 2 ;;

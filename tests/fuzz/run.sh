@@ -20,7 +20,7 @@ cc=${FUZZ_CC:-clang}
 openblas_inc=${OPENBLAS_INCDIR:-/usr/include/x86_64-linux-gnu/openblas-openmp}
 openblas_lib=${OPENBLAS_LIBDIR:-/usr/lib/x86_64-linux-gnu/openblas-openmp}
 common="-g -O1 -std=c11 -D_GNU_SOURCE -fPIC -fopenmp -fno-omit-frame-pointer -I$openblas_inc -I/usr/include/cjson"
-libs="-L$openblas_lib -Wl,-rpath,$openblas_lib -lopenblas -ldnnl -lcjson -lzip -lutf8proc -lm -lpthread"
+libs="-L$openblas_lib -Wl,-rpath,$openblas_lib -lopenblas -ldnnl -lcjson -lzip -lutf8proc -lz -lm -lpthread"
 
 mkdir -p "$build/obj" "$build/crashes"
 echo "fuzz: compiling the library with $cc (fuzzer-no-link, address)"
