@@ -257,6 +257,26 @@ static int poison(const selfmm_fit_event *ev, void *user)
     return 0;
 }
 
+TEST(resume_refuses_other_hyper_parameters)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    c.max_epochs = 1;
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_error e = {0};
+    selfmm_fit_result r;
+    REQUIRE_OK(run(&c, d, tpath("other"), 0, NULL, NULL, &r, &e), e.message);
+    c.max_epochs = 2;         /* a run setting: may change */
+    c.learning_rate_other = 0.5; /* a hyper-parameter: may not */
+    CHECK_STATUS(run(&c, d, tpath("other"), 1, NULL, NULL, &r, &e), SELFMM_ERR_STATE);
+    CHECK_CONTAINS(e.message, "learning_rate_other");
+    c.learning_rate_other = 1e-3;
+    CHECK_OK(run(&c, d, tpath("other"), 1, NULL, NULL, &r, &e), e.message);
+    CHECK_INT(r.epochs, 2);
+    selfmm_dataset_free(d);
+}
+
 TEST(divergence_stops_with_last_checkpoint_intact)
 {
     selfmm_config c;
@@ -503,6 +523,7 @@ int main(void)
     RUN(same_seed_same_bits);
     RUN(resume_equals_uninterrupted);
     RUN(tail_window_switch);
+    RUN(resume_refuses_other_hyper_parameters);
     RUN(divergence_stops_with_last_checkpoint_intact);
     RUN(empty_center_set_is_an_error);
     RUN(out_dir_too_long);

@@ -290,6 +290,34 @@ static int parse_double(const char *s, double *out)
     return 1;
 }
 
+int sm_config_key_equal(const selfmm_config *a, const selfmm_config *b, const sm_key *k)
+{
+    const char *x = (const char *)a + k->offset, *y = (const char *)b + k->offset;
+    switch (k->type) {
+    case SM_KEY_DOUBLE: return *(const double *)x == *(const double *)y;
+    case SM_KEY_INT64: return *(const int64_t *)x == *(const int64_t *)y;
+    case SM_KEY_STRING: return strcmp(x, y) == 0;
+    default: return *(const int *)x == *(const int *)y;
+    }
+}
+
+void sm_config_key_format(const selfmm_config *cfg, const sm_key *k, char *buf, size_t cap)
+{
+    const char *f = (const char *)cfg + k->offset;
+    switch (k->type) {
+    case SM_KEY_DOUBLE: snprintf(buf, cap, "%.17g", *(const double *)f); break;
+    case SM_KEY_INT64: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)f); break;
+    case SM_KEY_BOOL: snprintf(buf, cap, "%s", *(const int *)f ? "true" : "false"); break;
+    case SM_KEY_DATASET: {
+        const char *name = sm_dataset_kind_name(*(const int *)f);
+        snprintf(buf, cap, "%s", name ? name : "?");
+        break;
+    }
+    case SM_KEY_STRING: snprintf(buf, cap, "%s", f); break;
+    default: snprintf(buf, cap, "%d", *(const int *)f); break;
+    }
+}
+
 selfmm_status sm_config_put_number(selfmm_config *cfg, const sm_key *k, double v, selfmm_error *err)
 {
     if ((k->type == SM_KEY_INT || k->type == SM_KEY_INT64) && v != floor(v))

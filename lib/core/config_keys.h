@@ -37,6 +37,10 @@ selfmm_status sm_config_check_range(const sm_key *k, double v, selfmm_error *err
 /* Store v in k's field of cfg: a whole number for integer keys (SELFMM_ERR_TYPE),
  * within the key's range (SELFMM_ERR_RANGE); bool and dataset keys take 0/1 and the
  * kind. The one place (set by name, JSON) that writes a number into a config. */
+/* 1 when key k has the same value in a and b. */
+int sm_config_key_equal(const selfmm_config *a, const selfmm_config *b, const sm_key *k);
+/* The value of key k as text ("32", "5e-05", "true", "sims", a path), cut to cap. */
+void sm_config_key_format(const selfmm_config *cfg, const sm_key *k, char *buf, size_t cap);
 selfmm_status sm_config_put_number(selfmm_config *cfg, const sm_key *k, double v, selfmm_error *err);
 /* Store a string key's text (SELFMM_ERR_RANGE when longer than SELFMM_PATH_MAX - 1). */
 selfmm_status sm_config_put_string(selfmm_config *cfg, const sm_key *k, const char *s, selfmm_error *err);

@@ -8,6 +8,7 @@
  * Floats are stored bit for bit, so every later result of a resumed run equals
  * the uninterrupted run's. Loading checks everything before changing anything. */
 #include "core/alloc.h"
+#include "core/config_keys.h"
 #include "io/model_io.h"
 #include "io/safetensors.h"
 #include "nn/model.h"
@@ -58,6 +59,29 @@ SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *
     selfmm_free_string(config);
     free(t);
     return st;
+}
+
+/* The run must continue with the hyper-parameters it was started with: every key
+ * except the run settings (seed, threads, paths, epochs cap, ...) must equal the
+ * checkpoint's. The message names the first key that differs. */
+static selfmm_status same_training_config(const selfmm_model *model, const char *json,
+                                          const char *path, selfmm_error *err)
+{
+    if (!json) return sm_error(err, SELFMM_ERR_FORMAT, "%s: checkpoint without its config", path);
+    selfmm_config saved;
+    selfmm_config_default(&saved);
+    selfmm_error e = {0};
+    if (selfmm_config_from_json(&saved, json, &e) != SELFMM_OK)
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: stored config: %s", path, e.message);
+    for (const sm_key *k = sm_config_keys; k->name; k++) {
+        if (!strcmp(k->group, "run") || sm_config_key_equal(&model->cfg, &saved, k)) continue;
+        char was[64], now[64];
+        sm_config_key_format(&saved, k, was, sizeof was);
+        sm_config_key_format(&model->cfg, k, now, sizeof now);
+        return sm_error(err, SELFMM_ERR_STATE, "%s: the run was started with %s = %s, the model has %s",
+                        path, k->name, was, now);
+    }
+    return SELFMM_OK;
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -111,6 +135,7 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *
     else if (!parse_u64(sm_tensors_meta(&l, "model_step"), &mstep) ||
              !parse_u64(sm_tensors_meta(&l, "adam_step"), &astep) || astep > INT64_MAX)
         st = sm_error(err, SELFMM_ERR_FORMAT, "%s: bad step counters in the metadata", path);
+    if (st == SELFMM_OK) st = same_training_config(model, sm_tensors_meta(&l, "config"), path, err);
     if (st == SELFMM_OK) st = sm_model_check_params(model, &l, path, err);
 
     /* Views of the optimizer and label arrays. The label arrays are checked before the
