@@ -730,8 +730,10 @@ SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *
                                                 const selfmm_optim *opt, const selfmm_ulgm *ulgm,
                                                 const char *user_json, selfmm_error *err);
 /* Restore a checkpoint into handles created with the same config and data size.
- * *user_json (may be NULL) receives the caller's string; free it with
- * selfmm_free_string. On failure the handles are unchanged. */
+ * Only the run settings (seed, threads, max_epochs, paths, ...) may differ from the
+ * config the checkpoint was written with; any other differing key is
+ * SELFMM_ERR_STATE naming it. *user_json (may be NULL) receives the caller's string;
+ * free it with selfmm_free_string. On failure the handles are unchanged. */
 SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *model,
                                                 selfmm_optim *opt, selfmm_ulgm *ulgm,
                                                 char **user_json, selfmm_error *err);
