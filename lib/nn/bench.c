@@ -2,19 +2,12 @@
  * BERT-sized shape achieves on this machine right now, so that BERT's own rate can
  * be reported as a ratio measured under the same load. */
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
 
 #include <cblas.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -37,9 +30,9 @@ SELFMM_API double selfmm_bench_sgemm_gflops(int m, int n, int k, int reps)
         /* one untimed call: thread pool start-up and page faults */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
         for (int i = 0; i < reps; i++) {
-            double t0 = now();
+            double t0 = sm_now();
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-            t[i] = now() - t0;
+            t[i] = sm_now() - t0;
         }
         qsort(t, (size_t)reps, sizeof *t, cmp_double);
         double med = t[reps / 2];

@@ -4,20 +4,13 @@
 #include "nn/ops.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/threads.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* ---- compute state ------------------------------------------------------------------- */
 static void samples_free(sm_compute *c)
@@ -189,7 +182,7 @@ SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batc
         return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: batch size %d outside [1, %d]",
                         bt->batch, SM_DROPOUT_MAX_BATCH);
     sm_threads_apply();
-    double t0 = now();
+    double t0 = sm_now();
     if (!m->compute) SM_TRY(compute_create(m));
     sm_compute *c = m->compute;
     SM_TRY(ensure_samples(m, c, bt->batch));
@@ -202,18 +195,18 @@ SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batc
     const int B = bt->batch;
     sm_drop drop = {mode == SELFMM_MODE_TRAIN, (uint64_t)cfg->seed, m->step};
     selfmm_timings *tm = &c->timings;
-    double t1 = now();
+    double t1 = sm_now();
     SM_TRY(sm_bert_forward(m, c, bt, run, &drop));
-    double t2 = now();
+    double t2 = sm_now();
     SM_TRY(sm_subnet_forward(&c->sub[0], &m->w.audio, bt->audio, c->alen, B, bt->audio_len,
                              (float)cfg->a_lstm_dropout, SM_SITE_AUDIO_LSTM, &drop, &m->err));
-    double t3 = now();
+    double t3 = sm_now();
     SM_TRY(sm_subnet_forward(&c->sub[1], &m->w.video, bt->vision, c->vlen, B, bt->vision_len,
                              (float)cfg->v_lstm_dropout, SM_SITE_VIDEO_LSTM, &drop, &m->err));
-    double t4 = now();
+    double t4 = sm_now();
     c->B = B;
     SM_TRY(sm_heads_forward(m, c, &drop));
-    double t5 = now();
+    double t5 = sm_now();
     tm->forward_s = t5 - t0;
     tm->bert_forward_s = t2 - t1;
     tm->audio_forward_s = t3 - t2;
@@ -286,15 +279,15 @@ SELFMM_API selfmm_status selfmm_model_backward(selfmm_model *m, const float *con
     const float *dy[4];
     for (int k = 0; k < 4; k++) dy[k] = grad ? grad[k] : c->dout[k];
     selfmm_timings *tm = &c->timings;
-    double t0 = now();
+    double t0 = sm_now();
     SM_TRY(sm_heads_backward(m, c, dy));
-    double t1 = now();
+    double t1 = sm_now();
     SM_TRY(sm_subnet_backward(&c->sub[1], &m->w.video, &m->g.video, c->dvideo, &m->err));
-    double t2 = now();
+    double t2 = sm_now();
     SM_TRY(sm_subnet_backward(&c->sub[0], &m->w.audio, &m->g.audio, c->daudio, &m->err));
-    double t3 = now();
+    double t3 = sm_now();
     SM_TRY(sm_bert_backward(m, c, c->dtext));
-    double t4 = now();
+    double t4 = sm_now();
     tm->backward_s = t4 - t0;
     tm->vision_backward_s = t2 - t1;
     tm->audio_backward_s = t3 - t2;
