@@ -18,6 +18,7 @@
  * that a user fixes all bad rows in one go; only then is anything built. */
 #include "core/alloc.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "io/dataset.h"
 #include "io/norm.h"
 #include "text/csv.h"
@@ -270,12 +271,7 @@ static int check_id_part(builder *b, const row *r, int col, char *out, size_t ca
     return 1;
 }
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
+static uint64_t hash_str(const char *s) { return sm_fnv1a(SM_FNV_OFFSET, s, strlen(s)); }
 
 /* Feature file of one row and modality: <dir>/<video>/<clip>.npy or .csv. A bad
  * file is a problem of the row; only running out of memory fails the build. */

@@ -2,20 +2,14 @@
 #include "text/vocab.h"
 
 #include "text/utf8.h"
+#include "core/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
-{
-    /* FNV-1a: short keys, no adversary worth more (ids never depend on it). */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 static uint64_t hash_key(const char *prefix, size_t plen, const char *s, size_t n)
 {
-    return hash_bytes(hash_bytes(0xcbf29ce484222325ULL, prefix, plen), s, n);
+    return sm_fnv1a(sm_fnv1a(SM_FNV_OFFSET, prefix, plen), s, n);
 }
 
 static int key_equal(const sm_vocab *v, int32_t id, const char *prefix, size_t plen, const char *s,
