@@ -4,10 +4,6 @@
 
 #include <math.h>
 
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
 
 sm_rng_key sm_rng_make(uint64_t seed, sm_rng_purpose purpose, uint64_t step, uint32_t stream)
 {
@@ -25,15 +21,15 @@ void sm_rng_block(const sm_rng_key *k, uint32_t block, uint32_t out[4])
     uint32_t c0 = block, c1 = k->ctr[0], c2 = k->ctr[1], c3 = k->ctr[2];
     uint32_t k0 = k->key[0], k1 = k->key[1];
     for (int r = 0; r < 10; r++) {
-        uint64_t p0 = (uint64_t)PHILOX_M0 * c0;
-        uint64_t p1 = (uint64_t)PHILOX_M1 * c2;
+        uint64_t p0 = (uint64_t)SM_PHILOX_M0 * c0;
+        uint64_t p1 = (uint64_t)SM_PHILOX_M1 * c2;
         uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
         uint32_t n1 = (uint32_t)p1;
         uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
         uint32_t n3 = (uint32_t)p0;
         c0 = n0; c1 = n1; c2 = n2; c3 = n3;
-        k0 += PHILOX_W0;
-        k1 += PHILOX_W1;
+        k0 += SM_PHILOX_W0;
+        k1 += SM_PHILOX_W1;
     }
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }

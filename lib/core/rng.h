@@ -9,6 +9,13 @@
 
 #include <stdint.h>
 
+/* Philox4x32-10's multipliers and Weyl key increments (Salmon et al., SC'11); the
+ * vectorised dropout mask generator (nn/dropout.c) restates sm_rng_block with them. */
+#define SM_PHILOX_M0 0xD2511F53u
+#define SM_PHILOX_M1 0xCD9E8D57u
+#define SM_PHILOX_W0 0x9E3779B9u
+#define SM_PHILOX_W1 0xBB67AE85u
+
 typedef enum sm_rng_purpose {
     SM_RNG_INIT = 1,     /* parameter initialisation: step 0, stream = tensor index */
     SM_RNG_DROPOUT = 2,  /* dropout: step = training step, stream = dropout site */

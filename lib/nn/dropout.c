@@ -12,18 +12,14 @@
 #include <math.h>
 #include <stddef.h>
 
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
 
 float sm_dropout_scale(float p) { return 1.0f / (1.0f - p); }
 
 /* One Philox round with round key (k0, k1), as sm_rng_block. */
 #define PHILOX_ROUND(k0, k1)                                  \
     do {                                                      \
-        uint64_t p0_ = (uint64_t)PHILOX_M0 * c0;              \
-        uint64_t p1_ = (uint64_t)PHILOX_M1 * c2;              \
+        uint64_t p0_ = (uint64_t)SM_PHILOX_M0 * c0;              \
+        uint64_t p1_ = (uint64_t)SM_PHILOX_M1 * c2;              \
         uint32_t n0_ = (uint32_t)(p1_ >> 32) ^ c1 ^ (k0);     \
         uint32_t n2_ = (uint32_t)(p0_ >> 32) ^ c3 ^ (k1);     \
         c1 = (uint32_t)p1_;                                   \
@@ -37,7 +33,7 @@ static void philox_keep(uint8_t *restrict mask, const sm_rng_key *k, uint32_t nb
 {
     uint32_t k0[10], k1[10];
     k0[0] = k->key[0], k1[0] = k->key[1];
-    for (int r = 1; r < 10; r++) k0[r] = k0[r - 1] + PHILOX_W0, k1[r] = k1[r - 1] + PHILOX_W1;
+    for (int r = 1; r < 10; r++) k0[r] = k0[r - 1] + SM_PHILOX_W0, k1[r] = k1[r - 1] + SM_PHILOX_W1;
     const uint32_t s1 = k->ctr[0], s2 = k->ctr[1], s3 = k->ctr[2];
     const uint32_t a0 = k0[0], a1 = k0[1], a2 = k0[2], a3 = k0[3], a4 = k0[4], a5 = k0[5],
                    a6 = k0[6], a7 = k0[7], a8 = k0[8], a9 = k0[9];
