@@ -4,7 +4,6 @@
 
 #include <math.h>
 
-
 sm_rng_key sm_rng_make(uint64_t seed, sm_rng_purpose purpose, uint64_t step, uint32_t stream)
 {
     sm_rng_key k;
