@@ -73,7 +73,7 @@ extern "C" {
 /* Version: written once, here. The Makefile reads these three lines.         */
 /* ------------------------------------------------------------------------- */
 #define SELFMM_VERSION_MAJOR 0
-#define SELFMM_VERSION_MINOR 1
+#define SELFMM_VERSION_MINOR 2
 #define SELFMM_VERSION_PATCH 0
 #define SELFMM_VERSION_NUMBER \
     (SELFMM_VERSION_MAJOR * 10000 + SELFMM_VERSION_MINOR * 100 + SELFMM_VERSION_PATCH)
@@ -221,13 +221,27 @@ typedef struct selfmm_config {
     char bert_path[SELFMM_PATH_MAX];  /* "bert_path": HuggingFace BERT folder ("" = none) */
 
     /* --- reference variants (appended) --- */
-    int adam_legacy;               /* bool: torch <= 1.2 Adam (eps added to sqrt(v) before the bias
-                                      correction; Self-MM) instead of torch >= 1.3 (MMSA) */
-    int f1_truth_weighted;         /* bool: weighted F1 weights classes by their count in the truth
-                                      (MMSA's f1_score(truth, pred)) instead of in the predictions
-                                      (Self-MM's f1_score(pred, truth)) */
-    double valid_min_delta;        /* a validation Loss is a new best when <= best - this; Self-MM
-                                      compares with no margin (0), MMSA with 1e-6; [0, 1] */
+    /* The defaults of every preset are the reference as run today (thuiar/Self-MM at
+     * HEAD on torch >= 1.3); docs/REFERENCE.md lists each with its file and line. */
+    int adam_legacy;               /* bool, default false: torch <= 1.2's Adam (eps added to
+                                      sqrt(v) before the bias correction), as pinned in the
+                                      reference's requirements.txt; false is torch >= 1.3's */
+    int f1_truth_weighted;         /* bool, default true: weighted F1 weights classes by their
+                                      count in the truth (metricsTop.py's f1_score(truth, pred)
+                                      since 2021-04-28); false is the order before that,
+                                      f1_score(pred, truth) */
+    double valid_min_delta;        /* a validation Loss is a new best when <= best - this;
+                                      default 1e-6 as the reference trainer; [0, 1] */
+
+    /* --- appended in 0.2 --- */
+    int metrics_decimals;          /* reported metrics rounded to this many decimals (Python's
+                                      round); -1 = not rounded. Presets: as metricsTop.py, 4
+                                      for MOSI/MOSEI and -1 for SIMS (mmsa-*: 4 for all); the
+                                      unrounded values stay available (selfmm_metrics.raw) */
+    int need_data_aligned;         /* bool, default false: word-aligned data (MMSA's
+                                      aligned_50.pkl): the audio and vision LSTMs run over the
+                                      text length (sum of the text mask) instead of
+                                      audio_lengths / vision_lengths, which may be absent */
 } selfmm_config;
 
 /* Self-MM repository defaults for SIMS with a bert-base-chinese BERT and seed 1111.

@@ -50,19 +50,28 @@ TEST(presets_match_spec)
     CHECK_INT(c.exclude_zero, 1);
     CHECK_INT(c.a_lstm_hidden_size, 16);
     CHECK_INT(c.valid_loss_decimals, 4);
-    /* reference variants: Self-MM presets are torch 1.2 + Self-MM metrics, MMSA's not */
+    /* reference variants: every preset is the reference as run today (torch >= 1.3's
+     * Adam, f1_score(truth, pred), the 1e-6 margin); rounding follows each metricsTop.py */
     CHECK_INT(c.adam_legacy, 0);
     CHECK_INT(c.f1_truth_weighted, 1);
+    CHECK_INT(c.metrics_decimals, 4);
     REQUIRE_OK(selfmm_config_preset(&c, "mmsa-sims", &e), e.message);
     CHECK_INT(c.adam_legacy, 0);
     CHECK_INT(c.f1_truth_weighted, 1);
+    CHECK_INT(c.metrics_decimals, 4);
     for (int i = 0; i < 3; i++) {
         REQUIRE_OK(selfmm_config_preset(&c, i == 0 ? "sims" : i == 1 ? "mosi" : "mosei", &e), e.message);
-        CHECK_INT(c.adam_legacy, 1);
-        CHECK_INT(c.f1_truth_weighted, 0);
+        CHECK_INT(c.adam_legacy, 0);
+        CHECK_INT(c.f1_truth_weighted, 1);
+        CHECK_CLOSE(c.valid_min_delta, 1e-6, 0, 0);
+        CHECK_INT(c.valid_loss_decimals, -1);
+        CHECK_INT(c.metrics_decimals, i == 0 ? -1 : 4);
+        CHECK_INT(c.need_data_aligned, 0);
+        CHECK_INT(c.exclude_zero, 0);
     }
     selfmm_config_default(&c);
-    CHECK_INT(c.adam_legacy, 1);
+    CHECK_INT(c.adam_legacy, 0);
+    CHECK_INT(c.metrics_decimals, -1);
     int n = 0;
     for (const char *const *p = selfmm_config_preset_names(); *p; p++, n++) {
         CHECK_OK(selfmm_config_preset(&c, *p, &e), e.message);

@@ -70,6 +70,8 @@ const sm_key sm_config_keys[] = {
     {"adam_legacy", SM_KEY_BOOL, OFF(adam_legacy), 0, 1, 0, 0, "selfmm"},
     {"f1_truth_weighted", SM_KEY_BOOL, OFF(f1_truth_weighted), 0, 1, 0, 0, "selfmm"},
     {"valid_min_delta", SM_KEY_DOUBLE, OFF(valid_min_delta), 0, 1, 0, 0, "selfmm"},
+    {"metrics_decimals", SM_KEY_INT, OFF(metrics_decimals), -1, 15, 0, 0, "selfmm"},
+    {"need_data_aligned", SM_KEY_BOOL, OFF(need_data_aligned), 0, 1, 0, 0, "selfmm"},
     {NULL, SM_KEY_INT, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -157,9 +159,12 @@ static void common(selfmm_config *c, int kind)
     c->exclude_zero = 0;
     c->tail_step = 0;
     c->valid_loss_decimals = -1;
-    c->adam_legacy = 1;          /* Self-MM ran on torch 1.2 */
-    c->f1_truth_weighted = 0;    /* Self-MM's f1_score(pred, truth) */
-    c->valid_min_delta = 0.0;    /* Self-MM: isBetter = cur_valid <= best_valid */
+    /* The reference as run today; docs/REFERENCE.md gives the file and line of each. */
+    c->adam_legacy = 0;          /* torch >= 1.3's Adam (torch 1.2 no longer installs) */
+    c->f1_truth_weighted = 1;    /* utils/metricsTop.py: f1_score(truth, pred) since 2021-04 */
+    c->valid_min_delta = 1e-6;   /* trains/multiTask/SELF_MM.py: cur <= best - 1e-6 */
+    c->metrics_decimals = kind == SELFMM_DATASET_SIMS ? -1 : 4; /* metricsTop.py rounds MOSI/MOSEI */
+    c->need_data_aligned = 0;    /* config/config_regression.py: unaligned data */
     bert_base(c, kind == SELFMM_DATASET_SIMS);
     c->seed = 1111;
     c->threads = 0;
@@ -197,16 +202,14 @@ static void preset_mosei(selfmm_config *c)
     c->audio_dim = 74, c->video_dim = 35;
 }
 
-/* MMSA (src/MMSA/config/config_regression.json, "self_mm"): excludeZero true and
- * the valid Loss rounded to 4 decimals before comparing; torch >= 1.3's Adam and
- * MMSA's metricsTop.py (f1_score(truth, pred)). */
+/* MMSA (src/MMSA/config/config_regression.json, "self_mm"): excludeZero true, the
+ * valid Loss rounded to 4 decimals (trains/multiTask/SELF_MM.py do_test) and every
+ * dataset's metrics rounded to 4 decimals (utils/metricsTop.py, SIMS included). */
 static void mmsa_common(selfmm_config *c)
 {
     c->exclude_zero = 1;
     c->valid_loss_decimals = 4;
-    c->adam_legacy = 0;
-    c->f1_truth_weighted = 1;
-    c->valid_min_delta = 1e-6;   /* MMSA: cur_valid <= best_valid - 1e-6 */
+    c->metrics_decimals = 4;
 }
 
 static void preset_mmsa_sims(selfmm_config *c)
