@@ -60,6 +60,7 @@ static const ref_case cases[] = {
     {"sims_lr0", "sims_init.pth", "sims_init.pth"},
     {"mosi_lr0", "mosi_init.pth", "mosi_init.pth"},
     {"sims_es", "sims_init.pth", NULL},
+    {"mosi_es", "mosi_init.pth", NULL},
     {"mosi_aligned", "mosi_init.pth", NULL},
 };
 
@@ -375,7 +376,8 @@ TEST(mosi_three_epochs) { run_case(&cases[1]); }
 TEST(sims_early_stop_constant_loss) { run_case(&cases[2]); }
 TEST(mosi_early_stop_constant_loss) { run_case(&cases[3]); }
 TEST(sims_early_stop_moving_loss) { run_case(&cases[4]); }
-TEST(mosi_aligned_three_epochs) { run_case(&cases[5]); }
+TEST(mosi_early_stop_after_a_late_best) { run_case(&cases[5]); }
+TEST(mosi_aligned_three_epochs) { run_case(&cases[6]); }
 
 /* --set wins over the BERT folder's config.json: its dropouts are 0.1, the runs
  * above need 0 (and matched the reference only with 0). */
@@ -559,6 +561,7 @@ int main(void)
     RUN(sims_early_stop_constant_loss);
     RUN(mosi_early_stop_constant_loss);
     RUN(sims_early_stop_moving_loss);
+    RUN(mosi_early_stop_after_a_late_best);
     RUN(mosi_aligned_three_epochs);
     RUN(set_overrides_bert_config);
     RUN(init_for_other_widths_is_refused);
