@@ -4,8 +4,8 @@ reference trainer itself.
 
 Run: /usr/bin/python3 tools/gen_ulgm_fixture.py HARNESS
   HARNESS: the folder holding run_thuiar.py (the harness that runs thuiar/Self-MM's own
-  code on Debian's python3-torch). Importing it puts the reference's code on the import
-  path; nothing of the reference is restated here.
+  code on Debian's python3-torch); tools/harness_ref.py imports the reference's code
+  through it. Nothing of the reference is restated here.
 
 Each scenario builds the reference trainer (trains/multiTask/SELF_MM.py, class SELF_MM)
 from the reference's own config (config/config_regression.py, the dataset named below;
@@ -45,7 +45,6 @@ weighted_loss terms M, T, A, V), and after each epoch "<s>.labels.<e>.<m>" and
 Writes tests/fixtures/train/ulgm.smfx (Debian 12's python3-torch 1.13, one thread).
 """
 import argparse
-import importlib
 import os
 import sys
 
@@ -54,21 +53,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_io  # noqa: E402
+import harness_ref  # noqa: E402
 
 MODES = ["fusion", "text", "audio", "vision"]
 TASKS = "MTAV"   # do_train's self.args.tasks, mapped by its name_map
 NAME = dict(zip(TASKS, MODES))
-
-
-def import_reference(harness):
-    """The reference's modules, on the import path run_thuiar.py sets up."""
-    sys.path.insert(0, os.path.abspath(harness))
-    import run_thuiar  # noqa: F401  (puts stubs/, the harness and thuiar-Self-MM on sys.path)
-    from config.config_regression import ConfigRegression
-    from utils.functions import Storage
-    # the module itself (trains/multiTask/__init__.py rebinds the name to the class)
-    trainer_module = importlib.import_module("trains.multiTask.SELF_MM")
-    return ConfigRegression, Storage, trainer_module
 
 
 class ClampCounter:
@@ -88,13 +77,10 @@ class ClampCounter:
 
 
 def make_trainer(ref, dataset, n, over, exclude_zero):
-    ConfigRegression, Storage, trainer_module = ref
-    cli = argparse.Namespace(modelName="self_mm", datasetName=dataset, train_mode="regression")
-    args = ConfigRegression(cli).get_config()
-    args.update(dict(train_samples=n, device=torch.device("cpu"), save_labels=False), **over)
+    args = ref.config(dataset, train_samples=n, **over)
     if exclude_zero:
         args["excludeZero"] = True
-    return trainer_module.SELF_MM(Storage(args)), args
+    return ref.trainer_module.SELF_MM(ref.Storage(args)), args
 
 
 def features(rng, b, d):
@@ -106,7 +92,7 @@ def features(rng, b, d):
 def scenario(out, s, ref, rng, dataset, labels, batch, exclude_zero, epochs=3, over=None, data=None):
     n = len(labels)
     counter = ClampCounter()
-    ref[2].torch = counter
+    ref.trainer_module.torch = counter
     t, args = make_trainer(ref, dataset, n, over or {}, exclude_zero)
     dims = [args.post_fusion_dim, args.post_text_dim, args.post_audio_dim, args.post_video_dim]
     H = float(args.H)
@@ -170,7 +156,7 @@ def scenario(out, s, ref, rng, dataset, labels, batch, exclude_zero, epochs=3, o
     assert counter.changed > 0, f"scenario {s}: the clamp at H never acted"
     print(f"scenario {s} ({dataset}, H {H}, excludeZero {bool(args.excludeZero)}): "
           f"{counter.changed} label values clamped")
-    ref[2].torch = torch
+    ref.trainer_module.torch = torch
     return made
 
 
@@ -181,7 +167,7 @@ def main():
                                                   "tests", "fixtures", "train", "ulgm.smfx"))
     a = ap.parse_args()
     torch.set_num_threads(1)
-    ref = import_reference(a.harness)
+    ref = harness_ref.Reference(a.harness)
     rng = np.random.default_rng(424242)
     out = {}
     # SIMS labels on a 0.2 grid (zeros present, so excludeZero matters) and a few near 0
