@@ -262,20 +262,9 @@ SELFMM_API selfmm_status selfmm_model_loss(selfmm_model *m, const float *const l
                 return sm_error(&m->err, SELFMM_ERR_DATA, "loss: sample %d: %s label is not finite", b, name[k]);
     selfmm_loss l;
     memset(&l, 0, sizeof l);
-    const float *yf = labels[SELFMM_FUSION];
-    for (int k = 0; k < 4; k++) {
-        /* w = 1 for fusion, tanh(|y_m - y_fusion|) for the unimodal heads (constants) */
-        const float *w = NULL;
-        if (k != SELFMM_FUSION) {
-            for (int b = 0; b < B; b++) c->labels_w[b] = tanhf(fabsf(labels[k][b] - yf[b]));
-            w = c->labels_w;
-        }
-        const float *pred = c->head[k].y;
-        sm_weighted_l1_forward(&l.part[k], pred, labels[k], w, B);
-        memset(c->dout[k], 0, (size_t)B * sizeof(float));
-        sm_weighted_l1_backward(c->dout[k], 1.0f, pred, labels[k], w, B);
-        l.total += l.part[k];
-    }
+    const float *pred[4] = {c->head[0].y, c->head[1].y, c->head[2].y, c->head[3].y};
+    sm_selfmm_loss_forward(l.part, c->dout, pred, labels, c->labels_w, B);
+    for (int k = 0; k < 4; k++) l.total += l.part[k];
     c->have_loss_grads = 1;
     if (loss) *loss = l;
     return SELFMM_OK;
