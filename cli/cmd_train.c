@@ -163,17 +163,17 @@ static int build_config(const train_args *a, selfmm_config *cfg)
     return rc;
 }
 
-/* Fresh models take the data's feature widths; an --init model must match them. */
-static int adopt_widths(selfmm_config *cfg, selfmm_dataset *data, int from_model)
+/* The model takes the data's feature widths. A preset's audio_dim / video_dim are
+ * those of the real dataset, which a user's data or an --init model made for other
+ * data need not have; an --init file is then checked tensor by tensor against these
+ * widths when it is loaded, and a model for other widths is refused there, with the
+ * config keys its shapes depend on. */
+static int adopt_widths(selfmm_config *cfg, selfmm_dataset *data)
 {
     selfmm_split_view v;
     if (selfmm_dataset_split(data, SELFMM_SPLIT_TRAIN, &v) != SELFMM_OK)
         return cli_fail("train", "%s", selfmm_dataset_errmsg(data));
     if (v.audio_dim == cfg->audio_dim && v.vision_dim == cfg->video_dim) return EXIT_OK;
-    if (from_model)
-        return cli_fail("train", "the data's feature widths (audio %d, vision %d) differ from the "
-                                 "model's (audio_dim %d, video_dim %d)",
-                        v.audio_dim, v.vision_dim, cfg->audio_dim, cfg->video_dim);
     fprintf(stderr, "selfmm-cli train: feature widths from the data: audio_dim %d, video_dim %d\n",
             v.audio_dim, v.vision_dim);
     cfg->audio_dim = v.audio_dim;
@@ -332,7 +332,7 @@ int cmd_train(int argc, char **argv)
     }
     if (st != SELFMM_OK) return cli_fail_status("train", st, err.message);
     if (!a.resume) {
-        rc = adopt_widths(&cfg, data, d.init[0] != 0);
+        rc = adopt_widths(&cfg, data);
         if (rc == EXIT_OK) rc = mkdir_p(dir);
         if (rc == EXIT_OK && selfmm_config_save_json(&cfg, cfg_path, &err) != SELFMM_OK)
             rc = cli_fail_status("train", err.status, err.message);

@@ -11,8 +11,8 @@ Fixtures whose values the reference defines come from the reference's own code
 (tools/harness_ref.py, through the reference harness), not from this file. What still
 uses it: tools/gen_io_fixtures.py, for loader fixtures where only the state_dict layout
 matters (tests/fixtures/model_ref.names.txt, written from the reference model, holds the
-same order), and tools/gen_train_reference.py until the harness-run training fixtures
-replace it.
+same order). The training fixtures are runs of the reference itself
+(tools/gen_reference_train.py).
 
 cfg is a dict with libselfmm's config keys (see `selfmm-cli config`), e.g.
     tiny_config() below.

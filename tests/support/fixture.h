@@ -27,6 +27,10 @@ typedef struct fx_file {
 
 /* Load; returns 0 on success, prints the reason and returns -1 on failure. */
 int fx_load(const char *path, fx_file *f);
+/* Load a NumPy .npz (np.savez: one <name>.npy member per array; little-endian
+ * f4/f8/i8/i4, C order) into the same structure, names without ".npy". Its own small
+ * reader (libzip + the .npy header), not the library's. */
+int fx_load_npz(const char *path, fx_file *f);
 void fx_free(fx_file *f);
 /* Tensor by name or NULL (prints nothing). */
 const fx_tensor *fx_get(const fx_file *f, const char *name);
