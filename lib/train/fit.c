@@ -80,15 +80,6 @@ static double elapsed(const fit_run *r)
     return (double)(t.tv_sec - r->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - r->t0.tv_nsec);
 }
 
-/* Python's round(x, d) on a float: the correctly rounded decimal, read back.
- * glibc's printf rounds the exact binary value, which is what Python does. */
-static double round_decimals(double x, int d)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.*f", d, x);
-    return strtod(buf, NULL);
-}
-
 /* ---- JSON lines ---------------------------------------------------------- */
 
 /* %.17g keeps every double exact; NaN/Inf become null (not valid JSON numbers). */
@@ -98,6 +89,8 @@ static void json_num(FILE *fp, double v)
     else fputs("null", fp);
 }
 
+/* {"Loss":..., name: reported value, ...}; with raw also "raw":{name: unrounded,...}
+ * when any value was rounded. */
 static void json_metrics(FILE *fp, const selfmm_metrics *m, const char *extra_key, double extra)
 {
     fputc('{', fp);
@@ -105,9 +98,19 @@ static void json_metrics(FILE *fp, const selfmm_metrics *m, const char *extra_ke
         fprintf(fp, "\"%s\":", extra_key);
         json_num(fp, extra);
     }
+    int rounded = 0;
     for (int i = 0; i < m->count; i++) {
         fprintf(fp, "%s\"%s\":", (i || extra_key) ? "," : "", m->name[i]);
         json_num(fp, m->value[i]);
+        rounded |= memcmp(&m->value[i], &m->raw[i], sizeof(double)) != 0;
+    }
+    if (rounded) {
+        fputs(",\"raw\":{", fp);
+        for (int i = 0; i < m->count; i++) {
+            fprintf(fp, "%s\"%s\":", i ? "," : "", m->name[i]);
+            json_num(fp, m->raw[i]);
+        }
+        fputc('}', fp);
     }
     fputc('}', fp);
 }
@@ -372,16 +375,19 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
     selfmm_error e = {0};
     selfmm_metrics train_m[4], valid_m;
     const selfmm_dataset_kind kind = (selfmm_dataset_kind)r->cfg.dataset;
+    const int variant = (r->cfg.f1_truth_weighted ? SELFMM_METRICS_F1_TRUTH_WEIGHTED : 0) |
+                        (r->cfg.metrics_mae_float64 ? SELFMM_METRICS_MAE_FLOAT64 : 0);
     for (int k = 0; k < 4; k++) {
-        st = selfmm_metrics_compute_ex(kind, r->cfg.f1_truth_weighted, r->pred[k], r->truth[k], r->n,
-                                       &train_m[k], &e);
+        st = selfmm_metrics_compute_ex(kind, variant, r->cfg.metrics_decimals, r->pred[k], r->truth[k],
+                                       r->n, &train_m[k], &e);
         if (st != SELFMM_OK) return fail_from(r, st, "train metrics", e.message);
     }
     double valid_loss;
     st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, &valid_m, &valid_loss,
                          NULL, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
-    if (r->cfg.valid_loss_decimals >= 0) valid_loss = round_decimals(valid_loss, r->cfg.valid_loss_decimals);
+    /* MMSA's do_test returns round(Loss, 4) (a Python float); Self-MM's is unrounded */
+    if (r->cfg.valid_loss_decimals >= 0) valid_loss = selfmm_round(valid_loss, r->cfg.valid_loss_decimals);
     int improved = valid_loss <= r->best_valid - r->cfg.valid_min_delta;
     if (improved) {
         r->best_valid = valid_loss;
