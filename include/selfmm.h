@@ -794,6 +794,28 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *
                                                 selfmm_optim *opt, selfmm_ulgm *ulgm,
                                                 char **user_json, selfmm_error *err);
 
+/* ---- Early stopping: the reference trainer's decision, one epoch at a time ----
+ * trains/multiTask/SELF_MM.py do_train keeps the weights of an epoch when its
+ * validation Loss is <= best - 1e-6 (best starts at 1e8) and stops once early_stop
+ * epochs have passed since the last such epoch (from the start when none). */
+typedef struct selfmm_early_stop {
+    int epoch;       /* epochs fed so far */
+    int best_epoch;  /* 0 before the first improvement */
+    double best;     /* best validation Loss; 1e8 before the first, as the reference */
+} selfmm_early_stop;
+
+/* Start: epoch 0, best_epoch 0, best 1e8. */
+SELFMM_API void selfmm_early_stop_init(selfmm_early_stop *s);
+/* Feed one epoch's validation Loss as the run reports it: the caller rounds it first
+ * when cfg->valid_loss_decimals >= 0 (MMSA's do_test returns round(Loss, 4); use
+ * selfmm_round), so that the value compared is the value logged. Counts the epoch;
+ * returns 1 when it is the new best (loss <= best - cfg->valid_min_delta: best and
+ * best_epoch take it), 0 otherwise (also for NaN). *stop (may be NULL) = 1 when
+ * epoch - best_epoch >= cfg->early_stop (cfg->max_epochs is the caller's). Only
+ * early_stop and valid_min_delta of cfg are read. s and cfg must not be NULL. */
+SELFMM_API int selfmm_early_stop_update(selfmm_early_stop *s, const selfmm_config *cfg, double loss,
+                                        int *stop);
+
 /* ---- The fit layer: one training run (one seed) as the reference does it ----
  * Written only on the public API above (lib/train/fit.c): read it as the
  * step-by-step recipe, or copy and adapt it. */
