@@ -1,11 +1,14 @@
 /* test_metrics.c -- the metrics of SPEC 3 against hand-checked cases and against the
  * reference's own utils/metricsTop.py (tools/gen_reference_metrics.py): thuiar/Self-MM
  * today, before its 2021-04 F1 fix, and MMSA; the roundings it applies; run.py's seeds
- * summary. */
+ * summary; and metricsTop.py on the CSV `selfmm-cli predict` wrote for trained models. */
 #include "harness.h"
 
 #include "core/round.h"
 #include "support/fixture.h"
+#include "support/testfile.h"
+
+#include <cJSON.h>
 
 /* Unrounded and unchanged: the metric values themselves (F1 order explicit). */
 #define RAW_PRED_WEIGHTED 0, -1
@@ -327,6 +330,89 @@ TEST(seeds_summary_as_run_normal)
     CHECK_STATUS(selfmm_metrics_summary(two, 0, 0, &mo, &so, &e), SELFMM_ERR_INVALID_ARG);
 }
 
+/* The acceptance property of the command line: metricsTop.py (run_thuiar.py metrics)
+ * on the M and label columns of `selfmm-cli predict --data` gives what `selfmm-cli
+ * test` reports. tools/check_predict_metrics.sh ran both for a trained model of each
+ * dataset kind and kept the CSV, the reference's JSON and test's JSON; here the
+ * library computes the metrics from the CSV as `test` does (the model's config). */
+static cJSON *load_json_file(const char *path)
+{
+    size_t size = 0;
+    uint8_t *text = tf_read(path, &size);
+    cJSON *j = text ? cJSON_Parse((const char *)text) : NULL;
+    free(text);
+    return j;
+}
+
+TEST(predict_csv_through_metricstop)
+{
+    static const char *const kinds[3] = {"sims", "mosi", "mosei"};
+    int checked = 0;
+    for (int k = 0; k < 3; k++) {
+        char path[256];
+        snprintf(path, sizeof path, "tests/fixtures/train/predict_check/%s_pred.csv", kinds[k]);
+        size_t csv_size = 0;
+        uint8_t *csv = tf_read(path, &csv_size);
+        snprintf(path, sizeof path, "tests/fixtures/train/predict_check/%s_reference.json", kinds[k]);
+        cJSON *ref = load_json_file(path);
+        snprintf(path, sizeof path, "tests/fixtures/train/predict_check/%s_test.json", kinds[k]);
+        cJSON *test = load_json_file(path);
+        snprintf(path, sizeof path, "tests/fixtures/train/predict_check/%s_config.json", kinds[k]);
+        selfmm_config cfg;
+        selfmm_error e = {0};
+        selfmm_config_default(&cfg);
+        int ok = csv && ref && test && selfmm_config_load_json(&cfg, path, &e) == SELFMM_OK;
+        CHECK_MSG(ok, "%s: fixture files missing (%s)", kinds[k], e.message);
+        float *pred = NULL, *truth = NULL;
+        int n = 0;
+        if (ok) { /* id,M,T,A,V,label; ids have no commas here */
+            pred = malloc(4096 * sizeof(float)), truth = malloc(4096 * sizeof(float));
+            char *line = strchr((char *)csv, '\n');
+            ok = pred && truth && line && strncmp((char *)csv, "id,M,T,A,V,label\n", 17) == 0;
+            while (ok && line && line[1] && n < 4096) {
+                char *f = strchr(line + 1, ',');
+                char *end;
+                ok = f != NULL;
+                if (!ok) break;
+                pred[n] = strtof(f + 1, &end);
+                for (int col = 0; col < 3 && end; col++) end = strchr(end + 1, ','); /* T, A, V */
+                ok = end != NULL;
+                if (!ok) break;
+                truth[n++] = strtof(end + 1, NULL);
+                line = strchr(line + 1, '\n');
+            }
+            CHECK_MSG(ok && n > 10, "%s: bad CSV (%d rows)", kinds[k], n);
+        }
+        if (ok && n > 10) {
+            selfmm_metrics m;
+            const int bits = (cfg.f1_truth_weighted ? SELFMM_METRICS_F1_TRUTH_WEIGHTED : 0) |
+                             (cfg.metrics_mae_float64 ? SELFMM_METRICS_MAE_FLOAT64 : 0);
+            CHECK_OK(selfmm_metrics_compute_ex((selfmm_dataset_kind)cfg.dataset, bits, cfg.metrics_decimals, pred,
+                                               truth, n, &m, &e),
+                     e.message);
+            CHECK_INT(cfg.dataset, k);
+            CHECK_INT(m.count, cJSON_GetArraySize(ref));
+            for (int i = 0; i < m.count; i++) {
+                const cJSON *r = cJSON_GetObjectItemCaseSensitive(ref, m.name[i]);
+                const cJSON *t = cJSON_GetObjectItemCaseSensitive(test, m.name[i]);
+                /* exact; an unrounded Corr (SIMS) within 1e-12 as above */
+                const int corr = strcmp(m.name[i], "Corr") == 0 && cfg.metrics_decimals < 0;
+                CHECK_MSG(cJSON_IsNumber(r) && same(m.value[i], r->valuedouble, corr),
+                          "%s %s: %.17g, metricsTop.py %.17g", kinds[k], m.name[i], m.value[i],
+                          cJSON_IsNumber(r) ? r->valuedouble : NAN);
+                CHECK_MSG(cJSON_IsNumber(t) && same(m.value[i], t->valuedouble, 0), "%s %s: %.17g, selfmm-cli test %.17g",
+                          kinds[k], m.name[i], m.value[i], cJSON_IsNumber(t) ? t->valuedouble : NAN);
+            }
+            printf("# %s: %d predictions, %d metrics as metricsTop.py and selfmm-cli test gave them\n", kinds[k], n,
+                   m.count);
+            checked++;
+        }
+        free(pred), free(truth), free(csv);
+        cJSON_Delete(ref), cJSON_Delete(test);
+    }
+    CHECK_INT(checked, 3);
+}
+
 int main(void)
 {
     RUN(names_and_order);
@@ -343,5 +429,6 @@ int main(void)
     RUN(roundings);
     RUN(seeds_summary_as_run_normal);
     fx_free(&fx);
+    RUN(predict_csv_through_metricstop);
     return h_finish();
 }
