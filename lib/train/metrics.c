@@ -28,8 +28,9 @@
  *   MMSA; before it f1_score(pred, truth), where sklearn weights each class by its
  *   count in the *predictions* (SELFMM_METRICS_F1_TRUTH_WEIGHTED off). Per-class F1
  *   is symmetric, only the weights differ.
- * - Self-MM before 2022 named the MOSI/MOSEI metrics has0_acc_2, ...,
- *   "Correlation Coefficient"; the names here are today's (Has0_acc_2, ..., Corr).
+ * - Self-MM's first commit (2021-01-20) named the MOSI/MOSEI metrics has0_acc_2,
+ *   ..., "Correlation Coefficient" and rounded nothing; since 2021-02-02 the names
+ *   (Has0_acc_2, ..., Corr) and the rounding are today's.
  * - If every truth is 0, the reference crashes on the empty non-zero subset; we
  *   report NaN for Non0_acc_2 and Non0_F1_score.
  * tests/test_metrics.c compares all of it with the reference's own metricsTop.py
