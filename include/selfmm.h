@@ -361,11 +361,13 @@ typedef struct selfmm_batch {
     int audio_len;                 /* T_a: padded audio length */
     int audio_dim;                 /* D_a: must equal the model's audio_dim */
     const float *audio;            /* (B, T_a, D_a) */
-    const int32_t *audio_lengths;  /* (B) real lengths, 1 <= len <= T_a */
+    const int32_t *audio_lengths;  /* (B) real lengths, 1 <= len <= T_a; ignored (may be NULL)
+                                      when the model's config has need_data_aligned: the text
+                                      length (sum of text_mask) is used for both modalities */
     int vision_len;                /* T_v */
     int vision_dim;                /* D_v: must equal the model's video_dim */
     const float *vision;           /* (B, T_v, D_v) */
-    const int32_t *vision_lengths; /* (B) */
+    const int32_t *vision_lengths; /* (B); as audio_lengths */
 } selfmm_batch;
 
 typedef enum selfmm_mode {
@@ -480,10 +482,10 @@ typedef struct selfmm_split_view {
     const int32_t *text_bert;      /* (n, 3, L): ids, mask, segment */
     int audio_len, audio_dim;
     const float *audio;            /* (n, T_a, D_a), -inf already set to 0 */
-    const int32_t *audio_lengths;  /* (n) */
+    const int32_t *audio_lengths;  /* (n), or NULL when the file has none (word-aligned data) */
     int vision_len, vision_dim;
     const float *vision;           /* (n, T_v, D_v) */
-    const int32_t *vision_lengths; /* (n) */
+    const int32_t *vision_lengths; /* (n), or NULL as audio_lengths */
     const float *labels;           /* (n) regression_labels */
     const float *labels_unimodal[4]; /* [1..3]: SIMS human T/A/V labels, or NULL; [0] = labels */
     const char *const *ids;        /* (n) "video$_$clip", or NULL when absent */
@@ -511,7 +513,8 @@ SELFMM_API selfmm_status selfmm_dataset_batch(selfmm_dataset *data, selfmm_split
                                               const float **labels);
 /* Build a dataset from arrays (copied): splits[SELFMM_SPLIT_TRAIN..TEST] filled as
  * selfmm_dataset_split() returns them (text_bert, features, lengths and labels
- * required; labels_unimodal[1..3], ids and raw_text optional; n >= 1 each). The
+ * required, except the lengths of word-aligned data; labels_unimodal[1..3], ids and
+ * raw_text optional; n >= 1 each). The
  * feature widths must agree across splits. Lengths and values are checked as on
  * load, -inf in audio becomes 0 (opt may be NULL). */
 SELFMM_API selfmm_status selfmm_dataset_create(const selfmm_split_view splits[3],

@@ -299,6 +299,35 @@ TEST(bad_values_name_the_first)
     CHECK_CONTAINS(err.message, "train/regression_labels: 3 labels are NaN or infinite (first: sample 0)");
 }
 
+/* Word-aligned data (MMSA's aligned_50.pkl) has no audio/vision lengths: it loads,
+ * its views and batches have NULL lengths, and an .npz round trip keeps them absent. */
+TEST(aligned_data_has_no_lengths)
+{
+    mem_data m;
+    selfmm_split_view v[3];
+    selfmm_dataset *ds = NULL;
+    selfmm_error err = {0};
+    mem_views(&m, v);
+    for (int s = 0; s < 3; s++) v[s].audio_lengths = v[s].vision_lengths = NULL;
+    REQUIRE_OK(selfmm_dataset_create(v, NULL, &ds, &err), err.message);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/aligned.npz", tf_scratch("test_dataset"));
+    REQUIRE_OK(selfmm_dataset_save_npz(ds, path), selfmm_dataset_errmsg(ds));
+    selfmm_dataset_free(ds);
+    ds = load(path, NULL, &err);
+    REQUIRE(ds);
+    selfmm_split_view w;
+    REQUIRE_OK(selfmm_dataset_split(ds, SELFMM_SPLIT_VALID, &w), selfmm_dataset_errmsg(ds));
+    CHECK(w.audio_lengths == NULL && w.vision_lengths == NULL);
+    CHECK_INT(w.n, TN);
+    selfmm_batch b;
+    const int idx[2] = {2, 0};
+    REQUIRE_OK(selfmm_dataset_batch(ds, SELFMM_SPLIT_TRAIN, idx, 2, &b, NULL), selfmm_dataset_errmsg(ds));
+    CHECK(b.audio_lengths == NULL && b.vision_lengths == NULL);
+    CHECK_INT(b.text_ids[0], 101);
+    selfmm_dataset_free(ds);
+}
+
 /* One model reads every split: a split whose feature width differs from the
  * train split's is refused on load, from arrays and from a file. */
 TEST(feature_widths_agree_across_splits)
@@ -565,6 +594,7 @@ int main(void)
     RUN(lengths_out_of_range);
     RUN(bad_values_name_the_first);
     RUN(feature_widths_agree_across_splits);
+    RUN(aligned_data_has_no_lengths);
     RUN(bad_shapes_and_fields);
     RUN(hostile_pickles_are_refused);
     RUN(numpy_npz);

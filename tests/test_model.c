@@ -464,6 +464,50 @@ TEST(backward_accumulates_and_takes_given_gradients)
     selfmm_model_free(m);
 }
 
+/* need_data_aligned: both LSTMs run over the text length (the sum of the mask), the
+ * batch's own lengths are ignored and may be NULL; the result equals an unaligned
+ * model given those lengths. Without the key, missing lengths are refused by name. */
+TEST(aligned_data_uses_the_text_length)
+{
+    static const int tl[4] = {6, 3, 5, 2}, garbage_len[4] = {1, 1, 1, 1};
+    tbatch ta, tu;
+    fill(&ta, 4, 6, 6, 6, tl, garbage_len, garbage_len, 0); /* aligned: T_a = T_v = L */
+    fill(&tu, 4, 6, 6, 6, tl, tl, tl, 0);
+    for (int b = 0; b < 4; b++) /* the same features in both: real up to the text length */
+        for (int i = 0; i < 6 * 3; i++) ta.audio[b * 18 + i] = tu.audio[b * 18 + i];
+    memcpy(ta.vision, tu.vision, sizeof ta.vision);
+    ta.b.audio_lengths = ta.b.vision_lengths = NULL;
+    selfmm_model *mu = make(0.0);
+    selfmm_config c;
+    tiny(&c, 0.0);
+    c.need_data_aligned = 1;
+    selfmm_model *ma = NULL;
+    selfmm_error e = {0};
+    REQUIRE_OK(selfmm_model_create(&c, &ma, &e), e.message);
+    snap su, sa;
+    REQUIRE(step_all(mu, &tu.b, &su));
+    REQUIRE(step_all(ma, &ta.b, &sa));
+    for (int k = 0; k < 4; k++)
+        for (int b = 0; b < 4; b++) CHECK_CLOSE(sa.out[k][b], su.out[k][b], 0, 0);
+    int same = su.n == sa.n;
+    for (int64_t i = 0; same && i < su.n; i++) same = sa.grads[i] == su.grads[i];
+    CHECK(same);
+    /* a text longer than the audio steps is bad input, named */
+    tbatch tl8;
+    static const int eight[4] = {8, 3, 5, 2};
+    fill(&tl8, 4, 8, 6, 6, eight, garbage_len, garbage_len, 0);
+    selfmm_outputs o;
+    CHECK_STATUS(selfmm_model_forward(ma, &tl8.b, SELFMM_MODE_EVAL, &o), SELFMM_ERR_DATA);
+    CHECK_CONTAINS(selfmm_model_errmsg(ma), "need_data_aligned");
+    /* an unaligned model refuses a batch without lengths, pointing to the key */
+    CHECK_STATUS(selfmm_model_forward(mu, &ta.b, SELFMM_MODE_EVAL, &o), SELFMM_ERR_MISSING);
+    CHECK_CONTAINS(selfmm_model_errmsg(mu), "need_data_aligned");
+    free(su.grads);
+    free(sa.grads);
+    selfmm_model_free(mu);
+    selfmm_model_free(ma);
+}
+
 TEST(thread_count_does_not_change_dropout)
 {
     selfmm_model *m = make(0.3);
@@ -559,6 +603,7 @@ int main(void)
     RUN(batch_size_one);
     RUN(shapes_change_between_steps);
     RUN(backward_accumulates_and_takes_given_gradients);
+    RUN(aligned_data_uses_the_text_length);
     RUN(thread_count_does_not_change_dropout);
     RUN(out_of_memory_then_retry);
     return h_finish();

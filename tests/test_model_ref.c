@@ -1,9 +1,11 @@
-/* test_model_ref.c -- the whole model against PyTorch (tools/gen_model_reference.py
- * with tools/selfmm_ref.py, computed in float64): forward outputs, features, the
- * weighted L1 loss and every parameter gradient, for batches with padding, varied
- * text/audio/vision lengths, batch size 1, a batch whose longest text is shorter
- * than its padding, and a config with every dropout site on (the reference applies
- * the masks libselfmm draws, restated in tools/philox_ref.py).
+/* test_model_ref.c -- the whole model against the reference model itself
+ * (tools/gen_model_reference.py runs thuiar/Self-MM's models/AMIO.py and its trainer's
+ * weighted_loss through the reference harness, in float64): forward outputs, features,
+ * the weighted L1 loss and every parameter gradient, for batches with padding, varied
+ * text/audio/vision lengths, batch size 1 (which the reference runs as the sample
+ * twice: its squeeze() breaks at 1), a batch whose longest text is shorter than its
+ * padding, and a config with every dropout site on (the reference model's nn.Dropout
+ * modules apply the masks libselfmm draws, restated in tools/philox_ref.py).
  *
  * Tolerance, for every element of every compared tensor:
  *     |ours - reference| <= 1e-4 * |reference| + 1e-5 * max|reference over the tensor|

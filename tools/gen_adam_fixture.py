@@ -1,26 +1,36 @@
 #!/usr/bin/python3
 """gen_adam_fixture.py -- reference values for tests/test_adam.c.
 
-A tiny Self-MM (tools/selfmm_ref.py) with random weights, the reference trainer's five
-parameter groups (trains/multiTask/SELF_MM.py do_train: BERT params named with "bias"
-or "LayerNorm.weight" without decay, other BERT params, audio subnet, video subnet,
-the rest), three steps with random gradients, in two forms:
+Run: /usr/bin/python3 tools/gen_adam_fixture.py HARNESS
+  HARNESS: the folder holding run_thuiar.py; tools/harness_ref.py loads the reference's
+  code through it.
 
-- "new": torch.optim.Adam itself (Debian's torch 1.13; MMSA's torch >= 1.3 form);
-- "legacy": torch 1.2's Adam.step restated with torch ops: eps added to sqrt(v)
-  before the bias correction, step size lr * sqrt(bc2) / bc1, and TH's unfused
-  addcmul (v * b2 + ((1 - b2) * g) * g).
+The model is the reference's (models/AMIO.py, tools/harness_ref.py tiny_config with a
+distinct learning rate and weight decay per group, so a tensor in the wrong group shows)
+with random weights. The parameter groups are the reference trainer's own: do_train
+(trains/multiTask/SELF_MM.py) is run up to its optim.Adam(...) call and the five groups it
+builds are kept (BERT parameters without "bias" / "LayerNorm" in the name with decay, the
+other BERT parameters without, the audio subnet, the video subnet, the rest). Three steps
+with scripted gradients, in two forms:
 
-Gradients: every tensor gets one, except the BERT pooler (None: never updated); the
-text head's gradients are zero at every step (it is still updated: weight decay) and
-the audio subnet's are zero at step 2.
+- "default": torch.optim.Adam itself, on those groups -- the reference as run today
+  (Debian's torch 1.13; every torch >= 1.3 has this form). libselfmm's default.
+- "adam_legacy": torch 1.2's Adam, as pinned in the reference's requirements.txt
+  (torch==1.2.0). torch 1.2 cannot be installed or run here, so its step is restated
+  below (LegacyAdam, from torch 1.2.0's torch/optim/adam.py): eps added to sqrt(v)
+  before the bias correction, step size lr * sqrt(bc2) / bc1, and TH's unfused addcmul
+  (v * b2 + ((1 - b2) * g) * g). libselfmm's config key adam_legacy = 1.
+
+Gradients: every tensor gets one, except the BERT pooler (None: the reference never uses
+it, so never updates it); the text head's gradients are zero at every step (it is still
+updated: weight decay) and the audio subnet's are zero at step 2.
 
 Writes tests/fixtures/train/adam.smfx ("init.<name>", "grad.<step>.<name>",
 "<form>.<step>.<name>" after the first and the last step, "<form>.exp_avg.<name>" and
 "<form>.exp_avg_sq.<name>" after the last) and adam_config.json (the model config, with
 the learning rates and weight decays used).
-Run: /usr/bin/python3 tools/gen_adam_fixture.py
 """
+import argparse
 import json
 import math
 import os
@@ -31,32 +41,16 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_io  # noqa: E402
-import selfmm_ref  # noqa: E402
+import harness_ref  # noqa: E402
 
 STEPS = 3
-
-
-def groups(model, cfg):
-    """The reference trainer's five parameter groups."""
-    no_decay = ["bias", "LayerNorm.bias", "LayerNorm.weight"]
-    bert = list(model.Model.text_model.named_parameters())
-    return [
-        {"params": [p for n, p in bert if not any(nd in n for nd in no_decay)],
-         "weight_decay": cfg["weight_decay_bert"], "lr": cfg["learning_rate_bert"]},
-        {"params": [p for n, p in bert if any(nd in n for nd in no_decay)],
-         "weight_decay": 0.0, "lr": cfg["learning_rate_bert"]},
-        {"params": [p for _, p in model.Model.audio_model.named_parameters()],
-         "weight_decay": cfg["weight_decay_audio"], "lr": cfg["learning_rate_audio"]},
-        {"params": [p for _, p in model.Model.video_model.named_parameters()],
-         "weight_decay": cfg["weight_decay_video"], "lr": cfg["learning_rate_video"]},
-        {"params": [p for n, p in model.Model.named_parameters()
-                    if "text_model" not in n and "audio_model" not in n and "video_model" not in n],
-         "weight_decay": cfg["weight_decay_other"], "lr": cfg["learning_rate_other"]},
-    ]
+FORMS = ("default", "adam_legacy")
 
 
 class LegacyAdam:
-    """torch 1.2.0's torch/optim/adam.py step (amsgrad off), element for element."""
+    """adam_legacy: torch 1.2.0's torch/optim/adam.py step (amsgrad off), element for
+    element -- the torch pinned in the reference's requirements.txt, which cannot run
+    here. Takes the same parameter groups as torch.optim.Adam."""
 
     def __init__(self, param_groups, betas=(0.9, 0.999), eps=1e-8):
         self.groups, self.betas, self.eps = param_groups, betas, eps
@@ -86,17 +80,21 @@ class LegacyAdam:
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("harness", help="the reference harness folder (holds run_thuiar.py)")
+    a = ap.parse_args()
+    ref = harness_ref.Reference(a.harness)
     torch.set_num_threads(1)
     here = os.path.dirname(os.path.abspath(__file__))
     outdir = os.path.join(here, "..", "tests", "fixtures", "train")
     os.makedirs(outdir, exist_ok=True)
     # distinct rates and decays per group, so a tensor in the wrong group shows
-    cfg = selfmm_ref.tiny_config(learning_rate_bert=2e-3, learning_rate_audio=5e-3,
-                                 learning_rate_video=3e-3, learning_rate_other=1e-3,
-                                 weight_decay_bert=1e-2, weight_decay_audio=3e-2,
-                                 weight_decay_video=2e-2, weight_decay_other=5e-3)
+    cfg = harness_ref.tiny_config(learning_rate_bert=2e-3, learning_rate_audio=5e-3,
+                                  learning_rate_video=3e-3, learning_rate_other=1e-3,
+                                  weight_decay_bert=1e-2, weight_decay_audio=3e-2,
+                                  weight_decay_video=2e-2, weight_decay_other=5e-3)
+    base = ref.model(cfg)
     torch.manual_seed(7)
-    base = selfmm_ref.AMIO(cfg)
     with torch.no_grad():
         for p in base.parameters():
             p.copy_(torch.randn_like(p) * 0.1)
@@ -119,11 +117,13 @@ def main():
     for s, gs in enumerate(grads):
         for n, g in gs.items():
             out[f"grad.{s + 1}.{n}"] = g
-    for form in ("new", "legacy"):
-        model = selfmm_ref.AMIO(cfg)
+    for form in FORMS:
+        model = ref.model(cfg)
         model.load_state_dict(base.state_dict())
         params = dict(model.named_parameters())
-        opt = (torch.optim.Adam(groups(model, cfg)) if form == "new" else LegacyAdam(groups(model, cfg)))
+        groups = ref.optimizer_groups(cfg, model)
+        assert len(groups) == 5 and sum(len(g["params"]) for g in groups) == len(params)
+        opt = torch.optim.Adam(groups) if form == "default" else LegacyAdam(groups)
         for s, gs in enumerate(grads):
             for n, p in params.items():
                 p.grad = gs[n].clone() if n in gs else None

@@ -1,31 +1,50 @@
 #!/usr/bin/python3
-"""gen_model_reference.py -- whole-model reference values for tests/test_model_ref.c.
+"""gen_model_reference.py -- whole-model reference values for tests/test_model_ref.c,
+computed by the reference model itself.
 
-Builds a small Self-MM with tools/selfmm_ref.py (tiny BERT, small LSTMs, the real
-head structure), sets fixed seeded weights, runs batches with padding and varied
-text/audio/vision lengths through it in float64, and dumps (SMFX, tools/fixture_io.py):
+Run: /usr/bin/python3 tools/gen_model_reference.py HARNESS   (writes into tests/fixtures/)
+  HARNESS: the folder holding run_thuiar.py; tools/harness_ref.py loads the reference's
+  code through it.
+
+The model is the reference's: models/AMIO.py holding models/multiTask/SELF_MM.py, built
+from the reference's SIMS config with small shapes set over it (tools/harness_ref.py
+tiny_config: tiny BERT, small LSTMs, the real head structure; its BERT is the harness's
+HuggingFace-layout stand-in for transformers' BertModel). Fixed seeded weights are set
+in it, it runs in train mode in float64 (model.double()), and
+the loss is the reference trainer's (trains/multiTask/SELF_MM.py SELF_MM.weighted_loss,
+summed over M, T, A, V as do_train sums them, with the case's labels in its label_map).
+Dumped (SMFX, tools/fixture_io.py):
   w.<name>            every weight, by state_dict name (float32 values; the float64
                       model uses exactly these)
   <case>.text_ids / .text_mask / .text_segment (B, L) int32, .audio (B, Ta, Da),
   .audio_lengths, .vision, .vision_lengths, .labels (4, B), .step (the dropout step)
   <case>.M/.T/.A/.V (B), .feature_f/_t/_a/_v (B, dim), .loss (5: total, M, T, A, V)
   <case>.g.<name>     every parameter's gradient of the total loss
-Cases (in tests/fixtures/model_ref.smfx, all dropout p = 0, train mode):
+Cases (in tests/fixtures/model_ref.smfx, every dropout p = 0, train mode):
   b4     B = 4, L = 9: lengths 9, 5, 3, 7; segment ids 0/1; nonzero ids and features
          in the padding (they must not matter)
-  b1     B = 1 (the reference's squeeze() crashes there; ours keeps the batch axis)
+  b1     B = 1. The reference cannot run a batch of one: AuViSubNet's
+         final_states[0].squeeze() drops the batch axis and the concatenation fails. It
+         runs the sample twice (B = 2) instead: samples are independent through the model,
+         the batch-mean loss of two equal terms is that term, so outputs, loss and
+         gradients are those of the sample alone; the fixture holds it as B = 1.
   short  B = 3, L = 12, longest real text 6 (the batch runs shorter than its padding)
-and in tests/fixtures/model_ref_dropout.smfx, a config with every dropout site on and
-the masks libselfmm draws (tools/philox_ref.py), at dropout step 7:
-  drop   B = 4, L = 9
+and in tests/fixtures/model_ref_dropout.smfx, a config with every dropout site on:
+  drop   B = 4, L = 9, at dropout step 7.
+Dropout masks cannot come from the reference's generator (torch's bernoulli stream; ours
+is Philox, keyed so that results do not depend on threads or batch order). For that case
+every nn.Dropout of the reference model is replaced by a module multiplying by the mask
+libselfmm draws (tools/philox_ref.py restates lib/core/rng.c and lib/nn/dropout.c; it is
+checked against them by tests/test_ops_ref.c) times 1/(1-p), which is what nn.Dropout
+multiplies by; the rest of the model is still the reference's.
 Also writes model_ref.config.json / model_ref_dropout.config.json (libselfmm config
-keys) and model_ref.names.txt (the state_dict order).
-
-Run: /usr/bin/python3 tools/gen_model_reference.py   (writes into tests/fixtures/)
+keys) and model_ref.names.txt (the reference's state_dict order).
 """
+import argparse
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 import torch
@@ -33,8 +52,8 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_io  # noqa: E402
+import harness_ref  # noqa: E402
 import philox_ref  # noqa: E402
-import selfmm_ref  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
 SITE_AUDIO_LSTM, SITE_VIDEO_LSTM, SITE_POST = 0xFF00, 0xFF01, 0xFF10
@@ -140,37 +159,53 @@ def install_masks(model, cfg, case, seed, step):
         swap(M, "post_%s_dropout" % name, flat(SITE_POST + k, cfg["post_%s_dropout" % name], widths[k]))
 
 
-def run_case(model, cfg, case, prefix, out, seed=None, step=0):
+MODES = ["fusion", "text", "audio", "vision"]
+
+
+def run_case(ref, model, cfg, case, prefix, out, seed=None, step=0, repeat=1):
+    """One training forward, the reference trainer's loss, backward; the case's batch is
+    fed `repeat` times over (b1) and the first copy's outputs kept."""
     if seed is not None:
+        assert repeat == 1
         install_masks(model, cfg, case, seed, step)
     model.zero_grad()
-    text = torch.from_numpy(np.stack([case["text_ids"], case["text_mask"], case["text_segment"]], axis=1)
+    rep = {k: np.concatenate([v] * repeat, axis=1 if k == "labels" else 0) for k, v in case.items()}
+    B0, B = case["text_ids"].shape[0], rep["text_ids"].shape[0]
+    text = torch.from_numpy(np.stack([rep["text_ids"], rep["text_mask"], rep["text_segment"]], axis=1)
                             .astype(np.float64))
-    audio = torch.from_numpy(case["audio"].astype(np.float64))
-    vision = torch.from_numpy(case["vision"].astype(np.float64))
-    res = model(text, (audio, torch.from_numpy(case["audio_lengths"]).long()),
-                (vision, torch.from_numpy(case["vision_lengths"]).long()))
-    y = [torch.from_numpy(case["labels"][k].astype(np.float64)) for k in range(4)]
-    preds = [res["M"], res["T"], res["A"], res["V"]]
-    parts = [selfmm_ref.weighted_l1(preds[k], y[k], y[0], fusion=(k == 0)) for k in range(4)]
-    total = sum(parts)
-    total.backward()
+    audio = torch.from_numpy(rep["audio"].astype(np.float64))
+    vision = torch.from_numpy(rep["vision"].astype(np.float64))
+    # do_train: outputs = model(text, (audio, audio_lengths), (vision, vision_lengths))
+    res = model(text, (audio, torch.from_numpy(rep["audio_lengths"]).long()),
+                (vision, torch.from_numpy(rep["vision_lengths"]).long()))
+    # the reference trainer's loss, with the case's labels as its label maps
+    t = ref.trainer(cfg, B)
+    idx = torch.arange(B)
+    y = torch.from_numpy(rep["labels"])
+    t.init_labels(idx, y[0])
+    for k in range(1, 4):
+        t.label_map[MODES[k]][idx] = y[k]
+    loss, parts = 0.0, []
+    for k, m in enumerate("MTAV"):
+        part = t.weighted_loss(res[m], t.label_map[MODES[k]][idx], indexes=idx, mode=MODES[k])
+        parts.append(part)
+        loss += part
+    loss.backward()
     for k, v in case.items():
         out[prefix + k] = v
     out[prefix + "step"] = np.array([step], dtype=np.int64)
-    for k, key in zip("MTAV", ["M", "T", "A", "V"]):
-        out[prefix + k] = res[key].detach().view(-1).numpy().astype(np.float32)
+    for k in "MTAV":
+        out[prefix + k] = res[k].detach().view(-1)[:B0].numpy().astype(np.float32)
     for s in "ftav":
-        out[prefix + "feature_" + s] = res["Feature_" + s].detach().numpy().astype(np.float32)
-    out[prefix + "loss"] = np.array([total.item()] + [p.item() for p in parts], dtype=np.float64)
+        out[prefix + "feature_" + s] = res["Feature_" + s].detach()[:B0].numpy().astype(np.float32)
+    out[prefix + "loss"] = np.array([loss.item()] + [p.item() for p in parts], dtype=np.float64)
     for name, p in model.named_parameters():
         g = p.grad if p.grad is not None else torch.zeros_like(p)
         out[prefix + "g." + name] = g.detach().numpy().astype(np.float32)
 
 
-def build(cfg, seed):
-    torch.manual_seed(seed)
-    model = selfmm_ref.AMIO(cfg)
+def build(ref, cfg, seed):
+    model = ref.model(cfg)
     set_weights(model, seed)
     model = model.double()
     model.train()
@@ -182,16 +217,23 @@ def weights(model):
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("harness", help="the reference harness folder (holds run_thuiar.py)")
+    a = ap.parse_args()
+    ref = harness_ref.Reference(a.harness)
+    # the reference passes its LSTM dropout to nn.LSTM too, which warns at 1 layer (no effect)
+    warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
+    torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20261126)
 
     # ---- dropout off: exact forward, loss and gradients ------------------------------
-    cfg = selfmm_ref.tiny_config()
-    model = build(cfg, 1)
+    cfg = harness_ref.tiny_config()
+    model = build(ref, cfg, 1)
     out = weights(model)
-    run_case(model, cfg, make_case(rng, cfg, 4, 9, [9, 5, 3, 7], 7, 5), "b4.", out)
-    run_case(model, cfg, make_case(rng, cfg, 1, 8, [6], 6, 4), "b1.", out)
-    run_case(model, cfg, make_case(rng, cfg, 3, 12, [4, 6, 2], 9, 6), "short.", out)
+    run_case(ref, model, cfg, make_case(rng, cfg, 4, 9, [9, 5, 3, 7], 7, 5), "b4.", out)
+    run_case(ref, model, cfg, make_case(rng, cfg, 1, 8, [6], 6, 4), "b1.", out, repeat=2)
+    run_case(ref, model, cfg, make_case(rng, cfg, 3, 12, [4, 6, 2], 9, 6), "short.", out)
     fixture_io.write(os.path.join(OUT, "model_ref.smfx"), out)
     with open(os.path.join(OUT, "model_ref.config.json"), "w") as f:
         json.dump(cfg, f, indent=1, sort_keys=True)
@@ -200,13 +242,14 @@ def main():
             f.write(n + "\n")
 
     # ---- every dropout site on, with libselfmm's masks --------------------------------
-    cfg = selfmm_ref.tiny_config(hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.2,
-                                 a_lstm_dropout=0.3, v_lstm_dropout=0.25, post_fusion_dropout=0.15,
-                                 post_text_dropout=0.1, post_audio_dropout=0.2, post_video_dropout=0.3,
-                                 seed=4242)
-    model = build(cfg, 2)
+    cfg = harness_ref.tiny_config(hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.2,
+                                  a_lstm_dropout=0.3, v_lstm_dropout=0.25, post_fusion_dropout=0.15,
+                                  post_text_dropout=0.1, post_audio_dropout=0.2, post_video_dropout=0.3,
+                                  seed=4242)
+    model = build(ref, cfg, 2)
     out = weights(model)
-    run_case(model, cfg, make_case(rng, cfg, 4, 9, [9, 5, 3, 7], 7, 5), "drop.", out, seed=cfg["seed"], step=7)
+    run_case(ref, model, cfg, make_case(rng, cfg, 4, 9, [9, 5, 3, 7], 7, 5), "drop.", out, seed=cfg["seed"],
+             step=7)
     fixture_io.write(os.path.join(OUT, "model_ref_dropout.smfx"), out)
     with open(os.path.join(OUT, "model_ref_dropout.config.json"), "w") as f:
         json.dump(cfg, f, indent=1, sort_keys=True)

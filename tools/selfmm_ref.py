@@ -5,8 +5,14 @@ transformers 2.10's BertModel), written with the same module names so that
 `AMIO(cfg).state_dict()` has exactly the reference's keys ("Model.text_model.model.
 embeddings.word_embeddings.weight", ...). Debian has python3-torch but not
 transformers, hence the re-statement; every line names the reference behaviour
-it reproduces. Used only by the fixture generators in tools/ (never by the build
-or the tests).
+it reproduces. Never used by the build or the tests.
+
+Fixtures whose values the reference defines come from the reference's own code
+(tools/harness_ref.py, through the reference harness), not from this file. What still
+uses it: tools/gen_io_fixtures.py, for loader fixtures where only the state_dict layout
+matters (tests/fixtures/model_ref.names.txt, written from the reference model, holds the
+same order), and tools/gen_train_reference.py until the harness-run training fixtures
+replace it.
 
 cfg is a dict with libselfmm's config keys (see `selfmm-cli config`), e.g.
     tiny_config() below.

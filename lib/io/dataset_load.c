@@ -331,7 +331,10 @@ static selfmm_status load_split(loader *L, int s)
     for (int f = 0; f < SM_F_COUNT; f++) {
         sm_array_src src;
         int found;
-        selfmm_status st = open_field(L, s, (sm_field)f, f <= SM_F_LABELS, &src, &found);
+        /* the lengths are absent from word-aligned data (MMSA's aligned_50.pkl): a model
+         * with need_data_aligned takes them from the text; one without refuses the batch */
+        int required = f <= SM_F_LABELS && f != SM_F_AUDIO_LENGTHS && f != SM_F_VISION_LENGTHS;
+        selfmm_status st = open_field(L, s, (sm_field)f, required, &src, &found);
         if (st == SELFMM_OK && found) st = convert(L, s, (sm_field)f, &src);
         if (found) L->r->close(L->r->ctx, &src);
         SM_TRY(st);
@@ -476,8 +479,8 @@ SELFMM_API selfmm_status selfmm_dataset_batch(selfmm_dataset *ds, selfmm_split s
         memcpy(ds->b_seg + (size_t)i * L, tb + 2 * L, L * sizeof(int32_t));
         memcpy(ds->b_audio + (size_t)i * A, d->audio + j * A, A * sizeof(float));
         memcpy(ds->b_vision + (size_t)i * V, d->vision + j * V, V * sizeof(float));
-        ds->b_alen[i] = d->audio_lengths[j];
-        ds->b_vlen[i] = d->vision_lengths[j];
+        ds->b_alen[i] = d->audio_lengths ? d->audio_lengths[j] : 0;
+        ds->b_vlen[i] = d->vision_lengths ? d->vision_lengths[j] : 0;
         ds->b_labels[i] = d->labels[j];
     }
     memset(batch, 0, sizeof *batch);
@@ -489,11 +492,11 @@ SELFMM_API selfmm_status selfmm_dataset_batch(selfmm_dataset *ds, selfmm_split s
     batch->audio_len = d->audio_len;
     batch->audio_dim = d->audio_dim;
     batch->audio = ds->b_audio;
-    batch->audio_lengths = ds->b_alen;
+    batch->audio_lengths = d->audio_lengths ? ds->b_alen : NULL;
     batch->vision_len = d->vision_len;
     batch->vision_dim = d->vision_dim;
     batch->vision = ds->b_vision;
-    batch->vision_lengths = ds->b_vlen;
+    batch->vision_lengths = d->vision_lengths ? ds->b_vlen : NULL;
     if (labels) *labels = ds->b_labels;
     return SELFMM_OK;
 }

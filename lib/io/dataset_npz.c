@@ -379,8 +379,10 @@ static selfmm_status collect(const selfmm_dataset *ds, writer *w)
         SM_TRY(add_member(w, s, SM_F_TEXT_BERT, SM_DT_I32, d->text_bert, 3, tb, NULL));
         SM_TRY(add_member(w, s, SM_F_AUDIO, SM_DT_F32, d->audio, 3, au, NULL));
         SM_TRY(add_member(w, s, SM_F_VISION, SM_DT_F32, d->vision, 3, vi, NULL));
-        SM_TRY(add_member(w, s, SM_F_AUDIO_LENGTHS, SM_DT_I32, d->audio_lengths, 1, one, NULL));
-        SM_TRY(add_member(w, s, SM_F_VISION_LENGTHS, SM_DT_I32, d->vision_lengths, 1, one, NULL));
+        if (d->audio_lengths) /* absent in word-aligned data */
+            SM_TRY(add_member(w, s, SM_F_AUDIO_LENGTHS, SM_DT_I32, d->audio_lengths, 1, one, NULL));
+        if (d->vision_lengths)
+            SM_TRY(add_member(w, s, SM_F_VISION_LENGTHS, SM_DT_I32, d->vision_lengths, 1, one, NULL));
         SM_TRY(add_member(w, s, SM_F_LABELS, SM_DT_F32, d->labels, 1, one, NULL));
         for (int k = 0; k < 3; k++)
             if (d->labels_tav[k])

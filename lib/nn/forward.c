@@ -116,10 +116,15 @@ static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch
     const selfmm_config *cfg = &m->cfg;
     selfmm_error *err = &m->err;
     const int B = bt->batch, L = bt->text_len;
-    if (!bt->text_ids || !bt->text_mask || !bt->audio || !bt->audio_lengths || !bt->vision ||
-        !bt->vision_lengths)
+    if (!bt->text_ids || !bt->text_mask || !bt->audio || !bt->vision)
         return sm_error(err, SELFMM_ERR_INVALID_ARG,
-                        "forward: a batch array is NULL (only text_segment may be)");
+                        "forward: a batch array is NULL (only text_segment and, with "
+                        "need_data_aligned, the audio/vision lengths may be)");
+    if (!cfg->need_data_aligned && (!bt->audio_lengths || !bt->vision_lengths))
+        return sm_error(err, SELFMM_ERR_MISSING,
+                        "forward: the batch has no %s lengths (word-aligned data such as MMSA's "
+                        "aligned_50.pkl has none: set need_data_aligned)",
+                        !bt->audio_lengths ? "audio" : "vision");
     if (L < 1) return sm_error(err, SELFMM_ERR_SHAPE, "forward: text length %d < 1", L);
     if (bt->audio_dim != cfg->audio_dim)
         return sm_error(err, SELFMM_ERR_SHAPE, "forward: audio width %d does not match the model's audio_dim %d",
@@ -135,7 +140,7 @@ static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch
     for (int b = 0; b < B; b++) {
         const int32_t *ids = bt->text_ids + (size_t)b * L, *mask = bt->text_mask + (size_t)b * L;
         const int32_t *seg = bt->text_segment ? bt->text_segment + (size_t)b * L : NULL;
-        int real = 0;
+        int real = 0, tokens = 0;
         for (int t = 0; t < L; t++) {
             if (mask[t] != 0 && mask[t] != 1)
                 return sm_error(err, SELFMM_ERR_DATA, "sample %d: text mask value %d at position %d (must be 0 or 1)",
@@ -146,8 +151,11 @@ static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch
             if (seg && (seg[t] < 0 || seg[t] >= cfg->type_vocab_size))
                 return sm_error(err, SELFMM_ERR_DATA, "sample %d: segment id %d at position %d outside [0, %d)",
                                 b, (int)seg[t], t, cfg->type_vocab_size);
-            if (mask[t]) real = t + 1;
+            if (mask[t]) real = t + 1, tokens++;
         }
+        /* need_data_aligned: both LSTMs run over the text length, which the reference
+         * takes as the sum of the mask (models/multiTask/SELF_MM.py forward) */
+        if (cfg->need_data_aligned) c->alen[b] = c->vlen[b] = tokens;
         if (real == 0) return sm_error(err, SELFMM_ERR_DATA, "sample %d: text mask is all zero", b);
         if (real > cfg->max_position_embeddings)
             return sm_error(err, SELFMM_ERR_DATA, "sample %d: text length %d exceeds max_position_embeddings %d", b,
@@ -159,8 +167,15 @@ static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch
     if ((int64_t)B * longest * width > INT32_MAX / 2)
         return sm_error(err, SELFMM_ERR_RANGE, "forward: %d samples x %d tokens is too large a batch", B, longest);
     int clamped = 0;
-    SM_TRY(check_lengths(m, "audio", bt->audio_lengths, B, bt->audio_len, c->alen, &clamped));
-    SM_TRY(check_lengths(m, "vision", bt->vision_lengths, B, bt->vision_len, c->vlen, &clamped));
+    if (cfg->need_data_aligned) { /* lengths in place: check_lengths reads each before writing it */
+        SM_TRY(check_lengths(m, "audio (the text length: need_data_aligned)", c->alen, B, bt->audio_len,
+                             c->alen, &clamped));
+        SM_TRY(check_lengths(m, "vision (the text length: need_data_aligned)", c->vlen, B, bt->vision_len,
+                             c->vlen, &clamped));
+    } else {
+        SM_TRY(check_lengths(m, "audio", bt->audio_lengths, B, bt->audio_len, c->alen, &clamped));
+        SM_TRY(check_lengths(m, "vision", bt->vision_lengths, B, bt->vision_len, c->vlen, &clamped));
+    }
     if (clamped) {
         c->clamped_total += (uint64_t)clamped;
         sm_log(SELFMM_LOG_WARN, "clamped %d sequence length%s to [1, T] in this batch (%llu so far)",
@@ -247,20 +262,9 @@ SELFMM_API selfmm_status selfmm_model_loss(selfmm_model *m, const float *const l
                 return sm_error(&m->err, SELFMM_ERR_DATA, "loss: sample %d: %s label is not finite", b, name[k]);
     selfmm_loss l;
     memset(&l, 0, sizeof l);
-    const float *yf = labels[SELFMM_FUSION];
-    for (int k = 0; k < 4; k++) {
-        /* w = 1 for fusion, tanh(|y_m - y_fusion|) for the unimodal heads (constants) */
-        const float *w = NULL;
-        if (k != SELFMM_FUSION) {
-            for (int b = 0; b < B; b++) c->labels_w[b] = tanhf(fabsf(labels[k][b] - yf[b]));
-            w = c->labels_w;
-        }
-        const float *pred = c->head[k].y;
-        sm_weighted_l1_forward(&l.part[k], pred, labels[k], w, B);
-        memset(c->dout[k], 0, (size_t)B * sizeof(float));
-        sm_weighted_l1_backward(c->dout[k], 1.0f, pred, labels[k], w, B);
-        l.total += l.part[k];
-    }
+    const float *pred[4] = {c->head[0].y, c->head[1].y, c->head[2].y, c->head[3].y};
+    sm_selfmm_loss_forward(l.part, c->dout, pred, labels, c->labels_w, B);
+    for (int k = 0; k < 4; k++) l.total += l.part[k];
     c->have_loss_grads = 1;
     if (loss) *loss = l;
     return SELFMM_OK;

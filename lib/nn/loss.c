@@ -1,6 +1,9 @@
 /* loss.c -- the reference trainer's weighted L1 (SPEC 2.2c). */
 #include "nn/ops.h"
 
+#include <math.h>
+#include <string.h>
+
 void sm_weighted_l1_forward(double *loss, const float *pred, const float *y, const float *w,
                             int B)
 {
@@ -22,5 +25,24 @@ void sm_weighted_l1_backward(float *dpred, float dloss, const float *pred, const
         float d = pred[b] - y[b];
         float sg = d > 0.0f ? 1.0f : d < 0.0f ? -1.0f : 0.0f;
         dpred[b] += k * (w ? w[b] : 1.0f) * sg;
+    }
+}
+
+void sm_selfmm_loss_forward(double part[4], float *const *dpred, const float *const pred[4],
+                            const float *const y[4], float *w, int B)
+{
+    const float *yf = y[0];
+    for (int k = 0; k < 4; k++) {
+        /* w = 1 for fusion, tanh(|y_m - y_fusion|) for the unimodal heads (constants) */
+        const float *wk = NULL;
+        if (k != 0) {
+            for (int b = 0; b < B; b++) w[b] = tanhf(fabsf(y[k][b] - yf[b]));
+            wk = w;
+        }
+        sm_weighted_l1_forward(&part[k], pred[k], y[k], wk, B);
+        if (dpred) {
+            memset(dpred[k], 0, (size_t)B * sizeof(float));
+            sm_weighted_l1_backward(dpred[k], 1.0f, pred[k], y[k], wk, B);
+        }
     }
 }

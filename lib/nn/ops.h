@@ -116,5 +116,11 @@ void sm_weighted_l1_forward(double *loss, const float *pred, const float *y, con
 /* dpred += dloss * w_b * sign(pred_b - y_b) / B, with sign(0) = 0 as torch.abs. */
 void sm_weighted_l1_backward(float *dpred, float dloss, const float *pred, const float *y,
                              const float *w, int B);
+/* The reference trainer's loss of one batch: its weighted_loss for the heads M, T, A, V
+ * (k as SELFMM_FUSION...), w = 1 for the fusion head and tanh(|y_k - y_fusion|) for the
+ * others. part[k] gets each term; dpred[k] (when dpred is not NULL) is overwritten with
+ * d(sum of the terms)/d pred[k]. w: (B) scratch. */
+void sm_selfmm_loss_forward(double part[4], float *const *dpred, const float *const pred[4],
+                            const float *const y[4], float *w, int B);
 
 #endif
