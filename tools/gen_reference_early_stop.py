@@ -4,8 +4,8 @@ tests/test_early_stop.c, made by the reference code itself.
 
   /usr/bin/python3 tools/gen_reference_early_stop.py HARNESS
 
-HARNESS is ../shared/reference/harness. Its run_thuiar.py sets up the import path; then
-thuiar/Self-MM's own trainer (trains/multiTask/SELF_MM.py, class SELF_MM, with the
+HARNESS is ../shared/reference/harness (loaded through tools/harness_ref.py, as
+run_thuiar.py sets up its import path); thuiar/Self-MM's own trainer (trains/multiTask/SELF_MM.py, class SELF_MM, with the
 config of config/config_regression.py) runs do_train unchanged on a tiny stand-in model
 (a few linear layers with the submodule names the trainer's optimizer groups read) and
 a 6-sample dataset, with two things replaced:
@@ -30,6 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_io  # noqa: E402
+import harness_ref  # noqa: E402
 
 
 class Tiny(torch.nn.Module):
@@ -71,15 +72,11 @@ def loaders(n=6, bs=3):
     return {'train': batches, 'valid': [], 'test': []}
 
 
-def run_case(harness_ns, early_stop, script):
-    Storage, ConfigRegression, Trainer = harness_ns
-    cli = argparse.Namespace(modelName='self_mm', datasetName='sims', train_mode='regression')
-    args = ConfigRegression(cli).get_config()
-    args.update(dict(train_samples=6, device=torch.device('cpu'), save_labels=False, cur_time=1,
-                     model_save_path=os.devnull, early_stop=early_stop))
+def run_case(ref, early_stop, script):
+    args = ref.config('sims', train_samples=6, model_save_path=os.devnull, early_stop=early_stop)
     torch.manual_seed(1)
-    model = Tiny(Storage(args))
-    t = Trainer(Storage(args))
+    model = Tiny(ref.Storage(args))
+    t = ref.trainer_module.SELF_MM(ref.Storage(args))
     fed, saved = [], []
 
     def do_test(model, loader, mode='VAL'):
@@ -133,22 +130,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("harness")
     a = ap.parse_args()
-    sys.path.insert(0, os.path.abspath(a.harness))
-    import run_thuiar  # noqa: F401  (its sys.path: stubs, harness, the reference)
+    ref = harness_ref.Reference(a.harness)
     import logging
     logging.disable(logging.CRITICAL)
-    from utils.functions import Storage
-    from config.config_regression import ConfigRegression
-    from trains.multiTask.SELF_MM import SELF_MM
-    import trains.multiTask.SELF_MM as trainer_module
-    trainer_module.tqdm = lambda it, *a, **k: _Quiet(it)  # no progress bars on stderr
+    ref.trainer_module.tqdm = lambda it, *a, **k: _Quiet(it)  # no progress bars on stderr
     here = os.path.dirname(os.path.abspath(__file__))
     out = os.path.join(here, "..", "tests", "fixtures", "train", "early_stop.smfx")
     rng = np.random.default_rng(20260312)
     tensors = {}
     cases = scripts(rng)
     for i, (es, script) in enumerate(cases):
-        fed, saved = run_case((Storage, ConfigRegression, SELF_MM), es, script)
+        fed, saved = run_case(ref, es, script)
         tensors[f"e{i}.early_stop"] = np.array([es], dtype=np.int32)
         tensors[f"e{i}.loss"] = np.array(fed, dtype=np.float64)
         tensors[f"e{i}.saved"] = np.array(saved, dtype=np.int32)
