@@ -14,8 +14,11 @@ static void help(void)
            "       selfmm-cli predict --model FILE --text TEXT --audio FILE --vision FILE\n"
            "                          [--out CSV] [--threads N]\n\n"
            "Run a model (native .safetensors) in evaluation mode and write one CSV row per\n"
-           "sample: id, M (fusion), T, A, V. --index selects samples of the split (repeatable;\n"
-           "default all); --out - or no --out writes to standard output.\n\n"
+           "sample: id, M (fusion), T, A, V, label (the dataset's regression label). --index\n"
+           "selects samples of the split (repeatable; default all); --out - or no --out writes\n"
+           "to standard output. Numbers carry 9 significant digits: they read back as the exact\n"
+           "float32 values, so metrics computed from M and label (e.g. by the reference's\n"
+           "utils/metricsTop.py) are the ones `selfmm-cli test` reports.\n\n"
            "With --text, --audio and --vision, predict one new sample instead and write the CSV\n"
            "header M,T,A,V and one row. The text goes through the tokenizer kept in the model\n"
            "(train --bert DIR attaches it) at the training data's text length; the features\n"
@@ -175,7 +178,7 @@ int cmd_predict(int argc, char **argv)
             rc = cli_usage_error("predict", "--index %d: the split has %d samples", idx[i], v.n);
             goto done;
         }
-    fprintf(out, "id,M,T,A,V\n");
+    fprintf(out, "id,M,T,A,V,label\n");
     const int bs = batch ? batch : cfg.batch_size;
     for (int start = 0; start < nidx && rc == EXIT_OK; start += bs) {
         int b = nidx - start < bs ? nidx - start : bs;
@@ -195,7 +198,8 @@ int cmd_predict(int argc, char **argv)
             const char *sid = v.ids ? v.ids[idx[start + j]] : NULL;
             if (!sid) snprintf(id, sizeof id, "%d", idx[start + j]), sid = id;
             csv_field(out, sid);
-            fprintf(out, ",%.9g,%.9g,%.9g,%.9g\n", o.M[j], o.T[j], o.A[j], o.V[j]);
+            fprintf(out, ",%.9g,%.9g,%.9g,%.9g,%.9g\n", o.M[j], o.T[j], o.A[j], o.V[j],
+                    (double)v.labels[idx[start + j]]);
         }
     }
 done:

@@ -10,13 +10,18 @@ static void help(void)
 {
     printf("usage: selfmm-cli test --model FILE --data PATH [--split test|valid|train]\n"
            "                       [--batch N] [--threads N]\n\n"
-           "Evaluate a model (native .safetensors) on a split, in order, and print the metrics\n"
-           "of its dataset kind and the Loss (mean over batches of the batch-mean |M - y|) as JSON.\n");
+           "Evaluate a model (native .safetensors) on a split, in order, and print as JSON the\n"
+           "metrics of its dataset kind and the Loss (mean over batches of the batch-mean\n"
+           "|M - y|) as the reference reports them (rounded as the model's config says:\n"
+           "metrics_decimals, valid_loss_decimals), each with the fewest digits that give its\n"
+           "exact value, and under \"raw\" the same values unrounded.\n");
 }
 
+/* The shortest decimal that reads back as v (Python's repr); null for NaN/Inf. */
 static void json_number(double v)
 {
-    if (isfinite(v)) printf("%.17g", v);
+    char buf[32];
+    if (isfinite(v)) printf("%s", cli_repr_double(buf, v));
     else printf("null");
 }
 
@@ -81,14 +86,23 @@ int cmd_test(int argc, char **argv)
         st = selfmm_evaluate(model, data, split, batch ? batch : cfg.batch_size, &m, &loss, NULL, &err);
     if (st != SELFMM_OK) rc = cli_fail_status("test", st, err.message);
     else {
-        printf("{\"split\": \"%s\", \"dataset\": \"%s\", \"n\": %d, \"Loss\": ", split_name,
+        /* the reference's order: the metrics, then do_test's Loss */
+        printf("{\"split\": \"%s\", \"dataset\": \"%s\", \"n\": %d", split_name,
                cli_dataset_name(cfg.dataset), v.n);
-        json_number(loss);
         for (int i = 0; i < m.count; i++) {
             printf(", \"%s\": ", m.name[i]);
             json_number(m.value[i]);
         }
-        printf("}\n");
+        printf(", \"Loss\": ");
+        json_number(cfg.valid_loss_decimals >= 0 ? selfmm_round(loss, cfg.valid_loss_decimals) : loss);
+        printf(", \"raw\": {");
+        for (int i = 0; i < m.count; i++) {
+            printf("%s\"%s\": ", i ? ", " : "", m.name[i]);
+            json_number(m.raw[i]);
+        }
+        printf(", \"Loss\": ");
+        json_number(loss);
+        printf("}}\n");
     }
     selfmm_dataset_free(data);
     selfmm_model_free(model);

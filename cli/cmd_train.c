@@ -254,7 +254,7 @@ static int run_seed(const char *dir, const selfmm_config *base, const run_desc *
     char sdir[SELFMM_PATH_MAX + 32], rpath[SELFMM_PATH_MAX + 64];
     snprintf(sdir, sizeof sdir, "%s/seed-%lld", dir, res->seed);
     snprintf(rpath, sizeof rpath, "%s/result.json", sdir);
-    int have = seed_result_load(rpath, res);
+    int have = seed_result_load(rpath, base, res);
     if (have < 0) return EXIT_FAIL;
     if (have > 0) return EXIT_OK; /* finished before the interruption */
     selfmm_config cfg = *base;
@@ -273,12 +273,7 @@ static int run_seed(const char *dir, const selfmm_config *base, const run_desc *
     res->epochs = fr.epochs;
     res->best_epoch = fr.best_epoch;
     res->best_valid_loss = fr.best_valid_loss;
-    res->test_loss = fr.test_loss;
-    res->count = fr.test.count;
-    for (int k = 0; k < fr.test.count; k++) {
-        snprintf(res->name[k], sizeof res->name[k], "%s", fr.test.name[k]);
-        res->value[k] = fr.test.value[k];
-    }
+    seed_result_fill(res, &fr.test, fr.test_loss, &cfg);
     return seed_result_save(rpath, res) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -368,11 +363,11 @@ int cmd_train(int argc, char **argv)
     snprintf(from, sizeof from, "%s/seed-%lld/model.safetensors", dir, d.seeds[best]);
     snprintf(to, sizeof to, "%s/model.safetensors", dir);
     if (cli_copy_file_atomic("train", from, to) != 0 ||
-        write_summary(dir, cli_dataset_name(cfg.dataset), results, d.nseeds) != 0 ||
+        write_summary(dir, &cfg, results, d.nseeds) != 0 ||
         concat_seed_files(dir, &d, "train_log.jsonl") != 0 ||
         (d.save_labels && concat_seed_files(dir, &d, "labels.jsonl") != 0))
         return EXIT_FAIL;
-    print_table(results, d.nseeds);
+    print_table(&cfg, results, d.nseeds);
     if (!a.quiet) fprintf(stderr, "selfmm-cli train: results in %s\n", dir);
     return EXIT_OK;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,29 @@ const char *cli_dataset_name(int kind)
 {
     static const char *const names[] = {"sims", "mosi", "mosei"};
     return kind >= 0 && kind < 3 ? names[kind] : "?";
+}
+
+const char *cli_repr_double(char *buf, double v)
+{
+    if (isnan(v)) return strcpy(buf, "nan");
+    if (isinf(v)) return strcpy(buf, v > 0 ? "inf" : "-inf");
+    int p = 1;
+    for (; p < 17; p++) { /* the fewest significant digits that read back exactly */
+        snprintf(buf, 32, "%.*e", p - 1, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    snprintf(buf, 32, "%.*e", p - 1, v);
+    const int e = atoi(strchr(buf, 'e') + 1);
+    if (e < -4 || e >= 16) return buf; /* Python: 1e-05, 1.5e+16 (as %e with p digits) */
+    snprintf(buf, 32, "%.*f", p - 1 - e > 0 ? p - 1 - e : 0, v);
+    if (!strchr(buf, '.')) strcat(buf, ".0");
+    return buf;
+}
+
+int cli_metrics_variant(const selfmm_config *cfg)
+{
+    return (cfg->f1_truth_weighted ? SELFMM_METRICS_F1_TRUTH_WEIGHTED : 0) |
+           (cfg->metrics_mae_float64 ? SELFMM_METRICS_MAE_FLOAT64 : 0);
 }
 
 int cli_parse_split(const char *s, selfmm_split *out)

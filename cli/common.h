@@ -25,6 +25,11 @@ int cli_ends_with(const char *s, const char *suffix);
 int cli_is_pth(const char *path);
 /* Parse a whole decimal int; 0 on failure. */
 int cli_parse_int(const char *s, int *out);
+/* v as Python's repr() writes a float: the shortest decimal that reads back as v
+ * ("0.7123", "71.2", "100.0", "1e-05"; "nan", "inf"). buf holds >= 32 bytes. */
+const char *cli_repr_double(char *buf, double v);
+/* The reference's variant bits of a config (SELFMM_METRICS_*). */
+int cli_metrics_variant(const selfmm_config *cfg);
 /* Print library log messages on stderr at or above a level (set by --verbose). */
 void cli_install_logger(selfmm_log_level max_level);
 

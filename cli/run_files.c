@@ -120,8 +120,34 @@ int run_desc_load(const char *dir, run_desc *d)
     return ok ? 0 : report(path, "malformed run description");
 }
 
-/* %.17g keeps doubles exact in our own files; NaN becomes null. */
+/* cJSON prints the shortest of %.15g / %.17g that reads back exactly; NaN becomes null. */
 static cJSON *number(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+void seed_result_fill(seed_result *r, const selfmm_metrics *m, double test_loss, const selfmm_config *cfg)
+{
+    r->test_loss = test_loss;
+    r->count = 0;
+    for (int k = 0; k < m->count && k < SELFMM_MAX_METRICS - 1; k++, r->count++) {
+        snprintf(r->name[k], sizeof r->name[k], "%s", m->name[k]);
+        r->value[k] = m->value[k];
+        r->raw[k] = m->raw[k];
+    }
+    /* do_test: eval_results['Loss'] = eval_loss (Self-MM) or round(eval_loss, 4) (MMSA) */
+    strcpy(r->name[r->count], "Loss");
+    r->value[r->count] = cfg->valid_loss_decimals >= 0 ? selfmm_round(test_loss, cfg->valid_loss_decimals) : test_loss;
+    r->raw[r->count] = test_loss;
+    r->count++;
+}
+
+/* "test": reported values, "raw": unrounded ones, both in the reference's order. */
+static void add_values(cJSON *o, const seed_result *r)
+{
+    cJSON *t = cJSON_AddObjectToObject(o, "test"), *raw = cJSON_AddObjectToObject(o, "raw");
+    for (int i = 0; i < r->count; i++) {
+        cJSON_AddItemToObject(t, r->name[i], number(r->value[i]));
+        cJSON_AddItemToObject(raw, r->name[i], number(r->raw[i]));
+    }
+}
 
 int seed_result_save(const char *path, const seed_result *r)
 {
@@ -131,18 +157,17 @@ int seed_result_save(const char *path, const seed_result *r)
     cJSON_AddNumberToObject(o, "best_epoch", r->best_epoch);
     cJSON_AddItemToObject(o, "valid_loss", number(r->best_valid_loss));
     cJSON_AddItemToObject(o, "test_loss", number(r->test_loss));
-    cJSON *t = cJSON_AddObjectToObject(o, "test");
-    for (int i = 0; i < r->count; i++) cJSON_AddItemToObject(t, r->name[i], number(r->value[i]));
+    add_values(o, r);
     return save_json(path, o);
 }
 
-int seed_result_load(const char *path, seed_result *r)
+int seed_result_load(const char *path, const selfmm_config *cfg, seed_result *r)
 {
     if (access(path, F_OK) != 0) return 0;
     cJSON *o = load_json(path);
     if (!o) return report(path, "unreadable"), -1;
     memset(r, 0, sizeof *r);
-    const cJSON *t = cJSON_GetObjectItem(o, "test");
+    const cJSON *t = cJSON_GetObjectItem(o, "test"), *raw = cJSON_GetObjectItem(o, "raw");
     int ok = cJSON_IsObject(t) && cJSON_IsNumber(cJSON_GetObjectItem(o, "seed"));
     if (ok) {
         r->seed = (long long)cJSON_GetObjectItem(o, "seed")->valuedouble;
@@ -153,41 +178,58 @@ int seed_result_load(const char *path, seed_result *r)
         r->best_valid_loss = cJSON_IsNumber(v) ? v->valuedouble : NAN;
         v = cJSON_GetObjectItem(o, "test_loss");
         r->test_loss = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        int has_loss = 0;
         cJSON_ArrayForEach(v, t)
         {
             if (r->count >= SELFMM_MAX_METRICS || strlen(v->string) >= sizeof r->name[0]) break;
             strcpy(r->name[r->count], v->string);
-            r->value[r->count++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+            r->value[r->count] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+            /* files of libselfmm < 0.2 have no "raw" (their values were not rounded) */
+            const cJSON *w = cJSON_IsObject(raw) ? cJSON_GetObjectItem(raw, v->string) : NULL;
+            r->raw[r->count] = w ? (cJSON_IsNumber(w) ? w->valuedouble : NAN) : r->value[r->count];
+            has_loss |= strcmp(v->string, "Loss") == 0;
+            r->count++;
+        }
+        if (!has_loss && r->count < SELFMM_MAX_METRICS) { /* < 0.2: Loss only as test_loss */
+            strcpy(r->name[r->count], "Loss");
+            r->raw[r->count] = r->test_loss;
+            r->value[r->count] = cfg->valid_loss_decimals >= 0 ? selfmm_round(r->test_loss, cfg->valid_loss_decimals)
+                                                               : r->test_loss;
+            r->count++;
         }
     }
     cJSON_Delete(o);
     return ok ? 1 : (report(path, "malformed seed result"), -1);
 }
 
-/* MMSA: round(np.mean(values) * 100, 2), round(np.std(values) * 100, 2). */
-static void mean_std(const seed_result *r, int n, int k, double *mean, double *std)
+/* run.py run_normal over the runs' reported values: mean and std x100, round(., 2). */
+static int summarise(const selfmm_config *cfg, const seed_result *r, int n, selfmm_metrics *mean,
+                     selfmm_metrics *std)
 {
-    double m = 0, v = 0;
-    for (int i = 0; i < n; i++) m += r[i].value[k];
-    m /= n;
-    for (int i = 0; i < n; i++) v += (r[i].value[k] - m) * (r[i].value[k] - m);
-    *mean = m * 100.0;
-    *std = sqrt(v / n) * 100.0;
+    selfmm_metrics *runs = calloc((size_t)(n > 0 ? n : 1), sizeof *runs);
+    if (!runs) return -1;
+    for (int i = 0; i < n; i++) {
+        runs[i].count = r[i].count;
+        for (int k = 0; k < r[i].count; k++) {
+            runs[i].name[k] = r[i].name[k];
+            runs[i].value[k] = runs[i].raw[k] = r[i].value[k];
+        }
+    }
+    selfmm_error err = {0};
+    selfmm_status st = selfmm_metrics_summary(runs, n, cli_metrics_variant(cfg), mean, std, &err);
+    free(runs);
+    if (st != SELFMM_OK) return cli_fail("train", "summary: %s", err.message), -1;
+    return 0;
 }
 
-static double round2(double x)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.2f", x);
-    return strtod(buf, NULL);
-}
-
-int write_summary(const char *dir, const char *dataset, const seed_result *r, int n)
+int write_summary(const char *dir, const selfmm_config *cfg, const seed_result *r, int n)
 {
     char path[SELFMM_PATH_MAX + 32];
+    selfmm_metrics mean, std;
+    if (n < 1 || summarise(cfg, r, n, &mean, &std) != 0) return report(dir, "no results to summarise");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "model", "self_mm");
-    cJSON_AddStringToObject(o, "dataset", dataset);
+    cJSON_AddStringToObject(o, "dataset", cli_dataset_name(cfg->dataset));
     cJSON *runs = cJSON_AddArrayToObject(o, "runs");
     for (int i = 0; i < n; i++) {
         cJSON *ri = cJSON_CreateObject();
@@ -196,40 +238,35 @@ int write_summary(const char *dir, const char *dataset, const seed_result *r, in
         cJSON_AddNumberToObject(ri, "best_epoch", r[i].best_epoch);
         cJSON_AddItemToObject(ri, "valid_loss", number(r[i].best_valid_loss));
         cJSON_AddItemToObject(ri, "test_loss", number(r[i].test_loss));
-        cJSON *t = cJSON_AddObjectToObject(ri, "test");
-        for (int k = 0; k < r[i].count; k++) cJSON_AddItemToObject(t, r[i].name[k], number(r[i].value[k]));
+        add_values(ri, &r[i]);
         cJSON_AddItemToArray(runs, ri);
     }
     cJSON *sum = cJSON_AddObjectToObject(o, "summary");
-    for (int k = 0; n > 0 && k < r[0].count; k++) {
-        double m, s;
-        mean_std(r, n, k, &m, &s);
-        cJSON *e = cJSON_AddObjectToObject(sum, r[0].name[k]);
-        cJSON_AddItemToObject(e, "mean", number(round2(m)));
-        cJSON_AddItemToObject(e, "std", number(round2(s)));
+    for (int k = 0; k < mean.count; k++) {
+        cJSON *e = cJSON_AddObjectToObject(sum, mean.name[k]);
+        cJSON_AddItemToObject(e, "mean", number(mean.value[k]));
+        cJSON_AddItemToObject(e, "std", number(std.value[k]));
     }
     snprintf(path, sizeof path, "%s/metrics.json", dir);
     if (save_json(path, o) != 0) return -1;
 
-    /* results.csv: one row per run, then MMSA's "(mean, std)" row. */
-    char *csv = NULL;
+    /* results.csv: one row per run, then run_normal's "(mean, std)" row, each number
+     * as Python prints it (repr: the shortest exact decimal). */
+    char *csv = NULL, a[32], b[32];
     size_t cap = 0;
     FILE *mem = open_memstream(&csv, &cap);
     if (!mem) return report(dir, "out of memory");
     fprintf(mem, "Model,Seed");
-    for (int k = 0; n > 0 && k < r[0].count; k++) fprintf(mem, ",%s", r[0].name[k]);
+    for (int k = 0; k < r[0].count; k++) fprintf(mem, ",%s", r[0].name[k]);
     fputc('\n', mem);
     for (int i = 0; i < n; i++) {
         fprintf(mem, "self_mm,%lld", r[i].seed);
-        for (int k = 0; k < r[i].count; k++) fprintf(mem, ",%.4f", r[i].value[k]);
+        for (int k = 0; k < r[i].count; k++) fprintf(mem, ",%s", cli_repr_double(a, r[i].value[k]));
         fputc('\n', mem);
     }
     fprintf(mem, "self_mm,mean_std");
-    for (int k = 0; n > 0 && k < r[0].count; k++) {
-        double m, s;
-        mean_std(r, n, k, &m, &s);
-        fprintf(mem, ",\"(%.2f, %.2f)\"", round2(m), round2(s));
-    }
+    for (int k = 0; k < mean.count; k++)
+        fprintf(mem, ",\"(%s, %s)\"", cli_repr_double(a, mean.value[k]), cli_repr_double(b, std.value[k]));
     fputc('\n', mem);
     fclose(mem);
     snprintf(path, sizeof path, "%s/results.csv", dir);
@@ -238,9 +275,10 @@ int write_summary(const char *dir, const char *dataset, const seed_result *r, in
     return rc;
 }
 
-void print_table(const seed_result *r, int n)
+void print_table(const selfmm_config *cfg, const seed_result *r, int n)
 {
-    if (n <= 0) return;
+    selfmm_metrics mean, std;
+    if (n <= 0 || summarise(cfg, r, n, &mean, &std) != 0) return;
     printf("%-14s", "test metric");
     for (int i = 0; i < n; i++) printf(" %10lld", r[i].seed);
     if (n > 1) printf("  %16s", "mean±std (x100)");
@@ -248,11 +286,7 @@ void print_table(const seed_result *r, int n)
     for (int k = 0; k < r[0].count; k++) {
         printf("%-14s", r[0].name[k]);
         for (int i = 0; i < n; i++) printf(" %10.4f", r[i].value[k]);
-        if (n > 1) {
-            double m, s;
-            mean_std(r, n, k, &m, &s);
-            printf("  %9.2f ± %-5.2f", round2(m), round2(s));
-        }
+        if (n > 1) printf("  %9.2f ± %-5.2f", mean.value[k], std.value[k]);
         printf("\n");
     }
 }

@@ -242,6 +242,10 @@ typedef struct selfmm_config {
                                       aligned_50.pkl): the audio and vision LSTMs run over the
                                       text length (sum of the text mask) instead of
                                       audio_lengths / vision_lengths, which may be absent */
+    int metrics_mae_float64;       /* bool, default false: MMSA's metricsTop.py converts MAE to
+                                      float64 before rounding it; thuiar/Self-MM's rounds (and
+                                      run.py averages) NumPy's float32 MAE, which can differ in
+                                      the last reported digit. mmsa-* presets: true */
 } selfmm_config;
 
 /* Self-MM repository defaults for SIMS with a bert-base-chinese BERT and seed 1111.
@@ -542,27 +546,63 @@ SELFMM_API selfmm_status selfmm_file_info(const char *path, selfmm_info_format f
 typedef struct selfmm_metrics {
     int count;
     const char *name[SELFMM_MAX_METRICS];   /* static strings: "Mult_acc_2", "MAE", ... */
-    double value[SELFMM_MAX_METRICS];       /* Corr may be NaN (constant input) */
+    double value[SELFMM_MAX_METRICS];       /* as the reference reports them: rounded when
+                                               its metricsTop.py rounds (see below);
+                                               Corr may be NaN (constant input) */
+    /* --- appended in 0.2 --- */
+    double raw[SELFMM_MAX_METRICS];         /* the same values before rounding */
 } selfmm_metrics;
+
+/* Variant bits of selfmm_metrics_compute_ex and selfmm_metrics_summary. 0 and 1 keep
+ * the meaning of the former int f1_truth_weighted argument. */
+#define SELFMM_METRICS_F1_TRUTH_WEIGHTED 1 /* f1_score(truth, pred): classes weighted by
+                                              their count in the truth (metricsTop.py since
+                                              2021-04-28); without it f1_score(pred, truth),
+                                              the order before (config f1_truth_weighted) */
+#define SELFMM_METRICS_MAE_FLOAT64 2       /* MMSA: MAE converted to float64 before it is
+                                              rounded; without it MAE stays NumPy's float32
+                                              mean, as Self-MM rounds and averages it
+                                              (config metrics_mae_float64) */
 
 /* Every metric of the dataset kind for n predictions against n truths, with NumPy
  * and scikit-learn semantics (half-to-even rounding, weighted F1), in the order the
- * reference prints them:
+ * reference returns them:
  *   SIMS:        Mult_acc_2, Mult_acc_3, Mult_acc_5, F1_score, MAE, Corr
  *   MOSI, MOSEI: Has0_acc_2, Has0_F1_score, Non0_acc_2, Non0_F1_score, Mult_acc_5,
  *                Mult_acc_7, MAE, Corr
- * Values are full precision (the reference prints 4 decimals). Corr is NaN when
+ * as thuiar/Self-MM's utils/metricsTop.py computes them today: F1 truth-weighted,
+ * MOSI/MOSEI values rounded to 4 decimals, SIMS values not rounded. Corr is NaN when
  * either side is constant or n = 1; Non0_* are NaN when every truth is 0. n >= 1;
  * a NaN or infinite value is SELFMM_ERR_DATA naming the sample. Thread-safe. */
 SELFMM_API selfmm_status selfmm_metrics_compute(selfmm_dataset_kind kind, const float *pred,
                                                 const float *truth, int n,
                                                 selfmm_metrics *out, selfmm_error *err);
-/* The same with the reference variant chosen: f1_truth_weighted = 0 is Self-MM's
- * metricsTop.py (what selfmm_metrics_compute does), 1 is MMSA's (config key
- * f1_truth_weighted). The two differ only in the weights of the weighted F1. */
-SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int f1_truth_weighted,
+/* The same with the variant chosen: variant is a set of SELFMM_METRICS_* bits
+ * (config f1_truth_weighted and metrics_mae_float64), decimals the rounding of the
+ * reported values (config metrics_decimals; -1 = not rounded, else [0, 15]).
+ * Rounding is the reference's round(x, decimals) on NumPy scalars: np.round's
+ * rint(x * 10^d) / 10^d in float64, and in float32 for the MAE unless
+ * SELFMM_METRICS_MAE_FLOAT64 (not Python's correctly rounded round(): 2.675 rounds to
+ * 2.68 here, to 2.67 in Python). raw[] always holds the unrounded values. */
+SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int variant, int decimals,
                                                    const float *pred, const float *truth, int n,
                                                    selfmm_metrics *out, selfmm_error *err);
+/* The reference's summary of several seeds (run.py run_normal): for each reported
+ * value, round(np.mean(values) * 100, 2) and round(np.std(values) * 100, 2) (the
+ * population std) in NumPy's arithmetic, over runs[0..n): value[k] of every run, in
+ * float32 for the entry named "MAE" unless variant has SELFMM_METRICS_MAE_FLOAT64
+ * (NumPy averages Self-MM's float32 MAE in float32), in float64 otherwise. Any other
+ * name may be added by the caller, e.g. "Loss" (a Python float in the reference:
+ * unrounded in Self-MM, rounded to 4 decimals by MMSA). mean and std receive the
+ * names of runs[0] with value = raw = the summary; a NaN value gives NaN. Every run
+ * must list the same names in the same order (else SELFMM_ERR_INVALID_ARG). */
+SELFMM_API selfmm_status selfmm_metrics_summary(const selfmm_metrics *runs, int n, int variant,
+                                                selfmm_metrics *mean, selfmm_metrics *std,
+                                                selfmm_error *err);
+/* Python's round(x, decimals) on a float: the correctly rounded decimal of the exact
+ * binary value, ties to even, read back as a double (MMSA's round(eval_loss, 4)).
+ * decimals < 0 returns x. Thread-safe. */
+SELFMM_API double selfmm_round(double x, int decimals);
 /* The value of a named metric; SELFMM_ERR_NOT_FOUND if absent. */
 SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
                                             double *value);
@@ -610,8 +650,10 @@ SELFMM_API selfmm_status selfmm_ulgm_update(selfmm_ulgm *u, const int *idx, int 
 SELFMM_API const float *selfmm_ulgm_labels(const selfmm_ulgm *u, int k);
 
 /* Evaluate a split in order (eval mode, batches of batch_size): the metrics of the
- * fusion output (the model's dataset kind and F1 variant), Loss (SPEC 2.6: the mean
- * over batches of the batch-mean |M - y|), and optionally all four outputs in preds
+ * fusion output as the model's config says (dataset kind, f1_truth_weighted,
+ * metrics_decimals, metrics_mae_float64), Loss (SPEC 2.6: the mean over batches of
+ * the batch-mean |M - y|, never rounded here: MMSA's do_test reports
+ * selfmm_round(Loss, valid_loss_decimals)), and optionally all four outputs in preds
  * ((n, 4) floats M, T, A, V, caller-allocated). metrics, loss, preds and err may be
  * NULL. Written only on the public API (lib/train/evaluate.c). */
 SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *data,
@@ -754,6 +796,28 @@ SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *
 SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *model,
                                                 selfmm_optim *opt, selfmm_ulgm *ulgm,
                                                 char **user_json, selfmm_error *err);
+
+/* ---- Early stopping: the reference trainer's decision, one epoch at a time ----
+ * trains/multiTask/SELF_MM.py do_train keeps the weights of an epoch when its
+ * validation Loss is <= best - 1e-6 (best starts at 1e8) and stops once early_stop
+ * epochs have passed since the last such epoch (from the start when none). */
+typedef struct selfmm_early_stop {
+    int epoch;       /* epochs fed so far */
+    int best_epoch;  /* 0 before the first improvement */
+    double best;     /* best validation Loss; 1e8 before the first, as the reference */
+} selfmm_early_stop;
+
+/* Start: epoch 0, best_epoch 0, best 1e8. */
+SELFMM_API void selfmm_early_stop_init(selfmm_early_stop *s);
+/* Feed one epoch's validation Loss as the run reports it: the caller rounds it first
+ * when cfg->valid_loss_decimals >= 0 (MMSA's do_test returns round(Loss, 4); use
+ * selfmm_round), so that the value compared is the value logged. Counts the epoch;
+ * returns 1 when it is the new best (loss <= best - cfg->valid_min_delta: best and
+ * best_epoch take it), 0 otherwise (also for NaN). *stop (may be NULL) = 1 when
+ * epoch - best_epoch >= cfg->early_stop (cfg->max_epochs is the caller's). Only
+ * early_stop and valid_min_delta of cfg are read. s and cfg must not be NULL. */
+SELFMM_API int selfmm_early_stop_update(selfmm_early_stop *s, const selfmm_config *cfg, double loss,
+                                        int *stop);
 
 /* ---- The fit layer: one training run (one seed) as the reference does it ----
  * Written only on the public API above (lib/train/fit.c): read it as the

@@ -43,7 +43,7 @@ same_as_data() { # same_as_data ID TEXT AUDIO VISION
   "$cli" predict --model "$m" --data "$tmp/data.npz" --split test --index "$idx" >"$tmp/d.csv" 2>"$tmp/err" &&
   "$cli" predict --model "$m" --text "$2" --audio "$3" --vision "$4" >"$tmp/o.csv" 2>>"$tmp/err" &&
   [ "$(sed -n 1p "$tmp/o.csv")" = "M,T,A,V" ] &&
-  [ "$(sed -n 2p "$tmp/d.csv" | cut -d, -f2-)" = "$(sed -n 2p "$tmp/o.csv")" ]
+  [ "$(sed -n 2p "$tmp/d.csv" | cut -d, -f2-5)" = "$(sed -n 2p "$tmp/o.csv")" ]
 }
 check "predict --text/--audio/--vision equals predict --data (csv audio, npy vision)" \
   "same_as_data 'vid_B\$_\$14' 't12 t40 t33' '$F/audio/vid_B/14.csv' '$F/vision/vid_B/14.npy'"

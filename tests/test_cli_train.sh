@@ -17,6 +17,8 @@ done
 check "table printed" "grep -q 'Mult_acc_2' '$tmp/out' && grep -q 'mean±std' '$tmp/out'"
 check "metrics.json has the summary" "grep -q '\"summary\"' '$tmp/run/metrics.json' && grep -q '\"std\"' '$tmp/run/metrics.json'"
 check "results.csv: header, 2 runs, mean_std" "[ \$(wc -l < '$tmp/run/results.csv') -eq 4 ] && grep -q '^self_mm,mean_std,\"(' '$tmp/run/results.csv'"
+check "results.csv: the reference's criterions, Loss last" "head -1 '$tmp/run/results.csv' | grep -q '^Model,Seed,Mult_acc_2,Mult_acc_3,Mult_acc_5,F1_score,MAE,Corr,Loss$'"
+check "result.json: reported and raw values" "grep -q '\"raw\"' '$tmp/run/seed-1111/result.json' && grep -q '\"Loss\"' '$tmp/run/seed-1111/result.json'"
 check "train_log has batch, step and epoch lines of both seeds" \
   "grep -q '\"type\":\"batch\",\"seed\":1112' '$tmp/run/train_log.jsonl' && grep -q '\"type\":\"step\"' '$tmp/run/train_log.jsonl' && grep -q '\"type\":\"epoch\",\"seed\":1111,\"epoch\":2' '$tmp/run/train_log.jsonl'"
 check "train_log epoch lines carry label correlations (SIMS)" "grep -q '\"label_corr\"' '$tmp/run/train_log.jsonl'"
@@ -30,11 +32,11 @@ check "resume of a finished run" "[ $? -eq 0 ] && cmp -s '$tmp/out' '$tmp/out1'"
 
 # test and predict on the saved data
 "$cli" test --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" >"$tmp/out" 2>"$tmp/err"
-check "test prints JSON metrics" "[ $? -eq 0 ] && grep -q '\"split\": \"test\"' '$tmp/out' && grep -q '\"Corr\"' '$tmp/out'"
+check "test prints JSON metrics" "[ $? -eq 0 ] && grep -q '\"split\": \"test\"' '$tmp/out' && grep -q '\"Corr\"' '$tmp/out' && grep -q '\"raw\": {\"Mult_acc_2\"' '$tmp/out'"
 "$cli" test --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --split valid --batch 7 >"$tmp/out" 2>"$tmp/err"
 check "test --split valid" "[ $? -eq 0 ] && grep -q '\"n\": 128' '$tmp/out'"
 "$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --out "$tmp/pred.csv" 2>"$tmp/err"
-check "predict writes every test sample" "[ $? -eq 0 ] && [ \$(wc -l < '$tmp/pred.csv') -eq 129 ] && head -1 '$tmp/pred.csv' | grep -q '^id,M,T,A,V$'"
+check "predict writes every test sample" "[ $? -eq 0 ] && [ \$(wc -l < '$tmp/pred.csv') -eq 129 ] && head -1 '$tmp/pred.csv' | grep -q '^id,M,T,A,V,label$'"
 "$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --split train --index 3 >"$tmp/out" 2>"$tmp/err"
 check "predict one sample" "[ $? -eq 0 ] && [ \$(wc -l < '$tmp/out') -eq 2 ] && grep -q '^demo_train\\\$_\\\$3,' '$tmp/out'"
 # the same sample alone or in a batch gives the same numbers (up to float32

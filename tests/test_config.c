@@ -55,10 +55,12 @@ TEST(presets_match_spec)
     CHECK_INT(c.adam_legacy, 0);
     CHECK_INT(c.f1_truth_weighted, 1);
     CHECK_INT(c.metrics_decimals, 4);
+    CHECK_INT(c.metrics_mae_float64, 1);
     REQUIRE_OK(selfmm_config_preset(&c, "mmsa-sims", &e), e.message);
     CHECK_INT(c.adam_legacy, 0);
     CHECK_INT(c.f1_truth_weighted, 1);
     CHECK_INT(c.metrics_decimals, 4);
+    CHECK_INT(c.metrics_mae_float64, 1); /* MMSA: MAE .astype(np.float64) */
     for (int i = 0; i < 3; i++) {
         REQUIRE_OK(selfmm_config_preset(&c, i == 0 ? "sims" : i == 1 ? "mosi" : "mosei", &e), e.message);
         CHECK_INT(c.adam_legacy, 0);
@@ -68,6 +70,7 @@ TEST(presets_match_spec)
         CHECK_INT(c.metrics_decimals, i == 0 ? -1 : 4);
         CHECK_INT(c.need_data_aligned, 0);
         CHECK_INT(c.exclude_zero, 0);
+        CHECK_INT(c.metrics_mae_float64, 0); /* Self-MM rounds NumPy's float32 MAE */
     }
     selfmm_config_default(&c);
     CHECK_INT(c.adam_legacy, 0);

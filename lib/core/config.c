@@ -72,6 +72,7 @@ const sm_key sm_config_keys[] = {
     {"valid_min_delta", SM_KEY_DOUBLE, OFF(valid_min_delta), 0, 1, 0, 0, "selfmm"},
     {"metrics_decimals", SM_KEY_INT, OFF(metrics_decimals), -1, 15, 0, 0, "selfmm"},
     {"need_data_aligned", SM_KEY_BOOL, OFF(need_data_aligned), 0, 1, 0, 0, "selfmm"},
+    {"metrics_mae_float64", SM_KEY_BOOL, OFF(metrics_mae_float64), 0, 1, 0, 0, "selfmm"},
     {NULL, SM_KEY_INT, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -165,6 +166,7 @@ static void common(selfmm_config *c, int kind)
     c->valid_min_delta = 1e-6;   /* trains/multiTask/SELF_MM.py: cur <= best - 1e-6 */
     c->metrics_decimals = kind == SELFMM_DATASET_SIMS ? -1 : 4; /* metricsTop.py rounds MOSI/MOSEI */
     c->need_data_aligned = 0;    /* config/config_regression.py: unaligned data */
+    c->metrics_mae_float64 = 0;  /* metricsTop.py rounds NumPy's float32 MAE */
     bert_base(c, kind == SELFMM_DATASET_SIMS);
     c->seed = 1111;
     c->threads = 0;
@@ -204,12 +206,14 @@ static void preset_mosei(selfmm_config *c)
 
 /* MMSA (src/MMSA/config/config_regression.json, "self_mm"): excludeZero true, the
  * valid Loss rounded to 4 decimals (trains/multiTask/SELF_MM.py do_test) and every
- * dataset's metrics rounded to 4 decimals (utils/metricsTop.py, SIMS included). */
+ * dataset's metrics rounded to 4 decimals (utils/metricsTop.py, SIMS included), the
+ * MAE as a float64. */
 static void mmsa_common(selfmm_config *c)
 {
     c->exclude_zero = 1;
     c->valid_loss_decimals = 4;
     c->metrics_decimals = 4;
+    c->metrics_mae_float64 = 1; /* utils/metricsTop.py: np.mean(...).astype(np.float64) */
 }
 
 static void preset_mmsa_sims(selfmm_config *c)

@@ -66,9 +66,13 @@ SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *da
                 row[0] = out.M[i], row[1] = out.T[i], row[2] = out.A[i], row[3] = out.V[i];
             }
     }
-    if (st == SELFMM_OK && metrics)
-        st = selfmm_metrics_compute_ex((selfmm_dataset_kind)cfg.dataset, cfg.f1_truth_weighted, pred,
+    if (st == SELFMM_OK && metrics) {
+        /* metricsTop.py as the config says: F1 order, rounding, MAE's type */
+        const int variant = (cfg.f1_truth_weighted ? SELFMM_METRICS_F1_TRUTH_WEIGHTED : 0) |
+                            (cfg.metrics_mae_float64 ? SELFMM_METRICS_MAE_FLOAT64 : 0);
+        st = selfmm_metrics_compute_ex((selfmm_dataset_kind)cfg.dataset, variant, cfg.metrics_decimals, pred,
                                        v.labels, v.n, metrics, err);
+    }
     if (st == SELFMM_OK && loss) *loss = loss_sum / batches;
     free(pred), free(idx);
     return st;

@@ -46,8 +46,9 @@ typedef struct fit_run {
     FILE *log, *labels;
     char log_path[SELFMM_PATH_MAX], labels_path[SELFMM_PATH_MAX]; /* in out_dir */
     char ckpt_path[SELFMM_PATH_MAX], model_path[SELFMM_PATH_MAX];
-    int epoch, best_epoch;
-    double best_valid;
+    int epoch;                 /* the epoch being trained, 1-based */
+    selfmm_early_stop es;      /* completed epochs, the best one, its Loss */
+    int stop;                  /* early stopping says stop (after es.epoch epochs) */
     selfmm_metrics best_valid_metrics;
     struct timespec t0;
 } fit_run;
@@ -80,15 +81,6 @@ static double elapsed(const fit_run *r)
     return (double)(t.tv_sec - r->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - r->t0.tv_nsec);
 }
 
-/* Python's round(x, d) on a float: the correctly rounded decimal, read back.
- * glibc's printf rounds the exact binary value, which is what Python does. */
-static double round_decimals(double x, int d)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.*f", d, x);
-    return strtod(buf, NULL);
-}
-
 /* ---- JSON lines ---------------------------------------------------------- */
 
 /* %.17g keeps every double exact; NaN/Inf become null (not valid JSON numbers). */
@@ -98,6 +90,8 @@ static void json_num(FILE *fp, double v)
     else fputs("null", fp);
 }
 
+/* {"Loss":..., name: reported value, ...}; with raw also "raw":{name: unrounded,...}
+ * when any value was rounded. */
 static void json_metrics(FILE *fp, const selfmm_metrics *m, const char *extra_key, double extra)
 {
     fputc('{', fp);
@@ -105,9 +99,19 @@ static void json_metrics(FILE *fp, const selfmm_metrics *m, const char *extra_ke
         fprintf(fp, "\"%s\":", extra_key);
         json_num(fp, extra);
     }
+    int rounded = 0;
     for (int i = 0; i < m->count; i++) {
         fprintf(fp, "%s\"%s\":", (i || extra_key) ? "," : "", m->name[i]);
         json_num(fp, m->value[i]);
+        rounded |= memcmp(&m->value[i], &m->raw[i], sizeof(double)) != 0;
+    }
+    if (rounded) {
+        fputs(",\"raw\":{", fp);
+        for (int i = 0; i < m->count; i++) {
+            fprintf(fp, "%s\"%s\":", i ? "," : "", m->name[i]);
+            json_num(fp, m->raw[i]);
+        }
+        fputc('}', fp);
     }
     fputc('}', fp);
 }
@@ -195,8 +199,8 @@ static selfmm_status save_checkpoint(fit_run *r)
     size_t cap = 0;
     FILE *mem = open_memstream(&json, &cap);
     if (!mem) return fail(r, SELFMM_ERR_NOMEM, "checkpoint: out of memory");
-    fprintf(mem, "{\"epoch\":%d,\"best_epoch\":%d,\"best_valid\":", r->epoch, r->best_epoch);
-    json_num(mem, r->best_valid);
+    fprintf(mem, "{\"epoch\":%d,\"best_epoch\":%d,\"best_valid\":", r->es.epoch, r->es.best_epoch);
+    json_num(mem, r->es.best);
     fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld}", r->log ? ftell(r->log) : 0L,
             r->labels ? ftell(r->labels) : -1L);
     fclose(mem);
@@ -219,7 +223,7 @@ static int json_int(const cJSON *o, const char *key, double lo, double hi, long 
 }
 
 /* Resume from out_dir/checkpoint.safetensors when there is one. Returns with
- * r->epoch = the last completed epoch (0 when starting fresh). */
+ * r->es at the last completed epoch (epoch 0 when starting fresh). */
 static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
 {
     *log_keep = *labels_keep = -1;
@@ -251,9 +255,11 @@ static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
              json_int(o, "log_bytes", 0, 9007199254740992.0, log_keep) &&
              json_int(o, "labels_bytes", -1, 9007199254740992.0, labels_keep);
     if (ok) {
-        r->epoch = (int)epoch;
-        r->best_epoch = (int)best_epoch;
-        r->best_valid = bv->valuedouble;
+        r->es.epoch = (int)epoch;
+        r->es.best_epoch = (int)best_epoch;
+        r->es.best = bv->valuedouble;
+        /* what selfmm_early_stop_update answered after that epoch */
+        r->stop = r->es.epoch - r->es.best_epoch >= r->cfg.early_stop;
     }
     cJSON_Delete(o);
     if (!ok) return fail(r, SELFMM_ERR_FORMAT, "%s: checkpoint lacks a valid run state (epochs, log lengths)",
@@ -358,12 +364,11 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
     return SELFMM_OK;
 }
 
-/* Early stopping (early_stop epochs without a new best) or the max_epochs cap,
- * after r->epoch completed epochs. */
+/* Early stopping (selfmm_early_stop_update's answer) or the max_epochs cap, after
+ * r->es.epoch completed epochs. */
 static int should_stop(const fit_run *r)
 {
-    return r->epoch - r->best_epoch >= r->cfg.early_stop ||
-           (r->cfg.max_epochs > 0 && r->epoch >= r->cfg.max_epochs);
+    return r->stop || (r->cfg.max_epochs > 0 && r->es.epoch >= r->cfg.max_epochs);
 }
 
 static selfmm_status end_epoch(fit_run *r, double train_loss)
@@ -372,20 +377,21 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
     selfmm_error e = {0};
     selfmm_metrics train_m[4], valid_m;
     const selfmm_dataset_kind kind = (selfmm_dataset_kind)r->cfg.dataset;
+    const int variant = (r->cfg.f1_truth_weighted ? SELFMM_METRICS_F1_TRUTH_WEIGHTED : 0) |
+                        (r->cfg.metrics_mae_float64 ? SELFMM_METRICS_MAE_FLOAT64 : 0);
     for (int k = 0; k < 4; k++) {
-        st = selfmm_metrics_compute_ex(kind, r->cfg.f1_truth_weighted, r->pred[k], r->truth[k], r->n,
-                                       &train_m[k], &e);
+        st = selfmm_metrics_compute_ex(kind, variant, r->cfg.metrics_decimals, r->pred[k], r->truth[k],
+                                       r->n, &train_m[k], &e);
         if (st != SELFMM_OK) return fail_from(r, st, "train metrics", e.message);
     }
     double valid_loss;
     st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, &valid_m, &valid_loss,
                          NULL, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
-    if (r->cfg.valid_loss_decimals >= 0) valid_loss = round_decimals(valid_loss, r->cfg.valid_loss_decimals);
-    int improved = valid_loss <= r->best_valid - r->cfg.valid_min_delta;
-    if (improved) {
-        r->best_valid = valid_loss;
-        r->best_epoch = r->epoch;
+    /* MMSA's do_test returns round(Loss, 4) (a Python float); Self-MM's is unrounded */
+    if (r->cfg.valid_loss_decimals >= 0) valid_loss = selfmm_round(valid_loss, r->cfg.valid_loss_decimals);
+    const int improved = selfmm_early_stop_update(&r->es, &r->cfg, valid_loss, &r->stop);
+    if (improved) { /* the reference saves the model (torch.save) */
         r->best_valid_metrics = valid_m;
         st = snapshot(r, 0);
         if (st != SELFMM_OK) return st;
@@ -406,7 +412,7 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
         }
         fputs("},\"valid\":", r->log);
         json_metrics(r->log, &valid_m, "Loss", valid_loss);
-        fprintf(r->log, ",\"best_epoch\":%d,\"improved\":%s", r->best_epoch, improved ? "true" : "false");
+        fprintf(r->log, ",\"best_epoch\":%d,\"improved\":%s", r->es.best_epoch, improved ? "true" : "false");
         if (human) {
             fputs(",\"label_corr\":", r->log);
             write_label_corr(r->log, labels, r->train.labels_unimodal, r->n);
@@ -431,7 +437,7 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
                            .batch = r->num_batches, .num_batches = r->num_batches,
                            .elapsed_s = elapsed(r), .train_loss = train_loss, .train_metrics = train_m,
                            .valid_loss = valid_loss, .valid_metrics = &valid_m,
-                           .best_epoch = r->best_epoch, .best_valid_loss = r->best_valid,
+                           .best_epoch = r->es.best_epoch, .best_valid_loss = r->es.best,
                            .improved = improved, .n_train = r->n, .labels = labels};
     st = save_checkpoint(r);
     if (st != SELFMM_OK) return st;
@@ -503,7 +509,7 @@ static selfmm_status setup(fit_run *r)
                          r->cfg.post_video_dim};
     st = selfmm_ulgm_create(&r->cfg, r->n, r->train.labels, dims, &r->ulgm, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "label state", e.message);
-    r->best_valid = 1e8; /* the reference's initial best for a 'min' criterion */
+    selfmm_early_stop_init(&r->es); /* best 1e8, the reference's start for a 'min' criterion */
     if (r->opt->out_dir) {
         const char *d = r->opt->out_dir;
         if (mkdir(d, 0777) != 0 && errno != EEXIST)
@@ -528,17 +534,17 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
         if (st == SELFMM_OK && r.opt->save_labels) st = open_log(&r, r.labels_path, labels_keep, &r.labels);
     }
     while (st == SELFMM_OK && !should_stop(&r)) { /* a resumed run may be done already */
-        r.epoch++;
+        r.epoch = r.es.epoch + 1;
         double train_loss = 0;
         st = train_epoch(&r, &train_loss);
         if (st == SELFMM_OK) st = end_epoch(&r, train_loss);
     }
-    if (st == SELFMM_OK && r.best_epoch > 0) st = snapshot(&r, 1); /* restore the best weights */
+    if (st == SELFMM_OK && r.es.best_epoch > 0) st = snapshot(&r, 1); /* restore the best weights */
     if (st == SELFMM_OK && res) {
         memset(res, 0, sizeof *res);
-        res->epochs = r.epoch;
-        res->best_epoch = r.best_epoch;
-        res->best_valid_loss = r.best_valid;
+        res->epochs = r.es.epoch;
+        res->best_epoch = r.es.best_epoch;
+        res->best_valid_loss = r.es.best;
         res->valid = r.best_valid_metrics;
         selfmm_error e = {0};
         st = selfmm_evaluate(model, data, SELFMM_SPLIT_TEST, r.batch_size, &res->test, &res->test_loss,

@@ -4,7 +4,7 @@
  * file reproduces that arithmetic step by step so the values agree exactly:
  * - comparisons with the bin edges happen in float32 (NumPy casts the Python
  *   float edges to the array's float32 before comparing), so 0.1f, not 0.1;
- * - rounding is np.round: half to even (rintf in the default rounding mode);
+ * - rounding to classes is np.round: half to even (rintf in the default mode);
  * - accuracies are counts / n in double (np.sum(bool) / float(n), accuracy_score);
  * - MAE is np.mean of a float32 array: a float32 pairwise sum (train/reduce.c);
  * - F1 is sklearn's f1_score(average='weighted'): per class c among the labels
@@ -17,20 +17,27 @@
  *   products from BLAS, whose summation order we do not copy: Corr agrees to about
  *   1e-15 rather than bit for bit.
  *
- * Where the two reference repositories differ (SPEC: Self-MM is the default):
- * - Self-MM calls f1_score(pred, truth), so sklearn weights each class by its
- *   count in the *predictions*; MMSA calls f1_score(truth, pred) and weights by the
- *   truth (f1_truth_weighted). Per-class F1 is symmetric, only the weights differ.
- * - MMSA rounds the MOSI/MOSEI values to 4 decimals in the returned dict
- *   (round(x, 4)); Self-MM does not; both print 4 decimals. We keep full precision
- *   and leave rounding to display.
- * - Self-MM names the MOSI/MOSEI metrics has0_acc_2, has0_F1_score, non0_acc_2,
- *   non0_F1_score and "Correlation Coefficient"; we use MMSA's names (Has0_acc_2,
- *   ..., Corr). The order is the reference's.
+ * Reported values (value[]) are what the reference's dict holds; raw[] keeps them
+ * unrounded:
+ * - thuiar/Self-MM rounds the MOSI/MOSEI values with round(x, 4) and not the SIMS
+ *   ones; MMSA rounds all three (config metrics_decimals). The values are NumPy
+ *   scalars, so this is np.round (core/round.h), not Python's round; Self-MM's MAE
+ *   is a float32 scalar and rounds in float32, MMSA converts it to float64 first
+ *   (SELFMM_METRICS_MAE_FLOAT64).
+ * - F1: f1_score(truth, pred) since Self-MM's commit c4525c1 (2021-04-28) and in
+ *   MMSA; before it f1_score(pred, truth), where sklearn weights each class by its
+ *   count in the *predictions* (SELFMM_METRICS_F1_TRUTH_WEIGHTED off). Per-class F1
+ *   is symmetric, only the weights differ.
+ * - Self-MM's first commit (2021-01-20) named the MOSI/MOSEI metrics has0_acc_2,
+ *   ..., "Correlation Coefficient" and rounded nothing; since 2021-02-02 the names
+ *   (Has0_acc_2, ..., Corr) and the rounding are today's.
  * - If every truth is 0, the reference crashes on the empty non-zero subset; we
- *   report NaN for Non0_acc_2 and Non0_F1_score. */
+ *   report NaN for Non0_acc_2 and Non0_F1_score.
+ * tests/test_metrics.c compares all of it with the reference's own metricsTop.py
+ * (tools/gen_reference_metrics.py). */
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/round.h"
 #include "train/reduce.h"
 
 #include <math.h>
@@ -111,11 +118,24 @@ typedef struct work {
 static void put(selfmm_metrics *m, const char *name, double v)
 {
     m->name[m->count] = name;
-    m->value[m->count] = v;
+    m->value[m->count] = m->raw[m->count] = v;
     m->count++;
 }
 
-/* f1 argument order: Self-MM f1_score(pred, truth), MMSA f1_score(truth, pred). */
+/* round(v, decimals) as the reference's dict does it, on NumPy scalars: the MAE is a
+ * float32 (np.mean of float32 arrays) unless MMSA's .astype(np.float64). */
+static void round_reported(selfmm_metrics *m, int variant, int decimals)
+{
+    if (decimals < 0) return;
+    for (int i = 0; i < m->count; i++) {
+        if (strcmp(m->name[i], "MAE") == 0 && !(variant & SELFMM_METRICS_MAE_FLOAT64))
+            m->value[i] = (double)sm_round_np_f32((float)m->raw[i], decimals); /* raw is a float32 */
+        else
+            m->value[i] = sm_round_np_f64(m->raw[i], decimals);
+    }
+}
+
+/* f1 argument order: f1_score(truth, pred) when truth_weighted, else f1_score(pred, truth). */
 static double f1(const int *pred, const int *truth, int n, int k, int truth_weighted)
 {
     return truth_weighted ? weighted_f1(truth, pred, n, k) : weighted_f1(pred, truth, n, k);
@@ -184,7 +204,7 @@ static void metrics_mosi(const float *pred, const float *truth, int n, int truth
 
 /* ---- public ---- */
 
-SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int f1_truth_weighted,
+SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int variant, int decimals,
                                                    const float *pred, const float *truth, int n,
                                                    selfmm_metrics *out, selfmm_error *err)
 {
@@ -193,6 +213,10 @@ SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int
     if (kind != SELFMM_DATASET_SIMS && kind != SELFMM_DATASET_MOSI && kind != SELFMM_DATASET_MOSEI)
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "metrics: unknown dataset kind %d", (int)kind);
     if (n < 1) return sm_error(err, SELFMM_ERR_INVALID_ARG, "metrics: need at least 1 sample, got %d", n);
+    if (decimals < -1 || decimals > 15)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "metrics: decimals %d outside [-1, 15]", decimals);
+    if (variant & ~(SELFMM_METRICS_F1_TRUTH_WEIGHTED | SELFMM_METRICS_MAE_FLOAT64))
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "metrics: unknown variant bits 0x%x", (unsigned)variant);
     /* NaN or Inf would make the class of a sample meaningless (the reference would
      * count NaN as a wrong class and carry it into MAE): refuse, naming the sample. */
     for (int i = 0; i < n; i++) {
@@ -214,8 +238,10 @@ SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int
     } else {
         selfmm_metrics m;
         memset(&m, 0, sizeof m);
-        if (kind == SELFMM_DATASET_SIMS) metrics_sims(pred, truth, n, f1_truth_weighted != 0, &w, &m);
-        else metrics_mosi(pred, truth, n, f1_truth_weighted != 0, &w, &m);
+        const int tw = (variant & SELFMM_METRICS_F1_TRUTH_WEIGHTED) != 0;
+        if (kind == SELFMM_DATASET_SIMS) metrics_sims(pred, truth, n, tw, &w, &m);
+        else metrics_mosi(pred, truth, n, tw, &w, &m);
+        round_reported(&m, variant, decimals);
         *out = m;
     }
     sm_free(w.a), sm_free(w.b), sm_free(w.diff), sm_free(w.ca), sm_free(w.cb), sm_free(w.dw);
@@ -226,7 +252,10 @@ SELFMM_API selfmm_status selfmm_metrics_compute(selfmm_dataset_kind kind, const 
                                                 const float *truth, int n, selfmm_metrics *out,
                                                 selfmm_error *err)
 {
-    return selfmm_metrics_compute_ex(kind, 0, pred, truth, n, out, err);
+    /* thuiar/Self-MM's metricsTop.py today: f1_score(truth, pred), round(x, 4) for
+     * MOSI and MOSEI only */
+    return selfmm_metrics_compute_ex(kind, SELFMM_METRICS_F1_TRUTH_WEIGHTED,
+                                     kind == SELFMM_DATASET_SIMS ? -1 : 4, pred, truth, n, out, err);
 }
 
 SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name, double *value)
@@ -239,4 +268,78 @@ SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char 
         }
     }
     return SELFMM_ERR_NOT_FOUND;
+}
+
+/* ---- the seeds summary ---- */
+
+/* numpy/core/_methods.py _mean and _var (ddof 0) of a 1-D float64 array (both
+ * divide the same sum by the count). */
+static void np_mean_std_f64(const double *x, int n, double *sq, double *mean, double *std)
+{
+    const double m = sm_np_sum_f64(x, n) / (double)n;
+    *mean = m;
+    for (int i = 0; i < n; i++) sq[i] = (x[i] - m) * (x[i] - m);
+    *std = sqrt(sm_np_sum_f64(sq, n) / (double)n);
+}
+
+/* The same for a float32 array: _mean divides the float32 sum by the intp count in
+ * float64 (scalar / scalar) and casts back; _var divides its keepdims sum in place,
+ * a float32 array by an intp scalar: in float32. */
+static void np_mean_std_f32(const float *x, int n, float *sq, double *mean, double *std)
+{
+    *mean = (double)sm_np_mean_f32(x, n);
+    const float m = sm_np_sum_f32(x, n) / (float)n;
+    for (int i = 0; i < n; i++) {
+        const float d = x[i] - m;
+        sq[i] = d * d;
+    }
+    const float var = (float)((double)sm_np_sum_f32(sq, n) / (double)n);
+    *std = (double)sqrtf(var);
+}
+
+SELFMM_API selfmm_status selfmm_metrics_summary(const selfmm_metrics *runs, int n, int variant,
+                                                selfmm_metrics *mean, selfmm_metrics *std,
+                                                selfmm_error *err)
+{
+    if (!runs || !mean || !std || n < 1)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "metrics summary: NULL argument or no runs");
+    const int count = runs[0].count;
+    if (count < 0 || count > SELFMM_MAX_METRICS)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "metrics summary: %d values", count);
+    for (int i = 1; i < n; i++) {
+        int same = runs[i].count == count;
+        for (int k = 0; same && k < count; k++)
+            same = runs[i].name[k] && runs[0].name[k] && strcmp(runs[i].name[k], runs[0].name[k]) == 0;
+        if (!same)
+            return sm_error(err, SELFMM_ERR_INVALID_ARG,
+                            "metrics summary: run %d does not list the names of run 0", i);
+    }
+    double *x = sm_alloc((size_t)n * 2, sizeof(double));
+    float *xf = sm_alloc((size_t)n * 2, sizeof(float));
+    if (!x || !xf) {
+        sm_free(x), sm_free(xf);
+        return sm_error(err, SELFMM_ERR_NOMEM, "metrics summary: out of memory");
+    }
+    selfmm_metrics mo, so;
+    memset(&mo, 0, sizeof mo);
+    memset(&so, 0, sizeof so);
+    for (int k = 0; k < count; k++) {
+        const char *name = runs[0].name[k];
+        double m, s;
+        if (name && strcmp(name, "MAE") == 0 && !(variant & SELFMM_METRICS_MAE_FLOAT64)) {
+            for (int i = 0; i < n; i++) xf[i] = (float)runs[i].value[k];
+            np_mean_std_f32(xf, n, xf + n, &m, &s);
+        } else {
+            for (int i = 0; i < n; i++) x[i] = runs[i].value[k];
+            np_mean_std_f64(x, n, x + n, &m, &s);
+        }
+        /* np.float32 * 100 is a float64 in NumPy 1.x; round(np.float64, 2) is np.round */
+        mo.name[k] = so.name[k] = name;
+        mo.value[k] = mo.raw[k] = sm_round_np_f64(m * 100.0, 2);
+        so.value[k] = so.raw[k] = sm_round_np_f64(s * 100.0, 2);
+    }
+    mo.count = so.count = count;
+    *mean = mo, *std = so;
+    sm_free(x), sm_free(xf);
+    return SELFMM_OK;
 }
