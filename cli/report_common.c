@@ -234,6 +234,7 @@ static const char page_css[] =
     ".grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px}\n"
     ".grid>div,.cell{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:4px}\n"
     ".chart{display:block;width:100%;height:auto}\n"
+    ".grid>div.nc{padding:4px 12px}\n"
     "text{fill:#1d232b}\n"
     ".ct{font-size:14px;font-weight:bold}\n"
     ".lg{font-size:12px}\n"

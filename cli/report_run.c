@@ -31,7 +31,7 @@ typedef struct seed_rep {
     ep_rec *ep;
     int nep, cap;
     int has_log, has_corr, has_labels;
-    int finished, best_epoch, epochs;
+    int finished, result_bad, best_epoch, epochs;
     double best_valid, test_loss;
 } seed_rep;
 
@@ -171,13 +171,16 @@ static void read_result(run_rep *r, seed_rep *s)
 {
     char path[SELFMM_PATH_MAX + 96];
     snprintf(path, sizeof path, "%s/seed-%lld/result.json", r->dir, s->seed);
-    cJSON *o = rp_load_json(path, NULL);
+    int absent;
+    cJSON *o = rp_load_json(path, &absent);
     s->best_valid = s->test_loss = NAN;
     if (!cJSON_IsObject(o)) {
+        s->result_bad = !absent;
         cJSON_Delete(o);
         return;
     }
     s->finished = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "test"));
+    s->result_bad = !s->finished;
     double v = rp_num(o, "best_epoch");
     if (isfinite(v) && v >= 0 && v < 1e7) s->best_epoch = (int)v;
     v = rp_num(o, "epochs");
@@ -428,9 +431,37 @@ static void seeds_table(FILE *o, const run_rep *r)
         else fputs("<td>\xE2\x80\x93</td>", o);
         fprintf(o, "<td>%s</td><td>%s</td><td class=\"l\">%s</td></tr>\n", html_num(a, bv, 4),
                 html_num(b, s->test_loss, 4),
-                s->finished ? "finished" : s->has_log ? "in progress or interrupted" : "not started");
+                s->finished     ? "finished"
+                : s->result_bad ? "result.json unreadable"
+                : s->has_log    ? "in progress or interrupted"
+                                : "no epoch logged");
     }
     fputs("</table></div>\n", o);
+}
+
+/* All seeds' validation Loss on one chart (more than one seed). */
+static void seeds_chart(FILE *o, const run_rep *r)
+{
+    int ns = r->nseeds < 16 ? r->nseeds : 16;
+    chart_series s[16];
+    char names[16][64];
+    double *buf[16] = {0};
+    for (int i = 0; i < ns; i++) {
+        const seed_rep *q = &r->s[i];
+        buf[i] = malloc(sizeof(double) * 2 * (size_t)(q->nep ? q->nep : 1));
+        if (!buf[i]) goto out;
+        for (int k = 0; k < q->nep; k++) buf[i][k] = q->ep[k].epoch, buf[i][q->nep + k] = q->ep[k].valid_loss;
+        if (q->best_epoch) snprintf(names[i], sizeof names[i], "seed %lld (best epoch %d)", q->seed, q->best_epoch);
+        else snprintf(names[i], sizeof names[i], "seed %lld", q->seed);
+        s[i] = (chart_series){names[i], rp_metric_color(i), buf[i], buf[i] + q->nep, q->nep, 0};
+    }
+    chart_spec c = {.title = "Validation Loss per epoch, all seeds", .xlabel = "epoch", .ylabel = "validation Loss",
+                    .width = 1100, .height = 320, .x_integer = 1, .mark_x = NAN};
+    fputs("<div class=\"card\">", o);
+    chart_line(o, &c, s, ns);
+    fputs("</div>\n", o);
+out:
+    for (int i = 0; i < ns; i++) free(buf[i]);
 }
 
 static void chart_cell(FILE *o, const chart_spec *c, const chart_series *s, int ns)
@@ -442,7 +473,7 @@ static void chart_cell(FILE *o, const chart_spec *c, const chart_series *s, int 
 
 static void note_cell(FILE *o, const char *title, const char *html_text)
 {
-    fprintf(o, "<div><p><b>%s</b></p><p class=\"note\">%s</p></div>\n", title, html_text);
+    fprintf(o, "<div class=\"nc\"><p><b>%s</b></p><p class=\"note\">%s</p></div>\n", title, html_text);
 }
 
 static void seed_section(FILE *o, const run_rep *r, const seed_rep *s)
@@ -462,6 +493,8 @@ static void seed_section(FILE *o, const run_rep *r, const seed_rep *s)
                 html_num(a, bv, 4));
     }
     fputs(s->finished ? "." : "; unfinished.", o);
+    if (!s->has_log)
+        fputs(" train_log.jsonl has no epoch lines for this seed: no losses or validation metrics.", o);
     fputs("</p>\n<div class=\"grid\">\n", o);
 
     int n = s->nep;
@@ -533,6 +566,7 @@ int rp_render_run(FILE *o, const char *dir, rp_err *e)
     test_section(o, &r);
     fputs("<h2 id=\"seeds\">Seeds</h2>\n", o);
     seeds_table(o, &r);
+    if (r.nseeds > 1) seeds_chart(o, &r);
     fputs("<p class=\"muted\">Colours: <span class=\"sw\" style=\"background:" RP_COL_TRAIN "\"></span>train "
           "<span class=\"sw\" style=\"background:" RP_COL_VALID "\"></span>validation &#183; "
           "<span class=\"sw\" style=\"background:" RP_COL_T "\"></span>T (text) "
