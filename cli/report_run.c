@@ -17,6 +17,7 @@
 static const char *const MOD[3] = {"T", "A", "V"};
 static const char *const MOD_KEY[3] = {"text", "audio", "vision"};
 static const char *const MOD_COL[3] = {RP_COL_T, RP_COL_A, RP_COL_V};
+static const char *const MOD_NAME[3] = {"T (text)", "A (audio)", "V (vision)"};
 
 typedef struct ep_rec {
     int epoch, best_epoch;
@@ -524,7 +525,7 @@ static void seed_section(FILE *o, const run_rep *r, const seed_rep *s)
 
     if (s->has_labels) {
         chart_series ds[3];
-        for (int k = 0; k < 3; k++) ds[k] = (chart_series){MOD[k], MOD_COL[k], x, cd + (size_t)k * n, n, 0};
+        for (int k = 0; k < 3; k++) ds[k] = (chart_series){MOD_NAME[k], MOD_COL[k], x, cd + (size_t)k * n, n, 0};
         c.title = "Generated labels: mean |y_m \xE2\x88\x92 y_fusion|", c.ylabel = "mean absolute difference";
         chart_cell(o, &c, ds, 3);
     } else {
@@ -537,7 +538,7 @@ static void seed_section(FILE *o, const run_rep *r, const seed_rep *s)
     }
     if (s->has_corr) {
         chart_series cs[3];
-        for (int k = 0; k < 3; k++) cs[k] = (chart_series){MOD[k], MOD_COL[k], x, cd + (size_t)(3 + k) * n, n, 0};
+        for (int k = 0; k < 3; k++) cs[k] = (chart_series){MOD_NAME[k], MOD_COL[k], x, cd + (size_t)(3 + k) * n, n, 0};
         c.title = "label_corr: generated vs human unimodal labels", c.ylabel = "Pearson r";
         chart_cell(o, &c, cs, 3);
     } else {
@@ -560,7 +561,9 @@ int rp_render_run(FILE *o, const char *dir, rp_err *e)
     snprintf(title, sizeof title, "Self-MM training report: %s", dir);
     rp_page_begin(o, title);
     fputs("<h1>Self-MM training report</h1>\n<p class=\"sub\">", o);
-    html_esc(o, dir);
+    char *abs = realpath(dir, NULL);
+    html_esc(o, abs ? abs : dir);
+    free(abs);
     fputs("</p>\n", o);
     summary_section(o, &r);
     test_section(o, &r);

@@ -447,26 +447,30 @@ static void best_config(FILE *o, const tune_rep *t)
         return;
     }
     fputs("<p class=\"muted\">The config <code>train --config</code> takes to train the best trial again; its "
-          "tuned keys (a key the config does not hold shows a dash):</p>\n<div class=\"tw\"><table>\n"
-          "<tr><th class=\"l\">key</th><th class=\"l\">value</th></tr>\n", o);
+          "tuned keys (a key the config does not hold shows a dash):</p>\n<div class=\"tw\"><table>\n<tr>", o);
+    for (int c = 0; c < 3; c++) fputs("<th class=\"l\">key</th><th class=\"l\">value</th>", o);
+    fputs("</tr>\n", o);
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(t->tune, "keys"), *k;
+    int i = 0;
     cJSON_ArrayForEach(k, keys)
     {
         if (!cJSON_IsString(k)) continue;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->best_cfg, k->valuestring);
-        fputs("<tr><td class=\"l\"><code>", o);
+        fputs(i % 3 == 0 ? "<tr><td class=\"l\"><code>" : "<td class=\"l\"><code>", o);
         html_esc(o, k->valuestring);
         fputs("</code></td><td class=\"l\">", o);
         if (cJSON_IsString(v)) html_esc(o, v->valuestring);
         else if (v) {
-            char *s = cJSON_PrintUnformatted(v);
-            html_esc(o, s ? s : "");
-            free(s);
+            char *str = cJSON_PrintUnformatted(v);
+            html_esc(o, str ? str : "");
+            free(str);
         } else {
             fputs("\xE2\x80\x93", o);
         }
-        fputs("</td></tr>\n", o);
+        fputs(i % 3 == 2 ? "</td></tr>\n" : "</td>", o);
+        i++;
     }
+    if (i % 3) fputs("</tr>\n", o);
     fputs("</table></div>\n", o);
 }
 
@@ -481,7 +485,9 @@ int rp_render_tune(FILE *o, const char *dir, rp_err *e)
     snprintf(title, sizeof title, "Self-MM hyper-parameter search: %s", dir);
     rp_page_begin(o, title);
     fputs("<h1>Self-MM hyper-parameter search</h1>\n<p class=\"sub\">", o);
-    html_esc(o, dir);
+    char *abs = realpath(dir, NULL);
+    html_esc(o, abs ? abs : dir);
+    free(abs);
     fputs("</p>\n", o);
     summary(o, &t);
     if (!t.have_csv || t.csv.rows == 0) {

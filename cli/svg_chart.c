@@ -276,6 +276,7 @@ void chart_line(FILE *o, const chart_spec *c, const chart_series *s, int ns)
     f.t = 0;
     int rows = legend_rows(NULL, items, ni, 0, 0, W - 24, 0);
     double top = (c->title ? 30 : 8) + rows * 18 + 8;
+    if (isfinite(c->mark_x) && c->mark_label) top += 12; /* the marker's label sits above the plot */
     axis_make(&f.y, ymn, ymx, (int)((H - top - 48) / 40) + 1, 0, 0);
     double left = 14 + (c->ylabel ? 16 : 0) + ytick_w(&f.y, 11) + 8;
     axis_make(&f.x, xmn, xmx, (int)((W - left - 20) / 70) + 1, c->x_integer, 1);
@@ -299,9 +300,11 @@ void chart_line(FILE *o, const chart_spec *c, const chart_series *s, int ns)
         double x = fx(&f, c->mark_x);
         fprintf(o, "<line class=\"bm\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, f.t, x, f.b);
         if (c->mark_label) {
-            double tw = text_w(c->mark_label, 11);
-            int right = x + 4 + tw <= f.r;
-            text(o, right ? x + 4 : x - 4, f.t + 12, "bl", right ? NULL : "end", c->mark_label);
+            /* centred over the line, kept inside the picture */
+            double half = text_w(c->mark_label, 11) / 2, tx = x;
+            if (tx + half > W - 4) tx = W - 4 - half;
+            if (tx - half < f.l) tx = f.l + half;
+            text(o, tx, f.t - 5, "bl", "middle", c->mark_label);
         }
     }
     const int dots = maxn <= 60;
