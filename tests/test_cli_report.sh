@@ -69,9 +69,11 @@ shot_n=0
 shoot() { # shoot HTML PNG: render; stderr log in PNG.log
   shot_n=$((shot_n + 1))
   prof="$tmp/profile-$shot_n"
-  mkdir "$prof"
+  mkdir -p "$prof/home"
+  # a fresh profile and home: nothing from the machine's browser state takes part
+  HOME="$prof/home" XDG_CONFIG_HOME="$prof/home" XDG_CACHE_HOME="$prof/home" \
   timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
+    --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage \
     --user-data-dir="$prof" --enable-logging=stderr --v=0 --hide-scrollbars \
     --window-size=1200,3000 --screenshot="$2" "file://$(realpath "$1")" >"$2.out" 2>"$2.log" </dev/null
   rc=$?
