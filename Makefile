@@ -9,6 +9,7 @@
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
 #   make install / uninstall   PREFIX, DESTDIR and the GNU directory variables
 #   make deps       install the Debian build dependencies when missing (root)
+#                   (make check also installs the test tools: tools/deps.sh test)
 #
 # Everything is built under $(O) (default build/), so several builds can coexist.
 
@@ -75,7 +76,7 @@ STATIC := $(O)/libselfmm.a
 SHARED := $(O)/libselfmm.so.$(VERSION)
 CLI := $(O)/selfmm-cli
 
-.PHONY: all lib check asan ubsan bench demo fuzz install uninstall deps deps-tools clean \
+.PHONY: all lib check asan ubsan bench demo fuzz install uninstall deps deps-tools deps-test clean \
         tests examples
 .DEFAULT_GOAL := all
 
@@ -90,6 +91,10 @@ deps:
 
 deps-tools:
 	@tools/deps.sh tools
+
+# What the tests need besides the build (xmllint, headless Chromium: see tools/deps.sh).
+deps-test:
+	@tools/deps.sh test
 
 # ---- compile -------------------------------------------------------------------
 $(O)/lib/%.o: lib/%.c $(wildcard lib/*/*.h) include/selfmm.h | check-dnnl
@@ -150,7 +155,7 @@ $(O)/tests/%: tests/%.c tests/harness.h $(TEST_SUPPORT_OBJ) $(STATIC)
 # ---- test ----------------------------------------------------------------------
 # Tests run from the source root; each binary prints "ok"/"not ok" lines and the
 # runner adds them up. SELFMM_BUILD tells tests where the CLI and examples are.
-check: all tests
+check: all tests deps-test
 	@SELFMM_BUILD=$(O) SELFMM_SAN=$(SAN) tests/run_tests.sh $(O)
 
 asan:

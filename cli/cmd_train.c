@@ -4,6 +4,7 @@
 #include "common.h"
 #include "files.h"
 #include "progress.h"
+#include "report.h"
 #include "run_files.h"
 
 #include <errno.h>
@@ -46,6 +47,7 @@ static void help(void)
         "                    (default --out runs/demo)\n"
         "  --quiet           no progress output\n\n"
         "In DIR: model.safetensors (best run), metrics.json, results.csv, train_log.jsonl,\n"
+        "report.html (charts of the run; see `selfmm-cli report`),\n"
         "labels.jsonl (with --save-labels), config.json, run.json, and seed-<s>/ per run\n"
         "(its checkpoint, best model and logs); the demo also writes its data as data.npz.\n");
 }
@@ -368,6 +370,10 @@ int cmd_train(int argc, char **argv)
         (d.save_labels && concat_seed_files(dir, &d, "labels.jsonl") != 0))
         return EXIT_FAIL;
     print_table(&cfg, results, d.nseeds);
+    /* the run is done and saved: a report that cannot be written is only a warning */
+    char msg[SELFMM_PATH_MAX + 256];
+    if (report_write(dir, NULL, msg, sizeof msg) != 0)
+        fprintf(stderr, "selfmm-cli train: warning: report.html not written: %s\n", msg);
     if (!a.quiet) fprintf(stderr, "selfmm-cli train: results in %s\n", dir);
     return EXIT_OK;
 }

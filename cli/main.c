@@ -13,6 +13,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"train", cmd_train, "train Self-MM (one run per seed) or the embedded demo"},
+    {"report", cmd_report, "an HTML report (charts, tables) of a train or tune folder"},
     {"test", cmd_test, "metrics of a model on a dataset split"},
     {"predict", cmd_predict, "per-sample outputs M, T, A, V of a model as CSV"},
     {"build-dataset", cmd_build_dataset, "a dataset from label.csv and your own feature files"},
