@@ -821,7 +821,9 @@ SELFMM_API int selfmm_early_stop_update(selfmm_early_stop *s, const selfmm_confi
 
 /* ---- The fit layer: one training run (one seed) as the reference does it ----
  * Written only on the public API above (lib/train/fit.c): read it as the
- * step-by-step recipe, or copy and adapt it. */
+ * step-by-step recipe, or copy and adapt it. Its logs (train_log.jsonl,
+ * labels.jsonl; lib/train/fit_log.c) are written from the events below, the same
+ * ones, in the same order, that the callback gets. */
 
 typedef enum selfmm_fit_event_kind {
     SELFMM_EVENT_BATCH = 0,     /* after each training batch */
@@ -848,10 +850,16 @@ typedef struct selfmm_fit_event {
     int improved;               /* this epoch is the new best */
     int n_train;
     const float *const *labels; /* [4] (n_train) labels after the epoch, training-set order */
+    /* --- appended in 0.2 --- */
+    const float *const *labels_human; /* EPOCH: [4] (n_train) the train split's given labels
+                                   in the same order (selfmm_split_view.labels_unimodal):
+                                   [0] the multimodal labels, [1..3] the human T/A/V labels
+                                   (SIMS) or NULL */
 } selfmm_fit_event;
 
 /* Return non-zero to stop the run: selfmm_fit then returns SELFMM_ERR_INTERRUPTED
- * (with out_dir, the last epoch's checkpoint stays usable for a resume). */
+ * (with out_dir, the last epoch's checkpoint stays usable for a resume; an EPOCH
+ * event comes once its epoch's checkpoint is written). */
 typedef int (*selfmm_fit_callback)(const selfmm_fit_event *event, void *user);
 
 typedef struct selfmm_fit_options {

@@ -1,10 +1,12 @@
 /* test_fit.c -- the fit layer: reproducibility, resume equals an uninterrupted run
- * (weights, labels, logs), the tail-window switch, divergence and empty-center
- * errors leaving the last checkpoint usable, dataset creation checks, and the demo. */
+ * (weights, labels, logs), the logs written from the very events a callback gets,
+ * the tail-window switch, divergence and empty-center errors leaving the last
+ * checkpoint usable, dataset creation checks, and the demo. */
 #include "harness.h"
 
 #include "nn/model.h"
 #include "train/adam.h"
+#include "train/fit_internal.h"
 #include "train/ulgm.h"
 
 #include <dirent.h>
@@ -224,6 +226,103 @@ TEST(resume_equals_uninterrupted)
         selfmm_model_free(m);
     }
     selfmm_model_free(full);
+    selfmm_dataset_free(d);
+}
+
+/* A callback that writes the logs itself, with the writer's formatting, from the
+ * events it is given; it also counts them. */
+typedef struct own_logs {
+    FILE *log, *labels;
+    int count[3];
+    int human;              /* epoch events carrying the human unimodal labels */
+    int stop_epoch;         /* stop after this epoch's event (0: never) */
+} own_logs;
+
+static int log_myself(const selfmm_fit_event *ev, void *user)
+{
+    own_logs *o = user;
+    sm_fit_log_lines(o->log, o->labels, ev);
+    o->count[ev->kind]++;
+    if (ev->kind == SELFMM_EVENT_EPOCH) {
+        const float *const *h = ev->labels_human;
+        o->human += h && h[0] && h[1] && h[2] && h[3];
+    }
+    return ev->kind == SELFMM_EVENT_EPOCH && ev->epoch == o->stop_epoch;
+}
+
+static int count_lines(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return -1;
+    static char line[1 << 16];
+    int n = 0;
+    while (fgets(line, sizeof line, fp)) n += strstr(line, needle) != NULL;
+    fclose(fp);
+    return n;
+}
+
+/* train_log.jsonl and labels.jsonl are a function of the events a callback gets:
+ * formatting those events gives the same bytes, also across an interruption at an
+ * epoch end and the resume (the callback sees the epoch once its checkpoint is
+ * written). SIMS-like data with human unimodal labels, so label_corr is written. */
+TEST(logs_are_the_callbacks_events)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    tiny t;
+    selfmm_split_view v[3];
+    tiny_make(&t, 30, -1);
+    tiny_views(&t, v);
+    float *human[3][4] = {{0}};
+    for (int s = 0; s < 3; s++)
+        for (int k = 1; k < 4; k++) {
+            human[s][k] = malloc((size_t)t.n[s] * sizeof(float));
+            REQUIRE(human[s][k]);
+            for (int i = 0; i < t.n[s]; i++)
+                human[s][k][i] = t.label[s][i] * (float)(0.5 + 0.1 * k) + (float)(urand() - 0.5) * 0.2f;
+            v[s].labels_unimodal[k] = human[s][k];
+        }
+    selfmm_dataset *d = NULL;
+    selfmm_error e = {0};
+    REQUIRE_OK(selfmm_dataset_create(v, NULL, &d, &e), e.message);
+    tiny_free(&t);
+    for (int s = 0; s < 3; s++)
+        for (int k = 1; k < 4; k++) free(human[s][k]);
+    for (int mode = 0; mode < 2; mode++) { /* straight through; stopped after epoch 2 and resumed */
+        const char *dir = tpath(mode ? "events_resumed" : "events");
+        char mine[2][300], theirs[2][300];
+        snprintf(mine[0], sizeof mine[0], "%s.train_log.jsonl", dir);
+        snprintf(mine[1], sizeof mine[1], "%s.labels.jsonl", dir);
+        snprintf(theirs[0], sizeof theirs[0], "%s/train_log.jsonl", dir);
+        snprintf(theirs[1], sizeof theirs[1], "%s/labels.jsonl", dir);
+        own_logs o = {.log = fopen(mine[0], "w"), .labels = fopen(mine[1], "w"), .stop_epoch = mode ? 2 : 0};
+        REQUIRE(o.log && o.labels);
+        selfmm_model *m = NULL;
+        REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+        selfmm_fit_options opt = {.out_dir = dir, .save_labels = 1, .callback = log_myself, .user = &o};
+        selfmm_fit_result r;
+        if (mode) {
+            CHECK_STATUS(selfmm_fit(m, d, &opt, &r, &e), SELFMM_ERR_INTERRUPTED);
+            selfmm_model_free(m);
+            m = NULL;
+            REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+            o.stop_epoch = 0, opt.resume = 1;
+        }
+        CHECK_OK(selfmm_fit(m, d, &opt, &r, &e), e.message);
+        selfmm_model_free(m);
+        fclose(o.log), fclose(o.labels);
+        CHECK_INT(r.epochs, 4);
+        CHECK_INT(o.count[SELFMM_EVENT_EPOCH], 4);
+        CHECK_INT(o.count[SELFMM_EVENT_BATCH], 4 * 4); /* 30 samples in batches of 8 */
+        CHECK_INT(o.count[SELFMM_EVENT_STEP], 4 * 2);
+        CHECK_INT(o.human, 4);
+        CHECK_INT(count_lines(theirs[0], "\"label_corr\":{\"T\""), 4);
+        CHECK_INT(count_lines(theirs[1], "\"label_corr\":{\"T\""), 4);
+        CHECK_INT(count_lines(theirs[0], "\"type\":\"batch\""), 16);
+        CHECK_MSG(files_equal(mine[0], theirs[0]), "train_log.jsonl: not the callback's events (mode %d)",
+                  mode);
+        CHECK_MSG(files_equal(mine[1], theirs[1]), "labels.jsonl: not the callback's events (mode %d)", mode);
+    }
     selfmm_dataset_free(d);
 }
 
@@ -522,6 +621,7 @@ int main(void)
     selfmm_set_threads(2);
     RUN(same_seed_same_bits);
     RUN(resume_equals_uninterrupted);
+    RUN(logs_are_the_callbacks_events);
     RUN(tail_window_switch);
     RUN(resume_refuses_other_hyper_parameters);
     RUN(divergence_stops_with_last_checkpoint_intact);

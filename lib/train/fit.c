@@ -10,12 +10,16 @@
  * training mode, loss against the current ULGM labels, backward, label update
  * (epoch > 1), store features, recompute centers, and an Adam step when the window
  * closes. Then validate, keep the best weights, stop early, checkpoint.
+ *
+ * Every event goes first to the log writer (fit_log.c: train_log.jsonl,
+ * labels.jsonl), then to the caller's callback: both see the same events in the
+ * same order. Resuming (the run state in the checkpoint, the logs cut back to it)
+ * is fit_resume.c.
  */
 #include "selfmm.h"
+#include "train/fit_internal.h"
 
-#include <cJSON.h>
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,9 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-
-static const char *const head_names[4] = {"M", "T", "A", "V"};
 
 typedef struct fit_run {
     selfmm_model *model;
@@ -43,9 +44,8 @@ typedef struct fit_run {
     float *best;               /* (nfloats) weights of the best epoch, kept in memory only
                                   without out_dir (there model.safetensors holds them) */
     int64_t nfloats;
-    FILE *log, *labels;
-    char log_path[SELFMM_PATH_MAX], labels_path[SELFMM_PATH_MAX]; /* in out_dir */
-    char ckpt_path[SELFMM_PATH_MAX], model_path[SELFMM_PATH_MAX];
+    sm_fit_files files;        /* in out_dir */
+    sm_fit_log log;            /* the log writer, with out_dir */
     int epoch;                 /* the epoch being trained, 1-based */
     selfmm_early_stop es;      /* completed epochs, the best one, its Loss */
     int stop;                  /* early stopping says stop (after es.epoch epochs) */
@@ -53,25 +53,46 @@ typedef struct fit_run {
     struct timespec t0;
 } fit_run;
 
+selfmm_status sm_fit_vfail(selfmm_error *err, selfmm_status st, const char *fmt, va_list ap)
+{
+    if (err) {
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        err->status = st;
+    }
+    return st;
+}
+
+selfmm_status sm_fit_fail(selfmm_error *err, selfmm_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sm_fit_vfail(err, st, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+selfmm_status sm_fit_fail_from(selfmm_error *err, selfmm_status st, const char *what, const char *msg)
+{
+    return sm_fit_fail(err, st, "%s: %s", what, msg && *msg ? msg : selfmm_strerror(st));
+}
+
+/* The run's error, in the caller's err. */
 static selfmm_status fail(fit_run *r, selfmm_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static selfmm_status fail(fit_run *r, selfmm_status st, const char *fmt, ...)
 {
-    if (r->err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->err->message, sizeof r->err->message, fmt, ap);
-        va_end(ap);
-        r->err->status = st;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    sm_fit_vfail(r->err, st, fmt, ap);
+    va_end(ap);
     return st;
 }
 
-/* A failed call on one of our handles: carry its message. */
+/* A failed call on one of the run's handles: carry its message. */
 static selfmm_status fail_from(fit_run *r, selfmm_status st, const char *what, const char *msg)
 {
-    return fail(r, st, "%s: %s", what, msg && *msg ? msg : selfmm_strerror(st));
+    return sm_fit_fail_from(r->err, st, what, msg);
 }
 
 static double elapsed(const fit_run *r)
@@ -79,51 +100,6 @@ static double elapsed(const fit_run *r)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - r->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - r->t0.tv_nsec);
-}
-
-/* ---- JSON lines ---------------------------------------------------------- */
-
-/* %.17g keeps every double exact; NaN/Inf become null (not valid JSON numbers). */
-static void json_num(FILE *fp, double v)
-{
-    if (isfinite(v)) fprintf(fp, "%.17g", v);
-    else fputs("null", fp);
-}
-
-/* {"Loss":..., name: reported value, ...}; with raw also "raw":{name: unrounded,...}
- * when any value was rounded. */
-static void json_metrics(FILE *fp, const selfmm_metrics *m, const char *extra_key, double extra)
-{
-    fputc('{', fp);
-    if (extra_key) {
-        fprintf(fp, "\"%s\":", extra_key);
-        json_num(fp, extra);
-    }
-    int rounded = 0;
-    for (int i = 0; i < m->count; i++) {
-        fprintf(fp, "%s\"%s\":", (i || extra_key) ? "," : "", m->name[i]);
-        json_num(fp, m->value[i]);
-        rounded |= memcmp(&m->value[i], &m->raw[i], sizeof(double)) != 0;
-    }
-    if (rounded) {
-        fputs(",\"raw\":{", fp);
-        for (int i = 0; i < m->count; i++) {
-            fprintf(fp, "%s\"%s\":", i ? "," : "", m->name[i]);
-            json_num(fp, m->raw[i]);
-        }
-        fputc('}', fp);
-    }
-    fputc('}', fp);
-}
-
-static void json_loss(FILE *fp, const selfmm_loss *l)
-{
-    fputs("\"loss\":", fp);
-    json_num(fp, l->total);
-    for (int k = 0; k < 4; k++) {
-        fprintf(fp, ",\"loss_%s\":", head_names[k]);
-        json_num(fp, l->part[k]);
-    }
 }
 
 /* ---- small helpers on the public API -------------------------------------- */
@@ -134,9 +110,9 @@ static void json_loss(FILE *fp, const selfmm_loss *l)
 static selfmm_status snapshot(fit_run *r, int restore)
 {
     if (r->opt->out_dir) {
-        selfmm_status st = restore ? selfmm_model_load_weights(r->model, r->model_path)
-                                   : selfmm_model_save(r->model, r->model_path);
-        return st == SELFMM_OK ? st : fail_from(r, st, r->model_path, selfmm_model_errmsg(r->model));
+        selfmm_status st = restore ? selfmm_model_load_weights(r->model, r->files.model)
+                                   : selfmm_model_save(r->model, r->files.model);
+        return st == SELFMM_OK ? st : fail_from(r, st, r->files.model, selfmm_model_errmsg(r->model));
     }
     int64_t off = 0;
     for (int i = 0; i < selfmm_model_num_params(r->model); i++) {
@@ -150,131 +126,103 @@ static selfmm_status snapshot(fit_run *r, int restore)
     return SELFMM_OK;
 }
 
-static double pearson(const float *a, const float *b, int n)
-{
-    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
-    for (int i = 0; i < n; i++) ma += a[i], mb += b[i];
-    ma /= n, mb /= n;
-    for (int i = 0; i < n; i++) {
-        double x = a[i] - ma, y = b[i] - mb;
-        sab += x * y, saa += x * x, sbb += y * y;
-    }
-    return (saa > 0 && sbb > 0) ? sab / sqrt(saa * sbb) : NAN;
-}
-
-/* {"T": r, "A": r, "V": r}: Pearson's r of generated and human unimodal labels. */
-static void write_label_corr(FILE *fp, const float *const labels[4], const float *const human[4], int n)
-{
-    fputc('{', fp);
-    for (int k = 1; k < 4; k++) {
-        fprintf(fp, "%s\"%s\":", k > 1 ? "," : "", head_names[k]);
-        json_num(fp, pearson(labels[k], human[k], n));
-    }
-    fputc('}', fp);
-}
-
-/* Truncate a log to the length recorded in the checkpoint and reopen it for append. */
-static selfmm_status open_log(fit_run *r, const char *path, long keep, FILE **out)
-{
-    if (keep >= 0 && truncate(path, keep) != 0 && errno != ENOENT)
-        return fail(r, SELFMM_ERR_IO, "%s: cannot truncate for resume: %s", path, strerror(errno));
-    FILE *fp = fopen(path, keep >= 0 ? "a" : "w");
-    if (!fp) return fail(r, SELFMM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    *out = fp;
-    return SELFMM_OK;
-}
-
-/* ---- checkpoints ---------------------------------------------------------- */
-
+/* The checkpoint of a completed epoch, with the logs' lengths at its end. */
 static selfmm_status save_checkpoint(fit_run *r)
 {
     if (!r->opt->out_dir) return SELFMM_OK;
-    /* The logs must be on disk up to this point before the checkpoint names their length. */
-    if (r->log && fflush(r->log) != 0) return fail(r, SELFMM_ERR_IO, "%s: write failed", r->log_path);
-    if (r->labels && fflush(r->labels) != 0)
-        return fail(r, SELFMM_ERR_IO, "%s: write failed", r->labels_path);
-    if (r->log) fsync(fileno(r->log));
-    if (r->labels) fsync(fileno(r->labels));
-    char *json = NULL;
-    size_t cap = 0;
-    FILE *mem = open_memstream(&json, &cap);
-    if (!mem) return fail(r, SELFMM_ERR_NOMEM, "checkpoint: out of memory");
-    fprintf(mem, "{\"epoch\":%d,\"best_epoch\":%d,\"best_valid\":", r->es.epoch, r->es.best_epoch);
-    json_num(mem, r->es.best);
-    fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld}", r->log ? ftell(r->log) : 0L,
-            r->labels ? ftell(r->labels) : -1L);
-    fclose(mem);
-    selfmm_error e = {0};
-    selfmm_status st = selfmm_checkpoint_save(r->ckpt_path, r->model, r->optim, r->ulgm, json, &e);
-    free(json);
-    if (st != SELFMM_OK) return fail_from(r, st, "checkpoint", e.message);
+    long log_bytes, labels_bytes;
+    sm_fit_log_lengths(&r->log, &log_bytes, &labels_bytes);
+    return sm_fit_checkpoint_save(r->files.checkpoint, r->model, r->optim, r->ulgm, &r->es, log_bytes,
+                                  labels_bytes, r->err);
+}
+
+/* ---- before the first epoch -------------------------------------------- */
+
+/* out_dir/name into buf (SELFMM_PATH_MAX bytes): a longer path would be cut, and the
+ * library writes no file whose path exceeds SELFMM_PATH_MAX - 1 bytes anyway. */
+static selfmm_status out_path(fit_run *r, char *buf, const char *name)
+{
+    int n = snprintf(buf, SELFMM_PATH_MAX, "%s/%s", r->opt->out_dir, name);
+    if (n < 0 || n >= SELFMM_PATH_MAX)
+        return fail(r, SELFMM_ERR_INVALID_ARG, "out_dir is too long for %s (paths of at most %d bytes): %s",
+                    name, SELFMM_PATH_MAX - 1, r->opt->out_dir);
     return SELFMM_OK;
 }
 
-/* The integer at key when it lies in [lo, hi] (both within 2^53): 1, else 0. */
-static int json_int(const cJSON *o, const char *key, double lo, double hi, long *out)
+static selfmm_status setup(fit_run *r)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
-        v->valuedouble != floor(v->valuedouble))
-        return 0;
-    *out = (long)v->valuedouble;
-    return 1;
-}
-
-/* Resume from out_dir/checkpoint.safetensors when there is one. Returns with
- * r->es at the last completed epoch (epoch 0 when starting fresh). */
-static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
-{
-    *log_keep = *labels_keep = -1;
-    if (!r->opt->out_dir || !r->opt->resume || access(r->ckpt_path, F_OK) != 0) return SELFMM_OK;
     selfmm_error e = {0};
     selfmm_status st;
-    /* The validation metrics of the best weights (model.safetensors, which also keeps
-     * them for the end of the run): evaluation is deterministic, so recomputing them
-     * gives what the interrupted run had. */
-    if (access(r->model_path, F_OK) == 0) {
-        st = selfmm_model_load_weights(r->model, r->model_path);
-        if (st != SELFMM_OK) return fail_from(r, st, r->model_path, selfmm_model_errmsg(r->model));
-        double loss;
-        st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size,
-                             &r->best_valid_metrics, &loss, NULL, &e);
-        if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
+    /* File names first: nothing is trained or changed for an out_dir that cannot hold them. */
+    if (r->opt->out_dir) {
+        char *const path[4] = {r->files.log, r->files.labels, r->files.checkpoint, r->files.model};
+        static const char *const name[4] = {"train_log.jsonl", "labels.jsonl", "checkpoint.safetensors",
+                                            "model.safetensors"};
+        for (int i = 0; i < 4; i++)
+            if ((st = out_path(r, path[i], name[i])) != SELFMM_OK) return st;
     }
-    char *json = NULL;
-    st = selfmm_checkpoint_load(r->ckpt_path, r->model, r->optim, r->ulgm, &json, &e);
-    if (st != SELFMM_OK) return fail_from(r, st, "resume", e.message);
-    /* What save_checkpoint wrote: a completed epoch, the best one so far, the logs'
-     * lengths (labels -1: no labels file). Anything else is not that state. */
-    cJSON *o = cJSON_Parse(json ? json : "");
-    selfmm_free_string(json);
-    const cJSON *bv = cJSON_GetObjectItemCaseSensitive(o, "best_valid");
-    long epoch = 0, best_epoch = 0;
-    int ok = o && json_int(o, "epoch", 1, INT_MAX, &epoch) &&
-             json_int(o, "best_epoch", 0, (double)epoch, &best_epoch) && cJSON_IsNumber(bv) &&
-             json_int(o, "log_bytes", 0, 9007199254740992.0, log_keep) &&
-             json_int(o, "labels_bytes", -1, 9007199254740992.0, labels_keep);
-    if (ok) {
-        r->es.epoch = (int)epoch;
-        r->es.best_epoch = (int)best_epoch;
-        r->es.best = bv->valuedouble;
-        /* what selfmm_early_stop_update answered after that epoch */
-        r->stop = r->es.epoch - r->es.best_epoch >= r->cfg.early_stop;
+    st = selfmm_model_get_config(r->model, &r->cfg);
+    if (st != SELFMM_OK) return fail(r, st, "model config unavailable");
+    /* The model remembers how its data was prepared (lengths, normalisation), so
+     * that a saved model can take raw inputs (selfmm_model_predict_one). */
+    st = selfmm_model_adopt_dataset(r->model, r->data);
+    if (st != SELFMM_OK) return fail_from(r, st, "data", selfmm_model_errmsg(r->model));
+    st = selfmm_dataset_split(r->data, SELFMM_SPLIT_TRAIN, &r->train);
+    if (st != SELFMM_OK) return fail_from(r, st, "train split", selfmm_dataset_errmsg(r->data));
+    r->n = r->train.n;
+    if (r->n < 1) return fail(r, SELFMM_ERR_DATA, "the train split is empty");
+    r->batch_size = r->cfg.batch_size;
+    r->num_batches = (r->n + r->batch_size - 1) / r->batch_size;
+    r->nfloats = selfmm_model_num_floats(r->model);
+    r->perm = malloc((size_t)r->n * sizeof *r->perm);
+    if (!r->opt->out_dir) r->best = malloc((size_t)r->nfloats * sizeof *r->best);
+    int ok = r->perm && (r->best || r->opt->out_dir);
+    for (int k = 0; k < 4; k++) {
+        r->pred[k] = malloc((size_t)r->n * sizeof(float));
+        r->truth[k] = malloc((size_t)r->n * sizeof(float));
+        r->lab[k] = malloc((size_t)r->batch_size * sizeof(float));
+        ok = ok && r->pred[k] && r->truth[k] && r->lab[k];
     }
-    cJSON_Delete(o);
-    if (!ok) return fail(r, SELFMM_ERR_FORMAT, "%s: checkpoint lacks a valid run state (epochs, log lengths)",
-                                   r->ckpt_path);
+    if (!ok) return fail(r, SELFMM_ERR_NOMEM, "fit: out of memory");
+    st = selfmm_optim_create(r->model, &r->cfg, &r->optim, &e);
+    if (st != SELFMM_OK) return fail_from(r, st, "optimizer", e.message);
+    const int dims[4] = {r->cfg.post_fusion_dim, r->cfg.post_text_dim, r->cfg.post_audio_dim,
+                         r->cfg.post_video_dim};
+    st = selfmm_ulgm_create(&r->cfg, r->n, r->train.labels, dims, &r->ulgm, &e);
+    if (st != SELFMM_OK) return fail_from(r, st, "label state", e.message);
+    selfmm_early_stop_init(&r->es); /* best 1e8, the reference's start for a 'min' criterion */
+    if (r->opt->out_dir) {
+        const char *d = r->opt->out_dir;
+        if (mkdir(d, 0777) != 0 && errno != EEXIST)
+            return fail(r, SELFMM_ERR_IO, "%s: cannot create directory: %s", d, strerror(errno));
+    }
     return SELFMM_OK;
 }
 
 /* ---- one epoch ------------------------------------------------------------ */
 
-static selfmm_status emit(fit_run *r, const selfmm_fit_event *ev)
+/* An event to the log writer (with out_dir), which refuses it only when a write
+ * failed. */
+static selfmm_status to_log(fit_run *r, const selfmm_fit_event *ev)
+{
+    const selfmm_fit_callback writer = sm_fit_log_event;
+    if (r->opt->out_dir && writer(ev, &r->log)) return fail(r, r->log.err.status, "%s", r->log.err.message);
+    return SELFMM_OK;
+}
+
+/* An event to the caller's callback, which may stop the run. */
+static selfmm_status to_caller(fit_run *r, const selfmm_fit_event *ev)
 {
     if (r->opt->callback && r->opt->callback(ev, r->opt->user))
         return fail(r, SELFMM_ERR_INTERRUPTED, "stopped by the callback at epoch %d, batch %d",
-                    ev->epoch, ev->batch);
+                           ev->epoch, ev->batch);
     return SELFMM_OK;
+}
+
+static selfmm_status emit(fit_run *r, const selfmm_fit_event *ev)
+{
+    selfmm_status st = to_log(r, ev);
+    return st == SELFMM_OK ? to_caller(r, ev) : st;
 }
 
 static selfmm_status train_epoch(fit_run *r, double *train_loss)
@@ -330,12 +278,6 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
         selfmm_fit_event ev = {.kind = SELFMM_EVENT_BATCH, .seed = r->cfg.seed, .epoch = r->epoch,
                                .batch = b + 1, .num_batches = r->num_batches, .loss = loss,
                                .elapsed_s = elapsed(r)};
-        if (r->log) {
-            fprintf(r->log, "{\"type\":\"batch\",\"seed\":%lld,\"epoch\":%d,\"batch\":%d,",
-                    (long long)r->cfg.seed, r->epoch, b + 1);
-            json_loss(r->log, &loss);
-            fputs("}\n", r->log);
-        }
         st = emit(r, &ev);
         if (st != SELFMM_OK) return st;
 
@@ -347,12 +289,6 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
             ev.kind = SELFMM_EVENT_STEP;
             ev.window = windows;
             ev.loss = window;
-            if (r->log) {
-                fprintf(r->log, "{\"type\":\"step\",\"seed\":%lld,\"epoch\":%d,\"batch\":%d,\"window\":%d,",
-                        (long long)r->cfg.seed, r->epoch, b + 1, windows);
-                json_loss(r->log, &window);
-                fputs("}\n", r->log);
-            }
             st = emit(r, &ev);
             if (st != SELFMM_OK) return st;
             left = upd;
@@ -398,124 +334,31 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
     }
     const float *labels[4];
     for (int k = 0; k < 4; k++) labels[k] = selfmm_ulgm_labels(r->ulgm, k);
-    /* SIMS has human unimodal labels: report how close the generated ones are */
-    const int human = r->train.labels_unimodal[1] && r->train.labels_unimodal[2] &&
-                      r->train.labels_unimodal[3];
-    if (r->log) {
-        fprintf(r->log, "{\"type\":\"epoch\",\"seed\":%lld,\"epoch\":%d,\"train_loss\":",
-                (long long)r->cfg.seed, r->epoch);
-        json_num(r->log, train_loss);
-        fputs(",\"train\":{", r->log);
-        for (int k = 0; k < 4; k++) {
-            fprintf(r->log, "%s\"%s\":", k ? "," : "", head_names[k]);
-            json_metrics(r->log, &train_m[k], NULL, 0);
-        }
-        fputs("},\"valid\":", r->log);
-        json_metrics(r->log, &valid_m, "Loss", valid_loss);
-        fprintf(r->log, ",\"best_epoch\":%d,\"improved\":%s", r->es.best_epoch, improved ? "true" : "false");
-        if (human) {
-            fputs(",\"label_corr\":", r->log);
-            write_label_corr(r->log, labels, r->train.labels_unimodal, r->n);
-        }
-        fputs("}\n", r->log);
-    }
-    if (r->labels) {
-        static const char *const keys[4] = {"fusion", "text", "audio", "vision"};
-        fprintf(r->labels, "{\"seed\":%lld,\"epoch\":%d", (long long)r->cfg.seed, r->epoch);
-        for (int k = 0; k < 4; k++) {
-            fprintf(r->labels, ",\"%s\":[", keys[k]);
-            for (int i = 0; i < r->n; i++) fprintf(r->labels, "%s%.9g", i ? "," : "", labels[k][i]);
-            fputc(']', r->labels);
-        }
-        if (human) {
-            fputs(",\"label_corr\":", r->labels);
-            write_label_corr(r->labels, labels, r->train.labels_unimodal, r->n);
-        }
-        fputs("}\n", r->labels);
-    }
     selfmm_fit_event ev = {.kind = SELFMM_EVENT_EPOCH, .seed = r->cfg.seed, .epoch = r->epoch,
                            .batch = r->num_batches, .num_batches = r->num_batches,
                            .elapsed_s = elapsed(r), .train_loss = train_loss, .train_metrics = train_m,
                            .valid_loss = valid_loss, .valid_metrics = &valid_m,
                            .best_epoch = r->es.best_epoch, .best_valid_loss = r->es.best,
-                           .improved = improved, .n_train = r->n, .labels = labels};
-    st = save_checkpoint(r);
-    if (st != SELFMM_OK) return st;
-    return emit(r, &ev);
+                           .improved = improved, .n_train = r->n, .labels = labels,
+                           .labels_human = r->train.labels_unimodal};
+    /* The log takes the epoch before the checkpoint records its length; the caller
+     * sees it once the checkpoint is on disk, so stopping there loses nothing. */
+    st = to_log(r, &ev);
+    if (st == SELFMM_OK) st = save_checkpoint(r);
+    if (st == SELFMM_OK) st = to_caller(r, &ev);
+    return st;
 }
 
 /* ---- the run -------------------------------------------------------------- */
 
 static void cleanup(fit_run *r)
 {
-    if (r->log) fclose(r->log);
-    if (r->labels) fclose(r->labels);
+    sm_fit_log_close(&r->log);
     selfmm_optim_free(r->optim);
     selfmm_ulgm_free(r->ulgm);
     free(r->perm);
     for (int k = 0; k < 4; k++) free(r->pred[k]), free(r->truth[k]), free(r->lab[k]);
     free(r->best);
-}
-
-/* out_dir/name into buf (SELFMM_PATH_MAX bytes): a longer path would be cut, and the
- * library writes no file whose path exceeds SELFMM_PATH_MAX - 1 bytes anyway. */
-static selfmm_status out_path(fit_run *r, char *buf, const char *name)
-{
-    int n = snprintf(buf, SELFMM_PATH_MAX, "%s/%s", r->opt->out_dir, name);
-    if (n < 0 || n >= SELFMM_PATH_MAX)
-        return fail(r, SELFMM_ERR_INVALID_ARG, "out_dir is too long for %s (paths of at most %d bytes): %s",
-                    name, SELFMM_PATH_MAX - 1, r->opt->out_dir);
-    return SELFMM_OK;
-}
-
-static selfmm_status setup(fit_run *r)
-{
-    selfmm_error e = {0};
-    selfmm_status st;
-    /* File names first: nothing is trained or changed for an out_dir that cannot hold them. */
-    if (r->opt->out_dir) {
-        char *const path[4] = {r->log_path, r->labels_path, r->ckpt_path, r->model_path};
-        static const char *const name[4] = {"train_log.jsonl", "labels.jsonl", "checkpoint.safetensors",
-                                            "model.safetensors"};
-        for (int i = 0; i < 4; i++)
-            if ((st = out_path(r, path[i], name[i])) != SELFMM_OK) return st;
-    }
-    st = selfmm_model_get_config(r->model, &r->cfg);
-    if (st != SELFMM_OK) return fail(r, st, "model config unavailable");
-    /* The model remembers how its data was prepared (lengths, normalisation), so
-     * that a saved model can take raw inputs (selfmm_model_predict_one). */
-    st = selfmm_model_adopt_dataset(r->model, r->data);
-    if (st != SELFMM_OK) return fail_from(r, st, "data", selfmm_model_errmsg(r->model));
-    st = selfmm_dataset_split(r->data, SELFMM_SPLIT_TRAIN, &r->train);
-    if (st != SELFMM_OK) return fail_from(r, st, "train split", selfmm_dataset_errmsg(r->data));
-    r->n = r->train.n;
-    if (r->n < 1) return fail(r, SELFMM_ERR_DATA, "the train split is empty");
-    r->batch_size = r->cfg.batch_size;
-    r->num_batches = (r->n + r->batch_size - 1) / r->batch_size;
-    r->nfloats = selfmm_model_num_floats(r->model);
-    r->perm = malloc((size_t)r->n * sizeof *r->perm);
-    if (!r->opt->out_dir) r->best = malloc((size_t)r->nfloats * sizeof *r->best);
-    int ok = r->perm && (r->best || r->opt->out_dir);
-    for (int k = 0; k < 4; k++) {
-        r->pred[k] = malloc((size_t)r->n * sizeof(float));
-        r->truth[k] = malloc((size_t)r->n * sizeof(float));
-        r->lab[k] = malloc((size_t)r->batch_size * sizeof(float));
-        ok = ok && r->pred[k] && r->truth[k] && r->lab[k];
-    }
-    if (!ok) return fail(r, SELFMM_ERR_NOMEM, "fit: out of memory");
-    st = selfmm_optim_create(r->model, &r->cfg, &r->optim, &e);
-    if (st != SELFMM_OK) return fail_from(r, st, "optimizer", e.message);
-    const int dims[4] = {r->cfg.post_fusion_dim, r->cfg.post_text_dim, r->cfg.post_audio_dim,
-                         r->cfg.post_video_dim};
-    st = selfmm_ulgm_create(&r->cfg, r->n, r->train.labels, dims, &r->ulgm, &e);
-    if (st != SELFMM_OK) return fail_from(r, st, "label state", e.message);
-    selfmm_early_stop_init(&r->es); /* best 1e8, the reference's start for a 'min' criterion */
-    if (r->opt->out_dir) {
-        const char *d = r->opt->out_dir;
-        if (mkdir(d, 0777) != 0 && errno != EEXIST)
-            return fail(r, SELFMM_ERR_IO, "%s: cannot create directory: %s", d, strerror(errno));
-    }
-    return SELFMM_OK;
 }
 
 SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
@@ -527,12 +370,12 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
     if (!model || !data) return fail(&r, SELFMM_ERR_INVALID_ARG, "fit: NULL model or data");
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
     selfmm_status st = setup(&r);
-    long log_keep = -1, labels_keep = -1;
-    if (st == SELFMM_OK) st = maybe_resume(&r, &log_keep, &labels_keep);
-    if (st == SELFMM_OK && r.opt->out_dir) {
-        st = open_log(&r, r.log_path, log_keep, &r.log);
-        if (st == SELFMM_OK && r.opt->save_labels) st = open_log(&r, r.labels_path, labels_keep, &r.labels);
-    }
+    int resumed = 0;
+    if (st == SELFMM_OK && r.opt->out_dir && r.opt->resume) /* from the last epoch's checkpoint */
+        st = sm_fit_resume(&r.files, r.opt->save_labels, &r.cfg, model, data, r.optim, r.ulgm, &r.es,
+                           &r.stop, &r.best_valid_metrics, &resumed, err);
+    if (st == SELFMM_OK && r.opt->out_dir)
+        st = sm_fit_log_open(&r.log, r.files.log, r.opt->save_labels ? r.files.labels : NULL, resumed, err);
     while (st == SELFMM_OK && !should_stop(&r)) { /* a resumed run may be done already */
         r.epoch = r.es.epoch + 1;
         double train_loss = 0;

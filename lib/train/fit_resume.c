@@ -1,0 +1,120 @@
+/* fit_resume.c -- the run state a checkpoint carries, and resuming a run from it.
+ *
+ * At every epoch end selfmm_fit writes checkpoint.safetensors: the model, the Adam
+ * and label state (selfmm_checkpoint_save), and as its JSON string the run state
+ *   {"epoch":E,"best_epoch":B,"best_valid":L,"log_bytes":N,"labels_bytes":M}
+ * (completed epochs, the best one and its validation Loss, the lengths of
+ * train_log.jsonl and labels.jsonl at that point; labels_bytes -1: no labels file).
+ * Resuming loads it back, cuts the logs to those lengths (dropping the lines of an
+ * interrupted epoch) and continues, so that the run ends exactly as an uninterrupted
+ * one: weights, labels and logs byte for byte (tests/test_fit.c). Like fit.c it is
+ * written only on the public API. */
+#include "selfmm.h"
+#include "train/fit_internal.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
+                                     const selfmm_optim *optim, const selfmm_ulgm *ulgm,
+                                     const selfmm_early_stop *es, long log_bytes,
+                                     long labels_bytes, selfmm_error *err)
+{
+    char *json = NULL;
+    size_t cap = 0;
+    FILE *mem = open_memstream(&json, &cap);
+    if (!mem) return sm_fit_fail(err, SELFMM_ERR_NOMEM, "checkpoint: out of memory");
+    fprintf(mem, "{\"epoch\":%d,\"best_epoch\":%d,\"best_valid\":", es->epoch, es->best_epoch);
+    sm_fit_json_num(mem, es->best);
+    fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld}", log_bytes, labels_bytes);
+    fclose(mem);
+    selfmm_error e = {0};
+    selfmm_status st = selfmm_checkpoint_save(path, model, optim, ulgm, json, &e);
+    free(json);
+    if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "checkpoint", e.message);
+    return SELFMM_OK;
+}
+
+/* The integer at key when it lies in [lo, hi] (both within 2^53): 1, else 0. */
+static int json_int(const cJSON *o, const char *key, double lo, double hi, long *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != floor(v->valuedouble))
+        return 0;
+    *out = (long)v->valuedouble;
+    return 1;
+}
+
+/* The run state sm_fit_checkpoint_save wrote: a completed epoch, the best one so
+ * far, the logs' lengths. Anything else is not that state: 0. */
+static int parse_state(const char *json, selfmm_early_stop *es, long *log_bytes, long *labels_bytes)
+{
+    cJSON *o = cJSON_Parse(json ? json : "");
+    const cJSON *bv = cJSON_GetObjectItemCaseSensitive(o, "best_valid");
+    long epoch = 0, best_epoch = 0;
+    int ok = o && json_int(o, "epoch", 1, INT_MAX, &epoch) &&
+             json_int(o, "best_epoch", 0, (double)epoch, &best_epoch) && cJSON_IsNumber(bv) &&
+             json_int(o, "log_bytes", 0, 9007199254740992.0, log_bytes) &&
+             json_int(o, "labels_bytes", -1, 9007199254740992.0, labels_bytes);
+    if (ok) {
+        es->epoch = (int)epoch;
+        es->best_epoch = (int)best_epoch;
+        es->best = bv->valuedouble;
+    }
+    cJSON_Delete(o);
+    return ok;
+}
+
+/* Cut a log to the length recorded in the checkpoint (keep -1: to nothing); a
+ * missing file is fine, the writer creates it. */
+static selfmm_status cut_log(const char *path, long keep, selfmm_error *err)
+{
+    if (truncate(path, keep > 0 ? keep : 0) != 0 && errno != ENOENT)
+        return sm_fit_fail(err, SELFMM_ERR_IO, "%s: cannot truncate for resume: %s", path, strerror(errno));
+    return SELFMM_OK;
+}
+
+selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
+                            selfmm_model *model, selfmm_dataset *data, selfmm_optim *optim,
+                            selfmm_ulgm *ulgm, selfmm_early_stop *es, int *stop,
+                            selfmm_metrics *best_valid, int *resumed, selfmm_error *err)
+{
+    *resumed = 0;
+    if (access(files->checkpoint, F_OK) != 0) return SELFMM_OK; /* nothing to resume: start */
+    selfmm_error e = {0};
+    selfmm_status st;
+    /* The validation metrics of the best weights (model.safetensors, which also keeps
+     * them for the end of the run): evaluation is deterministic, so recomputing them
+     * gives what the interrupted run had. */
+    if (access(files->model, F_OK) == 0) {
+        st = selfmm_model_load_weights(model, files->model);
+        if (st != SELFMM_OK) return sm_fit_fail_from(err, st, files->model, selfmm_model_errmsg(model));
+        double loss;
+        st = selfmm_evaluate(model, data, SELFMM_SPLIT_VALID, cfg->batch_size, best_valid, &loss, NULL, &e);
+        if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "validation", e.message);
+    }
+    char *json = NULL;
+    st = selfmm_checkpoint_load(files->checkpoint, model, optim, ulgm, &json, &e);
+    if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "resume", e.message);
+    long log_bytes = -1, labels_bytes = -1;
+    int ok = parse_state(json, es, &log_bytes, &labels_bytes);
+    selfmm_free_string(json);
+    if (!ok)
+        return sm_fit_fail(err, SELFMM_ERR_FORMAT,
+                           "%s: checkpoint lacks a valid run state (epochs, log lengths)", files->checkpoint);
+    /* what selfmm_early_stop_update answered after that epoch */
+    *stop = es->epoch - es->best_epoch >= cfg->early_stop;
+    /* The lines written after the checkpoint belong to the epoch being redone. */
+    st = cut_log(files->log, log_bytes, err);
+    if (st == SELFMM_OK && save_labels) st = cut_log(files->labels, labels_bytes, err);
+    if (st != SELFMM_OK) return st;
+    *resumed = 1;
+    return SELFMM_OK;
+}
