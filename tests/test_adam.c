@@ -8,7 +8,7 @@
  * input. */
 #include "harness.h"
 
-#include "nn/model.h"
+#include "model/model.h"
 #include "support/fixture.h"
 #include "train/adam.h"
 

@@ -5,10 +5,10 @@
  * a plain safetensors reader in tools/gen_io_fixtures.py. */
 #include "harness.h"
 
-#include "io/model_io.h"
+#include "model/model_io.h"
 #include "io/safetensors.h"
 #include "io/tensors.h"
-#include "nn/model.h"
+#include "model/model.h"
 #include "support/fixture.h"
 #include "support/testfile.h"
 

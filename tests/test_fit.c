@@ -3,7 +3,7 @@
  * errors leaving the last checkpoint usable, dataset creation checks, and the demo. */
 #include "harness.h"
 
-#include "nn/model.h"
+#include "model/model.h"
 #include "train/adam.h"
 #include "train/ulgm.h"
 

@@ -2,7 +2,7 @@
  * state_dict has them, arena layout, initialisation ranges and determinism. */
 #include "harness.h"
 
-#include "nn/model.h"
+#include "model/model.h"
 
 static void tiny_config(selfmm_config *c)
 {

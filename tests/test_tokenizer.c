@@ -8,7 +8,7 @@
  * every code point. */
 #include "harness.h"
 
-#include "nn/model.h"
+#include "model/model.h"
 #include "text/tokenizer.h"
 #include "text/unicode.h"
 #include "text/utf8.h"

@@ -16,7 +16,7 @@
 
 #include "nn/dnnl_ctx.h"
 #include "nn/lstm.h"
-#include "nn/model.h"
+#include "model/model.h"
 #include "nn/ops.h"
 
 #include <stdint.h>

@@ -32,7 +32,7 @@
 
 #include "core/alloc.h"
 #include "core/threads.h"
-#include "nn/model.h"
+#include "model/model.h"
 
 #include <math.h>
 #include <stdlib.h>

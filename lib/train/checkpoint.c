@@ -9,9 +9,9 @@
  * the uninterrupted run's. Loading checks everything before changing anything. */
 #include "core/alloc.h"
 #include "core/config_keys.h"
-#include "io/model_io.h"
+#include "model/model_io.h"
 #include "io/safetensors.h"
-#include "nn/model.h"
+#include "model/model.h"
 #include "train/adam.h"
 #include "train/ulgm.h"
 

@@ -1,8 +1,8 @@
 /* model.h -- the selfmm_model handle: config, parameter table, the two arenas and
  * named pointers into them. Compute state (activations, oneDNN primitives) hangs
  * off `compute`, owned by the forward/backward code. */
-#ifndef SM_NN_MODEL_H
-#define SM_NN_MODEL_H
+#ifndef SM_MODEL_MODEL_H
+#define SM_MODEL_MODEL_H
 
 #include "nn/params.h"
 

@@ -1,5 +1,5 @@
 /* model.c -- creating, freeing and inspecting a model (no compute here). */
-#include "nn/model.h"
+#include "model/model.h"
 
 #include "core/alloc.h"
 #include "core/threads.h"

@@ -4,16 +4,16 @@
  *   input.text_len, input.audio_len, input.vision_len   padded lengths of the
  *       training split (decimal): a single new sample is cut like the data was
  *   norm.audio.mean, norm.audio.std, norm.vision.mean, norm.vision.std
- *       feature standardisation (io/norm.h) as JSON arrays of float32 values with
+ *       feature standardisation (data/norm.h) as JSON arrays of float32 values with
  *       9 significant digits: enough for every float32 to read back to the same
  *       bits (printed and parsed in the C locale, whatever the program's locale)
  *
  * selfmm_model_adopt_dataset writes both from a dataset; selfmm_fit calls it. */
-#include "text/model_input.h"
+#include "model/model_input.h"
 
-#include "io/dataset.h"
-#include "io/norm.h"
-#include "nn/model.h"
+#include "data/dataset.h"
+#include "data/norm.h"
+#include "model/model.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 /* dataset_load.c -- validating and converting the fields of an MMSA dataset
  * (SPEC 5), whatever the file format, and the public selfmm_dataset_* calls. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include "core/alloc.h"
 #include "core/log.h"

@@ -9,7 +9,7 @@
  */
 #include "text/tokenizer.h"
 
-#include "nn/model.h"
+#include "model/model.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,11 +2,11 @@
  * members, here named "<split>/<field>.npy"), read and written through libzip.
  * Members are streamed: reading converts straight from the decompressor into the
  * dataset's arrays; writing feeds each member from the arrays in place. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include "core/alloc.h"
 #include "core/atomic_file.h"
-#include "io/norm.h"
+#include "data/norm.h"
 #include "io/npy.h"
 #include "io/tensors.h"
 

@@ -2,7 +2,7 @@
  * latin-1 text, npz member, Python list) to float32, int32 or strings. Data moves
  * through a fixed chunk buffer; pages of a mapped file are dropped as soon as they
  * are converted. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include <math.h>
 #include <stdio.h>

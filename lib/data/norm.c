@@ -1,5 +1,5 @@
 /* norm.c -- see norm.h; also the public selfmm_dataset_norm. */
-#include "io/norm.h"
+#include "data/norm.h"
 
 #include "core/alloc.h"
 

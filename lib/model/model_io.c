@@ -5,13 +5,13 @@
  * Every load first matches each tensor of the parameter table to a checkpoint
  * tensor and checks its type and shape; only when all of them fit are weights
  * copied, so a failed load leaves the model as it was. */
-#include "io/model_io.h"
+#include "model/model_io.h"
 
 #include "core/file.h"
 #include "core/log.h"
 #include "io/safetensors.h"
 #include "io/torch_write.h"
-#include "nn/model.h"
+#include "model/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>

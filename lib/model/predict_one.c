@@ -2,9 +2,9 @@
  * feature arrays to the four outputs, prepared exactly as selfmm_dataset_build
  * prepares a clip (same tokenizer, same length cuts, same standardisation code), so
  * that the result equals the model's output on that clip in a built dataset. */
-#include "io/norm.h"
-#include "nn/model.h"
-#include "text/model_input.h"
+#include "data/norm.h"
+#include "model/model.h"
+#include "model/model_input.h"
 
 #include <math.h>
 #include <stdlib.h>
