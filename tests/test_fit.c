@@ -390,7 +390,7 @@ TEST(checkpoint_load_is_all_or_nothing)
     sm_ulgm_state(u[0], us);
     selfmm_param_info w;
     REQUIRE_OK(selfmm_model_find_param(m[0], "Model.post_fusion_layer_1.weight", &w), "");
-    const int64_t at = w.data - m[0]->params;
+    const int64_t at = w.data - m[0]->net.params;
     float *exp_avg = (float *)os[0].data, *exp_avg_sq = (float *)os[1].data, *feat = (float *)us[5].data;
     exp_avg[at] = 0.5f, exp_avg_sq[at] = 0.25f, feat[0] = 0.75f, w.data[0] += 1.0f;
     const char *path = tpath("all_or_nothing.safetensors");

@@ -35,7 +35,7 @@ SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *m, const char *t
     selfmm_error *err = &m->err;
     if (!text || !audio || !vision || !out)
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "predict: NULL argument");
-    const int dims[2] = {audio_dim, vision_dim}, want[2] = {m->cfg.audio_dim, m->cfg.video_dim};
+    const int dims[2] = {audio_dim, vision_dim}, want[2] = {m->net.cfg.audio_dim, m->net.cfg.video_dim};
     const int steps_in[2] = {audio_steps, vision_steps};
     for (int k = 0; k < 2; k++) {
         if (dims[k] != want[k])
@@ -47,7 +47,7 @@ SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *m, const char *t
     }
     int len[3];
     SM_TRY(sm_model_input_lengths(m, len));
-    const int L = len[0] ? len[0] : m->cfg.max_position_embeddings;
+    const int L = len[0] ? len[0] : m->net.cfg.max_position_embeddings;
     if (L < 2)
         return sm_error(err, SELFMM_ERR_FORMAT, "predict: text length %d cannot hold [CLS] and [SEP]", L);
     int steps[2];

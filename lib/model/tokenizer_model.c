@@ -34,10 +34,10 @@ SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *m, const selfm
         remove_tokenizer(m);
         return SELFMM_OK;
     }
-    if (t->vocab.n != m->cfg.vocab_size)
+    if (t->vocab.n != m->net.cfg.vocab_size)
         return sm_error(&m->err, SELFMM_ERR_SHAPE,
                         "set tokenizer: the vocabulary has %d tokens but the model's vocab_size is %d",
-                        t->vocab.n, m->cfg.vocab_size);
+                        t->vocab.n, m->net.cfg.vocab_size);
     char *vocab = sm_vocab_to_text(&t->vocab, NULL);
     if (!vocab) return sm_error(&m->err, SELFMM_ERR_NOMEM, "set tokenizer: out of memory");
     const int vals[3] = {t->set.lower, t->set.strip_accents, t->set.chinese_chars};
@@ -80,10 +80,10 @@ SELFMM_API selfmm_status selfmm_model_get_tokenizer(selfmm_model *m, selfmm_toke
         sm_tok_settings set = {vals[0], vals[1], vals[2]};
         st = sm_tokenizer_create(vocab, strlen(vocab), "model metadata tokenizer.vocab", &set, &t, &e);
     }
-    if (st == SELFMM_OK && t->vocab.n != m->cfg.vocab_size)
+    if (st == SELFMM_OK && t->vocab.n != m->net.cfg.vocab_size)
         st = sm_error(&e, SELFMM_ERR_FORMAT,
                       "model metadata: tokenizer.vocab has %d tokens but vocab_size is %d", t->vocab.n,
-                      m->cfg.vocab_size);
+                      m->net.cfg.vocab_size);
     if (st != SELFMM_OK) {
         selfmm_tokenizer_free(t);
         sm_error_copy(&m->err, &e);
