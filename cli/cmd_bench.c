@@ -185,7 +185,7 @@ int cmd_bench(int argc, char **argv)
     rc = cli_build_config("bench", preset, NULL, NULL, sets, nsets, &cfg);
     free(sets);
     if (rc != EXIT_OK) return rc;
-    if (selfmm_set_threads(threads) != SELFMM_OK) return cli_fail("bench", "cannot use %d threads", threads);
+    if (selfmm_set_threads(threads, &err) != SELFMM_OK) return cli_fail_status("bench", err.status, err.message);
     cfg.threads = threads;
     if (!batch) batch = cfg.batch_size;
 
@@ -223,9 +223,12 @@ int cmd_bench(int argc, char **argv)
         double t0 = now();
         st = selfmm_model_forward(m, &bt, SELFMM_MODE_EVAL, NULL);
         eval[s] = now() - t0;
-        sgf[s] = selfmm_bench_sgemm_gflops(SG_M, SG_N, SG_K, 3);
+        if (st == SELFMM_OK && selfmm_bench_gemm(SELFMM_PRECISION_FP32, SG_M, SG_N, SG_K, 3, &sgf[s], &err) != SELFMM_OK)
+            break;
     }
-    if (st != SELFMM_OK) {
+    if (err.status != SELFMM_OK) {
+        rc = cli_fail_status("bench", err.status, err.message);
+    } else if (st != SELFMM_OK) {
         rc = cli_fail_status("bench", st, selfmm_model_errmsg(m));
     } else {
         struct rusage ru;

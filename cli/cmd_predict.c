@@ -126,7 +126,7 @@ int cmd_predict(int argc, char **argv)
         free(idx);
         return rc;
     }
-    if (threads >= 0) selfmm_set_threads(threads);
+    if (threads >= 0) selfmm_set_threads(threads, NULL); /* in range: checked above */
     cli_install_logger(SELFMM_LOG_WARN);
     selfmm_error err = {0};
     selfmm_model *model = NULL;

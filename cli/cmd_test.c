@@ -61,7 +61,7 @@ int cmd_test(int argc, char **argv)
     }
     if (optind < argc) return cli_usage_error("test", "unexpected argument '%s'", argv[optind]);
     if (!model_path || !data_path) return cli_usage_error("test", "--model and --data are required");
-    if (threads >= 0) selfmm_set_threads(threads);
+    if (threads >= 0) selfmm_set_threads(threads, NULL); /* in range: checked above */
     cli_install_logger(SELFMM_LOG_WARN);
     selfmm_error err = {0};
     selfmm_model *model = NULL;

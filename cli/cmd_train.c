@@ -316,7 +316,7 @@ int cmd_train(int argc, char **argv)
         }
     }
     free(a.sets);
-    if (selfmm_set_threads(cfg.threads) != SELFMM_OK) return cli_fail("train", "bad thread count");
+    if (selfmm_set_threads(cfg.threads, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
 
     selfmm_dataset *data = NULL;
     selfmm_status st;

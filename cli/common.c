@@ -148,7 +148,7 @@ int cli_apply_sets(const char *cmd, char **sets, int nsets, selfmm_config *cfg)
 }
 
 /* A model trained on normalised features expects a dataset normalised the same way. */
-void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, const selfmm_dataset *data,
+void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, selfmm_dataset *data,
                             const char *data_path)
 {
     selfmm_config cfg;

@@ -44,7 +44,7 @@ int cli_apply_sets(const char *cmd, char **sets, int nsets, selfmm_config *cfg);
 
 /* Warn on stderr when a dataset's feature normalisation differs from the one the
  * model was trained with (none vs some, or other statistics). */
-void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, const selfmm_dataset *data,
+void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, selfmm_dataset *data,
                             const char *data_path);
 
 #endif

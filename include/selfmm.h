@@ -17,10 +17,16 @@
  *   through out-pointers, which are written only on success.
  * - Objects are opaque handles with create/free pairs; every *_free(NULL) is a
  *   harmless no-op.
- * - A handle keeps the detailed message of its last failed call:
- *   selfmm_model_errmsg(), selfmm_dataset_errmsg(), ... Calls that have no handle
- *   yet (loading a config, creating a handle) take a `selfmm_error *err` that may be
- *   NULL; on failure it receives the status and the message.
+ * - Errors, one rule: a call on one handle reports on that handle: the handle keeps
+ *   the detailed message of its last failed call (selfmm_model_errmsg(),
+ *   selfmm_dataset_errmsg(), ...). Other handles it takes are only read. A call that
+ *   creates a handle, spans several handles or has none takes a `selfmm_error *err`
+ *   as its last argument, which may be NULL; on failure it receives the status and
+ *   the message. A NULL handle is SELFMM_ERR_INVALID_ARG with no message (there is
+ *   nowhere to put it). A call that can fail for a reason it reports takes its
+ *   handle non-const; getters that take a const handle fail only for NULL pointers.
+ * - Argument order: the handle (or the main one), then inputs, then outputs, then
+ *   err.
  * - Threads: one handle per thread. Distinct handles are independent, except that
  *   the thread count (selfmm_set_threads) and the log callback are process-wide.
  * - The library never calls exit() or abort(), and never prints: messages go to the
@@ -130,7 +136,7 @@ typedef struct selfmm_error {
  * so there is no oversubscription). n = 0 means the number of online CPUs (the
  * default). Process-wide; call it before starting work, not while another thread is
  * inside the library. Returns SELFMM_ERR_RANGE for n < 0 or n > 1024. */
-SELFMM_API selfmm_status selfmm_set_threads(int n);
+SELFMM_API selfmm_status selfmm_set_threads(int n, selfmm_error *err);
 /* The thread count in effect (after resolving 0). */
 SELFMM_API int selfmm_get_threads(void);
 
@@ -337,10 +343,10 @@ SELFMM_API selfmm_status selfmm_model_get_config(const selfmm_model *model, self
 SELFMM_API int selfmm_model_num_params(const selfmm_model *model);
 SELFMM_API int64_t selfmm_model_num_floats(const selfmm_model *model);
 /* Tensor i of the table (0 <= i < num_params). */
-SELFMM_API selfmm_status selfmm_model_param(const selfmm_model *model, int i,
+SELFMM_API selfmm_status selfmm_model_param(selfmm_model *model, int i,
                                             selfmm_param_info *info);
 /* Tensor by PyTorch name; SELFMM_ERR_NOT_FOUND names it. */
-SELFMM_API selfmm_status selfmm_model_find_param(const selfmm_model *model, const char *name,
+SELFMM_API selfmm_status selfmm_model_find_param(selfmm_model *model, const char *name,
                                                  selfmm_param_info *info);
 
 /* Load pretrained BERT weights: a HuggingFace folder (config.json and
@@ -459,10 +465,20 @@ typedef struct selfmm_timings {
 /* The timings of the last forward and backward (zero before the first). */
 SELFMM_API selfmm_status selfmm_model_timings(const selfmm_model *model, selfmm_timings *t);
 
-/* GFLOP/s of cblas_sgemm (row-major, no transposes) on m x k times k x n, median of
- * reps runs, with the library's thread setting: the yardstick bench compares BERT's
- * rate with. Returns a negative value for bad sizes or when memory runs out. */
-SELFMM_API double selfmm_bench_sgemm_gflops(int m, int n, int k, int reps);
+/* The precision of a GEMM. */
+typedef enum selfmm_precision {
+    SELFMM_PRECISION_FP32 = 0,     /* float32 in and out */
+    SELFMM_PRECISION_BF16 = 1      /* bfloat16 in, float32 accumulation */
+} selfmm_precision;
+
+/* *gflops = the GFLOP/s of one GEMM (row-major, no transposes) of m x k times k x n
+ * in that precision, the median of reps timed runs after one untimed run, with the
+ * library's thread setting: the yardstick selfmm-cli bench compares BERT's rate
+ * with. FP32 is cblas_sgemm; BF16 is SELFMM_ERR_UNSUPPORTED in this version. Sizes
+ * must be >= 1 and reps in [1, 10000] (SELFMM_ERR_RANGE); SELFMM_ERR_NOMEM when the
+ * three matrices cannot be allocated. */
+SELFMM_API selfmm_status selfmm_bench_gemm(selfmm_precision precision, int m, int n, int k, int reps,
+                                           double *gflops, selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
 /* Datasets (MMSA pickles, .npz)                                               */
@@ -503,7 +519,7 @@ SELFMM_API selfmm_status selfmm_dataset_load(const char *path, const selfmm_data
                                              selfmm_dataset **out, selfmm_error *err);
 SELFMM_API void selfmm_dataset_free(selfmm_dataset *data);
 SELFMM_API const char *selfmm_dataset_errmsg(const selfmm_dataset *data);
-SELFMM_API selfmm_status selfmm_dataset_split(const selfmm_dataset *data, selfmm_split split,
+SELFMM_API selfmm_status selfmm_dataset_split(selfmm_dataset *data, selfmm_split split,
                                               selfmm_split_view *view);
 /* Gather samples idx[0..b) of a split into a batch. The arrays belong to the
  * dataset and stay valid until the next selfmm_dataset_batch on it. labels may be
@@ -521,7 +537,7 @@ SELFMM_API selfmm_status selfmm_dataset_create(const selfmm_split_view splits[3]
                                                const selfmm_data_options *opt,
                                                selfmm_dataset **out, selfmm_error *err);
 /* Write all splits as a NumPy .npz (atomically). */
-SELFMM_API selfmm_status selfmm_dataset_save_npz(const selfmm_dataset *data, const char *path);
+SELFMM_API selfmm_status selfmm_dataset_save_npz(selfmm_dataset *data, const char *path);
 
 /* ------------------------------------------------------------------------- */
 /* Describing files                                                            */
@@ -603,9 +619,9 @@ SELFMM_API selfmm_status selfmm_metrics_summary(const selfmm_metrics *runs, int 
  * binary value, ties to even, read back as a double (MMSA's round(eval_loss, 4)).
  * decimals < 0 returns x. Thread-safe. */
 SELFMM_API double selfmm_round(double x, int decimals);
-/* The value of a named metric; SELFMM_ERR_NOT_FOUND if absent. */
+/* The value of a named metric; SELFMM_ERR_NOT_FOUND naming it if absent. */
 SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
-                                            double *value);
+                                            double *value, selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
 /* Training: optimizer, unimodal label generation, and the fit/evaluate layer   */
@@ -636,7 +652,7 @@ SELFMM_API void selfmm_ulgm_free(selfmm_ulgm *u);
 SELFMM_API const char *selfmm_ulgm_errmsg(const selfmm_ulgm *u);
 /* Gather the current labels of samples idx[0..b) into labels[k][0..b) (a NULL
  * labels[k] is skipped). Indices must be in [0, n). */
-SELFMM_API selfmm_status selfmm_ulgm_gather(const selfmm_ulgm *u, const int *idx, int b,
+SELFMM_API selfmm_status selfmm_ulgm_gather(selfmm_ulgm *u, const int *idx, int b,
                                             float *const labels[4]);
 /* Steps 2d-2f for one batch: in epoch > 1 update the unimodal labels of idx from
  * out's features and the current centers, store the features, recompute the
@@ -760,20 +776,21 @@ SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *model,
                                                     const selfmm_tokenizer *tok);
 /* A new tokenizer rebuilt from the model's copy (free it with selfmm_tokenizer_free).
  * SELFMM_ERR_MISSING when the model has none; SELFMM_ERR_FORMAT when the stored
- * copy is damaged. The message also goes to the model's errmsg. */
-SELFMM_API selfmm_status selfmm_model_get_tokenizer(selfmm_model *model, selfmm_tokenizer **out,
+ * copy is damaged. The model is only read. */
+SELFMM_API selfmm_status selfmm_model_get_tokenizer(const selfmm_model *model, selfmm_tokenizer **out,
                                                     selfmm_error *err);
 
 /* The embedded demo: a SIMS-shaped synthetic dataset generated from seed (sentiment
  * signal spread over text, audio and vision, so the generated unimodal labels differ
  * by modality), and the config of the small randomly initialised model that trains
  * on it in well under a minute on 2 cores. */
-SELFMM_API selfmm_status selfmm_demo_config(selfmm_config *cfg);
+SELFMM_API void selfmm_demo_config(selfmm_config *cfg);
 SELFMM_API selfmm_status selfmm_demo_dataset(uint64_t seed, selfmm_dataset **out, selfmm_error *err);
 
 /* A permutation of 0..n-1 that depends only on (seed, epoch): the shuffling the
  * fit layer uses, so that a run can be replayed or resumed exactly. Thread-safe. */
-SELFMM_API selfmm_status selfmm_permutation(uint64_t seed, uint64_t epoch, int *perm, int n);
+SELFMM_API selfmm_status selfmm_permutation(uint64_t seed, uint64_t epoch, int *perm, int n,
+                                            selfmm_error *err);
 
 /* Load the weights of a native model file into an existing model whose config has
  * the same architecture; every name and shape is checked; on failure the model is
@@ -785,16 +802,16 @@ SELFMM_API selfmm_status selfmm_model_load_weights(selfmm_model *model, const ch
 /* Everything needed to resume a run bit-identically: weights, the Adam moments and
  * step counts, the ULGM labels, features and centers, the model's dropout step
  * counter, and a caller's JSON string (epoch, best so far, ...). Written atomically. */
-SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *model,
-                                                const selfmm_optim *opt, const selfmm_ulgm *ulgm,
-                                                const char *user_json, selfmm_error *err);
+SELFMM_API selfmm_status selfmm_checkpoint_save(const selfmm_model *model, const selfmm_optim *opt,
+                                                const selfmm_ulgm *ulgm, const char *user_json,
+                                                const char *path, selfmm_error *err);
 /* Restore a checkpoint into handles created with the same config and data size.
  * Only the run settings (seed, threads, max_epochs, paths, ...) may differ from the
  * config the checkpoint was written with; any other differing key is
  * SELFMM_ERR_STATE naming it. *user_json (may be NULL) receives the caller's string;
  * free it with selfmm_free_string. On failure the handles are unchanged. */
-SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *model,
-                                                selfmm_optim *opt, selfmm_ulgm *ulgm,
+SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_optim *opt,
+                                                selfmm_ulgm *ulgm, const char *path,
                                                 char **user_json, selfmm_error *err);
 
 /* ---- Early stopping: the reference trainer's decision, one epoch at a time ----
@@ -916,7 +933,7 @@ typedef struct selfmm_norm {
 /* The statistics a dataset was built with (selfmm_build_options.normalize; stored
  * in its .npz as norm/{audio,vision}_{mean,std}.npy and read back exactly). The
  * arrays belong to the dataset. SELFMM_ERR_MISSING when it has none. */
-SELFMM_API selfmm_status selfmm_dataset_norm(const selfmm_dataset *data, selfmm_norm *out);
+SELFMM_API selfmm_status selfmm_dataset_norm(selfmm_dataset *data, selfmm_norm *out);
 
 /* One clip's features from a file: a NumPy .npy of shape (T, D), float32 or
  * float64 (either byte order, C or Fortran order), or a numeric CSV with one row of

@@ -323,14 +323,14 @@ static void thread_count_does_not_matter_for(int legacy)
         REQUIRE(load_init(m[r]));
         selfmm_optim *o = NULL;
         REQUIRE_OK(selfmm_optim_create(m[r], NULL, &o, &e), e.message);
-        selfmm_set_threads(r ? 2 : 1);
+        selfmm_set_threads(r ? 2 : 1, NULL);
         for (int s = 1; s <= 3; s++) {
             load_grads(m[r], s);
             REQUIRE_OK(selfmm_optim_step(o), "");
         }
         selfmm_optim_free(o);
     }
-    selfmm_set_threads(0);
+    selfmm_set_threads(0, NULL);
     CHECK(memcmp(m[0]->net.params, m[1]->net.params, (size_t)m[0]->net.table.total * sizeof(float)) == 0);
     selfmm_model_free(m[0]);
     selfmm_model_free(m[1]);

@@ -278,11 +278,14 @@ TEST(strerror_covers_every_status)
 
 TEST(threads_setting)
 {
-    CHECK_OK(selfmm_set_threads(1), "");
+    selfmm_error e = {0};
+    CHECK_OK(selfmm_set_threads(1, &e), e.message);
     CHECK_INT(selfmm_get_threads(), 1);
-    CHECK_STATUS(selfmm_set_threads(-1), SELFMM_ERR_RANGE);
-    CHECK_STATUS(selfmm_set_threads(100000), SELFMM_ERR_RANGE);
-    CHECK_OK(selfmm_set_threads(0), "");
+    CHECK_STATUS(selfmm_set_threads(-1, &e), SELFMM_ERR_RANGE);
+    CHECK_CONTAINS(e.message, "-1");
+    CHECK_STATUS(selfmm_set_threads(100000, NULL), SELFMM_ERR_RANGE);
+    CHECK_INT(selfmm_get_threads(), 1);
+    CHECK_OK(selfmm_set_threads(0, NULL), "");
     CHECK(selfmm_get_threads() >= 1);
 }
 

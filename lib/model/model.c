@@ -108,23 +108,23 @@ static void fill_info(const selfmm_model *m, int i, selfmm_param_info *info)
     info->grad = m->net.grads + p->offset;
 }
 
-SELFMM_API selfmm_status selfmm_model_param(const selfmm_model *m, int i, selfmm_param_info *info)
+SELFMM_API selfmm_status selfmm_model_param(selfmm_model *m, int i, selfmm_param_info *info)
 {
     if (!m || !info) return SELFMM_ERR_INVALID_ARG;
     if (i < 0 || i >= m->net.table.n)
-        return sm_error((selfmm_error *)&m->err, SELFMM_ERR_RANGE,
+        return sm_error(&m->err, SELFMM_ERR_RANGE,
                         "parameter index %d out of range [0, %d)", i, m->net.table.n);
     fill_info(m, i, info);
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_model_find_param(const selfmm_model *m, const char *name,
+SELFMM_API selfmm_status selfmm_model_find_param(selfmm_model *m, const char *name,
                                                  selfmm_param_info *info)
 {
     if (!m || !name || !info) return SELFMM_ERR_INVALID_ARG;
     int i = sm_params_find(&m->net.table, name);
     if (i < 0)
-        return sm_error((selfmm_error *)&m->err, SELFMM_ERR_NOT_FOUND, "no parameter named \"%s\"",
+        return sm_error(&m->err, SELFMM_ERR_NOT_FOUND, "no parameter named \"%s\"",
                         name);
     fill_info(m, i, info);
     return SELFMM_OK;

@@ -69,10 +69,13 @@ SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *m, const char *t
     float *x[2] = {NULL, NULL};
     selfmm_status st = ids ? SELFMM_OK : sm_error(err, SELFMM_ERR_NOMEM, "predict: out of memory");
     if (st == SELFMM_OK) {
-        st = selfmm_model_get_tokenizer(m, &tok, NULL);
+        selfmm_error e = {0};
+        st = selfmm_model_get_tokenizer(m, &tok, &e);
         if (st == SELFMM_ERR_MISSING)
             sm_error(err, st, "predict: the model has no tokenizer to turn text into ids (train "
                      "with --bert DIR, or attach one with selfmm_model_set_tokenizer)");
+        else if (st != SELFMM_OK)
+            sm_error(err, st, "predict: %s", e.message);
     }
     int n_tokens = 0;
     if (st == SELFMM_OK) {

@@ -25,9 +25,9 @@
 #define CKPT_VERSION "1"
 #define N_STATE (2 + SM_ULGM_STATE_COUNT)
 
-SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *model,
-                                                const selfmm_optim *opt, const selfmm_ulgm *ulgm,
-                                                const char *user_json, selfmm_error *err)
+SELFMM_API selfmm_status selfmm_checkpoint_save(const selfmm_model *model, const selfmm_optim *opt,
+                                                const selfmm_ulgm *ulgm, const char *user_json,
+                                                const char *path, selfmm_error *err)
 {
     if (!path || !model || !opt || !ulgm)
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "checkpoint save: NULL argument");
@@ -116,8 +116,8 @@ static selfmm_status state_view(const sm_tensor_list *l, const char *name, const
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *model,
-                                                selfmm_optim *opt, selfmm_ulgm *ulgm,
+SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_optim *opt,
+                                                selfmm_ulgm *ulgm, const char *path,
                                                 char **user_json, selfmm_error *err)
 {
     if (!path || !model || !opt || !ulgm)

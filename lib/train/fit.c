@@ -205,7 +205,7 @@ static selfmm_status save_checkpoint(fit_run *r)
             r->labels ? ftell(r->labels) : -1L);
     fclose(mem);
     selfmm_error e = {0};
-    selfmm_status st = selfmm_checkpoint_save(r->ckpt_path, r->model, r->optim, r->ulgm, json, &e);
+    selfmm_status st = selfmm_checkpoint_save(r->model, r->optim, r->ulgm, json, r->ckpt_path, &e);
     free(json);
     if (st != SELFMM_OK) return fail_from(r, st, "checkpoint", e.message);
     return SELFMM_OK;
@@ -242,7 +242,7 @@ static selfmm_status maybe_resume(fit_run *r, long *log_keep, long *labels_keep)
         if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
     }
     char *json = NULL;
-    st = selfmm_checkpoint_load(r->ckpt_path, r->model, r->optim, r->ulgm, &json, &e);
+    st = selfmm_checkpoint_load(r->model, r->optim, r->ulgm, r->ckpt_path, &json, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "resume", e.message);
     /* What save_checkpoint wrote: a completed epoch, the best one so far, the logs'
      * lengths (labels -1: no labels file). Anything else is not that state. */
@@ -282,7 +282,7 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
     selfmm_status st;
     const int bs = r->batch_size, upd = r->cfg.update_epochs;
     if (r->cfg.shuffle) {
-        st = selfmm_permutation((uint64_t)r->cfg.seed, (uint64_t)r->epoch, r->perm, r->n);
+        st = selfmm_permutation((uint64_t)r->cfg.seed, (uint64_t)r->epoch, r->perm, r->n, NULL);
         if (st != SELFMM_OK) return fail(r, st, "shuffle: %s", selfmm_strerror(st));
     } else {
         for (int i = 0; i < r->n; i++) r->perm[i] = i;

@@ -139,13 +139,15 @@ static selfmm_status check_indices(selfmm_ulgm *u, const int *idx, int b)
     return st;
 }
 
-SELFMM_API selfmm_status selfmm_ulgm_gather(const selfmm_ulgm *u, const int *idx, int b,
+SELFMM_API selfmm_status selfmm_ulgm_gather(selfmm_ulgm *u, const int *idx, int b,
                                             float *const labels[4])
 {
-    if (!u || !idx || !labels || b < 1) return SELFMM_ERR_INVALID_ARG;
+    if (!u) return SELFMM_ERR_INVALID_ARG;
+    if (!idx || !labels || b < 1)
+        return sm_error(&u->err, SELFMM_ERR_INVALID_ARG, "label state: gather: NULL argument or b < 1");
     for (int i = 0; i < b; i++) /* reading a sample twice is harmless: only the range matters */
         if (idx[i] < 0 || idx[i] >= u->n)
-            return sm_error((selfmm_error *)&u->err, SELFMM_ERR_RANGE,
+            return sm_error(&u->err, SELFMM_ERR_RANGE,
                             "label state: batch index %d is sample %d, not in [0, %d)", i, idx[i], u->n);
     for (int m = 0; m < 4; m++) {
         if (!labels[m]) continue;
