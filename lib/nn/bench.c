@@ -9,12 +9,6 @@
 #include <cblas.h>
 #include <stdlib.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The median seconds of reps cblas_sgemm calls (row-major, no transposes) after one
  * untimed call; -1 when memory runs out. */
 static double sgemm_seconds(int m, int n, int k, int reps)
@@ -34,8 +28,7 @@ static double sgemm_seconds(int m, int n, int k, int reps)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
             t[i] = sm_now() - t0;
         }
-        qsort(t, (size_t)reps, sizeof *t, cmp_double);
-        med = t[reps / 2];
+        med = sm_median(t, reps);
     }
     sm_free(a), sm_free(b), sm_free(c);
     free(t);
