@@ -393,6 +393,11 @@ typedef struct selfmm_outputs {
 /* Index of the four modalities in selfmm_outputs.feature, the ULGM state and the loss. */
 enum { SELFMM_FUSION = 0, SELFMM_TEXT = 1, SELFMM_AUDIO = 2, SELFMM_VISION = 3 };
 
+/* "fusion", "text", "audio", "vision" for SELFMM_FUSION .. SELFMM_VISION (the names
+ * messages, the fit layer's labels.jsonl and the checkpoint's ulgm.* arrays use);
+ * NULL for any other k. Thread-safe. */
+SELFMM_API const char *selfmm_modality_name(int k);
+
 /* Forward a batch. In SELFMM_MODE_TRAIN dropout masks come from a counter-based
  * generator keyed by (cfg.seed, the model's step counter, tensor), so results do not
  * depend on the thread count; the step counter is incremented after each training

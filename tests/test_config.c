@@ -276,6 +276,15 @@ TEST(strerror_covers_every_status)
     CHECK_INT(selfmm_version_number(), SELFMM_VERSION_NUMBER);
 }
 
+TEST(modality_names)
+{
+    CHECK_STR(selfmm_modality_name(SELFMM_FUSION), "fusion");
+    CHECK_STR(selfmm_modality_name(SELFMM_TEXT), "text");
+    CHECK_STR(selfmm_modality_name(SELFMM_AUDIO), "audio");
+    CHECK_STR(selfmm_modality_name(SELFMM_VISION), "vision");
+    CHECK(selfmm_modality_name(-1) == NULL && selfmm_modality_name(4) == NULL);
+}
+
 TEST(threads_setting)
 {
     selfmm_error e = {0};
@@ -299,6 +308,7 @@ int main(void)
     RUN(bad_json_cases_each_have_their_status);
     RUN(bert_config_json);
     RUN(strerror_covers_every_status);
+    RUN(modality_names);
     RUN(threads_setting);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

@@ -253,11 +253,11 @@ selfmm_status sm_net_loss(sm_net *m, const float *const labels[4], selfmm_loss *
     if (!c || !c->train_valid)
         return sm_error(err, SELFMM_ERR_STATE, "loss: the last forward was not a training forward");
     const int B = c->B;
-    static const char *const name[4] = {"fusion", "text", "audio", "vision"};
     for (int k = 0; k < 4; k++)
         for (int b = 0; b < B; b++)
             if (!isfinite(labels[k][b]))
-                return sm_error(err, SELFMM_ERR_DATA, "loss: sample %d: %s label is not finite", b, name[k]);
+                return sm_error(err, SELFMM_ERR_DATA, "loss: sample %d: %s label is not finite", b,
+                                selfmm_modality_name(k));
     selfmm_loss l;
     memset(&l, 0, sizeof l);
     const float *pred[4] = {c->head[0].y, c->head[1].y, c->head[2].y, c->head[3].y};

@@ -420,10 +420,9 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
         fputs("}\n", r->log);
     }
     if (r->labels) {
-        static const char *const keys[4] = {"fusion", "text", "audio", "vision"};
         fprintf(r->labels, "{\"seed\":%lld,\"epoch\":%d", (long long)r->cfg.seed, r->epoch);
         for (int k = 0; k < 4; k++) {
-            fprintf(r->labels, ",\"%s\":[", keys[k]);
+            fprintf(r->labels, ",\"%s\":[", selfmm_modality_name(k));
             for (int i = 0; i < r->n; i++) fprintf(r->labels, "%s%.9g", i ? "," : "", labels[k][i]);
             fputc(']', r->labels);
         }
