@@ -248,12 +248,18 @@ selfmm_status sm_model_import_tensors(selfmm_model *m, const sm_tensor_list *l, 
     return st;
 }
 
+/* The tensors of the file at path, read for a call on m (`what` names the call). */
+static selfmm_status read_for(selfmm_model *m, const char *what, const char *path, sm_tensor_list *l)
+{
+    if (!path) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "%s: NULL path", what);
+    return sm_read_checkpoint(path, l, &m->err);
+}
+
 SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *m, const char *path)
 {
     if (!m) return SELFMM_ERR_INVALID_ARG;
-    if (!path) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "import: NULL path");
     sm_tensor_list l;
-    SM_TRY(sm_read_checkpoint(path, &l, &m->err));
+    SM_TRY(read_for(m, "import", path, &l));
     selfmm_status st = sm_model_import_tensors(m, &l, path, &m->err);
     sm_tensors_free(&l);
     return st;
@@ -449,9 +455,8 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
 SELFMM_API selfmm_status selfmm_model_load_weights(selfmm_model *m, const char *path)
 {
     if (!m) return SELFMM_ERR_INVALID_ARG;
-    if (!path) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "load weights: NULL path");
     sm_tensor_list l;
-    SM_TRY(sm_read_checkpoint(path, &l, &m->err));
+    SM_TRY(read_for(m, "load weights", path, &l));
     selfmm_config cfg;
     selfmm_status st = native_config(&l, path, &cfg, &m->err);
     /* Shapes are checked tensor by tensor; the head count changes no shape. */
