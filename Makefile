@@ -53,7 +53,9 @@ WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wvla
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp $(ARCH) $(WARN) $(SANFLAGS) \
                -I$(OPENBLAS_INCDIR) -I/usr/include/cjson
 LIB_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -DSELFMM_BUILDING -Iinclude -Ilib
-# The CLI and the examples see only the public header.
+# The CLI sees the public header and lib/core (the helpers it shares with the library;
+# tests/test_layout.sh keeps it to core); the examples see only the public header.
+CLI_CFLAGS := $(BASE_CFLAGS) -Iinclude -Ilib
 APP_CFLAGS := $(BASE_CFLAGS) -Iinclude
 TEST_CFLAGS := $(BASE_CFLAGS) -Iinclude -Ilib -Itests
 
@@ -102,10 +104,10 @@ $(O)/lib/%.o: lib/%.c $(wildcard lib/*/*.h) include/selfmm.h | check-dnnl
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(LIB_CFLAGS) -c $< -o $@
 
-$(O)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/selfmm.h
+$(O)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(wildcard lib/core/*.h) include/selfmm.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) $(APP_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(CLI_CFLAGS) -c $< -o $@
 
 $(O)/tests/support/%.o: tests/support/%.c $(wildcard tests/*.h tests/support/*.h) include/selfmm.h
 	@mkdir -p $(dir $@)

@@ -5,12 +5,13 @@
 #include "commands.h"
 #include "common.h"
 
+#include "core/clock.h"
+
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 /* Padded shapes of the MMSA unaligned pickles (SPEC 5), by dataset; the mmsa-*
  * presets train on the same files. */
@@ -40,25 +41,6 @@ static void help(void)
            "  --set key=value override a config key of the preset (repeatable), e.g. a\n"
            "                  smaller BERT: --set num_hidden_layers=2\n",
            SG_M, SG_K, SG_N);
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* A deterministic generator for the inputs (xorshift). */
@@ -122,12 +104,12 @@ static selfmm_status train_step(selfmm_model *m, const selfmm_batch *bt, const i
                                 selfmm_timings *t)
 {
     selfmm_model_zero_grad(m);
-    double t0 = now();
+    double t0 = sm_now();
     selfmm_status st = selfmm_model_forward(m, bt, SELFMM_MODE_TRAIN, NULL);
     const float *const labels[4] = {in->labels[0], in->labels[1], in->labels[2], in->labels[3]};
     if (st == SELFMM_OK) st = selfmm_model_loss(m, labels, NULL);
     if (st == SELFMM_OK) st = selfmm_model_backward(m, NULL);
-    *secs = now() - t0;
+    *secs = sm_now() - t0;
     if (st == SELFMM_OK) st = selfmm_model_timings(m, t);
     return st;
 }
@@ -185,7 +167,7 @@ int cmd_bench(int argc, char **argv)
     rc = cli_build_config("bench", preset, NULL, NULL, sets, nsets, &cfg);
     free(sets);
     if (rc != EXIT_OK) return rc;
-    if (selfmm_set_threads(threads) != SELFMM_OK) return cli_fail("bench", "cannot use %d threads", threads);
+    if (selfmm_set_threads(threads, &err) != SELFMM_OK) return cli_fail_status("bench", err.status, err.message);
     cfg.threads = threads;
     if (!batch) batch = cfg.batch_size;
 
@@ -220,18 +202,21 @@ int cmd_bench(int argc, char **argv)
         vis[s] = t.vision_forward_s + t.vision_backward_s;
         rest[s] = train[s] - b - aud[s] - vis[s];
         bgf[s] = (t.bert_forward_flop + t.bert_backward_flop) / b * 1e-9;
-        double t0 = now();
+        double t0 = sm_now();
         st = selfmm_model_forward(m, &bt, SELFMM_MODE_EVAL, NULL);
-        eval[s] = now() - t0;
-        sgf[s] = selfmm_bench_sgemm_gflops(SG_M, SG_N, SG_K, 3);
+        eval[s] = sm_now() - t0;
+        if (st == SELFMM_OK && selfmm_bench_gemm(SELFMM_PRECISION_FP32, SG_M, SG_N, SG_K, 3, &sgf[s], &err) != SELFMM_OK)
+            break;
     }
-    if (st != SELFMM_OK) {
+    if (err.status != SELFMM_OK) {
+        rc = cli_fail_status("bench", err.status, err.message);
+    } else if (st != SELFMM_OK) {
         rc = cli_fail_status("bench", st, selfmm_model_errmsg(m));
     } else {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        double tr = median(train, steps), bg = median(bgf, steps), sg = median(sgf, steps);
-        double au = median(aud, steps), vi = median(vis, steps);
+        double tr = sm_median(train, steps), bg = sm_median(bgf, steps), sg = sm_median(sgf, steps);
+        double au = sm_median(aud, steps), vi = sm_median(vis, steps);
         printf("{\"case\": \"%s\", \"batch\": %d, \"text_len\": %d, \"audio_len\": %d, \"vision_len\": %d, "
                "\"threads\": %d, \"steps\": %d, \"train_step_s\": %.4f, \"eval_step_s\": %.4f, "
                "\"bert_s\": %.4f, \"audio_lstm_s\": %.4f, \"vision_lstm_s\": %.4f, \"rest_s\": %.4f, "
@@ -239,7 +224,7 @@ int cmd_bench(int argc, char **argv)
                "\"sgemm_gflops\": %.1f, \"sgemm_shape\": \"%dx%dx%d\", \"ratio\": %.3f, "
                "\"peak_rss_mb\": %.0f}\n",
                preset, batch, sh->text_len, sh->audio_len, sh->vision_len, selfmm_get_threads(), steps, tr,
-               median(eval, steps), median(bert, steps), au, vi, median(rest, steps), au / tr, vi / tr, bg,
+               sm_median(eval, steps), sm_median(bert, steps), au, vi, sm_median(rest, steps), au / tr, vi / tr, bg,
                sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, (double)ru.ru_maxrss / 1024.0);
     }
     free(v);

@@ -3,10 +3,11 @@
 #include "commands.h"
 #include "common.h"
 
+#include "core/file.h"
+
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void help(void)
 {
@@ -107,8 +108,7 @@ int cmd_build_dataset(int argc, char **argv)
     bo.tokenizer = tok;
     /* BERT's position table bounds the text length, when the folder says how large it is */
     char cfg_path[SELFMM_PATH_MAX + 16];
-    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", bert);
-    if (access(cfg_path, F_OK) == 0) {
+    if (sm_path_join(cfg_path, sizeof cfg_path, bert, "config.json", NULL) == SELFMM_OK && sm_exists(cfg_path)) {
         selfmm_config cfg;
         selfmm_config_default(&cfg);
         if (selfmm_config_load_bert_json(&cfg, bert, &err) != SELFMM_OK) {

@@ -1,7 +1,8 @@
 /* cmd_predict.c -- `selfmm-cli predict`: the four heads' outputs per sample. */
 #include "commands.h"
 #include "common.h"
-#include "files.h"
+
+#include "core/atomic_file.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -126,7 +127,7 @@ int cmd_predict(int argc, char **argv)
         free(idx);
         return rc;
     }
-    if (threads >= 0) selfmm_set_threads(threads);
+    if (threads >= 0) selfmm_set_threads(threads, NULL); /* in range: checked above */
     cli_install_logger(SELFMM_LOG_WARN);
     selfmm_error err = {0};
     selfmm_model *model = NULL;
@@ -206,7 +207,8 @@ done:
     if (out && fclose(out) != 0 && rc == EXIT_OK) rc = cli_fail("predict", "out of memory");
     if (rc == EXIT_OK) {
         if (out_path && strcmp(out_path, "-") != 0) {
-            if (cli_write_file_atomic("predict", out_path, csv, csv_len) != 0) rc = EXIT_FAIL;
+            if (sm_atomic_write(out_path, csv, csv_len, &err) != SELFMM_OK)
+                rc = cli_fail_status("predict", err.status, err.message);
         } else if (fwrite(csv, 1, csv_len, stdout) != csv_len || fflush(stdout) != 0) {
             rc = cli_fail("predict", "standard output: write failed");
         }

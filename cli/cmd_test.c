@@ -2,6 +2,8 @@
 #include "commands.h"
 #include "common.h"
 
+#include "core/config_keys.h"
+
 #include <getopt.h>
 #include <math.h>
 #include <string.h>
@@ -61,7 +63,7 @@ int cmd_test(int argc, char **argv)
     }
     if (optind < argc) return cli_usage_error("test", "unexpected argument '%s'", argv[optind]);
     if (!model_path || !data_path) return cli_usage_error("test", "--model and --data are required");
-    if (threads >= 0) selfmm_set_threads(threads);
+    if (threads >= 0) selfmm_set_threads(threads, NULL); /* in range: checked above */
     cli_install_logger(SELFMM_LOG_WARN);
     selfmm_error err = {0};
     selfmm_model *model = NULL;
@@ -88,7 +90,7 @@ int cmd_test(int argc, char **argv)
     else {
         /* the reference's order: the metrics, then do_test's Loss */
         printf("{\"split\": \"%s\", \"dataset\": \"%s\", \"n\": %d", split_name,
-               cli_dataset_name(cfg.dataset), v.n);
+               sm_dataset_kind_name(cfg.dataset), v.n);
         for (int i = 0; i < m.count; i++) {
             printf(", \"%s\": ", m.name[i]);
             json_number(m.value[i]);

@@ -2,17 +2,17 @@
  * study summary (MMSA's mean and std x100) and the files of the --out directory. */
 #include "commands.h"
 #include "common.h"
-#include "files.h"
 #include "progress.h"
 #include "report.h"
 #include "run_files.h"
+
+#include "core/atomic_file.h"
+#include "core/file.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static void help(void)
 {
@@ -231,24 +231,6 @@ static int make_model(const selfmm_config *cfg, const run_desc *d, selfmm_model 
     return EXIT_OK;
 }
 
-static int mkdir_p(const char *dir)
-{
-    char buf[SELFMM_PATH_MAX];
-    if (strlen(dir) >= sizeof buf) return cli_fail("train", "path too long: %s", dir);
-    strcpy(buf, dir);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return cli_fail("train", "%s: cannot create directory: %s", buf, strerror(errno));
-            *p = c;
-            if (!c) break;
-        }
-    }
-    return EXIT_OK;
-}
-
 /* One seed: train (or resume), then record its result. */
 static int run_seed(const char *dir, const selfmm_config *base, const run_desc *d,
                     selfmm_dataset *data, int resume, progress *prog, seed_result *res)
@@ -318,7 +300,7 @@ int cmd_train(int argc, char **argv)
         }
     }
     free(a.sets);
-    if (selfmm_set_threads(cfg.threads) != SELFMM_OK) return cli_fail("train", "bad thread count");
+    if (selfmm_set_threads(cfg.threads, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
 
     selfmm_dataset *data = NULL;
     selfmm_status st;
@@ -330,7 +312,7 @@ int cmd_train(int argc, char **argv)
     if (st != SELFMM_OK) return cli_fail_status("train", st, err.message);
     if (!a.resume) {
         rc = adopt_widths(&cfg, data);
-        if (rc == EXIT_OK) rc = mkdir_p(dir);
+        if (rc == EXIT_OK && sm_mkdirs(dir, &err) != SELFMM_OK) rc = cli_fail_status("train", err.status, err.message);
         if (rc == EXIT_OK && selfmm_config_save_json(&cfg, cfg_path, &err) != SELFMM_OK)
             rc = cli_fail_status("train", err.status, err.message);
         if (rc == EXIT_OK && run_desc_save(dir, &d) != 0) rc = EXIT_FAIL;
@@ -364,8 +346,8 @@ int cmd_train(int argc, char **argv)
     char from[SELFMM_PATH_MAX + 64], to[SELFMM_PATH_MAX + 32];
     snprintf(from, sizeof from, "%s/seed-%lld/model.safetensors", dir, d.seeds[best]);
     snprintf(to, sizeof to, "%s/model.safetensors", dir);
-    if (cli_copy_file_atomic("train", from, to) != 0 ||
-        write_summary(dir, &cfg, results, d.nseeds) != 0 ||
+    if (sm_atomic_copy(from, to, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
+    if (write_summary(dir, &cfg, results, d.nseeds) != 0 ||
         concat_seed_files(dir, &d, "train_log.jsonl") != 0 ||
         (d.save_labels && concat_seed_files(dir, &d, "labels.jsonl") != 0))
         return EXIT_FAIL;

@@ -8,37 +8,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "selfmm-cli <cmd>: <what>message\n<tail>" on stderr. */
+static void vreport(const char *cmd, const char *what, const char *tail, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "selfmm-cli %s: %s", cmd, what);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n%s", tail);
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char tail[128];
+    snprintf(tail, sizeof tail, "(see 'selfmm-cli %s --help')\n", cmd);
     va_list ap;
-    fprintf(stderr, "selfmm-cli %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vreport(cmd, "", tail, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'selfmm-cli %s --help')\n", cmd);
     return EXIT_USAGE;
 }
 
 int cli_fail(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "selfmm-cli %s: error: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vreport(cmd, "error: ", "", fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n");
     return EXIT_FAIL;
 }
 
 int cli_fail_status(const char *cmd, selfmm_status st, const char *message)
 {
     return cli_fail(cmd, "%s: %s", selfmm_strerror(st), message && *message ? message : "(no detail)");
-}
-
-const char *cli_dataset_name(int kind)
-{
-    static const char *const names[] = {"sims", "mosi", "mosei"};
-    return kind >= 0 && kind < 3 ? names[kind] : "?";
 }
 
 const char *cli_repr_double(char *buf, double v)
@@ -148,7 +148,7 @@ int cli_apply_sets(const char *cmd, char **sets, int nsets, selfmm_config *cfg)
 }
 
 /* A model trained on normalised features expects a dataset normalised the same way. */
-void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, const selfmm_dataset *data,
+void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, selfmm_dataset *data,
                             const char *data_path)
 {
     selfmm_config cfg;

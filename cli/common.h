@@ -1,5 +1,6 @@
 /* common.h -- what every selfmm-cli subcommand shares: exit codes, messages,
- * option helpers. The CLI sees only the public header. */
+ * option helpers. The CLI uses the public header and, for files, clocks and names,
+ * the helpers of lib/core (never another internal folder: tests/test_layout.sh). */
 #ifndef SELFMM_CLI_COMMON_H
 #define SELFMM_CLI_COMMON_H
 
@@ -15,8 +16,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report a failed call with its status string and message; returns EXIT_FAIL. */
 int cli_fail_status(const char *cmd, selfmm_status st, const char *message);
-/* The config's dataset kind as its JSON name: "sims", "mosi", "mosei". */
-const char *cli_dataset_name(int kind);
 /* "train" | "valid" | "test" -> the split; 0 on failure. */
 int cli_parse_split(const char *s, selfmm_split *out);
 /* 1 when s ends with suffix. */
@@ -44,7 +43,7 @@ int cli_apply_sets(const char *cmd, char **sets, int nsets, selfmm_config *cfg);
 
 /* Warn on stderr when a dataset's feature normalisation differs from the one the
  * model was trained with (none vs some, or other statistics). */
-void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, const selfmm_dataset *data,
+void cli_warn_norm_mismatch(const char *cmd, selfmm_model *model, selfmm_dataset *data,
                             const char *data_path);
 
 #endif

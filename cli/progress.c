@@ -54,7 +54,7 @@ static void epoch_line(progress *p, const selfmm_fit_event *ev)
     double acc = 0, mae = 0;
     const char *acc_name = ev->valid_metrics->count ? ev->valid_metrics->name[0] : "";
     if (ev->valid_metrics->count) acc = ev->valid_metrics->value[0];
-    selfmm_metrics_get(ev->valid_metrics, "MAE", &mae);
+    selfmm_metrics_get(ev->valid_metrics, "MAE", &mae, NULL);
     char t[16];
     fmt_time(t, sizeof t, ev->elapsed_s);
     fprintf(p->out,

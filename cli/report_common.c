@@ -2,6 +2,8 @@
 #include "report.h"
 #include "report_int.h"
 
+#include "core/atomic_file.h"
+
 #include "html.h"
 #include "selfmm.h"
 
@@ -299,42 +301,6 @@ void rp_page_end(FILE *o)
 
 /* ---- writing ------------------------------------------------------------------- */
 
-static int write_atomic(const char *path, const char *data, size_t len, rp_err *e)
-{
-    char tmp[SELFMM_PATH_MAX + 32];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
-        return rp_fail(e, "%s: path too long", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return rp_fail(e, "%s: %s", path, strerror(errno));
-    mode_t mask = umask(022);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    const char *p = data;
-    size_t left = len;
-    int err = 0;
-    while (left && !err) {
-        ssize_t w = write(fd, p, left);
-        if (w <= 0) err = errno ? errno : EIO;
-        else p += w, left -= (size_t)w;
-    }
-    if (!err && fsync(fd) != 0) err = errno;
-    if (close(fd) != 0 && !err) err = errno;
-    if (!err && rename(tmp, path) != 0) err = errno;
-    if (err) {
-        unlink(tmp);
-        return rp_fail(e, "%s: %s", path, strerror(err));
-    }
-    /* the rename is durable once the directory is */
-    char dirbuf[SELFMM_PATH_MAX + 32];
-    snprintf(dirbuf, sizeof dirbuf, "%s", path);
-    int dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
-
 int report_write(const char *dir, const char *out, char *msg, size_t cap)
 {
     rp_err e = {msg, cap, 0};
@@ -355,7 +321,9 @@ int report_write(const char *dir, const char *out, char *msg, size_t cap)
     if (!o) return rp_fail(&e, "out of memory");
     int rc = is_tune ? rp_render_tune(o, dir, &e) : rp_render_run(o, dir, &e);
     if (fclose(o) != 0 && rc == 0) rc = rp_fail(&e, "out of memory");
-    if (rc == 0) rc = write_atomic(out ? out : dflt, html, len, &e);
+    selfmm_error werr = {0};
+    if (rc == 0 && sm_atomic_write(out ? out : dflt, html, len, &werr) != SELFMM_OK)
+        rc = rp_fail(&e, "%s", werr.message);
     free(html);
     return rc;
 }

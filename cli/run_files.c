@@ -2,14 +2,17 @@
 #include "run_files.h"
 
 #include "common.h"
-#include "files.h"
 
-#include <cJSON.h>
+#include "core/atomic_file.h"
+#include "core/config_keys.h"
+#include "core/file.h"
+#include "core/json.h"
+
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The files here belong to `train`: its error line, and -1 for the callers. */
 static int report(const char *path, const char *what)
@@ -18,35 +21,13 @@ static int report(const char *path, const char *what)
     return -1;
 }
 
-static char *read_all(const char *path, size_t *len)
+/* The library's atomic write (temp file, fsync, rename, fsync the directory). */
+static int write_file(const char *path, const void *data, size_t len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 65536 + 1 > cap) {
-            cap = (n + 65536 + 1) * 2;
-            char *g = realloc(buf, cap);
-            if (!g) {
-                free(buf), fclose(fp);
-                return NULL;
-            }
-            buf = g;
-        }
-        size_t r = fread(buf + n, 1, 65536, fp);
-        n += r;
-        if (r < 65536) break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
+    selfmm_error err = {0};
+    if (sm_atomic_write(path, data, len, &err) == SELFMM_OK) return 0;
+    cli_fail_status("train", err.status, err.message);
+    return -1;
 }
 
 static int save_json(const char *path, cJSON *root)
@@ -61,18 +42,16 @@ static int save_json(const char *path, cJSON *root)
         return report(path, "out of memory");
     }
     withnl[n] = '\n', withnl[n + 1] = '\0';
-    int rc = cli_write_file_atomic("train", path, withnl, n + 1);
+    int rc = write_file(path, withnl, n + 1);
     free(withnl);
     return rc;
 }
 
+/* NULL when the file is missing or not JSON (the callers say what they expected). */
 static cJSON *load_json(const char *path)
 {
-    char *text = read_all(path, NULL);
-    if (!text) return NULL;
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    return root;
+    cJSON *root = NULL;
+    return sm_json_read_file(path, &root, NULL) == SELFMM_OK ? root : NULL;
 }
 
 int run_desc_save(const char *dir, const run_desc *d)
@@ -163,7 +142,7 @@ int seed_result_save(const char *path, const seed_result *r)
 
 int seed_result_load(const char *path, const selfmm_config *cfg, seed_result *r)
 {
-    if (access(path, F_OK) != 0) return 0;
+    if (!sm_exists(path)) return 0;
     cJSON *o = load_json(path);
     if (!o) return report(path, "unreadable"), -1;
     memset(r, 0, sizeof *r);
@@ -229,7 +208,7 @@ int write_summary(const char *dir, const selfmm_config *cfg, const seed_result *
     if (n < 1 || summarise(cfg, r, n, &mean, &std) != 0) return report(dir, "no results to summarise");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "model", "self_mm");
-    cJSON_AddStringToObject(o, "dataset", cli_dataset_name(cfg->dataset));
+    cJSON_AddStringToObject(o, "dataset", sm_dataset_kind_name(cfg->dataset));
     cJSON *runs = cJSON_AddArrayToObject(o, "runs");
     for (int i = 0; i < n; i++) {
         cJSON *ri = cJSON_CreateObject();
@@ -270,7 +249,7 @@ int write_summary(const char *dir, const selfmm_config *cfg, const seed_result *
     fputc('\n', mem);
     fclose(mem);
     snprintf(path, sizeof path, "%s/results.csv", dir);
-    int rc = cli_write_file_atomic("train", path, csv, strlen(csv));
+    int rc = write_file(path, csv, strlen(csv));
     free(csv);
     return rc;
 }
@@ -301,14 +280,14 @@ int concat_seed_files(const char *dir, const run_desc *d, const char *name)
         char path[SELFMM_PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/seed-%lld/%s", dir, d->seeds[i], name);
         size_t len;
-        char *part = read_all(path, &len);
-        if (part) fwrite(part, 1, len, mem);
+        char *part = NULL; /* a seed without the file (yet) adds nothing */
+        if (sm_read_file(path, SIZE_MAX, &part, &len, NULL) == SELFMM_OK) fwrite(part, 1, len, mem);
         free(part);
     }
     fclose(mem);
     char out[SELFMM_PATH_MAX + 32];
     snprintf(out, sizeof out, "%s/%s", dir, name);
-    int rc = cli_write_file_atomic("train", out, all, strlen(all));
+    int rc = write_file(out, all, strlen(all));
     free(all);
     return rc;
 }

@@ -15,7 +15,7 @@ int main(int argc, char **argv)
     selfmm_model *model;
     selfmm_optim *optim;
     selfmm_ulgm *ulgm;
-    CHECK(selfmm_demo_config(&cfg), "demo config");
+    selfmm_demo_config(&cfg);
     CHECK(selfmm_demo_dataset((uint64_t)cfg.seed, &data, &err), err.message);
     CHECK(selfmm_model_create(&cfg, &model, &err), err.message);
     CHECK(selfmm_optim_create(model, &cfg, &optim, &err), err.message);
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     float *const labels[4] = {lab, lab + bs, lab + 2 * bs, lab + 3 * bs};
     if (!perm || !lab) return 1;
     for (int epoch = 1; epoch <= epochs; epoch++) {
-        CHECK(selfmm_permutation((uint64_t)cfg.seed, (uint64_t)epoch, perm, train.n), "shuffle");
+        CHECK(selfmm_permutation((uint64_t)cfg.seed, (uint64_t)epoch, perm, train.n, &err), err.message);
         int left = cfg.update_epochs;
         double sum = 0;
         int batches = 0;
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
         CHECK(selfmm_evaluate(model, data, SELFMM_SPLIT_VALID, bs, &m, &valid_loss, NULL, &err),
               err.message);
         double acc = 0;
-        selfmm_metrics_get(&m, "Mult_acc_2", &acc);
+        selfmm_metrics_get(&m, "Mult_acc_2", &acc, NULL);
         printf("epoch %d: train loss %.4f, valid Loss %.4f, Mult_acc_2 %.4f\n", epoch, sum / batches,
                valid_loss, acc);
     }

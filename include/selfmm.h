@@ -11,16 +11,30 @@
  * This is the only header a program needs. Everything it declares starts with
  * selfmm_ / SELFMM_.
  *
+ * Contents, by object: version; status and errors; process-wide settings;
+ * configuration; model; datasets; tokenizer; metrics; training (optimizer, label
+ * generation, shuffling, early stopping, checkpoints, evaluation); the fit layer;
+ * your own data (datasets from label.csv, what a model keeps of its data, one
+ * sample); benchmarking.
+ *
  * Conventions
  * -----------
- * - Every fallible call returns a selfmm_status; SELFMM_OK is 0. Results come back
+ * - Errors, one rule for every function:
+ *   - A call on one handle reports on that handle: it returns a selfmm_status and
+ *     the handle keeps the message of its last failed call (selfmm_model_errmsg,
+ *     selfmm_dataset_errmsg, ...). Other handles it takes are only read.
+ *   - A call that creates a handle, spans several handles or has none takes a
+ *     `selfmm_error *err` as its last argument, which may be NULL; on failure it
+ *     receives the status and the message.
+ *   - A NULL handle is SELFMM_ERR_INVALID_ARG without a message (there is nowhere
+ *     to put one). A call that can fail for a reason it reports takes its handle
+ *     non-const; the getters that take a const handle fail only for NULL pointers.
+ *   Every fallible call returns a selfmm_status; SELFMM_OK is 0. Results come back
  *   through out-pointers, which are written only on success.
+ * - Argument order: the handle (or the main handle), then inputs, then outputs, then
+ *   err.
  * - Objects are opaque handles with create/free pairs; every *_free(NULL) is a
  *   harmless no-op.
- * - A handle keeps the detailed message of its last failed call:
- *   selfmm_model_errmsg(), selfmm_dataset_errmsg(), ... Calls that have no handle
- *   yet (loading a config, creating a handle) take a `selfmm_error *err` that may be
- *   NULL; on failure it receives the status and the message.
  * - Threads: one handle per thread. Distinct handles are independent, except that
  *   the thread count (selfmm_set_threads) and the log callback are process-wide.
  * - The library never calls exit() or abort(), and never prints: messages go to the
@@ -70,7 +84,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------- */
-/* Version: written once, here. The Makefile reads these three lines.         */
+/* Version: written once, here. The Makefile reads these three lines.        */
 /* ------------------------------------------------------------------------- */
 #define SELFMM_VERSION_MAJOR 0
 #define SELFMM_VERSION_MINOR 2
@@ -88,7 +102,7 @@ SELFMM_API unsigned selfmm_version_number(void);
 SELFMM_API const char *selfmm_version_string(void);
 
 /* ------------------------------------------------------------------------- */
-/* Status codes and errors                                                     */
+/* Status codes and errors                                                   */
 /* ------------------------------------------------------------------------- */
 typedef enum selfmm_status {
     SELFMM_OK = 0,
@@ -114,23 +128,26 @@ typedef enum selfmm_status {
 /* A short constant description of a status ("unknown config key", ...). Thread-safe. */
 SELFMM_API const char *selfmm_strerror(selfmm_status status);
 
-/* Error report for calls that have no handle. Zero-initialise or leave it alone:
- * the library writes both fields on failure and leaves them untouched on success. */
+/* The error report of the calls that take a `selfmm_error *err` (see Conventions).
+ * Zero-initialise it or leave it alone: the library writes both fields on failure
+ * and leaves them untouched on success. */
 #define SELFMM_ERROR_MESSAGE_SIZE 512
 typedef struct selfmm_error {
     selfmm_status status;
     char message[SELFMM_ERROR_MESSAGE_SIZE];
 } selfmm_error;
 
-/* ------------------------------------------------------------------------- */
-/* Process-wide settings                                                       */
-/* ------------------------------------------------------------------------- */
+/* Frees strings returned by the library. NULL is a no-op. */
+SELFMM_API void selfmm_free_string(char *s);
 
+/* ------------------------------------------------------------------------- */
+/* Process-wide settings                                                     */
+/* ------------------------------------------------------------------------- */
 /* Threads used by OpenBLAS and oneDNN/OpenMP together (they share one OpenMP pool,
  * so there is no oversubscription). n = 0 means the number of online CPUs (the
  * default). Process-wide; call it before starting work, not while another thread is
  * inside the library. Returns SELFMM_ERR_RANGE for n < 0 or n > 1024. */
-SELFMM_API selfmm_status selfmm_set_threads(int n);
+SELFMM_API selfmm_status selfmm_set_threads(int n, selfmm_error *err);
 /* The thread count in effect (after resolving 0). */
 SELFMM_API int selfmm_get_threads(void);
 
@@ -148,7 +165,7 @@ typedef void (*selfmm_log_fn)(selfmm_log_level level, const char *message, void 
 SELFMM_API void selfmm_set_log_callback(selfmm_log_fn fn, void *user);
 
 /* ------------------------------------------------------------------------- */
-/* Configuration (SPEC section 4 plus BERT's config.json plus run settings)     */
+/* Configuration (SPEC section 4 plus BERT's config.json plus run settings)  */
 /* ------------------------------------------------------------------------- */
 typedef enum selfmm_dataset_kind {
     SELFMM_DATASET_SIMS = 0,
@@ -293,11 +310,8 @@ SELFMM_API selfmm_status selfmm_config_save_json(const selfmm_config *cfg, const
  * The message names the first offending key. */
 SELFMM_API selfmm_status selfmm_config_validate(const selfmm_config *cfg, selfmm_error *err);
 
-/* Frees strings returned by the library. NULL is a no-op. */
-SELFMM_API void selfmm_free_string(char *s);
-
 /* ------------------------------------------------------------------------- */
-/* Model                                                                        */
+/* Model                                                                     */
 /* ------------------------------------------------------------------------- */
 typedef struct selfmm_model selfmm_model;
 
@@ -337,12 +351,13 @@ SELFMM_API selfmm_status selfmm_model_get_config(const selfmm_model *model, self
 SELFMM_API int selfmm_model_num_params(const selfmm_model *model);
 SELFMM_API int64_t selfmm_model_num_floats(const selfmm_model *model);
 /* Tensor i of the table (0 <= i < num_params). */
-SELFMM_API selfmm_status selfmm_model_param(const selfmm_model *model, int i,
+SELFMM_API selfmm_status selfmm_model_param(selfmm_model *model, int i,
                                             selfmm_param_info *info);
 /* Tensor by PyTorch name; SELFMM_ERR_NOT_FOUND names it. */
-SELFMM_API selfmm_status selfmm_model_find_param(const selfmm_model *model, const char *name,
+SELFMM_API selfmm_status selfmm_model_find_param(selfmm_model *model, const char *name,
                                                  selfmm_param_info *info);
 
+/* ---- Files: pretrained BERT, the native model file, reference .pth ---- */
 /* Load pretrained BERT weights: a HuggingFace folder (config.json and
  * pytorch_model.bin or model.safetensors) or one weights file. The folder's
  * config.json must match the model's BERT fields. Accepts the key variants of
@@ -350,6 +365,34 @@ SELFMM_API selfmm_status selfmm_model_find_param(const selfmm_model *model, cons
  * shapes. On failure the model's weights are unchanged. */
 SELFMM_API selfmm_status selfmm_model_load_bert(selfmm_model *model, const char *path);
 
+/* The native model file: safetensors with the PyTorch names, and in its metadata
+ * the format version, the complete config and the tokenizer when one is attached.
+ * Written atomically. */
+SELFMM_API selfmm_status selfmm_model_save(selfmm_model *model, const char *path);
+/* Load a native model file; every name and shape is checked. */
+SELFMM_API selfmm_status selfmm_model_load(const char *path, selfmm_model **out,
+                                           selfmm_error *err);
+/* Import a reference state_dict (.pth written by torch.save, SPEC 1.4) into a model
+ * whose config matches; every tensor must be present with its shape. Extra
+ * tensors (e.g. a position_ids buffer) are ignored and reported as a warning
+ * through the log callback. On failure the model's weights are unchanged. */
+SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *model, const char *path);
+/* Export a .pth that torch.load reads and the reference model accepts with
+ * load_state_dict(strict=True). Written atomically. */
+SELFMM_API selfmm_status selfmm_model_export_pth(selfmm_model *model, const char *path);
+/* A reference .pth holds no config: fit cfg to one before selfmm_model_create +
+ * selfmm_model_import_pth. Sets audio_dim and video_dim from the LSTM weights
+ * and checks every other tensor's shape against cfg (errors name the tensor,
+ * both shapes and the config keys involved). cfg is untouched on failure. */
+SELFMM_API selfmm_status selfmm_config_check_pth(selfmm_config *cfg, const char *path,
+                                                 selfmm_error *err);
+
+/* Load the weights of a native model file into an existing model whose config has
+ * the same architecture; every name and shape is checked; on failure the model is
+ * unchanged. */
+SELFMM_API selfmm_status selfmm_model_load_weights(selfmm_model *model, const char *path);
+
+/* ---- Compute: forward, loss, backward, timings ---- */
 /* A batch of samples. Arrays are row-major and owned by the caller; they need to
  * stay valid only during the call that takes the batch. */
 typedef struct selfmm_batch {
@@ -387,6 +430,11 @@ typedef struct selfmm_outputs {
 /* Index of the four modalities in selfmm_outputs.feature, the ULGM state and the loss. */
 enum { SELFMM_FUSION = 0, SELFMM_TEXT = 1, SELFMM_AUDIO = 2, SELFMM_VISION = 3 };
 
+/* "fusion", "text", "audio", "vision" for SELFMM_FUSION .. SELFMM_VISION (the names
+ * messages, the fit layer's labels.jsonl and the checkpoint's ulgm.* arrays use);
+ * NULL for any other k. Thread-safe. */
+SELFMM_API const char *selfmm_modality_name(int k);
+
 /* Forward a batch. In SELFMM_MODE_TRAIN dropout masks come from a counter-based
  * generator keyed by (cfg.seed, the model's step counter, tensor), so results do not
  * depend on the thread count; the step counter is incremented after each training
@@ -415,31 +463,6 @@ SELFMM_API selfmm_status selfmm_model_loss(selfmm_model *model, const float *con
 SELFMM_API selfmm_status selfmm_model_backward(selfmm_model *model, const float *const *grad);
 SELFMM_API void selfmm_model_zero_grad(selfmm_model *model);
 
-/* The native model file: safetensors with the PyTorch names, and in its metadata
- * the format version, the complete config and the tokenizer when one is attached.
- * Written atomically. */
-SELFMM_API selfmm_status selfmm_model_save(selfmm_model *model, const char *path);
-/* Load a native model file; every name and shape is checked. */
-SELFMM_API selfmm_status selfmm_model_load(const char *path, selfmm_model **out,
-                                           selfmm_error *err);
-/* Import a reference state_dict (.pth written by torch.save, SPEC 1.4) into a model
- * whose config matches; every tensor must be present with its shape. Extra
- * tensors (e.g. a position_ids buffer) are ignored and reported as a warning
- * through the log callback. On failure the model's weights are unchanged. */
-SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *model, const char *path);
-/* Export a .pth that torch.load reads and the reference model accepts with
- * load_state_dict(strict=True). Written atomically. */
-SELFMM_API selfmm_status selfmm_model_export_pth(selfmm_model *model, const char *path);
-/* A reference .pth holds no config: fit cfg to one before selfmm_model_create +
- * selfmm_model_import_pth. Sets audio_dim and video_dim from the LSTM weights
- * and checks every other tensor's shape against cfg (errors name the tensor,
- * both shapes and the config keys involved). cfg is untouched on failure. */
-SELFMM_API selfmm_status selfmm_config_check_pth(selfmm_config *cfg, const char *path,
-                                                 selfmm_error *err);
-
-/* ------------------------------------------------------------------------- */
-/* Timings and benchmarking (selfmm-cli bench)                                 */
-/* ------------------------------------------------------------------------- */
 /* Where the time of the model's last forward and last backward went. Seconds of
  * wall-clock time; flop counts are the GEMM floating-point operations (2 per
  * multiply-add) BERT's linear layers and attention actually did: at the batch's
@@ -459,13 +482,8 @@ typedef struct selfmm_timings {
 /* The timings of the last forward and backward (zero before the first). */
 SELFMM_API selfmm_status selfmm_model_timings(const selfmm_model *model, selfmm_timings *t);
 
-/* GFLOP/s of cblas_sgemm (row-major, no transposes) on m x k times k x n, median of
- * reps runs, with the library's thread setting: the yardstick bench compares BERT's
- * rate with. Returns a negative value for bad sizes or when memory runs out. */
-SELFMM_API double selfmm_bench_sgemm_gflops(int m, int n, int k, int reps);
-
 /* ------------------------------------------------------------------------- */
-/* Datasets (MMSA pickles, .npz)                                               */
+/* Datasets (MMSA pickles, .npz)                                             */
 /* ------------------------------------------------------------------------- */
 typedef struct selfmm_dataset selfmm_dataset;
 
@@ -503,7 +521,7 @@ SELFMM_API selfmm_status selfmm_dataset_load(const char *path, const selfmm_data
                                              selfmm_dataset **out, selfmm_error *err);
 SELFMM_API void selfmm_dataset_free(selfmm_dataset *data);
 SELFMM_API const char *selfmm_dataset_errmsg(const selfmm_dataset *data);
-SELFMM_API selfmm_status selfmm_dataset_split(const selfmm_dataset *data, selfmm_split split,
+SELFMM_API selfmm_status selfmm_dataset_split(selfmm_dataset *data, selfmm_split split,
                                               selfmm_split_view *view);
 /* Gather samples idx[0..b) of a split into a batch. The arrays belong to the
  * dataset and stay valid until the next selfmm_dataset_batch on it. labels may be
@@ -521,11 +539,9 @@ SELFMM_API selfmm_status selfmm_dataset_create(const selfmm_split_view splits[3]
                                                const selfmm_data_options *opt,
                                                selfmm_dataset **out, selfmm_error *err);
 /* Write all splits as a NumPy .npz (atomically). */
-SELFMM_API selfmm_status selfmm_dataset_save_npz(const selfmm_dataset *data, const char *path);
+SELFMM_API selfmm_status selfmm_dataset_save_npz(selfmm_dataset *data, const char *path);
 
-/* ------------------------------------------------------------------------- */
-/* Describing files                                                            */
-/* ------------------------------------------------------------------------- */
+/* ---- Describing files ---- */
 typedef enum selfmm_info_format {
     SELFMM_INFO_TEXT = 0,          /* a report for people */
     SELFMM_INFO_JSON = 1           /* one JSON object (stable keys) */
@@ -539,130 +555,17 @@ typedef enum selfmm_info_format {
 SELFMM_API selfmm_status selfmm_file_info(const char *path, selfmm_info_format format, char **out,
                                           selfmm_error *err);
 
-/* ------------------------------------------------------------------------- */
-/* Metrics (SPEC 3)                                                            */
-/* ------------------------------------------------------------------------- */
-#define SELFMM_MAX_METRICS 16
-typedef struct selfmm_metrics {
-    int count;
-    const char *name[SELFMM_MAX_METRICS];   /* static strings: "Mult_acc_2", "MAE", ... */
-    double value[SELFMM_MAX_METRICS];       /* as the reference reports them: rounded when
-                                               its metricsTop.py rounds (see below);
-                                               Corr may be NaN (constant input) */
-    /* --- appended in 0.2 --- */
-    double raw[SELFMM_MAX_METRICS];         /* the same values before rounding */
-} selfmm_metrics;
-
-/* Variant bits of selfmm_metrics_compute_ex and selfmm_metrics_summary. 0 and 1 keep
- * the meaning of the former int f1_truth_weighted argument. */
-#define SELFMM_METRICS_F1_TRUTH_WEIGHTED 1 /* f1_score(truth, pred): classes weighted by
-                                              their count in the truth (metricsTop.py since
-                                              2021-04-28); without it f1_score(pred, truth),
-                                              the order before (config f1_truth_weighted) */
-#define SELFMM_METRICS_MAE_FLOAT64 2       /* MMSA: MAE converted to float64 before it is
-                                              rounded; without it MAE stays NumPy's float32
-                                              mean, as Self-MM rounds and averages it
-                                              (config metrics_mae_float64) */
-
-/* Every metric of the dataset kind for n predictions against n truths, with NumPy
- * and scikit-learn semantics (half-to-even rounding, weighted F1), in the order the
- * reference returns them:
- *   SIMS:        Mult_acc_2, Mult_acc_3, Mult_acc_5, F1_score, MAE, Corr
- *   MOSI, MOSEI: Has0_acc_2, Has0_F1_score, Non0_acc_2, Non0_F1_score, Mult_acc_5,
- *                Mult_acc_7, MAE, Corr
- * as thuiar/Self-MM's utils/metricsTop.py computes them today: F1 truth-weighted,
- * MOSI/MOSEI values rounded to 4 decimals, SIMS values not rounded. Corr is NaN when
- * either side is constant or n = 1; Non0_* are NaN when every truth is 0. n >= 1;
- * a NaN or infinite value is SELFMM_ERR_DATA naming the sample. Thread-safe. */
-SELFMM_API selfmm_status selfmm_metrics_compute(selfmm_dataset_kind kind, const float *pred,
-                                                const float *truth, int n,
-                                                selfmm_metrics *out, selfmm_error *err);
-/* The same with the variant chosen: variant is a set of SELFMM_METRICS_* bits
- * (config f1_truth_weighted and metrics_mae_float64), decimals the rounding of the
- * reported values (config metrics_decimals; -1 = not rounded, else [0, 15]).
- * Rounding is the reference's round(x, decimals) on NumPy scalars: np.round's
- * rint(x * 10^d) / 10^d in float64, and in float32 for the MAE unless
- * SELFMM_METRICS_MAE_FLOAT64 (not Python's correctly rounded round(): 2.675 rounds to
- * 2.68 here, to 2.67 in Python). raw[] always holds the unrounded values. */
-SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int variant, int decimals,
-                                                   const float *pred, const float *truth, int n,
-                                                   selfmm_metrics *out, selfmm_error *err);
-/* The reference's summary of several seeds (run.py run_normal): for each reported
- * value, round(np.mean(values) * 100, 2) and round(np.std(values) * 100, 2) (the
- * population std) in NumPy's arithmetic, over runs[0..n): value[k] of every run, in
- * float32 for the entry named "MAE" unless variant has SELFMM_METRICS_MAE_FLOAT64
- * (NumPy averages Self-MM's float32 MAE in float32), in float64 otherwise. Any other
- * name may be added by the caller, e.g. "Loss" (a Python float in the reference:
- * unrounded in Self-MM, rounded to 4 decimals by MMSA). mean and std receive the
- * names of runs[0] with value = raw = the summary; a NaN value gives NaN. Every run
- * must list the same names in the same order (else SELFMM_ERR_INVALID_ARG). */
-SELFMM_API selfmm_status selfmm_metrics_summary(const selfmm_metrics *runs, int n, int variant,
-                                                selfmm_metrics *mean, selfmm_metrics *std,
-                                                selfmm_error *err);
-/* Python's round(x, decimals) on a float: the correctly rounded decimal of the exact
- * binary value, ties to even, read back as a double (MMSA's round(eval_loss, 4)).
- * decimals < 0 returns x. Thread-safe. */
-SELFMM_API double selfmm_round(double x, int decimals);
-/* The value of a named metric; SELFMM_ERR_NOT_FOUND if absent. */
-SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
-                                            double *value);
+/* ---- The embedded demo ---- */
+/* A SIMS-shaped synthetic dataset generated from seed (sentiment signal spread over
+ * text, audio and vision, so the generated unimodal labels differ by modality), and
+ * the config of the small randomly initialised model that trains on it in well
+ * under a minute on 2 cores. selfmm_demo_config never fails (like
+ * selfmm_config_default; a NULL cfg is ignored). */
+SELFMM_API void selfmm_demo_config(selfmm_config *cfg);
+SELFMM_API selfmm_status selfmm_demo_dataset(uint64_t seed, selfmm_dataset **out, selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
-/* Training: optimizer, unimodal label generation, and the fit/evaluate layer   */
-/* ------------------------------------------------------------------------- */
-typedef struct selfmm_optim selfmm_optim;
-
-/* Adam with the five groups of SPEC 2.5, bound to model (which must outlive it).
- * Learning rates, weight decays and the form (adam_legacy: torch 1.2 or >= 1.3) come
- * from cfg, or from the model's config when cfg is NULL. Allocates two moment arrays
- * the size of the parameter arena. */
-SELFMM_API selfmm_status selfmm_optim_create(selfmm_model *model, const selfmm_config *cfg,
-                                             selfmm_optim **out, selfmm_error *err);
-SELFMM_API void selfmm_optim_free(selfmm_optim *opt);
-SELFMM_API const char *selfmm_optim_errmsg(const selfmm_optim *opt);
-/* One Adam step from the model's gradients: every tensor except group NONE moves,
- * also with a zero gradient (weight decay). The gradients are not modified. The
- * result does not depend on the thread count. */
-SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *opt);
-
-typedef struct selfmm_ulgm selfmm_ulgm;
-
-/* Label state of SPEC 2: labels y_m (initialised to labels), stored features F_m
- * (zero), centers. n training samples, feature widths dims[4]. */
-SELFMM_API selfmm_status selfmm_ulgm_create(const selfmm_config *cfg, int n, const float *labels,
-                                            const int dims[4], selfmm_ulgm **out,
-                                            selfmm_error *err);
-SELFMM_API void selfmm_ulgm_free(selfmm_ulgm *u);
-SELFMM_API const char *selfmm_ulgm_errmsg(const selfmm_ulgm *u);
-/* Gather the current labels of samples idx[0..b) into labels[k][0..b) (a NULL
- * labels[k] is skipped). Indices must be in [0, n). */
-SELFMM_API selfmm_status selfmm_ulgm_gather(const selfmm_ulgm *u, const int *idx, int b,
-                                            float *const labels[4]);
-/* Steps 2d-2f for one batch: in epoch > 1 update the unimodal labels of idx from
- * out's features and the current centers, store the features, recompute the
- * centers. SELFMM_ERR_NUMERIC when a label update needs the center of an empty set
- * (the message names modality and side) or features are not finite; _RANGE /
- * _INVALID_ARG for bad or repeated indices; _SHAPE when out's batch or widths do
- * not match. On any error nothing changes. */
-SELFMM_API selfmm_status selfmm_ulgm_update(selfmm_ulgm *u, const int *idx, int b,
-                                            const selfmm_outputs *out, int epoch);
-/* The n current labels of modality k. Owned by u. */
-SELFMM_API const float *selfmm_ulgm_labels(const selfmm_ulgm *u, int k);
-
-/* Evaluate a split in order (eval mode, batches of batch_size): the metrics of the
- * fusion output as the model's config says (dataset kind, f1_truth_weighted,
- * metrics_decimals, metrics_mae_float64), Loss (SPEC 2.6: the mean over batches of
- * the batch-mean |M - y|, never rounded here: MMSA's do_test reports
- * selfmm_round(Loss, valid_loss_decimals)), and optionally all four outputs in preds
- * ((n, 4) floats M, T, A, V, caller-allocated). metrics, loss, preds and err may be
- * NULL. Written only on the public API (lib/train/evaluate.c). */
-SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *data,
-                                         selfmm_split split, int batch_size,
-                                         selfmm_metrics *metrics, double *loss, float *preds,
-                                         selfmm_error *err);
-
-/* ------------------------------------------------------------------------- */
-/* Tokenizer: BERT's WordPiece, identical to HuggingFace's BertTokenizer          */
+/* Tokenizer: BERT's WordPiece, identical to HuggingFace's BertTokenizer     */
 /* ------------------------------------------------------------------------- */
 /* Text in, the token ids BertTokenizer.from_pretrained(folder) gives out, for the
  * same vocab.txt and settings: clean-up, spaces around CJK ideographs, optional
@@ -753,49 +656,127 @@ SELFMM_API selfmm_status selfmm_tokenizer_encode(selfmm_tokenizer *tok, const ch
                                                  int32_t *mask, int32_t *segment,
                                                  int *n_tokens);
 
-/* Keep a copy of the tokenizer (vocabulary and settings) in the model, saved with it
- * in the native model file's metadata (keys "tokenizer.*"); tok == NULL removes it.
- * SELFMM_ERR_SHAPE when the vocabulary size differs from the model's vocab_size. */
-SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *model,
-                                                    const selfmm_tokenizer *tok);
-/* A new tokenizer rebuilt from the model's copy (free it with selfmm_tokenizer_free).
- * SELFMM_ERR_MISSING when the model has none; SELFMM_ERR_FORMAT when the stored
- * copy is damaged. The message also goes to the model's errmsg. */
-SELFMM_API selfmm_status selfmm_model_get_tokenizer(selfmm_model *model, selfmm_tokenizer **out,
-                                                    selfmm_error *err);
+/* The vocabulary of the embedded demo (selfmm_demo_dataset's ids: 0 [PAD],
+ * 1 [CLS], 2 [SEP], 3-12 "pos1".."pos10", 13-22 "neg1".."neg10", 23 [UNK], then
+ * "w24".."w63"), so that demo models can take text: selfmm-cli train --demo
+ * attaches it. Free with selfmm_tokenizer_free. */
+SELFMM_API selfmm_status selfmm_demo_tokenizer(selfmm_tokenizer **out, selfmm_error *err);
 
-/* The embedded demo: a SIMS-shaped synthetic dataset generated from seed (sentiment
- * signal spread over text, audio and vision, so the generated unimodal labels differ
- * by modality), and the config of the small randomly initialised model that trains
- * on it in well under a minute on 2 cores. */
-SELFMM_API selfmm_status selfmm_demo_config(selfmm_config *cfg);
-SELFMM_API selfmm_status selfmm_demo_dataset(uint64_t seed, selfmm_dataset **out, selfmm_error *err);
+/* ------------------------------------------------------------------------- */
+/* Metrics (SPEC 3)                                                          */
+/* ------------------------------------------------------------------------- */
+#define SELFMM_MAX_METRICS 16
+typedef struct selfmm_metrics {
+    int count;
+    const char *name[SELFMM_MAX_METRICS];   /* static strings: "Mult_acc_2", "MAE", ... */
+    double value[SELFMM_MAX_METRICS];       /* as the reference reports them: rounded when
+                                               its metricsTop.py rounds (see below);
+                                               Corr may be NaN (constant input) */
+    /* --- appended in 0.2 --- */
+    double raw[SELFMM_MAX_METRICS];         /* the same values before rounding */
+} selfmm_metrics;
+
+/* Variant bits of selfmm_metrics_compute_ex and selfmm_metrics_summary. 0 and 1 keep
+ * the meaning of the former int f1_truth_weighted argument. */
+#define SELFMM_METRICS_F1_TRUTH_WEIGHTED 1 /* f1_score(truth, pred): classes weighted by
+                                              their count in the truth (metricsTop.py since
+                                              2021-04-28); without it f1_score(pred, truth),
+                                              the order before (config f1_truth_weighted) */
+#define SELFMM_METRICS_MAE_FLOAT64 2       /* MMSA: MAE converted to float64 before it is
+                                              rounded; without it MAE stays NumPy's float32
+                                              mean, as Self-MM rounds and averages it
+                                              (config metrics_mae_float64) */
+
+/* Every metric of the dataset kind for n predictions against n truths, with NumPy
+ * and scikit-learn semantics (half-to-even rounding, weighted F1), in the order the
+ * reference returns them:
+ *   SIMS:        Mult_acc_2, Mult_acc_3, Mult_acc_5, F1_score, MAE, Corr
+ *   MOSI, MOSEI: Has0_acc_2, Has0_F1_score, Non0_acc_2, Non0_F1_score, Mult_acc_5,
+ *                Mult_acc_7, MAE, Corr
+ * as thuiar/Self-MM's utils/metricsTop.py computes them today: F1 truth-weighted,
+ * MOSI/MOSEI values rounded to 4 decimals, SIMS values not rounded. Corr is NaN when
+ * either side is constant or n = 1; Non0_* are NaN when every truth is 0. n >= 1;
+ * a NaN or infinite value is SELFMM_ERR_DATA naming the sample. Thread-safe. */
+SELFMM_API selfmm_status selfmm_metrics_compute(selfmm_dataset_kind kind, const float *pred,
+                                                const float *truth, int n,
+                                                selfmm_metrics *out, selfmm_error *err);
+/* The same with the variant chosen: variant is a set of SELFMM_METRICS_* bits
+ * (config f1_truth_weighted and metrics_mae_float64), decimals the rounding of the
+ * reported values (config metrics_decimals; -1 = not rounded, else [0, 15]).
+ * Rounding is the reference's round(x, decimals) on NumPy scalars: np.round's
+ * rint(x * 10^d) / 10^d in float64, and in float32 for the MAE unless
+ * SELFMM_METRICS_MAE_FLOAT64 (not Python's correctly rounded round(): 2.675 rounds to
+ * 2.68 here, to 2.67 in Python). raw[] always holds the unrounded values. */
+SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int variant, int decimals,
+                                                   const float *pred, const float *truth, int n,
+                                                   selfmm_metrics *out, selfmm_error *err);
+/* The reference's summary of several seeds (run.py run_normal): for each reported
+ * value, round(np.mean(values) * 100, 2) and round(np.std(values) * 100, 2) (the
+ * population std) in NumPy's arithmetic, over runs[0..n): value[k] of every run, in
+ * float32 for the entry named "MAE" unless variant has SELFMM_METRICS_MAE_FLOAT64
+ * (NumPy averages Self-MM's float32 MAE in float32), in float64 otherwise. Any other
+ * name may be added by the caller, e.g. "Loss" (a Python float in the reference:
+ * unrounded in Self-MM, rounded to 4 decimals by MMSA). mean and std receive the
+ * names of runs[0] with value = raw = the summary; a NaN value gives NaN. Every run
+ * must list the same names in the same order (else SELFMM_ERR_INVALID_ARG). */
+SELFMM_API selfmm_status selfmm_metrics_summary(const selfmm_metrics *runs, int n, int variant,
+                                                selfmm_metrics *mean, selfmm_metrics *std,
+                                                selfmm_error *err);
+/* Python's round(x, decimals) on a float: the correctly rounded decimal of the exact
+ * binary value, ties to even, read back as a double (MMSA's round(eval_loss, 4)).
+ * decimals < 0 returns x. Thread-safe. */
+SELFMM_API double selfmm_round(double x, int decimals);
+/* The value of a named metric; SELFMM_ERR_NOT_FOUND naming it if absent. */
+SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
+                                            double *value, selfmm_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Training: optimizer, labels, shuffling, early stopping, checkpoints       */
+/* ------------------------------------------------------------------------- */
+typedef struct selfmm_optim selfmm_optim;
+
+/* Adam with the five groups of SPEC 2.5, bound to model (which must outlive it).
+ * Learning rates, weight decays and the form (adam_legacy: torch 1.2 or >= 1.3) come
+ * from cfg, or from the model's config when cfg is NULL. Allocates two moment arrays
+ * the size of the parameter arena. */
+SELFMM_API selfmm_status selfmm_optim_create(selfmm_model *model, const selfmm_config *cfg,
+                                             selfmm_optim **out, selfmm_error *err);
+SELFMM_API void selfmm_optim_free(selfmm_optim *opt);
+SELFMM_API const char *selfmm_optim_errmsg(const selfmm_optim *opt);
+/* One Adam step from the model's gradients: every tensor except group NONE moves,
+ * also with a zero gradient (weight decay). The gradients are not modified. The
+ * result does not depend on the thread count. */
+SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *opt);
+
+typedef struct selfmm_ulgm selfmm_ulgm;
+
+/* Label state of SPEC 2: labels y_m (initialised to labels), stored features F_m
+ * (zero), centers. n training samples, feature widths dims[4]. */
+SELFMM_API selfmm_status selfmm_ulgm_create(const selfmm_config *cfg, int n, const float *labels,
+                                            const int dims[4], selfmm_ulgm **out,
+                                            selfmm_error *err);
+SELFMM_API void selfmm_ulgm_free(selfmm_ulgm *u);
+SELFMM_API const char *selfmm_ulgm_errmsg(const selfmm_ulgm *u);
+/* Gather the current labels of samples idx[0..b) into labels[k][0..b) (a NULL
+ * labels[k] is skipped). Indices must be in [0, n). */
+SELFMM_API selfmm_status selfmm_ulgm_gather(selfmm_ulgm *u, const int *idx, int b,
+                                            float *const labels[4]);
+/* Steps 2d-2f for one batch: in epoch > 1 update the unimodal labels of idx from
+ * out's features and the current centers, store the features, recompute the
+ * centers. SELFMM_ERR_NUMERIC when a label update needs the center of an empty set
+ * (the message names modality and side) or features are not finite; _RANGE /
+ * _INVALID_ARG for bad or repeated indices; _SHAPE when out's batch or widths do
+ * not match. On any error nothing changes. */
+SELFMM_API selfmm_status selfmm_ulgm_update(selfmm_ulgm *u, const int *idx, int b,
+                                            const selfmm_outputs *out, int epoch);
+/* The n current labels of modality k. Owned by u. */
+SELFMM_API const float *selfmm_ulgm_labels(const selfmm_ulgm *u, int k);
 
 /* A permutation of 0..n-1 that depends only on (seed, epoch): the shuffling the
- * fit layer uses, so that a run can be replayed or resumed exactly. Thread-safe. */
-SELFMM_API selfmm_status selfmm_permutation(uint64_t seed, uint64_t epoch, int *perm, int n);
-
-/* Load the weights of a native model file into an existing model whose config has
- * the same architecture; every name and shape is checked; on failure the model is
- * unchanged. */
-SELFMM_API selfmm_status selfmm_model_load_weights(selfmm_model *model, const char *path);
-
-/* ---- Training-state checkpoints ---- */
-
-/* Everything needed to resume a run bit-identically: weights, the Adam moments and
- * step counts, the ULGM labels, features and centers, the model's dropout step
- * counter, and a caller's JSON string (epoch, best so far, ...). Written atomically. */
-SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *model,
-                                                const selfmm_optim *opt, const selfmm_ulgm *ulgm,
-                                                const char *user_json, selfmm_error *err);
-/* Restore a checkpoint into handles created with the same config and data size.
- * Only the run settings (seed, threads, max_epochs, paths, ...) may differ from the
- * config the checkpoint was written with; any other differing key is
- * SELFMM_ERR_STATE naming it. *user_json (may be NULL) receives the caller's string;
- * free it with selfmm_free_string. On failure the handles are unchanged. */
-SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *model,
-                                                selfmm_optim *opt, selfmm_ulgm *ulgm,
-                                                char **user_json, selfmm_error *err);
+ * fit layer uses, so that a run can be replayed or resumed exactly. perm has room
+ * for n >= 0 values (else SELFMM_ERR_INVALID_ARG). Thread-safe. */
+SELFMM_API selfmm_status selfmm_permutation(uint64_t seed, uint64_t epoch, int *perm, int n,
+                                            selfmm_error *err);
 
 /* ---- Early stopping: the reference trainer's decision, one epoch at a time ----
  * trains/multiTask/SELF_MM.py do_train keeps the weights of an epoch when its
@@ -819,8 +800,39 @@ SELFMM_API void selfmm_early_stop_init(selfmm_early_stop *s);
 SELFMM_API int selfmm_early_stop_update(selfmm_early_stop *s, const selfmm_config *cfg, double loss,
                                         int *stop);
 
-/* ---- The fit layer: one training run (one seed) as the reference does it ----
- * Written only on the public API above (lib/train/fit.c): read it as the
+/* ---- Training-state checkpoints ---- */
+
+/* Everything needed to resume a run bit-identically: weights, the Adam moments and
+ * step counts, the ULGM labels, features and centers, the model's dropout step
+ * counter, and a caller's JSON string (epoch, best so far, ...). Written atomically. */
+SELFMM_API selfmm_status selfmm_checkpoint_save(const selfmm_model *model, const selfmm_optim *opt,
+                                                const selfmm_ulgm *ulgm, const char *user_json,
+                                                const char *path, selfmm_error *err);
+/* Restore a checkpoint into handles created with the same config and data size.
+ * Only the run settings (seed, threads, max_epochs, paths, ...) may differ from the
+ * config the checkpoint was written with; any other differing key is
+ * SELFMM_ERR_STATE naming it. *user_json (may be NULL) receives the caller's string;
+ * free it with selfmm_free_string. On failure the handles are unchanged. */
+SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_optim *opt,
+                                                selfmm_ulgm *ulgm, const char *path,
+                                                char **user_json, selfmm_error *err);
+
+/* Evaluate a split in order (eval mode, batches of batch_size): the metrics of the
+ * fusion output as the model's config says (dataset kind, f1_truth_weighted,
+ * metrics_decimals, metrics_mae_float64), Loss (SPEC 2.6: the mean over batches of
+ * the batch-mean |M - y|, never rounded here: MMSA's do_test reports
+ * selfmm_round(Loss, valid_loss_decimals)), and optionally all four outputs in preds
+ * ((n, 4) floats M, T, A, V, caller-allocated). metrics, loss, preds and err may be
+ * NULL. Written only on the public API (lib/train/evaluate.c). */
+SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *data,
+                                         selfmm_split split, int batch_size,
+                                         selfmm_metrics *metrics, double *loss, float *preds,
+                                         selfmm_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* The fit layer: one training run (one seed) as the reference does it       */
+/* ------------------------------------------------------------------------- */
+/* Written only on this header's functions (lib/train/fit.c): read it as the
  * step-by-step recipe, or copy and adapt it. Its logs (train_log.jsonl,
  * labels.jsonl; lib/train/fit_log.c) are written from the events below, the same
  * ones, in the same order, that the callback gets. */
@@ -893,7 +905,7 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
                                     selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
-/* Your own data: datasets from label.csv + per-clip features, single samples    */
+/* Your own data: label.csv + per-clip features, single samples              */
 /* ------------------------------------------------------------------------- */
 /* From MMSA's label.csv and feature files you extracted yourself to a dataset that
  * loads, trains and predicts like a released pickle, and from one new clip's text
@@ -924,7 +936,7 @@ typedef struct selfmm_norm {
 /* The statistics a dataset was built with (selfmm_build_options.normalize; stored
  * in its .npz as norm/{audio,vision}_{mean,std}.npy and read back exactly). The
  * arrays belong to the dataset. SELFMM_ERR_MISSING when it has none. */
-SELFMM_API selfmm_status selfmm_dataset_norm(const selfmm_dataset *data, selfmm_norm *out);
+SELFMM_API selfmm_status selfmm_dataset_norm(selfmm_dataset *data, selfmm_norm *out);
 
 /* One clip's features from a file: a NumPy .npy of shape (T, D), float32 or
  * float64 (either byte order, C or Fortran order), or a numeric CSV with one row of
@@ -1028,17 +1040,40 @@ SELFMM_API selfmm_status selfmm_model_get_norm(selfmm_model *model, float *audio
  * text, fewer than one step or a non-finite value (naming step and feature),
  * SELFMM_ERR_PARSE for text that is not UTF-8. The
  * tokenizer is rebuilt from the model's metadata on each call (milliseconds for a
- * 30k vocabulary). Messages also go to the model's errmsg. */
+ * 30k vocabulary). Failures are reported on the model (selfmm_model_errmsg). */
 SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *model, const char *text,
                                                   const float *audio, int audio_steps,
                                                   int audio_dim, const float *vision,
                                                   int vision_steps, int vision_dim, float out[4]);
 
-/* The vocabulary of the embedded demo (selfmm_demo_dataset's ids: 0 [PAD],
- * 1 [CLS], 2 [SEP], 3-12 "pos1".."pos10", 13-22 "neg1".."neg10", 23 [UNK], then
- * "w24".."w63"), so that demo models can take text: selfmm-cli train --demo
- * attaches it. Free with selfmm_tokenizer_free. */
-SELFMM_API selfmm_status selfmm_demo_tokenizer(selfmm_tokenizer **out, selfmm_error *err);
+/* Keep a copy of the tokenizer (vocabulary and settings) in the model, saved with it
+ * in the native model file's metadata (keys "tokenizer.*"); tok == NULL removes it.
+ * SELFMM_ERR_SHAPE when the vocabulary size differs from the model's vocab_size. */
+SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *model,
+                                                    const selfmm_tokenizer *tok);
+/* A new tokenizer rebuilt from the model's copy (free it with selfmm_tokenizer_free).
+ * SELFMM_ERR_MISSING when the model has none; SELFMM_ERR_FORMAT when the stored
+ * copy is damaged. The model is only read. */
+SELFMM_API selfmm_status selfmm_model_get_tokenizer(const selfmm_model *model, selfmm_tokenizer **out,
+                                                    selfmm_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Benchmarking (selfmm-cli bench)                                           */
+/* ------------------------------------------------------------------------- */
+/* The precision of a GEMM. */
+typedef enum selfmm_precision {
+    SELFMM_PRECISION_FP32 = 0,     /* float32 in and out */
+    SELFMM_PRECISION_BF16 = 1      /* bfloat16 in, float32 accumulation */
+} selfmm_precision;
+
+/* *gflops = the GFLOP/s of one GEMM (row-major, no transposes) of m x k times k x n
+ * in that precision, the median of reps timed runs after one untimed run, with the
+ * library's thread setting: the yardstick selfmm-cli bench compares BERT's rate
+ * with. FP32 is cblas_sgemm; BF16 is SELFMM_ERR_UNSUPPORTED in this version. Sizes
+ * must be >= 1 and reps in [1, 10000] (SELFMM_ERR_RANGE); SELFMM_ERR_NOMEM when the
+ * three matrices cannot be allocated. */
+SELFMM_API selfmm_status selfmm_bench_gemm(selfmm_precision precision, int m, int n, int k, int reps,
+                                           double *gflops, selfmm_error *err);
 
 #ifdef __cplusplus
 }

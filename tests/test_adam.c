@@ -8,7 +8,7 @@
  * input. */
 #include "harness.h"
 
-#include "nn/model.h"
+#include "model/model.h"
 #include "support/fixture.h"
 #include "train/adam.h"
 
@@ -127,7 +127,7 @@ static void run_form(int legacy)
     for (int i = 0; i < selfmm_model_num_params(m); i++) {
         selfmm_param_info p;
         selfmm_model_param(m, i, &p);
-        const int64_t off = p.data - m->params;
+        const int64_t off = p.data - m->net.params;
         for (int k = 0; k < 2; k++) {
             snprintf(prefix, sizeof prefix, "%s.%s.", form, k ? "exp_avg_sq" : "exp_avg");
             const fx_tensor *t = tensor(prefix, p.name);
@@ -223,7 +223,7 @@ TEST(resume_is_bit_identical)
         REQUIRE_OK(selfmm_optim_step(oa), "");
     }
     /* the checkpoint: parameters, moments, step count (copies, as a file would hold) */
-    memcpy(b->params, a->params, (size_t)a->table.total * sizeof(float));
+    memcpy(b->net.params, a->net.params, (size_t)a->net.table.total * sizeof(float));
     sm_state_tensor st[2];
     sm_optim_state(oa, st);
     float *copy = malloc((size_t)(st[0].numel + st[1].numel) * sizeof(float));
@@ -237,7 +237,7 @@ TEST(resume_is_bit_identical)
     load_grads(b, 3);
     REQUIRE_OK(selfmm_optim_step(oa), "");
     REQUIRE_OK(selfmm_optim_step(ob), "");
-    CHECK(memcmp(a->params, b->params, (size_t)a->table.total * sizeof(float)) == 0);
+    CHECK(memcmp(a->net.params, b->net.params, (size_t)a->net.table.total * sizeof(float)) == 0);
     CHECK(compare_params(b, "default.3.") == 0);
     free(copy);
     selfmm_optim_free(oa);
@@ -253,13 +253,13 @@ TEST(restore_rejects_bad_state)
     selfmm_error e = {0};
     REQUIRE(make_model(0, &m));
     REQUIRE_OK(selfmm_optim_create(m, NULL, &o, &e), e.message);
-    const int64_t n = m->table.total;
+    const int64_t n = m->net.table.total;
     float *mm = calloc((size_t)n, sizeof(float)), *vv = calloc((size_t)n, sizeof(float));
     REQUIRE(mm && vv);
     selfmm_param_info w, pool;
     REQUIRE_OK(selfmm_model_find_param(m, "Model.post_fusion_layer_2.weight", &w), "");
     REQUIRE_OK(selfmm_model_find_param(m, "Model.text_model.model.pooler.dense.bias", &pool), "");
-    const int64_t wo = w.data - m->params, po = pool.data - m->params;
+    const int64_t wo = w.data - m->net.params, po = pool.data - m->net.params;
     for (int64_t j = 0; j < w.numel; j++) mm[wo + j] = 0.5f, vv[wo + j] = 0.25f;
     sm_state_tensor t[2] = {{"adam.exp_avg", mm, n}, {"adam.exp_avg_sq", vv, n}};
 
@@ -286,7 +286,7 @@ TEST(restore_rejects_bad_state)
     for (int i = 0; i < selfmm_model_num_params(m) && pad < 0; i++) {
         selfmm_param_info p;
         selfmm_model_param(m, i, &p);
-        if (p.numel % 16) pad = (p.data - m->params) + p.numel;
+        if (p.numel % 16) pad = (p.data - m->net.params) + p.numel;
     }
     REQUIRE(pad >= 0);
     vv[pad] = 1.0f;
@@ -323,15 +323,15 @@ static void thread_count_does_not_matter_for(int legacy)
         REQUIRE(load_init(m[r]));
         selfmm_optim *o = NULL;
         REQUIRE_OK(selfmm_optim_create(m[r], NULL, &o, &e), e.message);
-        selfmm_set_threads(r ? 2 : 1);
+        selfmm_set_threads(r ? 2 : 1, NULL);
         for (int s = 1; s <= 3; s++) {
             load_grads(m[r], s);
             REQUIRE_OK(selfmm_optim_step(o), "");
         }
         selfmm_optim_free(o);
     }
-    selfmm_set_threads(0);
-    CHECK(memcmp(m[0]->params, m[1]->params, (size_t)m[0]->table.total * sizeof(float)) == 0);
+    selfmm_set_threads(0, NULL);
+    CHECK(memcmp(m[0]->net.params, m[1]->net.params, (size_t)m[0]->net.table.total * sizeof(float)) == 0);
     selfmm_model_free(m[0]);
     selfmm_model_free(m[1]);
 }

@@ -5,10 +5,10 @@
 #include "harness.h"
 
 #include "core/file.h"
-#include "io/dataset.h"
+#include "data/dataset.h"
 #include "io/npy.h"
-#include "text/csv.h"
-#include "text/features.h"
+#include "io/csv.h"
+#include "data/features.h"
 #include "support/fixture.h"
 #include "support/testfile.h"
 

@@ -5,10 +5,10 @@
  * a plain safetensors reader in tools/gen_io_fixtures.py. */
 #include "harness.h"
 
-#include "io/model_io.h"
+#include "model/model_io.h"
 #include "io/safetensors.h"
 #include "io/tensors.h"
-#include "nn/model.h"
+#include "model/model.h"
 #include "support/fixture.h"
 #include "support/testfile.h"
 
@@ -35,14 +35,14 @@ static selfmm_model *tiny_model(const char *bert_dir)
 
 static float *snapshot(const selfmm_model *m)
 {
-    float *s = malloc((size_t)m->table.total * sizeof *s);
-    memcpy(s, m->params, (size_t)m->table.total * sizeof *s);
+    float *s = malloc((size_t)m->net.table.total * sizeof *s);
+    memcpy(s, m->net.params, (size_t)m->net.table.total * sizeof *s);
     return s;
 }
 
 static int unchanged(const selfmm_model *m, const float *s)
 {
-    return !memcmp(m->params, s, (size_t)m->table.total * sizeof *s);
+    return !memcmp(m->net.params, s, (size_t)m->net.table.total * sizeof *s);
 }
 
 /* The rows the fixture stores: 1-D tensors whole, larger ones' first 3 rows. */
@@ -84,14 +84,14 @@ static void check_model_values(const selfmm_model *m, const char *smfx, int part
     fx_file fx;
     REQUIRE(fx_load(smfx, &fx) == 0);
     for (int i = 0; i < fx.n; i++) {
-        int k = sm_params_find(&m->table, fx.t[i].name);
+        int k = sm_params_find(&m->net.table, fx.t[i].name);
         CHECK_MSG(k >= 0, "model has no %s", fx.t[i].name);
         if (k < 0) continue;
-        const sm_param *p = &m->table.p[k];
+        const sm_param *p = &m->net.table.p[k];
         long long n = partial ? stored_elems(p->ndim, p->shape, p->numel) : p->numel;
         CHECK_MSG(n == fx.t[i].numel, "%s: %lld values, fixture has %lld", p->name, n,
                   (long long)fx.t[i].numel);
-        if (n == fx.t[i].numel) CHECK_CLOSE_F32(p->name, m->params + p->offset, fx.t[i].f32, n, 0, 0);
+        if (n == fx.t[i].numel) CHECK_CLOSE_F32(p->name, m->net.params + p->offset, fx.t[i].f32, n, 0, 0);
     }
     fx_free(&fx);
 }
@@ -173,22 +173,22 @@ static void load_real(const char *dir, const char *smfx, const char *strip, int 
         if (strip && !strncmp(name, strip, strlen(strip))) name += strlen(strip);
         char model_name[256];
         snprintf(model_name, sizeof model_name, "Model.text_model.model.%s", name);
-        int k = sm_params_find(&m->table, model_name);
+        int k = sm_params_find(&m->net.table, model_name);
         if (k < 0) continue; /* classifier, position_ids */
-        const sm_param *p = &m->table.p[k];
+        const sm_param *p = &m->net.table.p[k];
         long long n = stored_elems(p->ndim, p->shape, p->numel);
         CHECK_INT(n, fx.t[i].numel);
-        if (n == fx.t[i].numel) CHECK_CLOSE_F32(model_name, m->params + p->offset, fx.t[i].f32, n, 0, 0);
+        if (n == fx.t[i].numel) CHECK_CLOSE_F32(model_name, m->net.params + p->offset, fx.t[i].f32, n, 0, 0);
         compared++;
     }
     CHECK(compared >= 16);
     /* the pooler: loaded when present, else left as initialised */
-    const sm_param *pool = &m->table.p[sm_params_find(&m->table, "Model.text_model.model.pooler.dense.weight")];
-    int pool_same = !memcmp(m->params + pool->offset, before + pool->offset, (size_t)pool->numel * 4);
+    const sm_param *pool = &m->net.table.p[sm_params_find(&m->net.table, "Model.text_model.model.pooler.dense.weight")];
+    int pool_same = !memcmp(m->net.params + pool->offset, before + pool->offset, (size_t)pool->numel * 4);
     CHECK(has_pooler ? !pool_same : pool_same);
     /* the heads are never touched */
-    const sm_param *head = &m->table.p[sm_params_find(&m->table, "Model.post_fusion_layer_1.weight")];
-    CHECK(!memcmp(m->params + head->offset, before + head->offset, (size_t)head->numel * 4));
+    const sm_param *head = &m->net.table.p[sm_params_find(&m->net.table, "Model.post_fusion_layer_1.weight")];
+    CHECK(!memcmp(m->net.params + head->offset, before + head->offset, (size_t)head->numel * 4));
     fx_free(&fx);
     free(before);
     selfmm_model_free(m);
@@ -405,11 +405,11 @@ TEST(export_pth)
     selfmm_error err = {0};
     REQUIRE_OK(sm_read_checkpoint(out, &l, &err), err.message);
     CHECK_STR(l.format, "torch zip");
-    CHECK_INT(l.n, m->table.n);
-    for (int i = 0; i < l.n && i < m->table.n; i++) {
-        CHECK_STR(l.t[i].name, m->table.p[i].name);
+    CHECK_INT(l.n, m->net.table.n);
+    for (int i = 0; i < l.n && i < m->net.table.n; i++) {
+        CHECK_STR(l.t[i].name, m->net.table.p[i].name);
         CHECK(l.t[i].dtype == SM_DT_F32 && ((uintptr_t)l.t[i].data - (uintptr_t)l.mf.data) % 64 == 0);
-        CHECK(!memcmp(l.t[i].data, m->params + m->table.p[i].offset, (size_t)m->table.p[i].numel * 4));
+        CHECK(!memcmp(l.t[i].data, m->net.params + m->net.table.p[i].offset, (size_t)m->net.table.p[i].numel * 4));
     }
     sm_tensors_free(&l);
     /* byte-identical to the export of these weights that torch.load + strict
@@ -419,7 +419,7 @@ TEST(export_pth)
     selfmm_model *m2 = tiny_model(NULL);
     REQUIRE(m2);
     REQUIRE_OK(selfmm_model_import_pth(m2, out), selfmm_model_errmsg(m2));
-    CHECK(!memcmp(m2->params, m->params, (size_t)m->table.total * 4));
+    CHECK(!memcmp(m2->net.params, m->net.params, (size_t)m->net.table.total * 4));
     CHECK_STATUS(selfmm_model_export_pth(m, "/nonexistent-dir/x.pth"), SELFMM_ERR_IO);
     selfmm_model_free(m2);
     selfmm_model_free(m);
@@ -441,15 +441,15 @@ TEST(native_round_trip)
     selfmm_error err = {0};
     REQUIRE_OK(selfmm_model_load(out, &back, &err), err.message);
     char *a = NULL, *b = NULL;
-    REQUIRE_OK(selfmm_config_to_json(&m->cfg, &a, &err), err.message);
-    REQUIRE_OK(selfmm_config_to_json(&back->cfg, &b, &err), err.message);
+    REQUIRE_OK(selfmm_config_to_json(&m->net.cfg, &a, &err), err.message);
+    REQUIRE_OK(selfmm_config_to_json(&back->net.cfg, &b, &err), err.message);
     CHECK_STR(b, a);
     selfmm_free_string(a);
     selfmm_free_string(b);
-    CHECK_INT(back->table.n, m->table.n);
-    for (int i = 0; i < m->table.n; i++) {
-        const sm_param *p = &m->table.p[i];
-        CHECK_MSG(!memcmp(back->params + p->offset, m->params + p->offset, (size_t)p->numel * 4),
+    CHECK_INT(back->net.table.n, m->net.table.n);
+    for (int i = 0; i < m->net.table.n; i++) {
+        const sm_param *p = &m->net.table.p[i];
+        CHECK_MSG(!memcmp(back->net.params + p->offset, m->net.params + p->offset, (size_t)p->numel * 4),
                   "%s differs after save/load", p->name);
     }
     CHECK_STR(sm_model_meta_get(back, "tokenizer.vocab"), "[PAD]\n[UNK]\n\"quoted\"\n\xe4\xb8\xad\\");
@@ -472,12 +472,12 @@ TEST(native_strictness)
     REQUIRE(m);
     char *json = NULL;
     selfmm_error err = {0};
-    REQUIRE_OK(selfmm_config_to_json(&m->cfg, &json, &err), err.message);
-    int n = m->table.n;
+    REQUIRE_OK(selfmm_config_to_json(&m->net.cfg, &json, &err), err.message);
+    int n = m->net.table.n;
     sm_st_out *t = calloc((size_t)n + 1, sizeof *t);
     for (int i = 0; i < n; i++) {
-        const sm_param *p = &m->table.p[i];
-        t[i] = (sm_st_out){p->name, p->ndim, p->shape, p->numel, m->params + p->offset};
+        const sm_param *p = &m->net.table.p[i];
+        t[i] = (sm_st_out){p->name, p->ndim, p->shape, p->numel, m->net.params + p->offset};
     }
     const char *keys[3] = {"format", "format_version", "config"};
     const char *vals[3] = {"libselfmm", "1", json};

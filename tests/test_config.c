@@ -276,13 +276,25 @@ TEST(strerror_covers_every_status)
     CHECK_INT(selfmm_version_number(), SELFMM_VERSION_NUMBER);
 }
 
+TEST(modality_names)
+{
+    CHECK_STR(selfmm_modality_name(SELFMM_FUSION), "fusion");
+    CHECK_STR(selfmm_modality_name(SELFMM_TEXT), "text");
+    CHECK_STR(selfmm_modality_name(SELFMM_AUDIO), "audio");
+    CHECK_STR(selfmm_modality_name(SELFMM_VISION), "vision");
+    CHECK(selfmm_modality_name(-1) == NULL && selfmm_modality_name(4) == NULL);
+}
+
 TEST(threads_setting)
 {
-    CHECK_OK(selfmm_set_threads(1), "");
+    selfmm_error e = {0};
+    CHECK_OK(selfmm_set_threads(1, &e), e.message);
     CHECK_INT(selfmm_get_threads(), 1);
-    CHECK_STATUS(selfmm_set_threads(-1), SELFMM_ERR_RANGE);
-    CHECK_STATUS(selfmm_set_threads(100000), SELFMM_ERR_RANGE);
-    CHECK_OK(selfmm_set_threads(0), "");
+    CHECK_STATUS(selfmm_set_threads(-1, &e), SELFMM_ERR_RANGE);
+    CHECK_CONTAINS(e.message, "-1");
+    CHECK_STATUS(selfmm_set_threads(100000, NULL), SELFMM_ERR_RANGE);
+    CHECK_INT(selfmm_get_threads(), 1);
+    CHECK_OK(selfmm_set_threads(0, NULL), "");
     CHECK(selfmm_get_threads() >= 1);
 }
 
@@ -296,6 +308,7 @@ int main(void)
     RUN(bad_json_cases_each_have_their_status);
     RUN(bert_config_json);
     RUN(strerror_covers_every_status);
+    RUN(modality_names);
     RUN(threads_setting);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

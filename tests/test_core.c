@@ -3,6 +3,8 @@
 #include "harness.h"
 
 #include "core/atomic_file.h"
+#include "core/clock.h"
+#include "core/file.h"
 #include "core/rng.h"
 
 #include <dirent.h>
@@ -109,6 +111,48 @@ TEST(atomic_write_replaces_or_leaves_alone)
     rmdir(dir);
 }
 
+/* A copy streams the whole file (more than one 64 KiB buffer), replaces the target
+ * atomically, and leaves the target alone when the source is missing. */
+TEST(atomic_copy)
+{
+    char dir[] = "/tmp/selfmm_test_copy_XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char from[256], to[256], none[256];
+    snprintf(from, sizeof from, "%s/from.bin", dir);
+    snprintf(to, sizeof to, "%s/to.bin", dir);
+    snprintf(none, sizeof none, "%s/none.bin", dir);
+    enum { N = 200000 };
+    char *data = malloc(N), *back = NULL;
+    REQUIRE(data);
+    for (int i = 0; i < N; i++) data[i] = (char)(i * 7 + i / 251);
+    selfmm_error e = {0};
+    REQUIRE_OK(sm_atomic_write(from, data, N, &e), e.message);
+    REQUIRE_OK(sm_atomic_write(to, "old", 3, &e), e.message);
+    CHECK_OK(sm_atomic_copy(from, to, &e), e.message);
+    size_t n = 0;
+    REQUIRE_OK(sm_read_file(to, N, &back, &n, &e), e.message);
+    CHECK_INT(n, N);
+    CHECK(n == N && memcmp(back, data, N) == 0);
+    free(back);
+    CHECK_STATUS(sm_atomic_copy(none, to, &e), SELFMM_ERR_NOT_FOUND);
+    CHECK_CONTAINS(e.message, "none.bin");
+    REQUIRE_OK(sm_read_file(to, N, &back, &n, &e), e.message);
+    CHECK_INT(n, N); /* unchanged */
+    free(back);
+    CHECK_INT(count_entries(dir), 2); /* no temp file left */
+    free(data);
+    unlink(from), unlink(to);
+    rmdir(dir);
+}
+
+TEST(median)
+{
+    double odd[] = {5, 1, 3}, even[] = {4, 1, 3, 2}, one[] = {7};
+    CHECK(sm_median(odd, 3) == 3);
+    CHECK(sm_median(even, 4) == 2.5);
+    CHECK(sm_median(one, 1) == 7);
+}
+
 TEST(error_prefix)
 {
     selfmm_error e;
@@ -134,6 +178,8 @@ int main(void)
     RUN(philox_known_answers);
     RUN(distributions);
     RUN(atomic_write_replaces_or_leaves_alone);
+    RUN(atomic_copy);
+    RUN(median);
     RUN(error_prefix);
     return h_finish();
 }

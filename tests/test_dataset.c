@@ -3,7 +3,7 @@
  * error paths (NaN, lengths, shapes, hostile and truncated files). */
 #include "harness.h"
 
-#include "io/dataset.h"
+#include "data/dataset.h"
 #include "io/npy.h"
 #include "support/fixture.h"
 #include "support/testfile.h"

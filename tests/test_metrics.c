@@ -17,7 +17,7 @@
 static double get(const selfmm_metrics *m, const char *name)
 {
     double v = -12345.0;
-    if (selfmm_metrics_get(m, name, &v) != SELFMM_OK) printf("# metric %s missing\n", name);
+    if (selfmm_metrics_get(m, name, &v, NULL) != SELFMM_OK) printf("# metric %s missing\n", name);
     return v;
 }
 
@@ -38,7 +38,7 @@ TEST(names_and_order)
         for (int i = 0; i < 8 && i < m.count; i++) CHECK_STR(m.name[i], mosi[i]);
     }
     double v;
-    CHECK_OK(selfmm_metrics_get(&m, "MAE", &v), "");
+    CHECK_OK(selfmm_metrics_get(&m, "MAE", &v, &e), e.message);
     /* MOSEI: rounded to 4 decimals, and Self-MM's MAE is a float32 (np.mean of float32
      * arrays) rounded as one: the float32 nearest 0.2667 ... */
     CHECK(v == (double)0.2667f);
@@ -46,8 +46,9 @@ TEST(names_and_order)
     REQUIRE_OK(selfmm_metrics_compute(SELFMM_DATASET_SIMS, p, t, 3, &m, &e), e.message);
     for (int i = 0; i < m.count; i++) /* SIMS: not rounded */
         CHECK_MSG(memcmp(&m.value[i], &m.raw[i], sizeof(double)) == 0, "%s rounded", m.name[i]);
-    CHECK_STATUS(selfmm_metrics_get(&m, "Acc", &v), SELFMM_ERR_NOT_FOUND);
-    CHECK_STATUS(selfmm_metrics_get(NULL, "MAE", &v), SELFMM_ERR_INVALID_ARG);
+    CHECK_STATUS(selfmm_metrics_get(&m, "Acc", &v, &e), SELFMM_ERR_NOT_FOUND);
+    CHECK_CONTAINS(e.message, "Acc");
+    CHECK_STATUS(selfmm_metrics_get(NULL, "MAE", &v, NULL), SELFMM_ERR_INVALID_ARG);
 }
 
 /* np.round is half to even: round(0.5) = 0, round(1.5) = 2, round(-0.5) = -0 = 0,

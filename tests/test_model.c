@@ -515,10 +515,10 @@ TEST(thread_count_does_not_change_dropout)
     tbatch t;
     std_batch(&t);
     snap a, b;
-    selfmm_set_threads(1);
+    selfmm_set_threads(1, NULL);
     selfmm_model_set_step(m, 9);
     REQUIRE(step_all(m, &t.b, &a));
-    selfmm_set_threads(2);
+    selfmm_set_threads(2, NULL);
     selfmm_model_set_step(m, 9);
     REQUIRE(step_all(m, &t.b, &b));
     for (int k = 0; k < 4; k++)
@@ -590,9 +590,27 @@ TEST(out_of_memory_then_retry)
 }
 #endif
 
+/* The GEMM yardstick of selfmm-cli bench: a status and a message, never a sentinel value. */
+TEST(bench_gemm)
+{
+    selfmm_error e = {0};
+    double g = -1;
+    CHECK_OK(selfmm_bench_gemm(SELFMM_PRECISION_FP32, 64, 48, 32, 3, &g, &e), e.message);
+    CHECK(g > 0);
+    g = -1;
+    CHECK_STATUS(selfmm_bench_gemm(SELFMM_PRECISION_BF16, 64, 48, 32, 3, &g, &e), SELFMM_ERR_UNSUPPORTED);
+    CHECK_CONTAINS(e.message, "bf16");
+    CHECK(g == -1); /* untouched on failure */
+    CHECK_STATUS(selfmm_bench_gemm(SELFMM_PRECISION_FP32, 0, 48, 32, 3, &g, &e), SELFMM_ERR_RANGE);
+    CHECK_STATUS(selfmm_bench_gemm(SELFMM_PRECISION_FP32, 64, 48, 32, 0, &g, &e), SELFMM_ERR_RANGE);
+    CHECK_STATUS(selfmm_bench_gemm((selfmm_precision)7, 64, 48, 32, 3, &g, &e), SELFMM_ERR_INVALID_ARG);
+    CHECK_STATUS(selfmm_bench_gemm(SELFMM_PRECISION_FP32, 64, 48, 32, 3, NULL, NULL), SELFMM_ERR_INVALID_ARG);
+    CHECK(g == -1);
+}
+
 int main(void)
 {
-    selfmm_set_threads(2);
+    selfmm_set_threads(2, NULL);
     RUN(bad_input_is_named);
     RUN(clamp_lengths_with_counted_warning);
     RUN(call_order_and_step_counter);
@@ -606,5 +624,6 @@ int main(void)
     RUN(aligned_data_uses_the_text_length);
     RUN(thread_count_does_not_change_dropout);
     RUN(out_of_memory_then_retry);
+    RUN(bench_gemm);
     return h_finish();
 }

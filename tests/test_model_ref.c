@@ -263,7 +263,7 @@ TEST(parameter_order_matches_state_dict)
 
 int main(void)
 {
-    selfmm_set_threads(2);
+    selfmm_set_threads(2, NULL);
     RUN(parameter_order_matches_state_dict);
     RUN(reference_no_dropout);
     RUN(reference_every_dropout_site);

@@ -2,7 +2,7 @@
  * state_dict has them, arena layout, initialisation ranges and determinism. */
 #include "harness.h"
 
-#include "nn/model.h"
+#include "model/model.h"
 
 static void tiny_config(selfmm_config *c)
 {
@@ -71,19 +71,19 @@ TEST(arenas_share_layout_and_are_aligned)
         selfmm_param_info p;
         selfmm_model_param(m, i, &p);
         CHECK(((uintptr_t)p.data & 63) == 0);
-        CHECK(p.grad - m->grads == p.data - m->params);
+        CHECK(p.grad - m->net.grads == p.data - m->net.params);
         total += p.numel;
     }
     CHECK_INT(total, selfmm_model_num_floats(m));
     /* the named pointers agree with the table */
     selfmm_param_info p;
     selfmm_model_find_param(m, "Model.text_model.model.encoder.layer.1.attention.output.dense.bias", &p);
-    CHECK(m->w.layer[1].ao_b == p.data);
-    CHECK(m->g.layer[1].ao_b == p.grad);
+    CHECK(m->net.w.layer[1].ao_b == p.data);
+    CHECK(m->net.g.layer[1].ao_b == p.grad);
     selfmm_model_find_param(m, "Model.post_audio_layer_2.weight", &p);
-    CHECK(m->w.head[SELFMM_AUDIO].w2 == p.data);
+    CHECK(m->net.w.head[SELFMM_AUDIO].w2 == p.data);
     selfmm_model_find_param(m, "Model.video_model.rnn.bias_hh_l0", &p);
-    CHECK(m->w.video.b_hh == p.data);
+    CHECK(m->net.w.video.b_hh == p.data);
     selfmm_model_free(m);
 }
 
@@ -111,14 +111,14 @@ TEST(padding_is_zero)
         selfmm_model *m = NULL;
         selfmm_error e = {0};
         REQUIRE_OK(sm_model_create(&c, init, &m, &e), e.message);
-        CHECK_INT(padding_floats(&m->table, m->params, 0.0f, &padding), padding);
+        CHECK_INT(padding_floats(&m->net.table, m->net.params, 0.0f, &padding), padding);
         CHECK(padding > 0);
         /* the helper itself, on an arena of ones */
-        for (int64_t i = 0; i < m->table.total; i++) m->params[i] = 1.0f;
-        sm_params_zero_padding(&m->table, m->params);
-        CHECK_INT(padding_floats(&m->table, m->params, 0.0f, &padding), padding);
+        for (int64_t i = 0; i < m->net.table.total; i++) m->net.params[i] = 1.0f;
+        sm_params_zero_padding(&m->net.table, m->net.params);
+        CHECK_INT(padding_floats(&m->net.table, m->net.params, 0.0f, &padding), padding);
         int64_t ones = 0;
-        for (int64_t i = 0; i < m->table.total; i++) ones += m->params[i] == 1.0f;
+        for (int64_t i = 0; i < m->net.table.total; i++) ones += m->net.params[i] == 1.0f;
         CHECK_INT(ones, selfmm_model_num_floats(m));
         selfmm_model_free(m);
     }
@@ -134,9 +134,9 @@ TEST(init_is_deterministic_and_seeded)
     REQUIRE_OK(selfmm_model_create(&c, &b, &e), e.message);
     c.seed = 1112;
     REQUIRE_OK(selfmm_model_create(&c, &d, &e), e.message);
-    size_t bytes = (size_t)a->table.total * sizeof(float);
-    CHECK(memcmp(a->params, b->params, bytes) == 0);
-    CHECK(memcmp(a->params, d->params, bytes) != 0);
+    size_t bytes = (size_t)a->net.table.total * sizeof(float);
+    CHECK(memcmp(a->net.params, b->net.params, bytes) == 0);
+    CHECK(memcmp(a->net.params, d->net.params, bytes) != 0);
     /* BERT weights ~ normal(0, 0.02): check the sample std of the word embeddings */
     selfmm_param_info p;
     selfmm_model_find_param(a, "Model.text_model.model.embeddings.word_embeddings.weight", &p);

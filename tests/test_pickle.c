@@ -3,7 +3,7 @@
  * memo, stack) and the refusals. */
 #include "harness.h"
 
-#include "io/dataset.h"
+#include "data/dataset.h"
 #include "io/pickle.h"
 #include "support/testfile.h"
 

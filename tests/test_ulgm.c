@@ -56,7 +56,7 @@ static double g_loss_rel; /* worst |loss - reference| / |reference| */
  * double: with non-negative products its rounding error is below (b - 1) * 2^-24
  * relative, tanhf and torch's tanh may differ in the last bit (2^-23 relative per
  * weight) and the total adds three float32 roundings: bound (b + 4) * 2^-24 relative. */
-static long check_loss(const selfmm_ulgm *u, const int *idx, int b, const fx_tensor *pred,
+static long check_loss(selfmm_ulgm *u, const int *idx, int b, const fx_tensor *pred,
                        const fx_tensor *loss, int lo, int batch_no)
 {
     float y[4][64], p[4][64], w[64];

@@ -21,7 +21,7 @@ coldfire_tiny_bert_safetensors: tokens t5..t255, no lower-casing); the texts her
 use only ASCII words and punctuation, for which BERT's BasicTokenizer gives one
 token per run of letters/digits and one per punctuation mark, so the count is
 computed with a regular expression (and the C test checks it against the
-tokenizer). Normalised features follow io/norm.h: mean and population std in
+tokenizer). Normalised features follow lib/data/norm.h: mean and population std in
 float64 over the training split's real steps, stored as float32, then
 (x - mean) / std in float32.
 
@@ -212,7 +212,7 @@ for s in SPLITS:
     strings[s] = {"id": ["%s$_$%s" % (r["video"], r["clip"]) for r in rs],
                   "raw_text": [r["text"] for r in rs], "annotations": [r["ann"] for r in rs]}
 
-# ---- normalisation (io/norm.h) ----
+# ---- normalisation (lib/data/norm.h) ----
 for kind in ("audio", "vision"):
     x = expected["train/" + kind]
     n = expected["train/%s_lengths" % kind]

@@ -117,3 +117,31 @@ selfmm_status sm_atomic_write(const char *path, const void *data, size_t size, s
     }
     return sm_atomic_commit(&af, err);
 }
+
+selfmm_status sm_atomic_copy(const char *from, const char *to, selfmm_error *err)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return sm_error(err, errno == ENOENT ? SELFMM_ERR_NOT_FOUND : SELFMM_ERR_IO, "%s: cannot open: %s",
+                        from, strerror(errno));
+    sm_atomic_file af;
+    selfmm_status st = sm_atomic_open(&af, to, err);
+    if (st != SELFMM_OK) {
+        fclose(in);
+        return st;
+    }
+    char *buf = malloc(1 << 16);
+    if (!buf) st = sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", to);
+    size_t n;
+    while (st == SELFMM_OK && (n = fread(buf, 1, 1 << 16, in)) > 0)
+        if (fwrite(buf, 1, n, af.fp) != n)
+            st = sm_error(err, SELFMM_ERR_IO, "%s: write failed: %s", to, strerror(errno));
+    if (st == SELFMM_OK && ferror(in)) st = sm_error(err, SELFMM_ERR_IO, "%s: read failed", from);
+    fclose(in);
+    free(buf);
+    if (st != SELFMM_OK) {
+        sm_atomic_abort(&af);
+        return st;
+    }
+    return sm_atomic_commit(&af, err);
+}

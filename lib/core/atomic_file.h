@@ -25,5 +25,7 @@ selfmm_status sm_atomic_commit(sm_atomic_file *af, selfmm_error *err);
 void sm_atomic_abort(sm_atomic_file *af);
 /* Write a whole buffer to path atomically. */
 selfmm_status sm_atomic_write(const char *path, const void *data, size_t size, selfmm_error *err);
+/* Copy the file from into to atomically, streamed (a bert-base model is 0.4 GB). */
+selfmm_status sm_atomic_copy(const char *from, const char *to, selfmm_error *err);
 
 #endif

@@ -125,29 +125,6 @@ static void bert_base(selfmm_config *c, int chinese)
     c->initializer_range = 0.02;
 }
 
-static void lr_wd(selfmm_config *c, double lb, double la, double lv, double lo, double wb,
-                  double wa, double wv, double wo)
-{
-    c->learning_rate_bert = lb, c->learning_rate_audio = la;
-    c->learning_rate_video = lv, c->learning_rate_other = lo;
-    c->weight_decay_bert = wb, c->weight_decay_audio = wa;
-    c->weight_decay_video = wv, c->weight_decay_other = wo;
-}
-
-static void dims(selfmm_config *c, int ah, int vh, int ao, int vo, int pf, int pt, int pa, int pv)
-{
-    c->a_lstm_hidden_size = ah, c->v_lstm_hidden_size = vh;
-    c->audio_out = ao, c->video_out = vo;
-    c->post_fusion_dim = pf, c->post_text_dim = pt;
-    c->post_audio_dim = pa, c->post_video_dim = pv;
-}
-
-static void drops(selfmm_config *c, double f, double t, double a, double v)
-{
-    c->post_fusion_dropout = f, c->post_text_dropout = t;
-    c->post_audio_dropout = a, c->post_video_dropout = v;
-}
-
 static void common(selfmm_config *c, int kind)
 {
     memset(c, 0, sizeof *c);
@@ -174,35 +151,39 @@ static void common(selfmm_config *c, int kind)
     c->shuffle = 1;
 }
 
-static void preset_sims(selfmm_config *c)
-{
-    common(c, SELFMM_DATASET_SIMS);
-    lr_wd(c, 5e-5, 5e-3, 5e-3, 1e-3, 1e-3, 1e-2, 1e-2, 1e-3);
-    dims(c, 16, 64, 16, 32, 128, 64, 16, 32);
-    drops(c, 0.0, 0.1, 0.1, 0.0);
-    c->H = 1.0;
-    c->audio_dim = 33, c->video_dim = 709;
-}
+/* What differs between the presets, one row each: Self-MM's
+ * config/config_regression.py, and MMSA's src/MMSA/config/config_regression.json
+ * ("self_mm") for the mmsa-* rows. */
+typedef struct preset_row {
+    int kind;                  /* selfmm_dataset_kind */
+    int mmsa;                  /* MMSA's conventions on top (mmsa_common) */
+    int batch_size;
+    double lr[4], wd[4];       /* learning rates, weight decays: bert, audio, video, other */
+    int dims[8];               /* a/v LSTM hidden, audio/video out, post fusion/text/audio/video */
+    double drop[4];            /* post fusion/text/audio/video dropouts */
+    double H;
+    int audio_dim, video_dim;  /* the released features' widths */
+} preset_row;
 
-static void preset_mosi(selfmm_config *c)
-{
-    common(c, SELFMM_DATASET_MOSI);
-    lr_wd(c, 5e-5, 1e-3, 1e-4, 1e-3, 1e-3, 1e-2, 1e-3, 1e-3);
-    dims(c, 32, 64, 16, 32, 128, 64, 16, 32);
-    drops(c, 0.1, 0.0, 0.1, 0.1);
-    c->H = 3.0;
-    c->audio_dim = 5, c->video_dim = 20;
-}
-
-static void preset_mosei(selfmm_config *c)
-{
-    common(c, SELFMM_DATASET_MOSEI);
-    lr_wd(c, 5e-5, 5e-3, 1e-4, 1e-3, 1e-3, 0.0, 0.0, 1e-2);
-    dims(c, 32, 32, 16, 32, 128, 32, 16, 16);
-    drops(c, 0.0, 0.1, 0.0, 0.1);
-    c->H = 3.0;
-    c->audio_dim = 74, c->video_dim = 35;
-}
+/* The presets by name; presets[i] fills preset_names[i]. */
+static const char *const preset_names[] = {"sims",      "mosi",      "mosei",
+                                           "mmsa-sims", "mmsa-mosi", "mmsa-mosei", NULL};
+static const preset_row presets[] = {
+    {SELFMM_DATASET_SIMS, 0, 32, {5e-5, 5e-3, 5e-3, 1e-3}, {1e-3, 1e-2, 1e-2, 1e-3},
+     {16, 64, 16, 32, 128, 64, 16, 32}, {0.0, 0.1, 0.1, 0.0}, 1.0, 33, 709},
+    {SELFMM_DATASET_MOSI, 0, 32, {5e-5, 1e-3, 1e-4, 1e-3}, {1e-3, 1e-2, 1e-3, 1e-3},
+     {32, 64, 16, 32, 128, 64, 16, 32}, {0.1, 0.0, 0.1, 0.1}, 3.0, 5, 20},
+    {SELFMM_DATASET_MOSEI, 0, 32, {5e-5, 5e-3, 1e-4, 1e-3}, {1e-3, 0.0, 0.0, 1e-2},
+     {32, 32, 16, 32, 128, 32, 16, 16}, {0.0, 0.1, 0.0, 0.1}, 3.0, 74, 35},
+    {SELFMM_DATASET_SIMS, 1, 32, {5e-5, 5e-3, 5e-3, 1e-3}, {1e-3, 1e-2, 1e-2, 1e-3},
+     {16, 64, 16, 32, 128, 64, 16, 32}, {0.0, 0.1, 0.1, 0.0}, 1.0, 33, 709},
+    {SELFMM_DATASET_MOSI, 1, 16, {5e-5, 5e-3, 5e-3, 1e-3}, {1e-3, 1e-3, 1e-3, 1e-3},
+     {16, 32, 16, 32, 128, 32, 16, 32}, {0.0, 0.1, 0.1, 0.0}, 3.0, 5, 20},
+    {SELFMM_DATASET_MOSEI, 1, 32, {5e-5, 5e-3, 1e-4, 1e-3}, {1e-3, 0.0, 0.0, 1e-2},
+     {16, 32, 16, 32, 128, 32, 16, 32}, {0.1, 0.0, 0.0, 0.0}, 3.0, 74, 35},
+};
+_Static_assert(sizeof presets / sizeof *presets + 1 == sizeof preset_names / sizeof *preset_names,
+               "one row per preset name");
 
 /* MMSA (src/MMSA/config/config_regression.json, "self_mm"): excludeZero true, the
  * valid Loss rounded to 4 decimals (trains/multiTask/SELF_MM.py do_test) and every
@@ -216,48 +197,30 @@ static void mmsa_common(selfmm_config *c)
     c->metrics_mae_float64 = 1; /* utils/metricsTop.py: np.mean(...).astype(np.float64) */
 }
 
-static void preset_mmsa_sims(selfmm_config *c)
+static void preset_fill(selfmm_config *c, const preset_row *p)
 {
-    preset_sims(c);
-    mmsa_common(c);
+    common(c, p->kind);
+    c->batch_size = p->batch_size;
+    c->learning_rate_bert = p->lr[0], c->learning_rate_audio = p->lr[1];
+    c->learning_rate_video = p->lr[2], c->learning_rate_other = p->lr[3];
+    c->weight_decay_bert = p->wd[0], c->weight_decay_audio = p->wd[1];
+    c->weight_decay_video = p->wd[2], c->weight_decay_other = p->wd[3];
+    c->a_lstm_hidden_size = p->dims[0], c->v_lstm_hidden_size = p->dims[1];
+    c->audio_out = p->dims[2], c->video_out = p->dims[3];
+    c->post_fusion_dim = p->dims[4], c->post_text_dim = p->dims[5];
+    c->post_audio_dim = p->dims[6], c->post_video_dim = p->dims[7];
+    c->post_fusion_dropout = p->drop[0], c->post_text_dropout = p->drop[1];
+    c->post_audio_dropout = p->drop[2], c->post_video_dropout = p->drop[3];
+    c->H = p->H;
+    c->audio_dim = p->audio_dim, c->video_dim = p->video_dim;
+    if (p->mmsa) mmsa_common(c);
 }
-
-static void preset_mmsa_mosi(selfmm_config *c)
-{
-    common(c, SELFMM_DATASET_MOSI);
-    c->batch_size = 16;
-    lr_wd(c, 5e-5, 5e-3, 5e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3);
-    dims(c, 16, 32, 16, 32, 128, 32, 16, 32);
-    drops(c, 0.0, 0.1, 0.1, 0.0);
-    c->H = 3.0;
-    c->audio_dim = 5, c->video_dim = 20;
-    mmsa_common(c);
-}
-
-static void preset_mmsa_mosei(selfmm_config *c)
-{
-    common(c, SELFMM_DATASET_MOSEI);
-    lr_wd(c, 5e-5, 5e-3, 1e-4, 1e-3, 1e-3, 0.0, 0.0, 1e-2);
-    dims(c, 16, 32, 16, 32, 128, 32, 16, 32);
-    drops(c, 0.1, 0.0, 0.0, 0.0);
-    c->H = 3.0;
-    c->audio_dim = 74, c->video_dim = 35;
-    mmsa_common(c);
-}
-
-/* The presets by name; preset_fill[i] fills preset_names[i]. */
-static const char *const preset_names[] = {"sims",      "mosi",      "mosei",
-                                           "mmsa-sims", "mmsa-mosi", "mmsa-mosei", NULL};
-static void (*const preset_fill[])(selfmm_config *) = {preset_sims,      preset_mosi,      preset_mosei,
-                                                       preset_mmsa_sims, preset_mmsa_mosi, preset_mmsa_mosei};
-_Static_assert(sizeof preset_fill / sizeof *preset_fill + 1 == sizeof preset_names / sizeof *preset_names,
-               "one fill function per preset name");
 
 SELFMM_API const char *const *selfmm_config_preset_names(void) { return preset_names; }
 
 SELFMM_API void selfmm_config_default(selfmm_config *cfg)
 {
-    if (cfg) preset_sims(cfg);
+    if (cfg) preset_fill(cfg, &presets[0]);
 }
 
 SELFMM_API selfmm_status selfmm_config_preset(selfmm_config *cfg, const char *name,
@@ -267,7 +230,7 @@ SELFMM_API selfmm_status selfmm_config_preset(selfmm_config *cfg, const char *na
     char known[128] = "";
     for (size_t i = 0; preset_names[i]; i++) {
         if (strcmp(preset_names[i], name) == 0) {
-            preset_fill[i](cfg);
+            preset_fill(cfg, &presets[i]);
             return SELFMM_OK;
         }
         size_t n = strlen(known);

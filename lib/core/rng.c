@@ -2,6 +2,8 @@
  * 1, 2, 3", SC'11) and the few distributions the library draws from. */
 #include "core/rng.h"
 
+#include "core/error.h"
+
 #include <math.h>
 
 sm_rng_key sm_rng_make(uint64_t seed, sm_rng_purpose purpose, uint64_t step, uint32_t stream)
@@ -91,9 +93,11 @@ void sm_rng_permutation(const sm_rng_key *k, int *perm, int n)
 
 #include "selfmm.h"
 
-SELFMM_API selfmm_status selfmm_permutation(uint64_t seed, uint64_t epoch, int *perm, int n)
+SELFMM_API selfmm_status selfmm_permutation(uint64_t seed, uint64_t epoch, int *perm, int n,
+                                            selfmm_error *err)
 {
-    if (!perm || n < 0) return SELFMM_ERR_INVALID_ARG;
+    if (!perm || n < 0)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "permutation: %s", !perm ? "NULL array" : "negative size");
     sm_rng_key k = sm_rng_make(seed, SM_RNG_SHUFFLE, epoch, 0);
     sm_rng_permutation(&k, perm, n);
     return SELFMM_OK;

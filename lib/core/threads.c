@@ -18,9 +18,9 @@ int sm_threads_online(void)
 
 static int resolved(void) { return g_threads > 0 ? g_threads : sm_threads_online(); }
 
-SELFMM_API selfmm_status selfmm_set_threads(int n)
+SELFMM_API selfmm_status selfmm_set_threads(int n, selfmm_error *err)
 {
-    if (n < 0 || n > 1024) return SELFMM_ERR_RANGE;
+    if (n < 0 || n > 1024) return sm_error(err, SELFMM_ERR_RANGE, "thread count %d outside [0, 1024]", n);
     g_threads = n;
     t_applied = 0;
     sm_threads_apply();

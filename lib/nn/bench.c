@@ -1,4 +1,4 @@
-/* bench.c -- the sgemm yardstick of `selfmm-cli bench`: what one cblas_sgemm of a
+/* bench.c -- the GEMM yardstick of `selfmm-cli bench`: what one BLAS GEMM of a
  * BERT-sized shape achieves on this machine right now, so that BERT's own rate can
  * be reported as a ratio measured under the same load. */
 #include "core/alloc.h"
@@ -9,21 +9,15 @@
 #include <cblas.h>
 #include <stdlib.h>
 
-static int cmp_double(const void *a, const void *b)
+/* The median seconds of reps cblas_sgemm calls (row-major, no transposes) after one
+ * untimed call; -1 when memory runs out. */
+static double sgemm_seconds(int m, int n, int k, int reps)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-SELFMM_API double selfmm_bench_sgemm_gflops(int m, int n, int k, int reps)
-{
-    if (m < 1 || n < 1 || k < 1 || reps < 1 || reps > 10000) return -1.0;
-    sm_threads_apply();
     float *a = sm_alloc((size_t)m * k, sizeof(float));
     float *b = sm_alloc((size_t)k * n, sizeof(float));
     float *c = sm_calloc((size_t)m * n, sizeof(float));
     double *t = malloc((size_t)reps * sizeof *t);
-    double r = -1.0;
+    double med = -1;
     if (a && b && c && t) {
         for (size_t i = 0; i < (size_t)m * k; i++) a[i] = (float)(i % 13) * 0.01f;
         for (size_t i = 0; i < (size_t)k * n; i++) b[i] = (float)(i % 7) * 0.01f;
@@ -34,11 +28,28 @@ SELFMM_API double selfmm_bench_sgemm_gflops(int m, int n, int k, int reps)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
             t[i] = sm_now() - t0;
         }
-        qsort(t, (size_t)reps, sizeof *t, cmp_double);
-        double med = t[reps / 2];
-        r = med > 0 ? 2.0 * m * n * k / med * 1e-9 : -1.0;
+        med = sm_median(t, reps);
     }
     sm_free(a), sm_free(b), sm_free(c);
     free(t);
-    return r;
+    return med;
+}
+
+SELFMM_API selfmm_status selfmm_bench_gemm(selfmm_precision precision, int m, int n, int k, int reps,
+                                           double *gflops, selfmm_error *err)
+{
+    if (!gflops) return sm_error(err, SELFMM_ERR_INVALID_ARG, "bench gemm: NULL gflops");
+    if (precision != SELFMM_PRECISION_FP32 && precision != SELFMM_PRECISION_BF16)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "bench gemm: bad precision %d", (int)precision);
+    if (m < 1 || n < 1 || k < 1 || reps < 1 || reps > 10000)
+        return sm_error(err, SELFMM_ERR_RANGE, "bench gemm: %d x %d x %d, %d repetitions (sizes >= 1, "
+                        "repetitions in [1, 10000])", m, n, k, reps);
+    if (precision == SELFMM_PRECISION_BF16)
+        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "bench gemm: bf16 is not implemented yet");
+    sm_threads_apply();
+    const double med = sgemm_seconds(m, n, k, reps);
+    if (med < 0) return sm_error(err, SELFMM_ERR_NOMEM, "bench gemm: out of memory for %d x %d x %d", m, n, k);
+    if (med == 0) return sm_error(err, SELFMM_ERR_RANGE, "bench gemm: %d x %d x %d is too small to time", m, n, k);
+    *gflops = 2.0 * m * n * k / med * 1e-9;
+    return SELFMM_OK;
 }

@@ -219,8 +219,8 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
     return SELFMM_OK;
 }
 
-selfmm_status sm_bert_forward(selfmm_model *m, sm_compute *c, const selfmm_batch *bt, int L,
-                              const sm_drop *drop)
+selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch *bt, int L,
+                              const sm_drop *drop, selfmm_error *err)
 {
     const selfmm_config *cfg = &m->cfg;
     sm_bert *b = &c->bert;
@@ -228,8 +228,8 @@ selfmm_status sm_bert_forward(selfmm_model *m, sm_compute *c, const selfmm_batch
     const int B = bt->batch, H = cfg->hidden_size, NL = cfg->num_hidden_layers, N = B * L;
     const float ph = drop->train ? (float)cfg->hidden_dropout_prob : 0.0f;
     layer_run r = {cfg, c, 0, B, L, 0, ph, drop->train ? (float)cfg->attention_probs_dropout_prob : 0.0f,
-                   ph > 0 ? sm_dropout_scale(ph) : 1.0f, &m->err};
-    SM_TRY(ensure_forward(b, cfg, B, L, drop->train ? NL : (NL < 2 ? NL : 2), &m->err));
+                   ph > 0 ? sm_dropout_scale(ph) : 1.0f, err};
+    SM_TRY(ensure_forward(b, cfg, B, L, drop->train ? NL : (NL < 2 ? NL : 2), err));
     b->B = B, b->L = L;
     /* the first L columns of the batch; extended attention mask (1 - mask) * -10000 */
     for (int i = 0; i < B; i++)
@@ -316,7 +316,7 @@ static selfmm_status layer_backward(const layer_run *r, const sm_bert_layer_w *l
     return SELFMM_OK;
 }
 
-selfmm_status sm_bert_backward(selfmm_model *m, sm_compute *c, const float *dcls)
+selfmm_status sm_bert_backward(sm_net *m, sm_compute *c, const float *dcls, selfmm_error *err)
 {
     const selfmm_config *cfg = &m->cfg;
     sm_bert *b = &c->bert;
@@ -325,8 +325,8 @@ selfmm_status sm_bert_backward(selfmm_model *m, sm_compute *c, const float *dcls
     const int B = b->B, L = b->L, H = cfg->hidden_size, NL = cfg->num_hidden_layers, N = B * L;
     const float ph = (float)cfg->hidden_dropout_prob;
     layer_run r = {cfg, c, 0, B, L, 0, ph, (float)cfg->attention_probs_dropout_prob,
-                   ph > 0 ? sm_dropout_scale(ph) : 1.0f, &m->err};
-    SM_TRY(ensure_backward(b, cfg, &m->err));
+                   ph > 0 ? sm_dropout_scale(ph) : 1.0f, err};
+    SM_TRY(ensure_backward(b, cfg, err));
     /* the last layer's output is the (B, H) [CLS] rows: dcls is its gradient */
     const float *dY = dcls;
     float *dX = b->dx, *spare = b->dx2;

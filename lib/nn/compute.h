@@ -1,6 +1,6 @@
 /* compute.h -- the model's compute state: activations kept by a training forward for
  * the backward, scratch buffers, oneDNN objects, output arrays and timings. It hangs
- * off selfmm_model.compute, is created by the first forward and grows with the
+ * off sm_net.compute, is created by the first forward and grows with the
  * largest (batch, length) seen (grow-only: a step of the same shape allocates
  * nothing).
  *
@@ -16,7 +16,7 @@
 
 #include "nn/dnnl_ctx.h"
 #include "nn/lstm.h"
-#include "nn/model.h"
+#include "nn/net.h"
 #include "nn/ops.h"
 
 #include <stdint.h>
@@ -127,10 +127,10 @@ typedef struct sm_compute {
 } sm_compute;
 
 /* ---- bert.c ---------------------------------------------------------------------- */
-selfmm_status sm_bert_forward(selfmm_model *m, sm_compute *c, const selfmm_batch *bt, int L,
-                              const sm_drop *drop);
+selfmm_status sm_bert_forward(const sm_net *n, sm_compute *c, const selfmm_batch *bt, int L,
+                              const sm_drop *drop, selfmm_error *err);
 /* dcls (B, H): gradient of the last forward's output (the [CLS] rows). */
-selfmm_status sm_bert_backward(selfmm_model *m, sm_compute *c, const float *dcls);
+selfmm_status sm_bert_backward(sm_net *n, sm_compute *c, const float *dcls, selfmm_error *err);
 void sm_bert_free(sm_bert *b);
 /* GEMM floating-point operations of a BERT forward at (B, L); the backward is twice. */
 double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L);
@@ -147,10 +147,10 @@ void sm_subnet_free(sm_subnet *s);
 
 /* ---- heads.c ----------------------------------------------------------------------- */
 /* From BERT's output and the two subnets' outputs of the same forward. */
-selfmm_status sm_heads_forward(selfmm_model *m, sm_compute *c, const sm_drop *drop);
+selfmm_status sm_heads_forward(const sm_net *n, sm_compute *c, const sm_drop *drop, selfmm_error *err);
 /* dy[k] (B) per head, NULL = zero. Fills c->dtext (B, H), c->daudio, c->dvideo with
  * the gradients of the heads' inputs (overwritten) and adds into the heads' weights. */
-selfmm_status sm_heads_backward(selfmm_model *m, sm_compute *c, const float *const dy[4]);
+selfmm_status sm_heads_backward(sm_net *n, sm_compute *c, const float *const dy[4], selfmm_error *err);
 void sm_heads_free(sm_compute *c);
 
 #endif

@@ -1,5 +1,6 @@
-/* forward.c -- the public compute calls: selfmm_model_forward, _loss, _backward,
- * _timings; batch validation; the compute state's life cycle. */
+/* forward.c -- the network's forward, loss and backward on an sm_net (the contract
+ * of selfmm_model_forward, _loss and _backward, whose wrappers are in
+ * model/steps.c); batch validation; the compute state's life cycle. */
 #include "nn/compute.h"
 #include "nn/ops.h"
 
@@ -38,18 +39,18 @@ void sm_compute_free(struct sm_compute *c)
     free(c);
 }
 
-static selfmm_status compute_create(selfmm_model *m)
+static selfmm_status compute_create(sm_net *m, selfmm_error *err)
 {
     const selfmm_config *cfg = &m->cfg;
     sm_compute *c = calloc(1, sizeof *c);
-    if (!c) return sm_error(&m->err, SELFMM_ERR_NOMEM, "model: out of memory");
-    selfmm_status st = sm_dnnl_init(&c->dnnl, &m->err);
+    if (!c) return sm_error(err, SELFMM_ERR_NOMEM, "model: out of memory");
+    selfmm_status st = sm_dnnl_init(&c->dnnl, err);
     c->sub[0].name = "audio", c->sub[0].hidden = cfg->a_lstm_hidden_size, c->sub[0].out_dim = cfg->audio_out;
     c->sub[1].name = "vision", c->sub[1].hidden = cfg->v_lstm_hidden_size, c->sub[1].out_dim = cfg->video_out;
     if (st == SELFMM_OK)
-        st = sm_lstm_create(&c->sub[0].lstm, &c->dnnl, cfg->audio_dim, cfg->a_lstm_hidden_size, &m->err);
+        st = sm_lstm_create(&c->sub[0].lstm, &c->dnnl, cfg->audio_dim, cfg->a_lstm_hidden_size, err);
     if (st == SELFMM_OK)
-        st = sm_lstm_create(&c->sub[1].lstm, &c->dnnl, cfg->video_dim, cfg->v_lstm_hidden_size, &m->err);
+        st = sm_lstm_create(&c->sub[1].lstm, &c->dnnl, cfg->video_dim, cfg->v_lstm_hidden_size, err);
     if (st != SELFMM_OK) {
         sm_compute_free(c);
         return st;
@@ -62,7 +63,7 @@ static selfmm_status compute_create(selfmm_model *m)
     return SELFMM_OK;
 }
 
-static selfmm_status ensure_samples(selfmm_model *m, sm_compute *c, int B)
+static selfmm_status ensure_samples(const sm_net *m, sm_compute *c, int B, selfmm_error *err)
 {
     if (B <= c->cap_b) return SELFMM_OK;
     /* the last loss's gradients go with the old buffers */
@@ -83,7 +84,7 @@ static selfmm_status ensure_samples(selfmm_model *m, sm_compute *c, int B)
     fail |= !(c->labels_w = sm_alloc(n, sizeof(float)));
     if (fail) {
         samples_free(c);
-        return sm_error(&m->err, SELFMM_ERR_NOMEM, "model: out of memory for batch %d", B);
+        return sm_error(err, SELFMM_ERR_NOMEM, "model: out of memory for batch %d", B);
     }
     c->cap_b = B;
     return SELFMM_OK;
@@ -91,8 +92,8 @@ static selfmm_status ensure_samples(selfmm_model *m, sm_compute *c, int B)
 
 /* ---- batch validation ---------------------------------------------------------------- */
 /* Lengths of one modality: checked against [1, T], or clamped with a counted warning. */
-static selfmm_status check_lengths(selfmm_model *m, const char *what, const int32_t *len, int B,
-                                   int T, int32_t *out, int *clamped)
+static selfmm_status check_lengths(const sm_net *m, const char *what, const int32_t *len, int B,
+                                   int T, int32_t *out, int *clamped, selfmm_error *err)
 {
     for (int b = 0; b < B; b++) {
         int32_t v = len[b];
@@ -101,7 +102,7 @@ static selfmm_status check_lengths(selfmm_model *m, const char *what, const int3
             continue;
         }
         if (!m->cfg.clamp_lengths)
-            return sm_error(&m->err, SELFMM_ERR_DATA,
+            return sm_error(err, SELFMM_ERR_DATA,
                             "sample %d: %s length %d outside [1, %d] (set clamp_lengths to clamp it)", b,
                             what, (int)v, T);
         out[b] = v < 1 ? 1 : T;
@@ -111,10 +112,10 @@ static selfmm_status check_lengths(selfmm_model *m, const char *what, const int3
 }
 
 /* Every check of selfmm_model_forward's contract; *run = the longest real text length. */
-static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch *bt, int *run)
+static selfmm_status validate(const sm_net *m, sm_compute *c, const selfmm_batch *bt, int *run,
+                              selfmm_error *err)
 {
     const selfmm_config *cfg = &m->cfg;
-    selfmm_error *err = &m->err;
     const int B = bt->batch, L = bt->text_len;
     if (!bt->text_ids || !bt->text_mask || !bt->audio || !bt->vision)
         return sm_error(err, SELFMM_ERR_INVALID_ARG,
@@ -169,12 +170,12 @@ static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch
     int clamped = 0;
     if (cfg->need_data_aligned) { /* lengths in place: check_lengths reads each before writing it */
         SM_TRY(check_lengths(m, "audio (the text length: need_data_aligned)", c->alen, B, bt->audio_len,
-                             c->alen, &clamped));
+                             c->alen, &clamped, err));
         SM_TRY(check_lengths(m, "vision (the text length: need_data_aligned)", c->vlen, B, bt->vision_len,
-                             c->vlen, &clamped));
+                             c->vlen, &clamped, err));
     } else {
-        SM_TRY(check_lengths(m, "audio", bt->audio_lengths, B, bt->audio_len, c->alen, &clamped));
-        SM_TRY(check_lengths(m, "vision", bt->vision_lengths, B, bt->vision_len, c->vlen, &clamped));
+        SM_TRY(check_lengths(m, "audio", bt->audio_lengths, B, bt->audio_len, c->alen, &clamped, err));
+        SM_TRY(check_lengths(m, "vision", bt->vision_lengths, B, bt->vision_len, c->vlen, &clamped, err));
     }
     if (clamped) {
         c->clamped_total += (uint64_t)clamped;
@@ -185,24 +186,23 @@ static selfmm_status validate(selfmm_model *m, sm_compute *c, const selfmm_batch
     return SELFMM_OK;
 }
 
-/* ---- public calls ---------------------------------------------------------------------- */
-SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batch *bt,
-                                              selfmm_mode mode, selfmm_outputs *out)
+/* ---- forward, loss, backward ------------------------------------------------------------ */
+selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode, selfmm_outputs *out,
+                             selfmm_error *err)
 {
-    if (!m) return SELFMM_ERR_INVALID_ARG;
-    if (!bt) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: NULL batch");
+    if (!bt) return sm_error(err, SELFMM_ERR_INVALID_ARG, "forward: NULL batch");
     if (mode != SELFMM_MODE_EVAL && mode != SELFMM_MODE_TRAIN)
-        return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: bad mode %d", (int)mode);
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "forward: bad mode %d", (int)mode);
     if (bt->batch < 1 || bt->batch > SM_DROPOUT_MAX_BATCH)
-        return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "forward: batch size %d outside [1, %d]",
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "forward: batch size %d outside [1, %d]",
                         bt->batch, SM_DROPOUT_MAX_BATCH);
     sm_threads_apply();
     double t0 = sm_now();
-    if (!m->compute) SM_TRY(compute_create(m));
+    if (!m->compute) SM_TRY(compute_create(m, err));
     sm_compute *c = m->compute;
-    SM_TRY(ensure_samples(m, c, bt->batch));
+    SM_TRY(ensure_samples(m, c, bt->batch, err));
     int run = 0;
-    SM_TRY(validate(m, c, bt, &run)); /* a refused batch leaves the last forward usable */
+    SM_TRY(validate(m, c, bt, &run, err)); /* a refused batch leaves the last forward usable */
     /* from here on the previous forward's state is gone */
     c->train_valid = 0;
     c->have_loss_grads = 0;
@@ -211,16 +211,16 @@ SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batc
     sm_drop drop = {mode == SELFMM_MODE_TRAIN, (uint64_t)cfg->seed, m->step};
     selfmm_timings *tm = &c->timings;
     double t1 = sm_now();
-    SM_TRY(sm_bert_forward(m, c, bt, run, &drop));
+    SM_TRY(sm_bert_forward(m, c, bt, run, &drop, err));
     double t2 = sm_now();
     SM_TRY(sm_subnet_forward(&c->sub[0], &m->w.audio, bt->audio, c->alen, B, bt->audio_len,
-                             (float)cfg->a_lstm_dropout, SM_SITE_AUDIO_LSTM, &drop, &m->err));
+                             (float)cfg->a_lstm_dropout, SM_SITE_AUDIO_LSTM, &drop, err));
     double t3 = sm_now();
     SM_TRY(sm_subnet_forward(&c->sub[1], &m->w.video, bt->vision, c->vlen, B, bt->vision_len,
-                             (float)cfg->v_lstm_dropout, SM_SITE_VIDEO_LSTM, &drop, &m->err));
+                             (float)cfg->v_lstm_dropout, SM_SITE_VIDEO_LSTM, &drop, err));
     double t4 = sm_now();
     c->B = B;
-    SM_TRY(sm_heads_forward(m, c, &drop));
+    SM_TRY(sm_heads_forward(m, c, &drop, err));
     double t5 = sm_now();
     tm->forward_s = t5 - t0;
     tm->bert_forward_s = t2 - t1;
@@ -244,22 +244,20 @@ SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *m, const selfmm_batc
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_model_loss(selfmm_model *m, const float *const labels[4],
-                                           selfmm_loss *loss)
+selfmm_status sm_net_loss(sm_net *m, const float *const labels[4], selfmm_loss *loss, selfmm_error *err)
 {
-    if (!m) return SELFMM_ERR_INVALID_ARG;
-    if (!labels) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "loss: NULL labels");
+    if (!labels) return sm_error(err, SELFMM_ERR_INVALID_ARG, "loss: NULL labels");
     for (int k = 0; k < 4; k++)
-        if (!labels[k]) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "loss: labels[%d] is NULL", k);
+        if (!labels[k]) return sm_error(err, SELFMM_ERR_INVALID_ARG, "loss: labels[%d] is NULL", k);
     sm_compute *c = m->compute;
     if (!c || !c->train_valid)
-        return sm_error(&m->err, SELFMM_ERR_STATE, "loss: the last forward was not a training forward");
+        return sm_error(err, SELFMM_ERR_STATE, "loss: the last forward was not a training forward");
     const int B = c->B;
-    static const char *const name[4] = {"fusion", "text", "audio", "vision"};
     for (int k = 0; k < 4; k++)
         for (int b = 0; b < B; b++)
             if (!isfinite(labels[k][b]))
-                return sm_error(&m->err, SELFMM_ERR_DATA, "loss: sample %d: %s label is not finite", b, name[k]);
+                return sm_error(err, SELFMM_ERR_DATA, "loss: sample %d: %s label is not finite", b,
+                                selfmm_modality_name(k));
     selfmm_loss l;
     memset(&l, 0, sizeof l);
     const float *pred[4] = {c->head[0].y, c->head[1].y, c->head[2].y, c->head[3].y};
@@ -270,27 +268,26 @@ SELFMM_API selfmm_status selfmm_model_loss(selfmm_model *m, const float *const l
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_model_backward(selfmm_model *m, const float *const *grad)
+selfmm_status sm_net_backward(sm_net *m, const float *const *grad, selfmm_error *err)
 {
-    if (!m) return SELFMM_ERR_INVALID_ARG;
     sm_compute *c = m->compute;
     if (!c || !c->train_valid)
-        return sm_error(&m->err, SELFMM_ERR_STATE, "backward: the last forward was not a training forward");
+        return sm_error(err, SELFMM_ERR_STATE, "backward: the last forward was not a training forward");
     if (!grad && !c->have_loss_grads)
-        return sm_error(&m->err, SELFMM_ERR_STATE,
+        return sm_error(err, SELFMM_ERR_STATE,
                         "backward: no output gradients given and no selfmm_model_loss since the forward");
     sm_threads_apply();
     const float *dy[4];
     for (int k = 0; k < 4; k++) dy[k] = grad ? grad[k] : c->dout[k];
     selfmm_timings *tm = &c->timings;
     double t0 = sm_now();
-    SM_TRY(sm_heads_backward(m, c, dy));
+    SM_TRY(sm_heads_backward(m, c, dy, err));
     double t1 = sm_now();
-    SM_TRY(sm_subnet_backward(&c->sub[1], &m->w.video, &m->g.video, c->dvideo, &m->err));
+    SM_TRY(sm_subnet_backward(&c->sub[1], &m->w.video, &m->g.video, c->dvideo, err));
     double t2 = sm_now();
-    SM_TRY(sm_subnet_backward(&c->sub[0], &m->w.audio, &m->g.audio, c->daudio, &m->err));
+    SM_TRY(sm_subnet_backward(&c->sub[0], &m->w.audio, &m->g.audio, c->daudio, err));
     double t3 = sm_now();
-    SM_TRY(sm_bert_backward(m, c, c->dtext));
+    SM_TRY(sm_bert_backward(m, c, c->dtext, err));
     double t4 = sm_now();
     tm->backward_s = t4 - t0;
     tm->vision_backward_s = t2 - t1;
@@ -300,10 +297,8 @@ SELFMM_API selfmm_status selfmm_model_backward(selfmm_model *m, const float *con
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_model_timings(const selfmm_model *m, selfmm_timings *t)
+void sm_net_timings(const sm_net *m, selfmm_timings *t)
 {
-    if (!m || !t) return SELFMM_ERR_INVALID_ARG;
     if (m->compute) *t = m->compute->timings;
     else memset(t, 0, sizeof *t);
-    return SELFMM_OK;
 }

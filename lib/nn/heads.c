@@ -86,12 +86,12 @@ static float head_dropout(const selfmm_config *cfg, int k)
     return (float)p[k];
 }
 
-selfmm_status sm_heads_forward(selfmm_model *m, sm_compute *c, const sm_drop *drop)
+selfmm_status sm_heads_forward(const sm_net *m, sm_compute *c, const sm_drop *drop, selfmm_error *err)
 {
     const selfmm_config *cfg = &m->cfg;
     const int B = c->B, H = cfg->hidden_size, ao = cfg->audio_out, vo = cfg->video_out;
     const int F = H + ao + vo;
-    for (int k = 0; k < 4; k++) SM_TRY(head_ensure(&c->head[k], B, &m->err));
+    for (int k = 0; k < 4; k++) SM_TRY(head_ensure(&c->head[k], B, err));
     /* t = BERT's output: its (B, H) [CLS] rows; fusion input = concat[t, a, v] */
     for (int b = 0; b < B; b++) {
         const float *cls = c->bert.out + (size_t)b * H;
@@ -107,7 +107,7 @@ selfmm_status sm_heads_forward(selfmm_model *m, sm_compute *c, const sm_drop *dr
     return SELFMM_OK;
 }
 
-selfmm_status sm_heads_backward(selfmm_model *m, sm_compute *c, const float *const dy[4])
+selfmm_status sm_heads_backward(sm_net *m, sm_compute *c, const float *const dy[4], selfmm_error *err)
 {
     const selfmm_config *cfg = &m->cfg;
     const int B = c->B, H = cfg->hidden_size, ao = cfg->audio_out, vo = cfg->video_out;

@@ -47,29 +47,37 @@ static inline void ln_back_means(float *mdn, float *mdnx, const float *dout, con
     *mdnx = b / (float)C;
 }
 
+typedef struct ln_grads {
+    float *dweight, *dbias;
+    const float *dout, *x, *mean, *rstd;
+    int N, C;
+} ln_grads;
+
+static void ln_grads_block(void *ctx, int c0, int c1)
+{
+    const ln_grads *g = ctx;
+    float *dweight = g->dweight, *dbias = g->dbias;
+    for (int i = 0; i < g->N; i++) {
+        const float *d = g->dout + (size_t)i * g->C, *xr = g->x + (size_t)i * g->C;
+        float m = g->mean[i], rs = g->rstd[i];
+        if (dweight) {
+#pragma omp simd
+            for (int c = c0; c < c1; c++) dweight[c] += d[c] * ((xr[c] - m) * rs);
+        }
+        if (dbias) {
+#pragma omp simd
+            for (int c = c0; c < c1; c++) dbias[c] += d[c];
+        }
+    }
+}
+
 /* dweight += sum_i dout * xhat, dbias += sum_i dout, threads over column blocks. */
 static void ln_param_grads(float *dweight, float *dbias, const float *dout, const float *x,
                            const float *mean, const float *rstd, int N, int C)
 {
     if (!dweight && !dbias) return;
-    const int blk = 256;
-    int nblk = (C + blk - 1) / blk;
-#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
-    for (int jb = 0; jb < nblk; jb++) {
-        int c0 = jb * blk, c1 = c0 + blk < C ? c0 + blk : C;
-        for (int i = 0; i < N; i++) {
-            const float *d = dout + (size_t)i * C, *xr = x + (size_t)i * C;
-            float m = mean[i], rs = rstd[i];
-            if (dweight) {
-#pragma omp simd
-                for (int c = c0; c < c1; c++) dweight[c] += d[c] * ((xr[c] - m) * rs);
-            }
-            if (dbias) {
-#pragma omp simd
-                for (int c = c0; c < c1; c++) dbias[c] += d[c];
-            }
-        }
-    }
+    ln_grads g = {dweight, dbias, dout, x, mean, rstd, N, C};
+    sm_column_blocks(N, C, ln_grads_block, &g);
 }
 
 void sm_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,

@@ -24,21 +24,36 @@ void sm_linear_forward(float *out, const float *inp, const float *weight, const 
     }
 }
 
-/* dbias (C) += sum over rows of d (N, C): threads split the columns, so the sum
- * order (row by row) never depends on the thread count. */
-static void column_sums_add(float *dbias, const float *d, int N, int C)
+void sm_column_blocks(int N, int C, void (*fn)(void *ctx, int c0, int c1), void *ctx)
 {
     const int blk = 256;
     int nblk = (C + blk - 1) / blk;
 #pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
-    for (int jb = 0; jb < nblk; jb++) {
-        int c0 = jb * blk, c1 = c0 + blk < C ? c0 + blk : C;
-        for (int i = 0; i < N; i++) {
-            const float *row = d + (size_t)i * C;
+    for (int jb = 0; jb < nblk; jb++) fn(ctx, jb * blk, jb * blk + blk < C ? jb * blk + blk : C);
+}
+
+typedef struct column_sums {
+    float *dbias;
+    const float *d;
+    int N, C;
+} column_sums;
+
+static void column_sums_block(void *ctx, int c0, int c1)
+{
+    const column_sums *s = ctx;
+    for (int i = 0; i < s->N; i++) {
+        const float *row = s->d + (size_t)i * s->C;
+        float *dbias = s->dbias;
 #pragma omp simd
-            for (int c = c0; c < c1; c++) dbias[c] += row[c];
-        }
+        for (int c = c0; c < c1; c++) dbias[c] += row[c];
     }
+}
+
+/* dbias (C) += sum over rows of d (N, C), row by row. */
+static void column_sums_add(float *dbias, const float *d, int N, int C)
+{
+    column_sums s = {dbias, d, N, C};
+    sm_column_blocks(N, C, column_sums_block, &s);
 }
 
 void sm_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,

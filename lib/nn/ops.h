@@ -20,6 +20,12 @@
 /* Elements below which an elementwise or row loop does not go parallel. */
 #define SM_PAR_MIN 4096
 
+/* Column sums over (N, C) rows, the way every weight-gradient reduction here runs:
+ * fn(ctx, c0, c1) adds rows 0..N-1 of columns [c0, c1), in row order; blocks of
+ * columns go to the threads (when N * C > SM_PAR_MIN), so the order in which a
+ * column is summed never depends on the thread count. (linear.c) */
+void sm_column_blocks(int N, int C, void (*fn)(void *ctx, int c0, int c1), void *ctx);
+
 /* ---- linear (PyTorch nn.Linear: weight is (OC, C)) ------------------------------ */
 /* out (N, OC) = inp (N, C) . weight^T + bias; bias (OC) may be NULL. */
 void sm_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N,

@@ -6,7 +6,7 @@
  *                stripping, punctuation split
  *   wordpiece.c  greedy longest-match-first WordPiece with "##" continuations
  *   tokenizer_load.c   vocab.txt / BERT folder / tokenizer_config.json
- *   tokenizer_model.c  keeping a tokenizer in a model's metadata
+ *   ../model/tokenizer_model.c  keeping a tokenizer in a model's metadata
  */
 #ifndef SM_TEXT_TOKENIZER_H
 #define SM_TEXT_TOKENIZER_H

@@ -32,7 +32,7 @@
 
 #include "core/alloc.h"
 #include "core/threads.h"
-#include "nn/model.h"
+#include "model/model.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -141,7 +141,7 @@ static void adam_run(float *p, const float *grad, float *m, float *v, int64_t n,
 
 static selfmm_status build_chunks(selfmm_optim *o, selfmm_error *err)
 {
-    const sm_param_table *t = &o->model->table;
+    const sm_param_table *t = &o->model->net.table;
     int64_t n = 0;
     for (int i = 0; i < t->n; i++)
         if (t->p[i].group != SELFMM_GROUP_NONE) n += (t->p[i].numel + CHUNK - 1) / CHUNK;
@@ -166,7 +166,7 @@ SELFMM_API selfmm_status selfmm_optim_create(selfmm_model *model, const selfmm_c
                                              selfmm_optim **out, selfmm_error *err)
 {
     if (!model || !out) return sm_error(err, SELFMM_ERR_INVALID_ARG, "optimizer create: NULL argument");
-    if (!cfg) cfg = &model->cfg;
+    if (!cfg) cfg = &model->net.cfg;
     SM_TRY(selfmm_config_validate(cfg, err));
     selfmm_optim *o = calloc(1, sizeof *o);
     if (!o) return sm_error(err, SELFMM_ERR_NOMEM, "optimizer create: out of memory");
@@ -182,7 +182,7 @@ SELFMM_API selfmm_status selfmm_optim_create(selfmm_model *model, const selfmm_c
     o->wd[SELFMM_GROUP_VIDEO] = cfg->weight_decay_video;
     o->lr[SELFMM_GROUP_OTHER] = cfg->learning_rate_other;
     o->wd[SELFMM_GROUP_OTHER] = cfg->weight_decay_other;
-    o->total = model->table.total;
+    o->total = model->net.table.total;
     o->m = sm_calloc((size_t)o->total, sizeof(float));
     o->v = sm_calloc((size_t)o->total, sizeof(float));
     selfmm_status st = SELFMM_OK;
@@ -235,8 +235,8 @@ SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *o)
             k[g].bc2_sqrt = (float)sqrt(bc2);
         }
     }
-    float *params = o->model->params;
-    const float *grads = o->model->grads;
+    float *params = o->model->net.params;
+    const float *grads = o->model->net.grads;
     const adam_chunk *ch = o->chunk;
     const int nchunk = o->nchunk;
     float *m = o->m, *v = o->v;
@@ -285,7 +285,7 @@ selfmm_status sm_optim_restore(selfmm_optim *o, const sm_state_tensor *t, int n,
         }
     }
     if (bad >= 0) {
-        const sm_param_table *tab = &o->model->table;
+        const sm_param_table *tab = &o->model->net.table;
         const char *name = "(padding)";
         at = bad;
         for (int i = 0; i < tab->n; i++)

@@ -9,9 +9,9 @@
  * the uninterrupted run's. Loading checks everything before changing anything. */
 #include "core/alloc.h"
 #include "core/config_keys.h"
-#include "io/model_io.h"
+#include "model/model_io.h"
 #include "io/safetensors.h"
-#include "nn/model.h"
+#include "model/model.h"
 #include "train/adam.h"
 #include "train/ulgm.h"
 
@@ -25,23 +25,23 @@
 #define CKPT_VERSION "1"
 #define N_STATE (2 + SM_ULGM_STATE_COUNT)
 
-SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *model,
-                                                const selfmm_optim *opt, const selfmm_ulgm *ulgm,
-                                                const char *user_json, selfmm_error *err)
+SELFMM_API selfmm_status selfmm_checkpoint_save(const selfmm_model *model, const selfmm_optim *opt,
+                                                const selfmm_ulgm *ulgm, const char *user_json,
+                                                const char *path, selfmm_error *err)
 {
     if (!path || !model || !opt || !ulgm)
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "checkpoint save: NULL argument");
-    const sm_param_table *tab = &model->table;
+    const sm_param_table *tab = &model->net.table;
     int n = tab->n + N_STATE;
     sm_st_out *t = calloc((size_t)n, sizeof *t);
     int64_t shapes[N_STATE]; /* 1-D: each state array's length */
     char *config = NULL;
     selfmm_status st = t ? SELFMM_OK : sm_error(err, SELFMM_ERR_NOMEM, "checkpoint save: out of memory");
-    if (st == SELFMM_OK) st = selfmm_config_to_json(&model->cfg, &config, err);
+    if (st == SELFMM_OK) st = selfmm_config_to_json(&model->net.cfg, &config, err);
     if (st == SELFMM_OK) {
         for (int i = 0; i < tab->n; i++)
             t[i] = (sm_st_out){tab->p[i].name, tab->p[i].ndim, tab->p[i].shape, tab->p[i].numel,
-                               model->params + tab->p[i].offset};
+                               model->net.params + tab->p[i].offset};
         sm_state_tensor s[N_STATE];
         sm_optim_state(opt, s);
         sm_ulgm_state(ulgm, s + 2);
@@ -50,7 +50,7 @@ SELFMM_API selfmm_status selfmm_checkpoint_save(const char *path, selfmm_model *
             t[tab->n + k] = (sm_st_out){s[k].name, 1, &shapes[k], s[k].numel, s[k].data};
         }
         char mstep[32], astep[32];
-        snprintf(mstep, sizeof mstep, "%" PRIu64, model->step);
+        snprintf(mstep, sizeof mstep, "%" PRIu64, model->net.step);
         snprintf(astep, sizeof astep, "%" PRId64, sm_optim_get_step(opt));
         const char *keys[] = {"format", "format_version", "config", "model_step", "adam_step", "user"};
         const char *vals[] = {CKPT_FORMAT, CKPT_VERSION, config, mstep, astep, user_json ? user_json : ""};
@@ -74,10 +74,10 @@ static selfmm_status same_training_config(const selfmm_model *model, const char 
     if (selfmm_config_from_json(&saved, json, &e) != SELFMM_OK)
         return sm_error(err, SELFMM_ERR_FORMAT, "%s: stored config: %s", path, e.message);
     for (const sm_key *k = sm_config_keys; k->name; k++) {
-        if (!strcmp(k->group, "run") || sm_config_key_equal(&model->cfg, &saved, k)) continue;
+        if (!strcmp(k->group, "run") || sm_config_key_equal(&model->net.cfg, &saved, k)) continue;
         char was[64], now[64];
         sm_config_key_format(&saved, k, was, sizeof was);
-        sm_config_key_format(&model->cfg, k, now, sizeof now);
+        sm_config_key_format(&model->net.cfg, k, now, sizeof now);
         return sm_error(err, SELFMM_ERR_STATE, "%s: the run was started with %s = %s, the model has %s",
                         path, k->name, was, now);
     }
@@ -116,8 +116,8 @@ static selfmm_status state_view(const sm_tensor_list *l, const char *name, const
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *model,
-                                                selfmm_optim *opt, selfmm_ulgm *ulgm,
+SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_optim *opt,
+                                                selfmm_ulgm *ulgm, const char *path,
                                                 char **user_json, selfmm_error *err)
 {
     if (!path || !model || !opt || !ulgm)
@@ -167,7 +167,7 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(const char *path, selfmm_model *
     }
     if (st == SELFMM_OK) {
         sm_model_copy_params(model, &l);
-        model->step = mstep;
+        model->net.step = mstep;
         if (user_json) *user_json = user, user = NULL;
     }
     free(user);

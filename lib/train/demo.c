@@ -25,9 +25,9 @@ enum {
 };
 static const int demo_n[3] = {512, 128, 128};
 
-SELFMM_API selfmm_status selfmm_demo_config(selfmm_config *cfg)
+SELFMM_API void selfmm_demo_config(selfmm_config *cfg)
 {
-    if (!cfg) return SELFMM_ERR_INVALID_ARG;
+    if (!cfg) return;
     selfmm_config_default(cfg); /* SIMS: the heads, dropouts, H = 1 of the paper's setting */
     cfg->vocab_size = DEMO_VOCAB;
     cfg->hidden_size = 32;
@@ -40,7 +40,6 @@ SELFMM_API selfmm_status selfmm_demo_config(selfmm_config *cfg)
     /* A randomly initialised BERT needs a larger learning rate than a pretrained one. */
     cfg->learning_rate_bert = 1e-3;
     cfg->max_epochs = 40;
-    return SELFMM_OK;
 }
 
 /* splitmix64: a tiny, well-mixed generator for the demo's data (the library's own
@@ -135,9 +134,18 @@ static int make_split(demo_split *d, int n, int which, uint64_t *s, const float 
     return 1;
 }
 
+static selfmm_status fail(selfmm_error *err, selfmm_status st, const char *message)
+{
+    if (err) {
+        err->status = st;
+        snprintf(err->message, sizeof err->message, "demo dataset: %s", message);
+    }
+    return st;
+}
+
 SELFMM_API selfmm_status selfmm_demo_dataset(uint64_t seed, selfmm_dataset **out, selfmm_error *err)
 {
-    if (!out) return SELFMM_ERR_INVALID_ARG;
+    if (!out) return fail(err, SELFMM_ERR_INVALID_ARG, "NULL out");
     uint64_t s = seed ^ 0x5E1F33D0ull;
     float wa[DEMO_DA], wv[DEMO_DV];
     for (int k = 0; k < DEMO_DA; k++) wa[k] = (float)normal(&s);
@@ -156,16 +164,7 @@ SELFMM_API selfmm_status selfmm_demo_dataset(uint64_t seed, selfmm_dataset **out
             .labels_unimodal = {d[sp].label, d[sp].lt, d[sp].la, d[sp].lv},
             .ids = (const char *const *)d[sp].ids, .raw_text = NULL};
     }
-    selfmm_status st;
-    if (!ok) {
-        st = SELFMM_ERR_NOMEM;
-        if (err) {
-            err->status = st;
-            snprintf(err->message, sizeof err->message, "demo dataset: out of memory");
-        }
-    } else {
-        st = selfmm_dataset_create(v, NULL, out, err);
-    }
+    selfmm_status st = ok ? selfmm_dataset_create(v, NULL, out, err) : fail(err, SELFMM_ERR_NOMEM, "out of memory");
     for (int sp = 0; sp < 3; sp++) free_split(&d[sp], demo_n[sp]);
     return st;
 }

@@ -230,7 +230,7 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
     selfmm_status st;
     const int bs = r->batch_size, upd = r->cfg.update_epochs;
     if (r->cfg.shuffle) {
-        st = selfmm_permutation((uint64_t)r->cfg.seed, (uint64_t)r->epoch, r->perm, r->n);
+        st = selfmm_permutation((uint64_t)r->cfg.seed, (uint64_t)r->epoch, r->perm, r->n, NULL);
         if (st != SELFMM_OK) return fail(r, st, "shuffle: %s", selfmm_strerror(st));
     } else {
         for (int i = 0; i < r->n; i++) r->perm[i] = i;

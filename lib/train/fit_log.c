@@ -126,10 +126,9 @@ static void epoch_line(FILE *fp, const selfmm_fit_event *ev)
 /* The label maps as floats (%.9g: every float exact), in training-set order. */
 static void labels_line(FILE *fp, const selfmm_fit_event *ev)
 {
-    static const char *const keys[4] = {"fusion", "text", "audio", "vision"};
     fprintf(fp, "{\"seed\":%lld,\"epoch\":%d", (long long)ev->seed, ev->epoch);
     for (int k = 0; k < 4; k++) {
-        fprintf(fp, ",\"%s\":[", keys[k]);
+        fprintf(fp, ",\"%s\":[", selfmm_modality_name(k));
         for (int i = 0; i < ev->n_train; i++) fprintf(fp, "%s%.9g", i ? "," : "", ev->labels[k][i]);
         fputc(']', fp);
     }

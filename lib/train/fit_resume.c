@@ -35,7 +35,7 @@ selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
     fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld}", log_bytes, labels_bytes);
     fclose(mem);
     selfmm_error e = {0};
-    selfmm_status st = selfmm_checkpoint_save(path, model, optim, ulgm, json, &e);
+    selfmm_status st = selfmm_checkpoint_save(model, optim, ulgm, json, path, &e);
     free(json);
     if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "checkpoint", e.message);
     return SELFMM_OK;
@@ -101,7 +101,7 @@ selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const se
         if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "validation", e.message);
     }
     char *json = NULL;
-    st = selfmm_checkpoint_load(files->checkpoint, model, optim, ulgm, &json, &e);
+    st = selfmm_checkpoint_load(model, optim, ulgm, files->checkpoint, &json, &e);
     if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "resume", e.message);
     long log_bytes = -1, labels_bytes = -1;
     int ok = parse_state(json, es, &log_bytes, &labels_bytes);

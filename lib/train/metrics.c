@@ -258,16 +258,17 @@ SELFMM_API selfmm_status selfmm_metrics_compute(selfmm_dataset_kind kind, const 
                                      kind == SELFMM_DATASET_SIMS ? -1 : 4, pred, truth, n, out, err);
 }
 
-SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name, double *value)
+SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name, double *value,
+                                            selfmm_error *err)
 {
-    if (!m || !name || !value) return SELFMM_ERR_INVALID_ARG;
+    if (!m || !name || !value) return sm_error(err, SELFMM_ERR_INVALID_ARG, "metrics get: NULL argument");
     for (int i = 0; i < m->count && i < SELFMM_MAX_METRICS; i++) {
         if (m->name[i] && strcmp(m->name[i], name) == 0) {
             *value = m->value[i];
             return SELFMM_OK;
         }
     }
-    return SELFMM_ERR_NOT_FOUND;
+    return sm_error(err, SELFMM_ERR_NOT_FOUND, "no metric named \"%s\"", name);
 }
 
 /* ---- the seeds summary ---- */

@@ -13,49 +13,32 @@
 #define NP_PW_BLOCK 128    /* PW_BLOCKSIZE */
 #define NP_BUFSIZE 8192    /* NPY_BUFSIZE: the reduction sees the array in such chunks */
 
-static float np_pairwise_f32(const float *a, int64_t n)
-{
-    if (n < 8) {
-        float res = 0.0f;
-        for (int64_t i = 0; i < n; i++) res += a[i];
-        return res;
+/* pairwise_sum for one element type (NumPy writes it once as a @type@ template). */
+#define NP_PAIRWISE(name, T)                                                           \
+    static T name(const T *a, int64_t n)                                               \
+    {                                                                                  \
+        if (n < 8) {                                                                   \
+            T res = 0;                                                                 \
+            for (int64_t i = 0; i < n; i++) res += a[i];                               \
+            return res;                                                                \
+        }                                                                              \
+        if (n <= NP_PW_BLOCK) {                                                        \
+            T r[8];                                                                    \
+            for (int k = 0; k < 8; k++) r[k] = a[k];                                   \
+            int64_t i = 8;                                                             \
+            for (; i < n - (n % 8); i += 8)                                            \
+                for (int k = 0; k < 8; k++) r[k] += a[i + k];                          \
+            T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
+            for (; i < n; i++) res += a[i];                                            \
+            return res;                                                                \
+        }                                                                              \
+        int64_t n2 = n / 2;                                                            \
+        n2 -= n2 % 8;                                                                  \
+        return name(a, n2) + name(a + n2, n - n2);                                     \
     }
-    if (n <= NP_PW_BLOCK) {
-        float r[8];
-        for (int k = 0; k < 8; k++) r[k] = a[k];
-        int64_t i = 8;
-        for (; i < n - (n % 8); i += 8)
-            for (int k = 0; k < 8; k++) r[k] += a[i + k];
-        float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++) res += a[i];
-        return res;
-    }
-    int64_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return np_pairwise_f32(a, n2) + np_pairwise_f32(a + n2, n - n2);
-}
 
-static double np_pairwise_f64(const double *a, int64_t n)
-{
-    if (n < 8) {
-        double res = 0.0;
-        for (int64_t i = 0; i < n; i++) res += a[i];
-        return res;
-    }
-    if (n <= NP_PW_BLOCK) {
-        double r[8];
-        for (int k = 0; k < 8; k++) r[k] = a[k];
-        int64_t i = 8;
-        for (; i < n - (n % 8); i += 8)
-            for (int k = 0; k < 8; k++) r[k] += a[i + k];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++) res += a[i];
-        return res;
-    }
-    int64_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return np_pairwise_f64(a, n2) + np_pairwise_f64(a + n2, n - n2);
-}
+NP_PAIRWISE(np_pairwise_f32, float)
+NP_PAIRWISE(np_pairwise_f64, double)
 
 float sm_np_sum_f32(const float *x, int64_t n)
 {

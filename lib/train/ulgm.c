@@ -33,8 +33,6 @@
 
 #define ULGM_MIN 1e-8 /* MIN in update_labels */
 
-static const char *const modality[4] = {"fusion", "text", "audio", "vision"};
-
 struct selfmm_ulgm {
     selfmm_error err;
     int n;                      /* training samples */
@@ -63,7 +61,7 @@ SELFMM_API selfmm_status selfmm_ulgm_create(const selfmm_config *cfg, int n, con
     for (int m = 0; m < 4; m++) {
         if (dims[m] < 1 || dims[m] > (1 << 20))
             return sm_error(err, SELFMM_ERR_INVALID_ARG, "label state: %s feature width %d",
-                            modality[m], dims[m]);
+                            selfmm_modality_name(m), dims[m]);
         if (dims[m] > maxd) maxd = dims[m];
     }
     for (int i = 0; i < n; i++)
@@ -139,13 +137,15 @@ static selfmm_status check_indices(selfmm_ulgm *u, const int *idx, int b)
     return st;
 }
 
-SELFMM_API selfmm_status selfmm_ulgm_gather(const selfmm_ulgm *u, const int *idx, int b,
+SELFMM_API selfmm_status selfmm_ulgm_gather(selfmm_ulgm *u, const int *idx, int b,
                                             float *const labels[4])
 {
-    if (!u || !idx || !labels || b < 1) return SELFMM_ERR_INVALID_ARG;
+    if (!u) return SELFMM_ERR_INVALID_ARG;
+    if (!idx || !labels || b < 1)
+        return sm_error(&u->err, SELFMM_ERR_INVALID_ARG, "label state: gather: NULL argument or b < 1");
     for (int i = 0; i < b; i++) /* reading a sample twice is harmless: only the range matters */
         if (idx[i] < 0 || idx[i] >= u->n)
-            return sm_error((selfmm_error *)&u->err, SELFMM_ERR_RANGE,
+            return sm_error(&u->err, SELFMM_ERR_RANGE,
                             "label state: batch index %d is sample %d, not in [0, %d)", i, idx[i], u->n);
     for (int m = 0; m < 4; m++) {
         if (!labels[m]) continue;
@@ -176,7 +176,7 @@ static selfmm_status new_labels(selfmm_ulgm *u, const int *idx, int b, const sel
                                 "label update (epoch %d): the %s center of the %s features is undefined: "
                                 "no training sample has a %s label %s (the reference would turn "
                                 "the labels into NaN)",
-                                epoch, side ? "negative" : "positive", modality[m], modality[m],
+                                epoch, side ? "negative" : "positive", selfmm_modality_name(m), selfmm_modality_name(m),
                                 side ? "< 0" : u->exclude_zero ? "> 0" : ">= 0");
     const float min = (float)ULGM_MIN;
     /* n = cur_epoches; (n - 1) / (n + 1) and 2 / (n + 1) are Python floats */
@@ -199,7 +199,7 @@ static selfmm_status new_labels(selfmm_ulgm *u, const int *idx, int b, const sel
                 return sm_error(&u->err, SELFMM_ERR_NUMERIC,
                                 "label update (epoch %d): the new %s label of sample %d is %g "
                                 "(delta_%s %g, delta_fusion %g)",
-                                epoch, modality[s], idx[i], (double)y, modality[s], (double)delta_s,
+                                epoch, selfmm_modality_name(s), idx[i], (double)y, selfmm_modality_name(s), (double)delta_s,
                                 (double)delta_f);
             out[(size_t)(s - 1) * b + i] = y;
         }
@@ -242,15 +242,15 @@ SELFMM_API selfmm_status selfmm_ulgm_update(selfmm_ulgm *u, const int *idx, int 
                         out->batch, b);
     for (int m = 0; m < 4; m++) {
         if (!out->feature[m])
-            return sm_error(&u->err, SELFMM_ERR_INVALID_ARG, "label update: no %s features", modality[m]);
+            return sm_error(&u->err, SELFMM_ERR_INVALID_ARG, "label update: no %s features", selfmm_modality_name(m));
         if (out->dim[m] != u->dim[m])
             return sm_error(&u->err, SELFMM_ERR_SHAPE, "label update: %s features are %d wide, expected %d",
-                            modality[m], out->dim[m], u->dim[m]);
+                            selfmm_modality_name(m), out->dim[m], u->dim[m]);
         const float *f = out->feature[m];
         for (int64_t i = 0; i < (int64_t)b * u->dim[m]; i++)
             if (!isfinite(f[i]))
                 return sm_error(&u->err, SELFMM_ERR_NUMERIC, "label update: %s feature %lld of sample %d is %g",
-                                modality[m], (long long)(i % u->dim[m]), idx[i / u->dim[m]], (double)f[i]);
+                                selfmm_modality_name(m), (long long)(i % u->dim[m]), idx[i / u->dim[m]], (double)f[i]);
     }
     SM_TRY(check_indices(u, idx, b));
     /* 2d: new unimodal labels from the current centers (those of the previous

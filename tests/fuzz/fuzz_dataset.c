@@ -1,6 +1,6 @@
 /* fuzz_dataset.c -- a whole dataset load (pickle or .npz by magic) with the
  * lenient options, so that conversion paths run, then a batch of every split. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -10,8 +10,8 @@
  * Built and run by tests/fuzz/run.sh (see fuzz_tokenizer.c for the command):
  *   ./fuzz_features -max_total_time=60 tests/fuzz/corpus/features
  */
-#include "text/csv.h"
-#include "text/features.h"
+#include "io/csv.h"
+#include "data/features.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* fuzz_npz.c -- the .npz reader (libzip + .npy headers + streamed conversion) on
  * arbitrary bytes, whatever their magic; and the .npy header parser alone. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 #include "io/npy.h"
 
 #include <stddef.h>

@@ -11,10 +11,10 @@
  *   and stored as float32; a feature whose deviation is below SM_NORM_STD_MIN
  *   (constant on the training set) gets std 1, so it is only centred;
  * - x' = (x - mean) / std in float32 on real steps; padding stays 0. */
-#ifndef SM_IO_NORM_H
-#define SM_IO_NORM_H
+#ifndef SM_DATA_NORM_H
+#define SM_DATA_NORM_H
 
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #define SM_NORM_STD_MIN 1e-6
 

@@ -7,8 +7,8 @@
  * stream); dataset_load.c validates shapes and converts array by array
  * (dataset_convert.c), so that no format ever holds more than one array's bytes
  * beyond the converted result. */
-#ifndef SM_IO_DATASET_H
-#define SM_IO_DATASET_H
+#ifndef SM_DATA_DATASET_H
+#define SM_DATA_DATASET_H
 
 #include "io/mapped_file.h"
 #include "io/pickle.h"
@@ -93,7 +93,7 @@ struct selfmm_dataset {
     char format[32];           /* "MMSA pickle (protocol 4)", "npz" */
     int has_config;            /* the pickle had a `config` entry (ignored) */
     sm_split_data split[3];
-    /* Feature standardisation applied when the dataset was built (io/norm.h), kept in
+    /* Feature standardisation applied when the dataset was built (data/norm.h), kept in
      * a .npz as norm/<audio|vision>_<mean|std>.npy; NULL when there is none.
      * [0] audio (audio_dim floats), [1] vision (vision_dim). */
     float *norm_mean[2], *norm_std[2];

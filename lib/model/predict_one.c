@@ -2,9 +2,9 @@
  * feature arrays to the four outputs, prepared exactly as selfmm_dataset_build
  * prepares a clip (same tokenizer, same length cuts, same standardisation code), so
  * that the result equals the model's output on that clip in a built dataset. */
-#include "io/norm.h"
-#include "nn/model.h"
-#include "text/model_input.h"
+#include "data/norm.h"
+#include "model/model.h"
+#include "model/model_input.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *m, const char *t
     selfmm_error *err = &m->err;
     if (!text || !audio || !vision || !out)
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "predict: NULL argument");
-    const int dims[2] = {audio_dim, vision_dim}, want[2] = {m->cfg.audio_dim, m->cfg.video_dim};
+    const int dims[2] = {audio_dim, vision_dim}, want[2] = {m->net.cfg.audio_dim, m->net.cfg.video_dim};
     const int steps_in[2] = {audio_steps, vision_steps};
     for (int k = 0; k < 2; k++) {
         if (dims[k] != want[k])
@@ -47,7 +47,7 @@ SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *m, const char *t
     }
     int len[3];
     SM_TRY(sm_model_input_lengths(m, len));
-    const int L = len[0] ? len[0] : m->cfg.max_position_embeddings;
+    const int L = len[0] ? len[0] : m->net.cfg.max_position_embeddings;
     if (L < 2)
         return sm_error(err, SELFMM_ERR_FORMAT, "predict: text length %d cannot hold [CLS] and [SEP]", L);
     int steps[2];
@@ -69,10 +69,13 @@ SELFMM_API selfmm_status selfmm_model_predict_one(selfmm_model *m, const char *t
     float *x[2] = {NULL, NULL};
     selfmm_status st = ids ? SELFMM_OK : sm_error(err, SELFMM_ERR_NOMEM, "predict: out of memory");
     if (st == SELFMM_OK) {
-        st = selfmm_model_get_tokenizer(m, &tok, NULL);
+        selfmm_error e = {0};
+        st = selfmm_model_get_tokenizer(m, &tok, &e);
         if (st == SELFMM_ERR_MISSING)
             sm_error(err, st, "predict: the model has no tokenizer to turn text into ids (train "
                      "with --bert DIR, or attach one with selfmm_model_set_tokenizer)");
+        else if (st != SELFMM_OK)
+            sm_error(err, st, "predict: %s", e.message);
     }
     int n_tokens = 0;
     if (st == SELFMM_OK) {

@@ -1,7 +1,7 @@
 /* dataset_pickle.c -- MMSA dataset pickles: the safe pickle VM builds the value
  * tree (array bytes stay in the mapped file), then each field is handed to the
  * converter as a byte stream over those bytes. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -19,10 +19,10 @@
 #include "core/alloc.h"
 #include "core/file.h"
 #include "core/hash.h"
-#include "io/dataset.h"
-#include "io/norm.h"
-#include "text/csv.h"
-#include "text/features.h"
+#include "data/dataset.h"
+#include "data/norm.h"
+#include "io/csv.h"
+#include "data/features.h"
 #include "text/utf8.h"
 
 #include <locale.h>

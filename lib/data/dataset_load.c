@@ -1,6 +1,6 @@
 /* dataset_load.c -- validating and converting the fields of an MMSA dataset
  * (SPEC 5), whatever the file format, and the public selfmm_dataset_* calls. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -408,12 +408,12 @@ SELFMM_API selfmm_status selfmm_dataset_load(const char *path, const selfmm_data
     return sm_dataset_open(path, &o, out, err);
 }
 
-SELFMM_API selfmm_status selfmm_dataset_split(const selfmm_dataset *ds, selfmm_split split,
+SELFMM_API selfmm_status selfmm_dataset_split(selfmm_dataset *ds, selfmm_split split,
                                               selfmm_split_view *v)
 {
     if (!ds || !v) return SELFMM_ERR_INVALID_ARG;
     if ((unsigned)split > SELFMM_SPLIT_TEST)
-        return sm_error((selfmm_error *)&ds->err, SELFMM_ERR_INVALID_ARG, "bad split %d", (int)split);
+        return sm_error(&ds->err, SELFMM_ERR_INVALID_ARG, "bad split %d", (int)split);
     const sm_split_data *d = &ds->split[split];
     memset(v, 0, sizeof *v);
     v->n = d->n;

@@ -5,13 +5,13 @@
  * Every load first matches each tensor of the parameter table to a checkpoint
  * tensor and checks its type and shape; only when all of them fit are weights
  * copied, so a failed load leaves the model as it was. */
-#include "io/model_io.h"
+#include "model/model_io.h"
 
 #include "core/file.h"
 #include "core/log.h"
 #include "io/safetensors.h"
 #include "io/torch_write.h"
-#include "nn/model.h"
+#include "model/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,24 +132,24 @@ static int index_of(const sm_tensor_list *l, const sm_tensor *t) { return (int)(
 
 static selfmm_status check_bert_config(const selfmm_model *m, const char *file, selfmm_error *err)
 {
-    selfmm_config c = m->cfg;
+    selfmm_config c = m->net.cfg;
     SM_TRY(selfmm_config_load_bert_json(&c, file, err));
     const struct { const char *key; long long have, want; } ints[] = {
-        {"vocab_size", c.vocab_size, m->cfg.vocab_size},
-        {"hidden_size", c.hidden_size, m->cfg.hidden_size},
-        {"num_hidden_layers", c.num_hidden_layers, m->cfg.num_hidden_layers},
-        {"num_attention_heads", c.num_attention_heads, m->cfg.num_attention_heads},
-        {"intermediate_size", c.intermediate_size, m->cfg.intermediate_size},
-        {"max_position_embeddings", c.max_position_embeddings, m->cfg.max_position_embeddings},
-        {"type_vocab_size", c.type_vocab_size, m->cfg.type_vocab_size},
+        {"vocab_size", c.vocab_size, m->net.cfg.vocab_size},
+        {"hidden_size", c.hidden_size, m->net.cfg.hidden_size},
+        {"num_hidden_layers", c.num_hidden_layers, m->net.cfg.num_hidden_layers},
+        {"num_attention_heads", c.num_attention_heads, m->net.cfg.num_attention_heads},
+        {"intermediate_size", c.intermediate_size, m->net.cfg.intermediate_size},
+        {"max_position_embeddings", c.max_position_embeddings, m->net.cfg.max_position_embeddings},
+        {"type_vocab_size", c.type_vocab_size, m->net.cfg.type_vocab_size},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (ints[i].have != ints[i].want)
             return sm_error(err, SELFMM_ERR_SHAPE, "%s: %s is %lld, the model has %lld", file,
                             ints[i].key, ints[i].have, ints[i].want);
-    if (c.layer_norm_eps != m->cfg.layer_norm_eps)
+    if (c.layer_norm_eps != m->net.cfg.layer_norm_eps)
         return sm_error(err, SELFMM_ERR_SHAPE, "%s: layer_norm_eps is %g, the model has %g", file,
-                        c.layer_norm_eps, m->cfg.layer_norm_eps);
+                        c.layer_norm_eps, m->net.cfg.layer_norm_eps);
     return SELFMM_OK;
 }
 
@@ -176,7 +176,7 @@ static selfmm_status load_bert(selfmm_model *m, const char *path, selfmm_error *
     }
     sm_tensor_list l;
     SM_TRY(sm_read_checkpoint(weights, &l, err));
-    const sm_param_table *tab = &m->table;
+    const sm_param_table *tab = &m->net.table;
     plan_item *plan = calloc((size_t)tab->n, sizeof *plan);
     unsigned char *used = calloc((size_t)l.n + 1, 1);
     int np = 0, pooler_missing = 0;
@@ -200,7 +200,7 @@ static selfmm_status load_bert(selfmm_model *m, const char *path, selfmm_error *
         plan[np++] = (plan_item){i, t};
     }
     if (st == SELFMM_OK) {
-        for (int k = 0; k < np; k++) sm_tensors_take_f32(&l, plan[k].t, m->params + tab->p[plan[k].param].offset);
+        for (int k = 0; k < np; k++) sm_tensors_take_f32(&l, plan[k].t, m->net.params + tab->p[plan[k].param].offset);
         if (pooler_missing)
             sm_log(SELFMM_LOG_INFO, "%s: no pooler weights; the (unused) pooler keeps its initial values",
                    weights);
@@ -224,7 +224,7 @@ SELFMM_API selfmm_status selfmm_model_load_bert(selfmm_model *m, const char *pat
 selfmm_status sm_model_import_tensors(selfmm_model *m, const sm_tensor_list *l, const char *path,
                                       selfmm_error *err)
 {
-    const sm_param_table *tab = &m->table;
+    const sm_param_table *tab = &m->net.table;
     plan_item *plan = calloc((size_t)tab->n, sizeof *plan);
     unsigned char *used = calloc((size_t)l->n + 1, 1);
     selfmm_status st = plan && used ? SELFMM_OK : sm_error(err, SELFMM_ERR_NOMEM, "out of memory");
@@ -240,7 +240,7 @@ selfmm_status sm_model_import_tensors(selfmm_model *m, const sm_tensor_list *l, 
         plan[i] = (plan_item){i, t};
     }
     if (st == SELFMM_OK) {
-        for (int i = 0; i < tab->n; i++) sm_tensors_take_f32(l, plan[i].t, m->params + tab->p[i].offset);
+        for (int i = 0; i < tab->n; i++) sm_tensors_take_f32(l, plan[i].t, m->net.params + tab->p[i].offset);
         report_unused(l, used, path, SELFMM_LOG_WARN);
     }
     free(plan);
@@ -248,12 +248,18 @@ selfmm_status sm_model_import_tensors(selfmm_model *m, const sm_tensor_list *l, 
     return st;
 }
 
+/* The tensors of the file at path, read for a call on m (`what` names the call). */
+static selfmm_status read_for(selfmm_model *m, const char *what, const char *path, sm_tensor_list *l)
+{
+    if (!path) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "%s: NULL path", what);
+    return sm_read_checkpoint(path, l, &m->err);
+}
+
 SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *m, const char *path)
 {
     if (!m) return SELFMM_ERR_INVALID_ARG;
-    if (!path) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "import: NULL path");
     sm_tensor_list l;
-    SM_TRY(sm_read_checkpoint(path, &l, &m->err));
+    SM_TRY(read_for(m, "import", path, &l));
     selfmm_status st = sm_model_import_tensors(m, &l, path, &m->err);
     sm_tensors_free(&l);
     return st;
@@ -262,11 +268,11 @@ SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *m, const char *pa
 /* The parameter table as tensors to write. */
 static sm_st_out *table_tensors(const selfmm_model *m)
 {
-    sm_st_out *t = calloc((size_t)m->table.n + 1, sizeof *t);
+    sm_st_out *t = calloc((size_t)m->net.table.n + 1, sizeof *t);
     if (!t) return NULL;
-    for (int i = 0; i < m->table.n; i++) {
-        const sm_param *p = &m->table.p[i];
-        t[i] = (sm_st_out){p->name, p->ndim, p->shape, p->numel, m->params + p->offset};
+    for (int i = 0; i < m->net.table.n; i++) {
+        const sm_param *p = &m->net.table.p[i];
+        t[i] = (sm_st_out){p->name, p->ndim, p->shape, p->numel, m->net.params + p->offset};
     }
     return t;
 }
@@ -277,7 +283,7 @@ SELFMM_API selfmm_status selfmm_model_export_pth(selfmm_model *m, const char *pa
     if (!path) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "export: NULL path");
     sm_st_out *t = table_tensors(m);
     if (!t) return sm_error(&m->err, SELFMM_ERR_NOMEM, "export: out of memory");
-    selfmm_status st = sm_write_torch_zip(path, t, m->table.n, &m->err);
+    selfmm_status st = sm_write_torch_zip(path, t, m->net.table.n, &m->err);
     free(t);
     return st;
 }
@@ -338,7 +344,7 @@ SELFMM_API selfmm_status selfmm_model_save(selfmm_model *m, const char *path)
     selfmm_error *err = &m->err;
     if (!path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "save: NULL path");
     char *json = NULL;
-    SM_TRY(selfmm_config_to_json(&m->cfg, &json, err));
+    SM_TRY(selfmm_config_to_json(&m->net.cfg, &json, err));
     int nm = 3 + m->n_meta;
     const char **keys = calloc((size_t)nm, sizeof *keys), **vals = calloc((size_t)nm, sizeof *vals);
     sm_st_out *t = table_tensors(m);
@@ -354,7 +360,7 @@ SELFMM_API selfmm_status selfmm_model_save(selfmm_model *m, const char *path)
             if (reserved_meta(m->meta[i].key)) continue;
             keys[k] = m->meta[i].key, vals[k++] = m->meta[i].value;
         }
-        st = sm_write_safetensors(path, t, m->table.n, keys, vals, k, err);
+        st = sm_write_safetensors(path, t, m->net.table.n, keys, vals, k, err);
     }
     free(keys);
     free(vals);
@@ -391,8 +397,8 @@ selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list 
                                     const char *path, selfmm_error *err)
 {
     selfmm_status st = SELFMM_OK;
-    for (int i = 0; i < m->table.n && st == SELFMM_OK; i++) {
-        const sm_param *p = &m->table.p[i];
+    for (int i = 0; i < m->net.table.n && st == SELFMM_OK; i++) {
+        const sm_param *p = &m->net.table.p[i];
         const sm_tensor *t = sm_tensors_find(l, p->name);
         if (!t) st = sm_error(err, SELFMM_ERR_MISSING, "%s: no tensor \"%s\"", path, p->name);
         else if (t->dtype != SM_DT_F32)
@@ -405,8 +411,8 @@ selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list 
 
 void sm_model_copy_params(selfmm_model *m, const sm_tensor_list *l)
 {
-    for (int i = 0; i < m->table.n; i++)
-        sm_tensors_take_f32(l, sm_tensors_find(l, m->table.p[i].name), m->params + m->table.p[i].offset);
+    for (int i = 0; i < m->net.table.n; i++)
+        sm_tensors_take_f32(l, sm_tensors_find(l, m->net.table.p[i].name), m->net.params + m->net.table.p[i].offset);
 }
 
 /* Every tensor of m's table from l (float32, names and shapes checked, nothing
@@ -417,8 +423,8 @@ static selfmm_status native_fill(selfmm_model *m, const sm_tensor_list *l, const
     selfmm_status st = sm_model_check_params(m, l, path, err);
     /* every parameter was found and names are unique: with more tensors than
      * parameters, one of the first n + 1 is foreign */
-    for (int i = 0; l->n > m->table.n && i <= m->table.n && st == SELFMM_OK; i++)
-        if (sm_params_find(&m->table, l->t[i].name) < 0)
+    for (int i = 0; l->n > m->net.table.n && i <= m->net.table.n && st == SELFMM_OK; i++)
+        if (sm_params_find(&m->net.table, l->t[i].name) < 0)
             st = sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor \"%s\" is not part of the model its "
                           "config describes", path, l->t[i].name);
     if (st == SELFMM_OK) sm_model_copy_params(m, l);
@@ -449,15 +455,14 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
 SELFMM_API selfmm_status selfmm_model_load_weights(selfmm_model *m, const char *path)
 {
     if (!m) return SELFMM_ERR_INVALID_ARG;
-    if (!path) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "load weights: NULL path");
     sm_tensor_list l;
-    SM_TRY(sm_read_checkpoint(path, &l, &m->err));
+    SM_TRY(read_for(m, "load weights", path, &l));
     selfmm_config cfg;
     selfmm_status st = native_config(&l, path, &cfg, &m->err);
     /* Shapes are checked tensor by tensor; the head count changes no shape. */
-    if (st == SELFMM_OK && cfg.num_attention_heads != m->cfg.num_attention_heads)
+    if (st == SELFMM_OK && cfg.num_attention_heads != m->net.cfg.num_attention_heads)
         st = sm_error(&m->err, SELFMM_ERR_SHAPE, "%s: num_attention_heads %d, the model has %d", path,
-                      cfg.num_attention_heads, m->cfg.num_attention_heads);
+                      cfg.num_attention_heads, m->net.cfg.num_attention_heads);
     if (st == SELFMM_OK) st = native_fill(m, &l, path, &m->err);
     sm_tensors_free(&l);
     return st;

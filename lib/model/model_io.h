@@ -1,7 +1,7 @@
 /* model_io.h -- the model's weights through files (model_io.c): the pieces that
  * work on an already-read tensor list, shared with the fuzz targets and info. */
-#ifndef SM_IO_MODEL_IO_H
-#define SM_IO_MODEL_IO_H
+#ifndef SM_MODEL_MODEL_IO_H
+#define SM_MODEL_MODEL_IO_H
 
 #include "io/tensors.h"
 

@@ -2,7 +2,7 @@
  * latin-1 text, npz member, Python list) to float32, int32 or strings. Data moves
  * through a fixed chunk buffer; pages of a mapped file are dropped as soon as they
  * are converted. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -117,6 +117,15 @@ static selfmm_status check_count(const sm_array_src *src, int64_t count, selfmm_
     return SELFMM_OK;
 }
 
+/* A raw array of numbers (not objects, not a list: those are read one by one). */
+static selfmm_status check_numeric(const sm_array_src *src, selfmm_error *err)
+{
+    if (src->kind == SM_SRC_OBJECTS || !sm_dtype_is_numeric(src->dtype))
+        return sm_error(err, SELFMM_ERR_TYPE, "%s: %s data, expected numbers", src->name,
+                        sm_dtype_name(src->dtype));
+    return SELFMM_OK;
+}
+
 /* ---- float32 ---- */
 
 static void scan(float *x, int64_t n, int64_t base, sm_float_stats *st)
@@ -152,9 +161,7 @@ selfmm_status sm_src_to_f32(sm_array_src *src, float *dst, int64_t count, sm_flo
         }
         return SELFMM_OK;
     }
-    if (src->kind == SM_SRC_OBJECTS || !sm_dtype_is_numeric(src->dtype))
-        return sm_error(err, SELFMM_ERR_TYPE, "%s: %s data, expected numbers", src->name,
-                        sm_dtype_name(src->dtype));
+    SM_TRY(check_numeric(src, err));
     size_t isz = (size_t)src->itemsize;
     uint8_t *raw = malloc(CHUNK_ELEMS * isz);
     float *tmp = dst ? NULL : malloc(CHUNK_ELEMS * sizeof *tmp);
@@ -199,9 +206,7 @@ selfmm_status sm_src_to_i32(sm_array_src *src, int32_t *dst, int64_t count, self
         }
         return SELFMM_OK;
     }
-    if (src->kind == SM_SRC_OBJECTS || !sm_dtype_is_numeric(src->dtype))
-        return sm_error(err, SELFMM_ERR_TYPE, "%s: %s data, expected numbers", src->name,
-                        sm_dtype_name(src->dtype));
+    SM_TRY(check_numeric(src, err));
     size_t isz = (size_t)src->itemsize;
     uint8_t *raw = malloc(CHUNK_ELEMS * isz);
     double *tmp = malloc(CHUNK_ELEMS * sizeof *tmp);

@@ -1,8 +1,8 @@
-/* model.c -- creating, freeing and inspecting a model (no compute here). */
-#include "nn/model.h"
+/* model.c -- creating, freeing and inspecting a model; its metadata strings. The
+ * compute calls are in steps.c, files in model_io.c. */
+#include "model/model.h"
 
 #include "core/alloc.h"
-#include "core/threads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,28 +17,13 @@ selfmm_status sm_model_create(const selfmm_config *cfg, int init, selfmm_model *
                               selfmm_error *err)
 {
     if (!cfg || !out) return sm_error(err, SELFMM_ERR_INVALID_ARG, "model create: NULL argument");
-    SM_TRY(selfmm_config_validate(cfg, err));
     selfmm_model *m = calloc(1, sizeof *m);
     if (!m) return sm_error(err, SELFMM_ERR_NOMEM, "model create: out of memory");
-    m->cfg = *cfg;
-    selfmm_status st = sm_params_build(cfg, &m->table, err);
-    if (st == SELFMM_OK) {
-        m->params = sm_alloc((size_t)m->table.total, sizeof(float));
-        m->grads = sm_calloc((size_t)m->table.total, sizeof(float));
-        if (!m->params || !m->grads)
-            st = sm_error(err, SELFMM_ERR_NOMEM, "model create: cannot allocate 2 x %lld floats",
-                          (long long)m->table.total);
-    }
-    if (st == SELFMM_OK) st = sm_weights_bind(cfg, &m->table, m->params, &m->w, err);
-    if (st == SELFMM_OK) st = sm_weights_bind(cfg, &m->table, m->grads, &m->g, err);
+    selfmm_status st = sm_net_init(&m->net, cfg, init, err);
     if (st != SELFMM_OK) {
-        selfmm_model_free(m);
+        free(m);
         return st;
     }
-    /* Every tensor is written next (by init or by the caller): only the padding
-     * needs zeroing here, not the whole 100M-float arena. */
-    sm_params_zero_padding(&m->table, m->params);
-    if (init) sm_params_init(&m->table, m->params, (uint64_t)cfg->seed);
     *out = m;
     return SELFMM_OK;
 }
@@ -46,12 +31,7 @@ selfmm_status sm_model_create(const selfmm_config *cfg, int init, selfmm_model *
 SELFMM_API void selfmm_model_free(selfmm_model *m)
 {
     if (!m) return;
-    sm_compute_free(m->compute);
-    sm_weights_free(&m->w);
-    sm_weights_free(&m->g);
-    sm_free(m->params);
-    sm_free(m->grads);
-    sm_params_free(&m->table);
+    sm_net_free(&m->net);
     for (int i = 0; i < m->n_meta; i++) free(m->meta[i].key), free(m->meta[i].value);
     free(m->meta);
     free(m);
@@ -102,62 +82,50 @@ SELFMM_API const char *selfmm_model_errmsg(const selfmm_model *m)
 SELFMM_API selfmm_status selfmm_model_get_config(const selfmm_model *m, selfmm_config *cfg)
 {
     if (!m || !cfg) return SELFMM_ERR_INVALID_ARG;
-    *cfg = m->cfg;
+    *cfg = m->net.cfg;
     return SELFMM_OK;
 }
 
-SELFMM_API int selfmm_model_num_params(const selfmm_model *m) { return m ? m->table.n : 0; }
+SELFMM_API int selfmm_model_num_params(const selfmm_model *m) { return m ? m->net.table.n : 0; }
 
 SELFMM_API int64_t selfmm_model_num_floats(const selfmm_model *m)
 {
     if (!m) return 0;
     int64_t n = 0;
-    for (int i = 0; i < m->table.n; i++) n += m->table.p[i].numel;
+    for (int i = 0; i < m->net.table.n; i++) n += m->net.table.p[i].numel;
     return n;
 }
 
 static void fill_info(const selfmm_model *m, int i, selfmm_param_info *info)
 {
-    const sm_param *p = &m->table.p[i];
+    const sm_param *p = &m->net.table.p[i];
     info->name = p->name;
     info->ndim = p->ndim;
     for (int d = 0; d < 4; d++) info->shape[d] = p->shape[d];
     info->numel = p->numel;
     info->group = p->group;
-    info->data = m->params + p->offset;
-    info->grad = m->grads + p->offset;
+    info->data = m->net.params + p->offset;
+    info->grad = m->net.grads + p->offset;
 }
 
-SELFMM_API selfmm_status selfmm_model_param(const selfmm_model *m, int i, selfmm_param_info *info)
+SELFMM_API selfmm_status selfmm_model_param(selfmm_model *m, int i, selfmm_param_info *info)
 {
     if (!m || !info) return SELFMM_ERR_INVALID_ARG;
-    if (i < 0 || i >= m->table.n)
-        return sm_error((selfmm_error *)&m->err, SELFMM_ERR_RANGE,
-                        "parameter index %d out of range [0, %d)", i, m->table.n);
+    if (i < 0 || i >= m->net.table.n)
+        return sm_error(&m->err, SELFMM_ERR_RANGE,
+                        "parameter index %d out of range [0, %d)", i, m->net.table.n);
     fill_info(m, i, info);
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_model_find_param(const selfmm_model *m, const char *name,
+SELFMM_API selfmm_status selfmm_model_find_param(selfmm_model *m, const char *name,
                                                  selfmm_param_info *info)
 {
     if (!m || !name || !info) return SELFMM_ERR_INVALID_ARG;
-    int i = sm_params_find(&m->table, name);
+    int i = sm_params_find(&m->net.table, name);
     if (i < 0)
-        return sm_error((selfmm_error *)&m->err, SELFMM_ERR_NOT_FOUND, "no parameter named \"%s\"",
+        return sm_error(&m->err, SELFMM_ERR_NOT_FOUND, "no parameter named \"%s\"",
                         name);
     fill_info(m, i, info);
     return SELFMM_OK;
-}
-
-SELFMM_API void selfmm_model_zero_grad(selfmm_model *m)
-{
-    if (!m) return;
-    memset(m->grads, 0, (size_t)m->table.total * sizeof(float));
-}
-
-SELFMM_API uint64_t selfmm_model_get_step(const selfmm_model *m) { return m ? m->step : 0; }
-SELFMM_API void selfmm_model_set_step(selfmm_model *m, uint64_t step)
-{
-    if (m) m->step = step;
 }

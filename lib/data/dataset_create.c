@@ -4,7 +4,7 @@
  * pickle and npz formats (an in-memory "format"), so they pass exactly the checks
  * and conversions a file does: shapes, lengths in [1, T], NaN and infinities, the
  * audio -inf rule, strings. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include <stdlib.h>
 #include <string.h>

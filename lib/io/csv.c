@@ -1,5 +1,5 @@
 /* csv.c -- see csv.h. */
-#include "text/csv.h"
+#include "io/csv.h"
 
 #include <limits.h>
 #include <math.h>

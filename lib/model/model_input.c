@@ -4,16 +4,16 @@
  *   input.text_len, input.audio_len, input.vision_len   padded lengths of the
  *       training split (decimal): a single new sample is cut like the data was
  *   norm.audio.mean, norm.audio.std, norm.vision.mean, norm.vision.std
- *       feature standardisation (io/norm.h) as JSON arrays of float32 values with
+ *       feature standardisation (data/norm.h) as JSON arrays of float32 values with
  *       9 significant digits: enough for every float32 to read back to the same
  *       bits (printed and parsed in the C locale, whatever the program's locale)
  *
  * selfmm_model_adopt_dataset writes both from a dataset; selfmm_fit calls it. */
-#include "text/model_input.h"
+#include "model/model_input.h"
 
-#include "io/dataset.h"
-#include "io/norm.h"
-#include "nn/model.h"
+#include "data/dataset.h"
+#include "data/norm.h"
+#include "model/model.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -91,7 +91,7 @@ SELFMM_API selfmm_status selfmm_model_set_norm(selfmm_model *m, const selfmm_nor
         for (int k = 0; k < 4; k++) SM_TRY(sm_model_meta_set(m, norm_key[k], NULL));
         return SELFMM_OK;
     }
-    const int dims[2] = {norm->audio_dim, norm->vision_dim}, want[2] = {m->cfg.audio_dim, m->cfg.video_dim};
+    const int dims[2] = {norm->audio_dim, norm->vision_dim}, want[2] = {m->net.cfg.audio_dim, m->net.cfg.video_dim};
     const float *v[4] = {norm->audio_mean, norm->audio_std, norm->vision_mean, norm->vision_std};
     for (int k = 0; k < 2; k++) {
         if (dims[k] != want[k])
@@ -131,7 +131,7 @@ SELFMM_API selfmm_status selfmm_model_get_norm(selfmm_model *m, float *audio_mea
     if (present < 4)
         return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %d of the 4 norm.* entries",
                         present);
-    const int dims[2] = {m->cfg.audio_dim, m->cfg.video_dim};
+    const int dims[2] = {m->net.cfg.audio_dim, m->net.cfg.video_dim};
     for (int k = 0; k < 4; k++)
         if (!json_to_floats(sm_model_meta_get(m, norm_key[k]), out[k], dims[k / 2]))
             return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %s is not a JSON array of "
@@ -167,10 +167,10 @@ SELFMM_API selfmm_status selfmm_model_adopt_dataset(selfmm_model *m, const selfm
     if (!m) return SELFMM_ERR_INVALID_ARG;
     if (!ds) return sm_error(&m->err, SELFMM_ERR_INVALID_ARG, "adopt dataset: NULL dataset");
     const sm_split_data *d = &ds->split[SELFMM_SPLIT_TRAIN];
-    if (d->audio_dim != m->cfg.audio_dim || d->vision_dim != m->cfg.video_dim)
+    if (d->audio_dim != m->net.cfg.audio_dim || d->vision_dim != m->net.cfg.video_dim)
         return sm_error(&m->err, SELFMM_ERR_SHAPE, "adopt dataset: the data's feature widths (audio "
                         "%d, vision %d) differ from the model's (audio_dim %d, video_dim %d)",
-                        d->audio_dim, d->vision_dim, m->cfg.audio_dim, m->cfg.video_dim);
+                        d->audio_dim, d->vision_dim, m->net.cfg.audio_dim, m->net.cfg.video_dim);
     const int len[3] = {d->text_len, d->audio_len, d->vision_len};
     for (int k = 0; k < 3; k++) {
         char v[24];

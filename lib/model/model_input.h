@@ -1,8 +1,8 @@
 /* model_input.h -- the model metadata that says how raw inputs are prepared for
  * it (model_input.c): padded lengths of its training data and feature
  * standardisation. Used by selfmm_model_predict_one. */
-#ifndef SM_TEXT_MODEL_INPUT_H
-#define SM_TEXT_MODEL_INPUT_H
+#ifndef SM_MODEL_MODEL_INPUT_H
+#define SM_MODEL_MODEL_INPUT_H
 
 #include "core/error.h"
 

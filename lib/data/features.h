@@ -12,8 +12,8 @@
  * float32's range are refused (the first is named, with the count), as are files
  * with no time step or no feature. Messages start with the path and name the line
  * and column (CSV) or the step and feature (.npy). */
-#ifndef SM_TEXT_FEATURES_H
-#define SM_TEXT_FEATURES_H
+#ifndef SM_DATA_FEATURES_H
+#define SM_DATA_FEATURES_H
 
 #include "core/error.h"
 

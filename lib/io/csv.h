@@ -14,8 +14,8 @@
  *
  * Lines are physical lines (1-based), counted across line breaks inside quotes, so
  * that a message points where an editor shows the record. */
-#ifndef SM_TEXT_CSV_H
-#define SM_TEXT_CSV_H
+#ifndef SM_IO_CSV_H
+#define SM_IO_CSV_H
 
 #include <locale.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* norm.c -- see norm.h; also the public selfmm_dataset_norm. */
-#include "io/norm.h"
+#include "data/norm.h"
 
 #include "core/alloc.h"
 
@@ -107,11 +107,11 @@ selfmm_status sm_dataset_set_norm(selfmm_dataset *ds, const float *const mean[2]
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_dataset_norm(const selfmm_dataset *ds, selfmm_norm *out)
+SELFMM_API selfmm_status selfmm_dataset_norm(selfmm_dataset *ds, selfmm_norm *out)
 {
     if (!ds || !out) return SELFMM_ERR_INVALID_ARG;
     if (!ds->norm_mean[0])
-        return sm_error((selfmm_error *)&ds->err, SELFMM_ERR_MISSING,
+        return sm_error(&ds->err, SELFMM_ERR_MISSING,
                         "the dataset carries no normalisation statistics (not built with normalize)");
     memset(out, 0, sizeof *out);
     out->audio_dim = ds->split[0].audio_dim;

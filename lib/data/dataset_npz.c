@@ -2,11 +2,11 @@
  * members, here named "<split>/<field>.npy"), read and written through libzip.
  * Members are streamed: reading converts straight from the decompressor into the
  * dataset's arrays; writing feeds each member from the arrays in place. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 
 #include "core/alloc.h"
 #include "core/atomic_file.h"
-#include "io/norm.h"
+#include "data/norm.h"
 #include "io/npy.h"
 #include "io/tensors.h"
 
@@ -442,10 +442,10 @@ static selfmm_status write_zip(writer *w, const char *tmp, const char *path)
     return SELFMM_OK;
 }
 
-SELFMM_API selfmm_status selfmm_dataset_save_npz(const selfmm_dataset *ds, const char *path)
+SELFMM_API selfmm_status selfmm_dataset_save_npz(selfmm_dataset *ds, const char *path)
 {
     if (!ds) return SELFMM_ERR_INVALID_ARG;
-    selfmm_error *err = (selfmm_error *)&ds->err;
+    selfmm_error *err = &ds->err;
     if (!path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "save npz: NULL path");
     writer w = {NULL, 0, 0, err};
     selfmm_status st = collect(ds, &w);

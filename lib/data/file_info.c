@@ -1,7 +1,7 @@
 /* file_info.c -- selfmm_file_info: what a dataset or checkpoint file holds, as a
  * text report or one JSON object. Datasets are read in "info" mode: features are
  * converted for their statistics only and bad values are counted, not refused. */
-#include "io/dataset.h"
+#include "data/dataset.h"
 #include "io/safetensors.h"
 #include "io/tensors.h"
 #include "io/zip_read.h"

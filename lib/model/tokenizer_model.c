@@ -9,7 +9,7 @@
  */
 #include "text/tokenizer.h"
 
-#include "nn/model.h"
+#include "model/model.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +34,10 @@ SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *m, const selfm
         remove_tokenizer(m);
         return SELFMM_OK;
     }
-    if (t->vocab.n != m->cfg.vocab_size)
+    if (t->vocab.n != m->net.cfg.vocab_size)
         return sm_error(&m->err, SELFMM_ERR_SHAPE,
                         "set tokenizer: the vocabulary has %d tokens but the model's vocab_size is %d",
-                        t->vocab.n, m->cfg.vocab_size);
+                        t->vocab.n, m->net.cfg.vocab_size);
     char *vocab = sm_vocab_to_text(&t->vocab, NULL);
     if (!vocab) return sm_error(&m->err, SELFMM_ERR_NOMEM, "set tokenizer: out of memory");
     const int vals[3] = {t->set.lower, t->set.strip_accents, t->set.chinese_chars};
@@ -50,44 +50,42 @@ SELFMM_API selfmm_status selfmm_model_set_tokenizer(selfmm_model *m, const selfm
     return st;
 }
 
-SELFMM_API selfmm_status selfmm_model_get_tokenizer(selfmm_model *m, selfmm_tokenizer **out,
+SELFMM_API selfmm_status selfmm_model_get_tokenizer(const selfmm_model *m, selfmm_tokenizer **out,
                                                     selfmm_error *err)
 {
     if (!m || !out) return sm_error(err, SELFMM_ERR_INVALID_ARG, "get tokenizer: NULL argument");
-    selfmm_error e = {0};
     selfmm_status st = SELFMM_OK;
     const char *type = sm_model_meta_get(m, "tokenizer.type");
     const char *vocab = sm_model_meta_get(m, "tokenizer.vocab");
     int vals[3];
     if (!type && !vocab) {
-        st = sm_error(&e, SELFMM_ERR_MISSING, "the model has no tokenizer (no tokenizer.* metadata)");
+        st = sm_error(err, SELFMM_ERR_MISSING, "the model has no tokenizer (no tokenizer.* metadata)");
     } else if (!type || strcmp(type, TOKENIZER_TYPE) != 0) {
-        st = sm_error(&e, SELFMM_ERR_FORMAT, "model metadata: tokenizer.type is %s%s%s, expected \"%s\"",
+        st = sm_error(err, SELFMM_ERR_FORMAT, "model metadata: tokenizer.type is %s%s%s, expected \"%s\"",
                       type ? "\"" : "", type ? type : "missing", type ? "\"" : "", TOKENIZER_TYPE);
     } else if (!vocab) {
-        st = sm_error(&e, SELFMM_ERR_FORMAT, "model metadata: tokenizer.vocab is missing");
+        st = sm_error(err, SELFMM_ERR_FORMAT, "model metadata: tokenizer.vocab is missing");
     }
     for (int i = 0; i < 3 && st == SELFMM_OK; i++) {
         const char *v = sm_model_meta_get(m, bool_keys[i]);
         if (v && !strcmp(v, "true")) vals[i] = 1;
         else if (v && !strcmp(v, "false")) vals[i] = 0;
         else
-            st = sm_error(&e, SELFMM_ERR_FORMAT, "model metadata: %s is %s%s%s, expected true or false",
+            st = sm_error(err, SELFMM_ERR_FORMAT, "model metadata: %s is %s%s%s, expected true or false",
                           bool_keys[i], v ? "\"" : "", v ? v : "missing", v ? "\"" : "");
     }
     selfmm_tokenizer *t = NULL;
     if (st == SELFMM_OK) {
         sm_tok_settings set = {vals[0], vals[1], vals[2]};
-        st = sm_tokenizer_create(vocab, strlen(vocab), "model metadata tokenizer.vocab", &set, &t, &e);
+        st = sm_tokenizer_create(vocab, strlen(vocab), "model metadata tokenizer.vocab", &set, &t, err);
     }
-    if (st == SELFMM_OK && t->vocab.n != m->cfg.vocab_size)
-        st = sm_error(&e, SELFMM_ERR_FORMAT,
+    if (st == SELFMM_OK && t->vocab.n != m->net.cfg.vocab_size)
+        st = sm_error(err, SELFMM_ERR_FORMAT,
                       "model metadata: tokenizer.vocab has %d tokens but vocab_size is %d", t->vocab.n,
-                      m->cfg.vocab_size);
+                      m->net.cfg.vocab_size);
     if (st != SELFMM_OK) {
         selfmm_tokenizer_free(t);
-        sm_error_copy(&m->err, &e);
-        return sm_error_copy(err, &e);
+        return st;
     }
     *out = t;
     return SELFMM_OK;

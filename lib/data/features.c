@@ -1,12 +1,12 @@
 /* features.c -- see features.h; also the public selfmm_features_load. */
-#include "text/features.h"
+#include "data/features.h"
 
 #include "core/alloc.h"
 #include "io/dtype.h"
 #include "io/mapped_file.h"
 #include "io/npy.h"
 #include "io/tensors.h"
-#include "text/csv.h"
+#include "io/csv.h"
 
 #include <limits.h>
 #include <locale.h>

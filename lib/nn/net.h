@@ -1,0 +1,48 @@
+/* net.h -- the network as compute code sees it: the config it was built for, the
+ * parameter table, one parameter arena and one gradient arena of the same layout,
+ * named pointers into both, the dropout step counter and the compute state
+ * (activations, oneDNN primitives) created by the first forward.
+ *
+ * Everything in nn/ works on an sm_net and reports failures through the
+ * selfmm_error it is given; it knows nothing of the selfmm_model handle, which
+ * embeds one sm_net (model/model.h) and passes its own error record. */
+#ifndef SM_NN_NET_H
+#define SM_NN_NET_H
+
+#include "nn/params.h"
+
+struct sm_compute; /* compute.h, owned by the forward/backward code */
+
+typedef struct sm_net {
+    selfmm_config cfg;           /* a copy, validated */
+    sm_param_table table;
+    float *params;               /* (table.total) parameter arena */
+    float *grads;                /* (table.total) gradient arena, same layout */
+    sm_weights w;                /* named pointers into params */
+    sm_weights g;                /* named pointers into grads */
+    uint64_t step;               /* dropout step counter: training forwards so far */
+    struct sm_compute *compute;  /* NULL until the first forward */
+} sm_net;
+
+/* ---- net.c ------------------------------------------------------------------------- */
+/* Build the table and both arenas for cfg (validated first). With init = 1 the weights
+ * are initialised as PyTorch initialises a fresh model, from cfg->seed; with init = 0
+ * they are left unset (only the padding between them is zeroed), for callers that
+ * overwrite every one of them next (initialising, or even clearing, 100M parameters
+ * only to overwrite them is wasted time). The gradients start at zero. On failure
+ * everything allocated is freed again (sm_net_free on n stays harmless). */
+selfmm_status sm_net_init(sm_net *n, const selfmm_config *cfg, int init, selfmm_error *err);
+void sm_net_free(sm_net *n);
+void sm_net_zero_grad(sm_net *n);
+
+/* ---- forward.c: the contract of selfmm_model_forward / _loss / _backward ------------ */
+selfmm_status sm_net_forward(sm_net *n, const selfmm_batch *bt, selfmm_mode mode, selfmm_outputs *out,
+                             selfmm_error *err);
+selfmm_status sm_net_loss(sm_net *n, const float *const labels[4], selfmm_loss *loss, selfmm_error *err);
+selfmm_status sm_net_backward(sm_net *n, const float *const *grad, selfmm_error *err);
+/* The timings of the last forward and backward (zero before the first). */
+void sm_net_timings(const sm_net *n, selfmm_timings *t);
+/* Frees the compute state. */
+void sm_compute_free(struct sm_compute *c);
+
+#endif
