@@ -729,6 +729,13 @@ SELFMM_API double selfmm_round(double x, int decimals);
 /* The value of a named metric; SELFMM_ERR_NOT_FOUND naming it if absent. */
 SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
                                             double *value, selfmm_error *err);
+/* Pearson's r of a[0..n) and b[0..n), computed as the metrics' Corr is: NumPy's
+ * np.corrcoef(a, b)[0][1] on float32 arrays (in float64: means, centred values,
+ * covariances scaled by 1 / (n - 1), r = (c_ab / sqrt(c_aa)) / sqrt(c_bb) clipped to
+ * [-1, 1]). *r is NaN when either side is constant, when n = 1, or when a value is
+ * NaN or infinite. n >= 1. Allocates 2n doubles (SELFMM_ERR_NOMEM). Thread-safe. */
+SELFMM_API selfmm_status selfmm_pearson(const float *a, const float *b, int n, double *r,
+                                        selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
 /* Training: optimizer, labels, shuffling, early stopping, checkpoints       */
