@@ -1,7 +1,8 @@
-/* test_metrics.c -- the metrics of SPEC 3 against hand-checked cases and against the
- * reference's own utils/metricsTop.py (tools/gen_reference_metrics.py): thuiar/Self-MM
- * today, before its 2021-04 F1 fix, and MMSA; the roundings it applies; run.py's seeds
- * summary; and metricsTop.py on the CSV `selfmm-cli predict` wrote for trained models. */
+/* test_metrics.c -- the metrics (docs/MODEL.md §4) against hand-checked cases and
+ * against the reference's own utils/metricsTop.py (tools/gen_reference_metrics.py):
+ * thuiar/Self-MM today, before its 2021-04 F1 fix, and MMSA; the roundings it
+ * applies; run.py's seeds summary; and metricsTop.py on the CSV `selfmm-cli predict`
+ * wrote for trained models. */
 #include "harness.h"
 
 #include "core/round.h"

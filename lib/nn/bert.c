@@ -1,5 +1,5 @@
-/* bert.c -- the BERT encoder (SPEC 1.1), forward and backward, at the batch's run
- * length L (the longest real text length: exact, see SPEC 1.1).
+/* bert.c -- the BERT encoder (docs/MODEL.md §2.1), forward and backward, at the
+ * batch's run length L (the longest real text length: exact, see docs/MODEL.md §2.1).
  *
  * A layer (post-LN), over Nq query rows:
  *   q = xq Wq^T + bq; k, v = x Wk^T + bk, ...  (dense: oneDNN forward, OpenBLAS backward)

@@ -6,7 +6,7 @@
  * function next to its code), and nn/buffers.h grows and frees them; the struct
  * fields give their shapes.
  *
- * Data flow of one forward (SPEC 1):
+ * Data flow of one forward (docs/MODEL.md §2):
  *   bert.c     ids, mask, segments -> the text feature: the last layer's [CLS] row
  *              of each sample (B, H), computed at Lr = the batch's longest real
  *              length.

@@ -1,4 +1,4 @@
-/* heads.c -- the four output heads (SPEC 1.3): fusion on concat[t, a, v], and one
+/* heads.c -- the four output heads (docs/MODEL.md §2.3): fusion on concat[t, a, v], and one
  * head per modality; each is dropout -> layer_1 -> ReLU (the feature) -> layer_2 ->
  * ReLU -> layer_3 (a scalar). */
 #include "nn/compute.h"

@@ -1,4 +1,4 @@
-/* lstm.c -- see lstm.h. oneDNN 2.6 traps handled here (PLATFORM-NOTES):
+/* lstm.c -- see lstm.h. oneDNN 2.6 traps handled here (docs/PLATFORM.md §3.1):
  * - explicit zero src_iter / src_iter_c (and diff_src_iter / _c buffers): with
  *   "no initial state" the forward is right but diff_weights_iter is wrong;
  * - forward and backward want different weight layouts (ldigo vs padded ldgoi):

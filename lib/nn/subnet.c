@@ -1,4 +1,4 @@
-/* subnet.c -- AuViSubNet (SPEC 1.2): LSTM final state -> dropout -> linear_1. */
+/* subnet.c -- AuViSubNet (docs/MODEL.md §2.2): LSTM final state -> dropout -> linear_1. */
 #include "nn/compute.h"
 #include "nn/ops.h"
 

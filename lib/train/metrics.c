@@ -1,4 +1,5 @@
-/* metrics.c -- the evaluation metrics of the reference's utils/metricsTop.py (SPEC 3).
+/* metrics.c -- the evaluation metrics of the reference's utils/metricsTop.py
+ * (docs/MODEL.md §4).
  *
  * The reference computes them with NumPy on float32 arrays and scikit-learn; this
  * file reproduces that arithmetic step by step so the values agree exactly:
