@@ -34,6 +34,7 @@ includedir ?= $(prefix)/include
 datarootdir ?= $(prefix)/share
 mandir ?= $(datarootdir)/man
 man1dir ?= $(mandir)/man1
+docdir ?= $(datarootdir)/doc/libselfmm
 pkgconfigdir ?= $(libdir)/pkgconfig
 INSTALL ?= install
 
@@ -182,7 +183,7 @@ fuzz: deps
 # ---- install -------------------------------------------------------------------
 install: all
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) \
-	  $(DESTDIR)$(man1dir) $(DESTDIR)$(pkgconfigdir)
+	  $(DESTDIR)$(man1dir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(docdir)
 	$(INSTALL) -m 644 include/selfmm.h $(DESTDIR)$(includedir)/selfmm.h
 	$(INSTALL) -m 644 $(STATIC) $(DESTDIR)$(libdir)/libselfmm.a
 	$(INSTALL) -m 755 $(SHARED) $(DESTDIR)$(libdir)/libselfmm.so.$(VERSION)
@@ -190,6 +191,7 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(libdir)/libselfmm.so
 	$(INSTALL) -m 755 $(CLI) $(DESTDIR)$(bindir)/selfmm-cli
 	$(INSTALL) -m 644 docs/selfmm-cli.1 $(DESTDIR)$(man1dir)/selfmm-cli.1
+	$(INSTALL) -m 644 docs/MODEL.md docs/REFERENCE.md $(DESTDIR)$(docdir)
 	sed -e 's|@prefix@|$(prefix)|g' -e 's|@libdir@|$(libdir)|g' \
 	    -e 's|@includedir@|$(includedir)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@OPENBLAS_LIBDIR@|$(OPENBLAS_LIBDIR)|g' pkgconfig/selfmm.pc.in \
@@ -200,7 +202,9 @@ uninstall:
 	rm -f $(DESTDIR)$(includedir)/selfmm.h $(DESTDIR)$(libdir)/libselfmm.a \
 	  $(DESTDIR)$(libdir)/libselfmm.so.$(VERSION) $(DESTDIR)$(libdir)/$(SONAME) \
 	  $(DESTDIR)$(libdir)/libselfmm.so $(DESTDIR)$(bindir)/selfmm-cli \
-	  $(DESTDIR)$(man1dir)/selfmm-cli.1 $(DESTDIR)$(pkgconfigdir)/selfmm.pc
+	  $(DESTDIR)$(man1dir)/selfmm-cli.1 $(DESTDIR)$(pkgconfigdir)/selfmm.pc \
+	  $(DESTDIR)$(docdir)/MODEL.md $(DESTDIR)$(docdir)/REFERENCE.md
+	-rmdir $(DESTDIR)$(docdir) 2>/dev/null
 
 # Keep test support objects between runs.
 .SECONDARY:

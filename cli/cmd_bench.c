@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-/* Padded shapes of the MMSA unaligned pickles (SPEC 5), by dataset; the mmsa-*
+/* Padded shapes of the MMSA unaligned pickles (docs/MODEL.md §6.4), by dataset; the mmsa-*
  * presets train on the same files. */
 typedef struct shape {
     const char *dataset;

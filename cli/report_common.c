@@ -3,6 +3,7 @@
 #include "report_int.h"
 
 #include "core/atomic_file.h"
+#include "core/file.h"
 
 #include "html.h"
 #include "selfmm.h"
@@ -41,44 +42,15 @@ int rp_lower_is_better(const char *name)
     return name && (strstr(name, "Loss") || strstr(name, "loss") || strstr(name, "MAE"));
 }
 
-char *rp_read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 65536 + 1 > cap) {
-            cap = (n + 65536 + 1) * 2;
-            char *g = realloc(buf, cap);
-            if (!g) {
-                free(buf), fclose(fp);
-                return NULL;
-            }
-            buf = g;
-        }
-        size_t r = fread(buf + n, 1, 65536, fp);
-        n += r;
-        if (r < 65536) break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
-}
-
-int rp_exists(const char *path) { return access(path, F_OK) == 0; }
+/* The report's inputs are small JSON and CSV files; this bounds a wrong path. */
+#define RP_MAX_FILE ((size_t)1 << 30)
 
 cJSON *rp_load_json(const char *path, int *absent)
 {
-    if (absent) *absent = !rp_exists(path);
-    char *text = rp_read_file(path, NULL);
-    if (!text) return NULL;
+    if (absent) *absent = !sm_exists(path);
+    char *text = NULL;
+    size_t len = 0;
+    if (sm_read_file(path, RP_MAX_FILE, &text, &len, NULL) != SELFMM_OK) return NULL;
     cJSON *root = cJSON_Parse(text);
     free(text);
     return root;
@@ -88,11 +60,6 @@ double rp_num(const cJSON *obj, const char *key)
 {
     const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-int rp_path(char *buf, size_t cap, const char *dir, const char *name)
-{
-    return snprintf(buf, cap, "%s/%s", dir, name) < (int)cap ? 0 : -1;
 }
 
 int rp_scan_jsonl(const char *path, void (*fn)(const cJSON *line, void *user), void *user)
@@ -119,9 +86,10 @@ int rp_scan_jsonl(const char *path, void (*fn)(const cJSON *line, void *user), v
 int rp_csv_load(const char *path, rp_csv *csv, rp_err *e)
 {
     memset(csv, 0, sizeof *csv);
-    size_t len;
-    char *text = rp_read_file(path, &len);
-    if (!text) return rp_fail(e, "%s: %s", path, rp_exists(path) ? "unreadable" : "missing");
+    size_t len = 0;
+    char *text = NULL;
+    if (sm_read_file(path, RP_MAX_FILE, &text, &len, NULL) != SELFMM_OK)
+        return rp_fail(e, "%s: %s", path, sm_exists(path) ? "unreadable" : "missing");
     /* fields are unquoted in place into store; cells point into it */
     csv->store = malloc(len + 1);
     size_t ncell = 0, capcell = 64;
@@ -279,8 +247,10 @@ static const char page_css[] =
     "footer{margin-top:36px;color:#7a828c;font-size:12px}\n"
     "@media (max-width:800px){.grid{grid-template-columns:minmax(0,1fr)}}\n";
 
-void rp_page_begin(FILE *o, const char *title)
+void rp_page_begin(FILE *o, const char *heading, const char *dir)
 {
+    char title[SELFMM_PATH_MAX + 64];
+    snprintf(title, sizeof title, "%s: %s", heading, dir);
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
           "<meta name=\"generator\" content=\"selfmm-cli ", o);
@@ -290,6 +260,13 @@ void rp_page_begin(FILE *o, const char *title)
     fputs("</title>\n<style>\n", o);
     fputs(page_css, o);
     fputs("</style>\n</head>\n<body>\n<main>\n", o);
+    fputs("<h1>", o);
+    html_esc(o, heading);
+    fputs("</h1>\n<p class=\"sub\">", o);
+    char *abs = realpath(dir, NULL);
+    html_esc(o, abs ? abs : dir);
+    free(abs);
+    fputs("</p>\n", o);
 }
 
 void rp_page_end(FILE *o)
@@ -309,11 +286,12 @@ int report_write(const char *dir, const char *out, char *msg, size_t cap)
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return rp_fail(&e, "%s: %s", dir, errno == ENOENT ? "no such directory" : "not a directory");
     char tune_json[SELFMM_PATH_MAX + 32], run_json[SELFMM_PATH_MAX + 32], dflt[SELFMM_PATH_MAX + 32];
-    if (rp_path(tune_json, sizeof tune_json, dir, "tune.json") || rp_path(run_json, sizeof run_json, dir, "run.json") ||
-        rp_path(dflt, sizeof dflt, dir, "report.html"))
+    if (sm_path_join(tune_json, sizeof tune_json, dir, "tune.json", NULL) != SELFMM_OK ||
+        sm_path_join(run_json, sizeof run_json, dir, "run.json", NULL) != SELFMM_OK ||
+        sm_path_join(dflt, sizeof dflt, dir, "report.html", NULL) != SELFMM_OK)
         return rp_fail(&e, "%s: path too long", dir);
-    int is_tune = rp_exists(tune_json);
-    if (!is_tune && !rp_exists(run_json))
+    int is_tune = sm_exists(tune_json);
+    if (!is_tune && !sm_exists(run_json))
         return rp_fail(&e, "%s: neither run.json (a `train --out` folder) nor tune.json (a tune folder)", dir);
     char *html = NULL;
     size_t len = 0;

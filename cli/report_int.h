@@ -32,22 +32,19 @@ const char *rp_metric_color(int i);
 /* 1 for metrics where lower is better (Loss, MAE). */
 int rp_lower_is_better(const char *name);
 
-/* Whole file, NUL-terminated (len may be NULL); NULL when unreadable. */
-char *rp_read_file(const char *path, size_t *len);
-/* Parsed JSON file; NULL when absent or not JSON (*absent tells which; may be NULL). */
+/* Parsed JSON file; NULL when absent or not JSON (*absent tells which; may be NULL).
+ * (Files, paths and existence otherwise come from lib/core's file.h.) */
 cJSON *rp_load_json(const char *path, int *absent);
-int rp_exists(const char *path);
 /* A number member; NaN when absent, null or not a number. */
 double rp_num(const cJSON *obj, const char *key);
-/* path = dir + "/" + name; 0, or -1 when too long. */
-int rp_path(char *buf, size_t cap, const char *dir, const char *name);
 
 /* Call fn on each line of a JSON-lines file that is not a "batch" or "step" log line
  * (those are skipped unparsed: they are most of a training log). 1 read, 0 absent. */
 int rp_scan_jsonl(const char *path, void (*fn)(const cJSON *line, void *user), void *user);
 
-/* The page frame: doctype, head with the CSS, body and main; the end closes them. */
-void rp_page_begin(FILE *o, const char *title);
+/* The page frame: doctype, head with the CSS (title "heading: dir"), body and main,
+ * then the page's heading and the folder's absolute path; the end closes them. */
+void rp_page_begin(FILE *o, const char *heading, const char *dir);
 void rp_page_end(FILE *o);
 
 /* The page bodies (between rp_page_begin and rp_page_end, which they call). */

@@ -5,6 +5,8 @@
  * absent or null values are shown as gaps and dashes. */
 #include "report_int.h"
 
+#include "core/file.h"
+
 #include "html.h"
 #include "selfmm.h"
 #include "svg_chart.h"
@@ -14,6 +16,25 @@
 #include <string.h>
 
 #define RP_MAXM 16
+
+/* Metric names in the order they first appear. */
+typedef struct name_list {
+    int n;
+    char name[RP_MAXM][48];
+} name_list;
+
+/* The index of name in l, appended when new (*added = 1 then; added may be NULL);
+ * -1 when the list is full or the name too long. */
+static int name_index(name_list *l, const char *name, int *added)
+{
+    if (added) *added = 0;
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->name[i], name)) return i;
+    if (l->n >= RP_MAXM || strlen(name) >= sizeof l->name[0]) return -1;
+    strcpy(l->name[l->n], name);
+    if (added) *added = 1;
+    return l->n++;
+}
 static const char *const MOD[3] = {"T", "A", "V"};
 static const char *const MOD_KEY[3] = {"text", "audio", "vision"};
 static const char *const MOD_COL[3] = {RP_COL_T, RP_COL_A, RP_COL_V};
@@ -38,8 +59,7 @@ typedef struct seed_rep {
 
 typedef struct run_rep {
     const char *dir;
-    int nvalid;
-    char vname[RP_MAXM][48];
+    name_list valid;            /* the validation metrics' names */
     int nseeds;
     seed_rep *s;
     int demo, save_labels;
@@ -48,14 +68,6 @@ typedef struct run_rep {
     int metrics_absent;
 } run_rep;
 
-static int valid_index(run_rep *r, const char *name)
-{
-    for (int i = 0; i < r->nvalid; i++)
-        if (!strcmp(r->vname[i], name)) return i;
-    if (r->nvalid >= RP_MAXM || strlen(name) >= sizeof r->vname[0]) return -1;
-    strcpy(r->vname[r->nvalid], name);
-    return r->nvalid++;
-}
 
 static ep_rec *epoch_rec(seed_rep *s, int epoch)
 {
@@ -123,7 +135,7 @@ static void log_line(const cJSON *line, void *user)
         cJSON_ArrayForEach(v, valid)
         {
             if (!v->string || !strcmp(v->string, "Loss") || !(cJSON_IsNumber(v) || cJSON_IsNull(v))) continue;
-            int k = valid_index(c->r, v->string);
+            int k = name_index(&c->r->valid, v->string, NULL);
             if (k >= 0) e->valid[k] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
         }
     }
@@ -204,7 +216,7 @@ static int run_load(run_rep *r, const char *dir, rp_err *e)
     memset(r, 0, sizeof *r);
     r->dir = dir;
     char path[SELFMM_PATH_MAX + 32];
-    rp_path(path, sizeof path, dir, "run.json");
+    sm_path_join(path, sizeof path, dir, "run.json", NULL);
     cJSON *run = rp_load_json(path, NULL);
     const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(run, "seeds"), *v;
     if (!cJSON_IsObject(run) || !cJSON_IsArray(seeds) || cJSON_GetArraySize(seeds) < 1) {
@@ -224,9 +236,9 @@ static int run_load(run_rep *r, const char *dir, rp_err *e)
     if (cJSON_IsString(in)) snprintf(r->init, sizeof r->init, "%s", in->valuestring);
     cJSON_Delete(run);
 
-    rp_path(path, sizeof path, dir, "config.json");
+    sm_path_join(path, sizeof path, dir, "config.json", NULL);
     r->config = rp_load_json(path, NULL);
-    rp_path(path, sizeof path, dir, "metrics.json");
+    sm_path_join(path, sizeof path, dir, "metrics.json", NULL);
     r->metrics = rp_load_json(path, &r->metrics_absent);
     for (int i = 0; i < r->nseeds; i++) {
         seed_rep *s = &r->s[i];
@@ -307,8 +319,8 @@ static void summary_section(FILE *o, const run_rep *r)
 
 /* Test metrics: metrics.json (finished run), else the seeds' result.json. */
 typedef struct test_tab {
-    int nm, nr;
-    char name[RP_MAXM][48];
+    name_list m;                /* the metrics' names */
+    int nr;
     long long seed[64];
     double v[64][RP_MAXM];
     double mean[RP_MAXM], sd[RP_MAXM];
@@ -317,13 +329,12 @@ typedef struct test_tab {
 
 static int tab_metric(test_tab *t, const char *name)
 {
-    for (int k = 0; k < t->nm; k++)
-        if (!strcmp(t->name[k], name)) return k;
-    if (t->nm >= RP_MAXM || strlen(name) >= sizeof t->name[0]) return -1;
-    strcpy(t->name[t->nm], name);
-    for (int i = 0; i < 64; i++) t->v[i][t->nm] = NAN;
-    t->mean[t->nm] = t->sd[t->nm] = NAN;
-    return t->nm++;
+    int added, k = name_index(&t->m, name, &added);
+    if (added) {
+        for (int i = 0; i < 64; i++) t->v[i][k] = NAN;
+        t->mean[k] = t->sd[k] = NAN;
+    }
+    return k;
 }
 
 static void tab_add_run(test_tab *t, long long seed, const cJSON *test)
@@ -379,7 +390,7 @@ static void test_section(FILE *o, const run_rep *r)
         }
     }
     if (!t->have_summary) /* MMSA: round(mean * 100, 2), round(population std * 100, 2) */
-        for (int k = 0; k < t->nm; k++) {
+        for (int k = 0; k < t->m.n; k++) {
             double m = 0, v = 0;
             int n = 0;
             for (int i = 0; i < t->nr; i++)
@@ -405,9 +416,9 @@ static void test_section(FILE *o, const run_rep *r)
     for (int i = 0; i < t->nr; i++) fprintf(o, "<th>seed %lld</th>", t->seed[i]);
     fputs("<th>mean &#177; std (&#215;100)</th></tr>\n", o);
     char a[48], b[48];
-    for (int k = 0; k < t->nm; k++) {
+    for (int k = 0; k < t->m.n; k++) {
         fputs("<tr><td class=\"l\">", o);
-        html_esc(o, t->name[k]);
+        html_esc(o, t->m.name[k]);
         fputs("</td>", o);
         for (int i = 0; i < t->nr; i++) fprintf(o, "<td>%s</td>", html_num(a, t->v[i][k], 4));
         fprintf(o, "<td>%s &#177; %s</td></tr>\n", html_num(a, t->mean[k], 2), html_num(b, t->sd[k], 2));
@@ -504,7 +515,7 @@ static void seed_section(FILE *o, const run_rep *r, const seed_rep *s)
     double *x = buf, *tl = buf + n, *vl = buf + 2 * n, *vm = buf + 3 * n, *cd = vm + (size_t)n * RP_MAXM;
     for (int i = 0; i < n; i++) {
         x[i] = s->ep[i].epoch, tl[i] = s->ep[i].train_loss, vl[i] = s->ep[i].valid_loss;
-        for (int k = 0; k < r->nvalid; k++) vm[(size_t)k * n + i] = s->ep[i].valid[k];
+        for (int k = 0; k < r->valid.n; k++) vm[(size_t)k * n + i] = s->ep[i].valid[k];
         for (int k = 0; k < 3; k++) cd[(size_t)k * n + i] = s->ep[i].dist[k], cd[(size_t)(3 + k) * n + i] = s->ep[i].corr[k];
     }
     snprintf(mark, sizeof mark, "best epoch %d", s->best_epoch);
@@ -518,10 +529,10 @@ static void seed_section(FILE *o, const run_rep *r, const seed_rep *s)
     chart_cell(o, &c, loss, 2);
 
     chart_series ms[RP_MAXM];
-    for (int k = 0; k < r->nvalid; k++)
-        ms[k] = (chart_series){r->vname[k], rp_metric_color(k), x, vm + (size_t)k * n, n, rp_lower_is_better(r->vname[k])};
+    for (int k = 0; k < r->valid.n; k++)
+        ms[k] = (chart_series){r->valid.name[k], rp_metric_color(k), x, vm + (size_t)k * n, n, rp_lower_is_better(r->valid.name[k])};
     c.title = "Validation metrics per epoch", c.ylabel = "value";
-    chart_cell(o, &c, ms, r->nvalid);
+    chart_cell(o, &c, ms, r->valid.n);
 
     if (s->has_labels) {
         chart_series ds[3];
@@ -557,14 +568,7 @@ int rp_render_run(FILE *o, const char *dir, rp_err *e)
         run_free(&r);
         return -1;
     }
-    char title[SELFMM_PATH_MAX + 64];
-    snprintf(title, sizeof title, "Self-MM training report: %s", dir);
-    rp_page_begin(o, title);
-    fputs("<h1>Self-MM training report</h1>\n<p class=\"sub\">", o);
-    char *abs = realpath(dir, NULL);
-    html_esc(o, abs ? abs : dir);
-    free(abs);
-    fputs("</p>\n", o);
+    rp_page_begin(o, "Self-MM training report", dir);
     summary_section(o, &r);
     test_section(o, &r);
     fputs("<h2 id=\"seeds\">Seeds</h2>\n", o);

@@ -10,6 +10,8 @@
  * Other keys of tune.json are listed as they are. */
 #include "report_int.h"
 
+#include "core/file.h"
+
 #include "html.h"
 #include "selfmm.h"
 #include "svg_chart.h"
@@ -102,13 +104,13 @@ static int tune_load(tune_rep *t, const char *dir, rp_err *e)
     t->eval = -1;
     t->trial_col = -1;
     char path[SELFMM_PATH_MAX + 32];
-    rp_path(path, sizeof path, dir, "tune.json");
+    sm_path_join(path, sizeof path, dir, "tune.json", NULL);
     t->tune = rp_load_json(path, NULL);
     if (!cJSON_IsObject(t->tune)) return rp_fail(e, "%s: not a JSON object", path);
-    rp_path(path, sizeof path, dir, "best_config.json");
+    sm_path_join(path, sizeof path, dir, "best_config.json", NULL);
     t->best_cfg = rp_load_json(path, &t->best_cfg_absent);
-    rp_path(path, sizeof path, dir, "results.csv");
-    if (!rp_exists(path)) return 0; /* no trial finished yet */
+    sm_path_join(path, sizeof path, dir, "results.csv", NULL);
+    if (!sm_exists(path)) return 0; /* no trial finished yet */
     if (rp_csv_load(path, &t->csv, e) != 0) return -1;
     t->have_csv = 1;
     const rp_csv *csv = &t->csv;
@@ -255,7 +257,7 @@ static void trial_cell(FILE *o, const tune_rep *t, int trial, int best)
     snprintf(rel, sizeof rel, "trial-%03d/report.html", trial);
     snprintf(path, sizeof path, "%s/%s", t->dir, rel);
     const char *td = best ? "<td class=\"b\">" : "<td>";
-    if (rp_exists(path)) fprintf(o, "%s<a href=\"%s\">%d</a></td>", td, rel, trial);
+    if (sm_exists(path)) fprintf(o, "%s<a href=\"%s\">%d</a></td>", td, rel, trial);
     else fprintf(o, "%s%d</td>", td, trial);
 }
 
@@ -481,14 +483,7 @@ int rp_render_tune(FILE *o, const char *dir, rp_err *e)
         tune_free(&t);
         return -1;
     }
-    char title[SELFMM_PATH_MAX + 64];
-    snprintf(title, sizeof title, "Self-MM hyper-parameter search: %s", dir);
-    rp_page_begin(o, title);
-    fputs("<h1>Self-MM hyper-parameter search</h1>\n<p class=\"sub\">", o);
-    char *abs = realpath(dir, NULL);
-    html_esc(o, abs ? abs : dir);
-    free(abs);
-    fputs("</p>\n", o);
+    rp_page_begin(o, "Self-MM hyper-parameter search", dir);
     summary(o, &t);
     if (!t.have_csv || t.csv.rows == 0) {
         fputs("<p class=\"note\">No trial has finished yet (results.csv is absent or empty).</p>\n", o);

@@ -1,5 +1,5 @@
 /* train_steps.c -- Self-MM training written out with the step-level calls: what
- * selfmm_fit does for every batch (SPEC 2), on the embedded demo data.
+ * selfmm_fit does for every batch (docs/MODEL.md §3), on the embedded demo data.
  *
  *   train_steps [EPOCHS]        (default 3) */
 #include "common.h"

@@ -165,7 +165,7 @@ typedef void (*selfmm_log_fn)(selfmm_log_level level, const char *message, void 
 SELFMM_API void selfmm_set_log_callback(selfmm_log_fn fn, void *user);
 
 /* ------------------------------------------------------------------------- */
-/* Configuration (SPEC section 4 plus BERT's config.json plus run settings)  */
+/* Configuration (docs/MODEL.md §5: Self-MM, BERT's config.json, run settings) */
 /* ------------------------------------------------------------------------- */
 typedef enum selfmm_dataset_kind {
     SELFMM_DATASET_SIMS = 0,
@@ -179,7 +179,7 @@ typedef enum selfmm_dataset_kind {
  * then change fields directly or by name with selfmm_config_set(). Field names are
  * the JSON/`--set` key names. New fields are only ever appended. */
 typedef struct selfmm_config {
-    /* --- Self-MM hyper-parameters (SPEC 4) --- */
+    /* --- Self-MM hyper-parameters (docs/MODEL.md §5.1) --- */
     int dataset;                   /* "dataset": selfmm_dataset_kind, JSON "sims"|"mosi"|"mosei" */
     int batch_size;                /* [1, 65536] */
     double learning_rate_bert;     /* [0, 10] each */
@@ -251,8 +251,8 @@ typedef struct selfmm_config {
                                       default 1e-6 as the reference trainer; [0, 1] */
 
     /* --- appended in 0.2 --- */
-    int metrics_decimals;          /* reported metrics rounded to this many decimals (Python's
-                                      round); -1 = not rounded. Presets: as metricsTop.py, 4
+    int metrics_decimals;          /* reported metrics rounded to this many decimals (NumPy's
+                                      round, docs/MODEL.md §4.1); -1 = not rounded. Presets: as metricsTop.py, 4
                                       for MOSI/MOSEI and -1 for SIMS (mmsa-*: 4 for all); the
                                       unrounded values stay available (selfmm_metrics.raw) */
     int need_data_aligned;         /* bool, default false: word-aligned data (MMSA's
@@ -269,10 +269,11 @@ typedef struct selfmm_config {
  * Never fails. */
 SELFMM_API void selfmm_config_default(selfmm_config *cfg);
 
-/* Fill cfg with a named preset: "sims", "mosi", "mosei" (Self-MM repository,
- * SPEC 4) or "mmsa-sims", "mmsa-mosi", "mmsa-mosei" (MMSA's config_regression.json,
- * with exclude_zero and the 4-decimal valid Loss). BERT fields are bert-base
- * (chinese for sims, uncased otherwise); run settings are the defaults.
+/* Fill cfg with a named preset (docs/MODEL.md §5.1): "sims", "mosi", "mosei"
+ * (Self-MM repository) or "mmsa-sims", "mmsa-mosi", "mmsa-mosei" (MMSA's
+ * config_regression.json, with exclude_zero and the 4-decimal valid Loss). BERT
+ * fields are bert-base (chinese for sims, uncased otherwise); run settings are the
+ * defaults.
  * SELFMM_ERR_NOT_FOUND for an unknown name. cfg is untouched on failure. */
 SELFMM_API selfmm_status selfmm_config_preset(selfmm_config *cfg, const char *name,
                                               selfmm_error *err);
@@ -315,7 +316,7 @@ SELFMM_API selfmm_status selfmm_config_validate(const selfmm_config *cfg, selfmm
 /* ------------------------------------------------------------------------- */
 typedef struct selfmm_model selfmm_model;
 
-/* Optimizer groups of SPEC 2.5, as stored in the parameter table. */
+/* Optimizer groups (docs/MODEL.md §3.6), as stored in the parameter table. */
 typedef enum selfmm_param_group {
     SELFMM_GROUP_BERT_DECAY = 0,    /* BERT weights: lr_bert, wd_bert */
     SELFMM_GROUP_BERT_NO_DECAY = 1, /* BERT biases and LayerNorm weights: lr_bert, wd 0 */
@@ -361,7 +362,7 @@ SELFMM_API selfmm_status selfmm_model_find_param(selfmm_model *model, const char
 /* Load pretrained BERT weights: a HuggingFace folder (config.json and
  * pytorch_model.bin or model.safetensors) or one weights file. The folder's
  * config.json must match the model's BERT fields. Accepts the key variants of
- * SPEC 6; a missing tensor or a wrong shape is an error naming the key and both
+ * docs/MODEL.md §7.2; a missing tensor or a wrong shape is an error naming the key and both
  * shapes. On failure the model's weights are unchanged. */
 SELFMM_API selfmm_status selfmm_model_load_bert(selfmm_model *model, const char *path);
 
@@ -372,9 +373,9 @@ SELFMM_API selfmm_status selfmm_model_save(selfmm_model *model, const char *path
 /* Load a native model file; every name and shape is checked. */
 SELFMM_API selfmm_status selfmm_model_load(const char *path, selfmm_model **out,
                                            selfmm_error *err);
-/* Import a reference state_dict (.pth written by torch.save, SPEC 1.4) into a model
- * whose config matches; every tensor must be present with its shape. Extra
- * tensors (e.g. a position_ids buffer) are ignored and reported as a warning
+/* Import a reference state_dict (.pth written by torch.save, docs/MODEL.md §7.3)
+ * into a model whose config matches; every tensor must be present with its shape.
+ * Extra tensors (e.g. a position_ids buffer) are ignored and reported as a warning
  * through the log callback. On failure the model's weights are unchanged. */
 SELFMM_API selfmm_status selfmm_model_import_pth(selfmm_model *model, const char *path);
 /* Export a .pth that torch.load reads and the reference model accepts with
@@ -418,7 +419,7 @@ typedef enum selfmm_mode {
     SELFMM_MODE_TRAIN = 1          /* dropout on, activations kept for backward */
 } selfmm_mode;
 
-/* The four heads' outputs and the four feature vectors of SPEC 1.3 for the last
+/* The four heads' outputs and the four feature vectors (docs/MODEL.md §2.3) of the last
  * forward. Owned by the model; valid until its next forward or free. */
 typedef struct selfmm_outputs {
     int batch;
@@ -446,7 +447,7 @@ SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *model, const selfmm_
 SELFMM_API uint64_t selfmm_model_get_step(const selfmm_model *model);
 SELFMM_API void selfmm_model_set_step(selfmm_model *model, uint64_t step);
 
-/* The four parts of the weighted L1 loss of SPEC 2.2c and their sum. */
+/* The four parts of the weighted L1 loss (docs/MODEL.md §3.3) and their sum. */
 typedef struct selfmm_loss {
     double total;
     double part[4];                /* loss_M, loss_T, loss_A, loss_V */
@@ -663,7 +664,7 @@ SELFMM_API selfmm_status selfmm_tokenizer_encode(selfmm_tokenizer *tok, const ch
 SELFMM_API selfmm_status selfmm_demo_tokenizer(selfmm_tokenizer **out, selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
-/* Metrics (SPEC 3)                                                          */
+/* Metrics (docs/MODEL.md §4)                                               */
 /* ------------------------------------------------------------------------- */
 #define SELFMM_MAX_METRICS 16
 typedef struct selfmm_metrics {
@@ -729,13 +730,20 @@ SELFMM_API double selfmm_round(double x, int decimals);
 /* The value of a named metric; SELFMM_ERR_NOT_FOUND naming it if absent. */
 SELFMM_API selfmm_status selfmm_metrics_get(const selfmm_metrics *m, const char *name,
                                             double *value, selfmm_error *err);
+/* Pearson's r of a[0..n) and b[0..n), computed as the metrics' Corr is: NumPy's
+ * np.corrcoef(a, b)[0][1] on float32 arrays (in float64: means, centred values,
+ * covariances scaled by 1 / (n - 1), r = (c_ab / sqrt(c_aa)) / sqrt(c_bb) clipped to
+ * [-1, 1]). *r is NaN when either side is constant, when n = 1, or when a value is
+ * NaN or infinite. n >= 1. Allocates 2n doubles (SELFMM_ERR_NOMEM). Thread-safe. */
+SELFMM_API selfmm_status selfmm_pearson(const float *a, const float *b, int n, double *r,
+                                        selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
 /* Training: optimizer, labels, shuffling, early stopping, checkpoints       */
 /* ------------------------------------------------------------------------- */
 typedef struct selfmm_optim selfmm_optim;
 
-/* Adam with the five groups of SPEC 2.5, bound to model (which must outlive it).
+/* Adam with the five groups of docs/MODEL.md §3.6, bound to model (which must outlive it).
  * Learning rates, weight decays and the form (adam_legacy: torch 1.2 or >= 1.3) come
  * from cfg, or from the model's config when cfg is NULL. Allocates two moment arrays
  * the size of the parameter arena. */
@@ -750,7 +758,7 @@ SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *opt);
 
 typedef struct selfmm_ulgm selfmm_ulgm;
 
-/* Label state of SPEC 2: labels y_m (initialised to labels), stored features F_m
+/* Label state (docs/MODEL.md §3.1): labels y_m (initialised to labels), stored features F_m
  * (zero), centers. n training samples, feature widths dims[4]. */
 SELFMM_API selfmm_status selfmm_ulgm_create(const selfmm_config *cfg, int n, const float *labels,
                                             const int dims[4], selfmm_ulgm **out,
@@ -819,7 +827,7 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_opti
 
 /* Evaluate a split in order (eval mode, batches of batch_size): the metrics of the
  * fusion output as the model's config says (dataset kind, f1_truth_weighted,
- * metrics_decimals, metrics_mae_float64), Loss (SPEC 2.6: the mean over batches of
+ * metrics_decimals, metrics_mae_float64), Loss (docs/MODEL.md §3.7: the mean over batches of
  * the batch-mean |M - y|, never rounded here: MMSA's do_test reports
  * selfmm_round(Loss, valid_loss_decimals)), and optionally all four outputs in preds
  * ((n, 4) floats M, T, A, V, caller-allocated). metrics, loss, preds and err may be
@@ -855,7 +863,7 @@ typedef struct selfmm_fit_event {
     /* EPOCH only: */
     double train_loss;          /* mean of the batch losses */
     const selfmm_metrics *train_metrics; /* [4]: each head against its current labels */
-    double valid_loss;          /* SPEC 2.6, rounded when cfg.valid_loss_decimals >= 0 */
+    double valid_loss;          /* docs/MODEL.md §3.7, rounded when cfg.valid_loss_decimals >= 0 */
     const selfmm_metrics *valid_metrics;
     int best_epoch;
     double best_valid_loss;
@@ -893,7 +901,7 @@ typedef struct selfmm_fit_result {
     double test_loss;
 } selfmm_fit_result;
 
-/* Train model on data's train split with the model's config (SPEC 2): shuffling,
+/* Train model on data's train split with the model's config (docs/MODEL.md §3): shuffling,
  * accumulation windows, ULGM labels, Adam, per-epoch validation, early stopping;
  * then restore the best weights and evaluate the test split. First it records the
  * data's padded lengths and normalisation in the model (selfmm_model_adopt_dataset),

@@ -176,7 +176,7 @@ TEST(the_forms_differ_here)
     CHECK(differ > 0);
 }
 
-/* SPEC 2.5: a zero gradient still moves a tensor (weight decay); the pooler never
+/* docs/MODEL.md §3.6: a zero gradient still moves a tensor (weight decay); the pooler never
  * moves. Also proves the fixture exercises both. */
 TEST(zero_gradients_move_none_group_does_not)
 {

@@ -17,7 +17,8 @@ fi
 root=$tmp/root
 missing=""
 for f in usr/include/selfmm.h usr/lib/libselfmm.a usr/lib/libselfmm.so usr/lib/libselfmm.so.0 \
-         usr/bin/selfmm-cli usr/share/man/man1/selfmm-cli.1 usr/lib/pkgconfig/selfmm.pc; do
+         usr/bin/selfmm-cli usr/share/man/man1/selfmm-cli.1 usr/lib/pkgconfig/selfmm.pc \
+         usr/share/doc/libselfmm/MODEL.md usr/share/doc/libselfmm/REFERENCE.md; do
   [ -e "$root/$f" ] || missing="$missing $f"
 done
 [ -z "$missing" ] && ok "installed files present" || { echo "# missing:$missing"; bad "installed files present"; }

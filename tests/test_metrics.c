@@ -1,7 +1,8 @@
-/* test_metrics.c -- the metrics of SPEC 3 against hand-checked cases and against the
- * reference's own utils/metricsTop.py (tools/gen_reference_metrics.py): thuiar/Self-MM
- * today, before its 2021-04 F1 fix, and MMSA; the roundings it applies; run.py's seeds
- * summary; and metricsTop.py on the CSV `selfmm-cli predict` wrote for trained models. */
+/* test_metrics.c -- the metrics (docs/MODEL.md §4) against hand-checked cases and
+ * against the reference's own utils/metricsTop.py (tools/gen_reference_metrics.py):
+ * thuiar/Self-MM today, before its 2021-04 F1 fix, and MMSA; the roundings it
+ * applies; run.py's seeds summary; and metricsTop.py on the CSV `selfmm-cli predict`
+ * wrote for trained models. */
 #include "harness.h"
 
 #include "core/round.h"
@@ -251,6 +252,54 @@ TEST(against_reference_metricstop)
            "difference %.3g\n", ncases, nvalues, nrounded, h_corr_max);
 }
 
+/* selfmm_pearson is np.corrcoef: the reference's unclipped Corr (MOSI, MOSEI cases)
+ * within 1e-12 like the metrics' own, and the metrics' Corr bit for bit. */
+TEST(pearson_is_np_corrcoef)
+{
+    int n_cases = 0;
+    for (int c = 0;; c++) {
+        const fx_tensor *kind = fxget("m%d.kind", c);
+        if (!kind) break;
+        if ((int)kind->f64[0] == 0) continue; /* SIMS clips before its Corr */
+        const fx_tensor *pred = fxget("m%d.pred", c), *truth = fxget("m%d.truth", c);
+        const fx_tensor *raw = fxget("m%d.selfmm.raw", c);
+        REQUIRE(pred && truth && raw);
+        const float *p = (const float *)pred->data, *t = (const float *)truth->data;
+        const int n = (int)pred->numel;
+        double r = 0.0;
+        selfmm_error e = {0};
+        REQUIRE_OK(selfmm_pearson(p, t, n, &r, &e), e.message);
+        CHECK_MSG(same(r, raw->f64[raw->numel - 1], 1), "case %d: r %.17g, reference %.17g", c, r,
+                  raw->f64[raw->numel - 1]);
+        selfmm_metrics m;
+        REQUIRE_OK(selfmm_metrics_compute_ex((selfmm_dataset_kind)(int)kind->f64[0], SELFMM_METRICS_F1_TRUTH_WEIGHTED,
+                                             -1, p, t, n, &m, &e),
+                   e.message); /* not rounded */
+        double corr = NAN;
+        REQUIRE_OK(selfmm_metrics_get(&m, "Corr", &corr, &e), e.message);
+        CHECK(memcmp(&r, &corr, sizeof r) == 0 || (isnan(r) && isnan(corr)));
+        n_cases++;
+    }
+    CHECK(n_cases >= 50);
+    const float a[3] = {1, 2, 3}, up[3] = {2, 4, 6}, down[3] = {3, 2, 1}, flat[3] = {5, 5, 5};
+    const float bad[3] = {1, NAN, 3};
+    double r = 0.0;
+    selfmm_error e = {0};
+    CHECK_OK(selfmm_pearson(a, up, 3, &r, &e), e.message);
+    CHECK(r == 1.0);
+    CHECK_OK(selfmm_pearson(a, down, 3, &r, &e), e.message);
+    CHECK(r == -1.0);
+    CHECK_OK(selfmm_pearson(a, flat, 3, &r, &e), e.message);
+    CHECK(isnan(r));
+    CHECK_OK(selfmm_pearson(a, bad, 3, &r, &e), e.message);
+    CHECK(isnan(r));
+    CHECK_OK(selfmm_pearson(a, up, 1, &r, &e), e.message);
+    CHECK(isnan(r));
+    CHECK_STATUS(selfmm_pearson(a, up, 0, &r, &e), SELFMM_ERR_INVALID_ARG);
+    CHECK_STATUS(selfmm_pearson(NULL, up, 3, &r, &e), SELFMM_ERR_INVALID_ARG);
+    CHECK_STATUS(selfmm_pearson(a, up, 3, NULL, NULL), SELFMM_ERR_INVALID_ARG);
+}
+
 /* The roundings themselves, next to ties: Python's round(float), round(np.float64),
  * round(np.float32). */
 TEST(roundings)
@@ -427,6 +476,7 @@ int main(void)
         return 1;
     }
     RUN(against_reference_metricstop);
+    RUN(pearson_is_np_corrcoef);
     RUN(roundings);
     RUN(seeds_summary_as_run_normal);
     fx_free(&fx);

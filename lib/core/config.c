@@ -12,7 +12,7 @@
 #define BIG 1e6
 
 const sm_key sm_config_keys[] = {
-    /* Self-MM (SPEC 4) */
+    /* Self-MM (docs/MODEL.md §5) */
     {"dataset", SM_KEY_DATASET, OFF(dataset), 0, 2, 0, 0, "selfmm"},
     {"batch_size", SM_KEY_INT, OFF(batch_size), 1, 65536, 0, 0, "selfmm"},
     {"learning_rate_bert", SM_KEY_DOUBLE, OFF(learning_rate_bert), 0, 10, 0, 0, "selfmm"},

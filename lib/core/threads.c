@@ -1,4 +1,5 @@
-/* threads.c -- process-wide thread count for OpenBLAS + OpenMP (oneDNN). */
+/* threads.c -- process-wide thread count for OpenBLAS + OpenMP (oneDNN): one count for
+ * both, which share libgomp's pool (docs/PLATFORM.md §2). */
 #include "core/threads.h"
 
 #include "core/error.h"

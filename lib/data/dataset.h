@@ -1,5 +1,5 @@
 /* dataset.h -- the selfmm_dataset handle: every split of an MMSA dataset converted
- * to float32 / int32 (SPEC 5), plus what `selfmm-cli info` reports about the
+ * to float32 / int32 (docs/MODEL.md §6), plus what `selfmm-cli info` reports about the
  * source arrays.
  *
  * Loading is split in two: a format reader (dataset_pickle.c, dataset_npz.c) finds
@@ -17,7 +17,7 @@
 
 #define SM_MAX_FIELDS 64
 
-/* The fields of SPEC 5 that libselfmm reads, in the order it reads them; those
+/* The fields of docs/MODEL.md §6.1 that libselfmm reads, in the order it reads them; those
  * up to SM_F_LABELS are required. */
 typedef enum sm_field {
     SM_F_TEXT_BERT, SM_F_AUDIO, SM_F_VISION, SM_F_AUDIO_LENGTHS, SM_F_VISION_LENGTHS,

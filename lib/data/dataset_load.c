@@ -1,5 +1,5 @@
 /* dataset_load.c -- validating and converting the fields of an MMSA dataset
- * (SPEC 5), whatever the file format, and the public selfmm_dataset_* calls. */
+ * (docs/MODEL.md §6), whatever the file format, and the public selfmm_dataset_* calls. */
 #include "data/dataset.h"
 
 #include "core/alloc.h"

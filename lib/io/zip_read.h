@@ -1,6 +1,6 @@
 /* zip_read.h -- the central directory of a zip held in memory, with each member's
- * data offset (libzip has no API for it, and torch checkpoints are read in place
- * from the mapped file). Handles ZIP64 and data descriptors (torch's writer sets
+ * data offset (libzip has no API for it, docs/PLATFORM.md §5, and torch checkpoints
+ * are read in place from the mapped file). Handles ZIP64 and data descriptors (torch's writer sets
  * sizes only in the central directory). Every offset and size is checked against
  * the buffer. */
 #ifndef SM_IO_ZIP_READ_H

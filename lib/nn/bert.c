@@ -1,5 +1,5 @@
-/* bert.c -- the BERT encoder (SPEC 1.1), forward and backward, at the batch's run
- * length L (the longest real text length: exact, see SPEC 1.1).
+/* bert.c -- the BERT encoder (docs/MODEL.md §2.1), forward and backward, at the
+ * batch's run length L (the longest real text length: exact, see docs/MODEL.md §2.1).
  *
  * A layer (post-LN), over Nq query rows:
  *   q = xq Wq^T + bq; k, v = x Wk^T + bk, ...  (dense: oneDNN forward, OpenBLAS backward)
@@ -18,93 +18,107 @@
 #include "nn/compute.h"
 #include "nn/ops.h"
 
-#include "core/alloc.h"
-
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- buffers ------------------------------------------------------------------------ */
-static void acts_free(sm_bert_acts *a)
+/* Every buffer is sized by the encoder's capacity b->cap: TOK tokens (B*L) and ATT
+ * attention elements (B*nh*L*L), the largest seen. Three tables list them, each
+ * buffer once: the encoder's own, one layer's (n_acts of them), the backward's. */
+enum { TOK, ATT };
+
+static void base_table(sm_bert *b, sm_bufs *t)
 {
-    float *f[] = {a->q, a->k, a->v, a->probs, a->probs_d, a->ctx, a->res1, a->ln1, a->mean1,
-                  a->rstd1, a->pre, a->res2, a->ln2, a->mean2, a->rstd2};
-    for (size_t i = 0; i < sizeof f / sizeof *f; i++) sm_free(f[i]);
-    sm_free(a->probs_mask), sm_free(a->attn_mask), sm_free(a->out_mask);
-    memset(a, 0, sizeof *a);
+    const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
+    const int ph = b->cfg->hidden_dropout_prob > 0;
+    SM_BUFS(t, SM_BUF(b->maskbias, TOK, 1),       /* (B, L) */
+               SM_BUF(b->ids, TOK, 1),            /* (B, L) */
+               SM_BUF(b->segs, TOK, 1),           /* (B, L) */
+               SM_BUF(b->emb_sum, TOK, H),        /* (N, H) */
+               SM_BUF(b->emb_ln, TOK, H),         /* (N, H) */
+               SM_BUF(b->emb_mean, TOK, 1),       /* (N) */
+               SM_BUF(b->emb_rstd, TOK, 1),       /* (N) */
+               SM_BUF_IF(ph, b->emb_mask, TOK, H), /* (N, H) */
+               SM_BUF_IF(ph, b->x0, TOK, H),      /* (N, H) */
+               SM_BUF(b->tmp, TOK, H),            /* (N, H) */
+               SM_BUF(b->gelu, TOK, I),           /* (N, I) */
+               SM_BUF(b->xq, TOK, H));            /* (B, H), room for N */
 }
 
-static void grads_free(sm_bert *b)
+/* One layer's activations: N rows even in the last layer (which uses B). */
+static void layer_table(const sm_bert *b, sm_bert_acts *a, sm_bufs *t)
 {
-    float *f[] = {b->dx, b->dx2, b->dln1, b->dtmp, b->dctx, b->dq, b->dk, b->dv, b->dgelu, b->dpre,
-                  b->dprobs, b->dxq};
-    for (size_t i = 0; i < sizeof f / sizeof *f; i++) sm_free(f[i]);
-    b->dx = b->dx2 = b->dln1 = b->dtmp = b->dctx = b->dq = b->dk = b->dv = NULL;
-    b->dgelu = b->dpre = b->dprobs = b->dxq = NULL;
-    b->has_grad_buffers = 0;
+    const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
+    const int ph = b->cfg->hidden_dropout_prob > 0, pa = b->cfg->attention_probs_dropout_prob > 0;
+    SM_BUFS(t, SM_BUF(a->q, TOK, H),               /* (N, H) */
+               SM_BUF(a->k, TOK, H),               /* (N, H) */
+               SM_BUF(a->v, TOK, H),               /* (N, H) */
+               SM_BUF(a->probs, ATT, 1),           /* (B, nh, L, L) */
+               SM_BUF_IF(pa, a->probs_d, ATT, 1),  /* (B, nh, L, L) */
+               SM_BUF_IF(pa, a->probs_mask, ATT, 1), /* (B, nh, L, L) */
+               SM_BUF(a->ctx, TOK, H),             /* (N, H) */
+               SM_BUF(a->res1, TOK, H),            /* (N, H) */
+               SM_BUF(a->ln1, TOK, H),             /* (N, H) */
+               SM_BUF(a->mean1, TOK, 1),           /* (N) */
+               SM_BUF(a->rstd1, TOK, 1),           /* (N) */
+               SM_BUF(a->pre, TOK, I),             /* (N, I) */
+               SM_BUF(a->res2, TOK, H),            /* (N, H) */
+               SM_BUF(a->ln2, TOK, H),             /* (N, H) */
+               SM_BUF(a->mean2, TOK, 1),           /* (N) */
+               SM_BUF(a->rstd2, TOK, 1),           /* (N) */
+               SM_BUF_IF(ph, a->attn_mask, TOK, H), /* (N, H) */
+               SM_BUF_IF(ph, a->out_mask, TOK, H)); /* (N, H) */
+}
+
+/* The backward's scratch. */
+static void grad_table(sm_bert *b, sm_bufs *t)
+{
+    const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
+    SM_BUFS(t, SM_BUF(b->dx, TOK, H), SM_BUF(b->dx2, TOK, H), SM_BUF(b->dln1, TOK, H),
+               SM_BUF(b->dtmp, TOK, H), SM_BUF(b->dctx, TOK, H), SM_BUF(b->dq, TOK, H),
+               SM_BUF(b->dk, TOK, H), SM_BUF(b->dv, TOK, H),   /* (N, H) each */
+               SM_BUF(b->dgelu, TOK, I), SM_BUF(b->dpre, TOK, I), /* (N, I) */
+               SM_BUF(b->dprobs, ATT, 1),                         /* (B, nh, L, L) */
+               SM_BUF(b->dxq, TOK, H));                           /* (B, H), room for N */
+}
+
+/* Free every layer's activations and the backward's scratch (all sized by cap). */
+static void free_layers(sm_bert *b)
+{
+    sm_bufs t;
+    for (int l = 0; l < b->n_acts; l++) {
+        layer_table(b, &b->acts[l], &t);
+        sm_bufs_free(&t);
+    }
+    b->n_acts = 0;
+    grad_table(b, &t);
+    sm_bufs_free(&t);
 }
 
 void sm_bert_free(sm_bert *b)
 {
-    for (int l = 0; l < b->n_acts; l++) acts_free(&b->acts[l]);
+    if (!b->cfg) return; /* never used */
+    free_layers(b);
     free(b->acts);
-    grads_free(b);
-    sm_free(b->maskbias), sm_free(b->ids), sm_free(b->segs), sm_free(b->emb_sum), sm_free(b->emb_ln);
-    sm_free(b->emb_mean), sm_free(b->emb_rstd), sm_free(b->emb_mask), sm_free(b->x0), sm_free(b->tmp);
-    sm_free(b->gelu), sm_free(b->xq);
-    memset(b, 0, sizeof *b);
-}
-
-/* Allocation with a failure flag, so a run of them needs one check. */
-static void *get(size_t n, size_t size, int *fail)
-{
-    void *p = sm_alloc(n ? n : 1, size);
-    if (!p) *fail = 1;
-    return p;
-}
-#define GETF(n) ((float *)get((size_t)(n), sizeof(float), &fail))
-#define GETB(n) ((uint8_t *)get((size_t)(n), 1, &fail))
-
-static selfmm_status acts_alloc(sm_bert_acts *a, const selfmm_config *cfg, int64_t tok, int64_t att)
-{
-    const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
-    int fail = 0;
-    a->q = GETF(tok * H), a->k = GETF(tok * H), a->v = GETF(tok * H);
-    a->probs = GETF(att);
-    if (cfg->attention_probs_dropout_prob > 0) a->probs_d = GETF(att), a->probs_mask = GETB(att);
-    a->ctx = GETF(tok * H);
-    a->res1 = GETF(tok * H), a->ln1 = GETF(tok * H), a->mean1 = GETF(tok), a->rstd1 = GETF(tok);
-    a->pre = GETF(tok * I);
-    a->res2 = GETF(tok * H), a->ln2 = GETF(tok * H), a->mean2 = GETF(tok), a->rstd2 = GETF(tok);
-    if (cfg->hidden_dropout_prob > 0) a->attn_mask = GETB(tok * H), a->out_mask = GETB(tok * H);
-    if (!fail) return SELFMM_OK;
-    acts_free(a); /* all or nothing: a layer with some NULL buffers must not be used */
-    return SELFMM_ERR_NOMEM;
+    sm_bufs t;
+    base_table(b, &t);
+    sm_bufs_free(&t);
+    b->acts = NULL;
+    b->cap = (sm_bufsize){{0}};
 }
 
 /* Room for a forward of B x L with `layers` layers of saved activations. */
-static selfmm_status ensure_forward(sm_bert *b, const selfmm_config *cfg, int B, int L, int layers,
-                                    selfmm_error *err)
+static selfmm_status ensure_forward(sm_bert *b, int B, int L, int layers, selfmm_error *err)
 {
-    const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
-    const int64_t tok = (int64_t)B * L, att = (int64_t)B * cfg->num_attention_heads * L * L;
-    if (tok > b->cap_tok || att > b->cap_att) {
-        int64_t ct = tok > b->cap_tok ? tok : b->cap_tok, ca = att > b->cap_att ? att : b->cap_att;
-        sm_bert_free(b);
-        int fail = 0;
-        b->maskbias = GETF(ct);
-        b->ids = (int32_t *)get((size_t)ct, sizeof(int32_t), &fail);
-        b->segs = (int32_t *)get((size_t)ct, sizeof(int32_t), &fail);
-        b->emb_sum = GETF(ct * H), b->emb_ln = GETF(ct * H);
-        b->emb_mean = GETF(ct), b->emb_rstd = GETF(ct);
-        if (cfg->hidden_dropout_prob > 0) b->emb_mask = GETB(ct * H), b->x0 = GETF(ct * H);
-        b->tmp = GETF(ct * H), b->gelu = GETF(ct * I), b->xq = GETF(ct * H);
-        if (fail) {
-            sm_bert_free(b);
-            return sm_error(err, SELFMM_ERR_NOMEM, "BERT: cannot allocate activations for %d x %d tokens",
-                            B, L);
-        }
-        b->cap_tok = ct, b->cap_att = ca;
-    }
+    const sm_bufsize need = {{(int64_t)B * L, (int64_t)B * b->cfg->num_attention_heads * L * L}};
+    /* a larger capacity: the layers and the backward's scratch go first, so that
+     * nothing of the old size is held while the new is allocated; the forward
+     * allocates the layers it needs, the next backward its scratch */
+    if (need.n[TOK] > b->cap.n[TOK] || need.n[ATT] > b->cap.n[ATT]) free_layers(b);
+    sm_bufs t;
+    base_table(b, &t);
+    if (sm_bufs_grow(&t, &b->cap, &need) != SELFMM_OK)
+        return sm_error(err, SELFMM_ERR_NOMEM, "BERT: cannot allocate activations for %d x %d tokens", B, L);
     if (layers > b->n_acts) {
         sm_bert_acts *grown = realloc(b->acts, (size_t)layers * sizeof *grown);
         if (!grown) return sm_error(err, SELFMM_ERR_NOMEM, "BERT: out of memory");
@@ -112,29 +126,23 @@ static selfmm_status ensure_forward(sm_bert *b, const selfmm_config *cfg, int B,
         /* n_acts counts complete layers only: after a failure the next call retries */
         for (int l = b->n_acts; l < layers; l++) {
             memset(&b->acts[l], 0, sizeof b->acts[l]);
-            if (acts_alloc(&b->acts[l], cfg, b->cap_tok, b->cap_att) != SELFMM_OK)
+            layer_table(b, &b->acts[l], &t);
+            if (sm_bufs_alloc(&t, &b->cap) != SELFMM_OK)
                 return sm_error(err, SELFMM_ERR_NOMEM,
                                 "BERT: cannot allocate the activations of layer %d (%lld tokens)", l,
-                                (long long)b->cap_tok);
+                                (long long)b->cap.n[TOK]);
             b->n_acts = l + 1;
         }
     }
     return SELFMM_OK;
 }
 
-static selfmm_status ensure_backward(sm_bert *b, const selfmm_config *cfg, selfmm_error *err)
+static selfmm_status ensure_backward(sm_bert *b, selfmm_error *err)
 {
-    if (b->has_grad_buffers) return SELFMM_OK;
-    const int64_t H = cfg->hidden_size, I = cfg->intermediate_size, ct = b->cap_tok;
-    int fail = 0;
-    b->dx = GETF(ct * H), b->dx2 = GETF(ct * H), b->dln1 = GETF(ct * H), b->dtmp = GETF(ct * H);
-    b->dctx = GETF(ct * H), b->dq = GETF(ct * H), b->dk = GETF(ct * H), b->dv = GETF(ct * H);
-    b->dgelu = GETF(ct * I), b->dpre = GETF(ct * I), b->dprobs = GETF(b->cap_att), b->dxq = GETF(ct * H);
-    if (fail) {
-        grads_free(b);
+    sm_bufs t;
+    grad_table(b, &t);
+    if (sm_bufs_alloc(&t, &b->cap) != SELFMM_OK)
         return sm_error(err, SELFMM_ERR_NOMEM, "BERT: cannot allocate gradient buffers");
-    }
-    b->has_grad_buffers = 1;
     return SELFMM_OK;
 }
 
@@ -229,7 +237,7 @@ selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch
     const float ph = drop->train ? (float)cfg->hidden_dropout_prob : 0.0f;
     layer_run r = {cfg, c, 0, B, L, 0, ph, drop->train ? (float)cfg->attention_probs_dropout_prob : 0.0f,
                    ph > 0 ? sm_dropout_scale(ph) : 1.0f, err};
-    SM_TRY(ensure_forward(b, cfg, B, L, drop->train ? NL : (NL < 2 ? NL : 2), err));
+    SM_TRY(ensure_forward(b, B, L, drop->train ? NL : (NL < 2 ? NL : 2), err));
     b->B = B, b->L = L;
     /* the first L columns of the batch; extended attention mask (1 - mask) * -10000 */
     for (int i = 0; i < B; i++)
@@ -326,7 +334,7 @@ selfmm_status sm_bert_backward(sm_net *m, sm_compute *c, const float *dcls, self
     const float ph = (float)cfg->hidden_dropout_prob;
     layer_run r = {cfg, c, 0, B, L, 0, ph, (float)cfg->attention_probs_dropout_prob,
                    ph > 0 ? sm_dropout_scale(ph) : 1.0f, err};
-    SM_TRY(ensure_backward(b, cfg, err));
+    SM_TRY(ensure_backward(b, err));
     /* the last layer's output is the (B, H) [CLS] rows: dcls is its gradient */
     const float *dY = dcls;
     float *dX = b->dx, *spare = b->dx2;

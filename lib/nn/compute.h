@@ -2,9 +2,11 @@
  * the backward, scratch buffers, oneDNN objects, output arrays and timings. It hangs
  * off sm_net.compute, is created by the first forward and grows with the
  * largest (batch, length) seen (grow-only: a step of the same shape allocates
- * nothing).
+ * nothing). Each layer below lists its buffers once, in one table (the *_table
+ * function next to its code), and nn/buffers.h grows and frees them; the struct
+ * fields give their shapes.
  *
- * Data flow of one forward (SPEC 1):
+ * Data flow of one forward (docs/MODEL.md §2):
  *   bert.c     ids, mask, segments -> the text feature: the last layer's [CLS] row
  *              of each sample (B, H), computed at Lr = the batch's longest real
  *              length.
@@ -14,6 +16,7 @@
 #ifndef SM_NN_COMPUTE_H
 #define SM_NN_COMPUTE_H
 
+#include "nn/buffers.h"
 #include "nn/dnnl_ctx.h"
 #include "nn/lstm.h"
 #include "nn/net.h"
@@ -59,22 +62,24 @@ typedef struct sm_bert_acts {    /* what one layer keeps for its backward. Query
 } sm_bert_acts;
 
 typedef struct sm_bert {
+    const selfmm_config *cfg;    /* the net's (which owns this state); NULL until created */
     int B, L;                    /* shape of the last forward (L = run length) */
-    int64_t cap_tok, cap_att;    /* capacities: tokens (B*L) and B*nh*L*L */
+    sm_bufsize cap;              /* capacity of every buffer below: tokens (B*L) and
+                                  * attention elements (B*nh*L*L), the largest seen */
     int n_acts;                  /* layers with activation storage */
     float *maskbias;             /* (B, L) (1 - mask) * -10000 */
     int32_t *ids, *segs;         /* (B, L) the batch's token and segment ids, for backward */
     float *emb_sum, *emb_ln;     /* (N, H) embeddings before / after LayerNorm */
     float *emb_mean, *emb_rstd;  /* (N) */
-    uint8_t *emb_mask;           /* (N, H) */
-    float *x0;                   /* (N, H) input of layer 0 (emb_ln after dropout) */
+    uint8_t *emb_mask;           /* (N, H) (hidden dropout only) */
+    float *x0;                   /* (N, H) input of layer 0 (emb_ln after dropout; hidden dropout only) */
     sm_bert_acts *acts;          /* [n_acts]; eval mode alternates acts[0] and acts[1] */
     float *tmp;                  /* (N, H) dense outputs before the fused tail */
     float *gelu;                 /* (N, I) GELU output (forward), recomputed in backward */
     float *xq;                   /* (B, H) the last layer's query rows: its input at [CLS] */
     const float *out;            /* (B, H) the last layer's output: the [CLS] rows only */
-    /* backward scratch, allocated by the first backward */
-    int has_grad_buffers;
+    /* backward scratch, allocated by the first backward (and the first after the
+     * capacity grew) */
     float *dx, *dx2, *dln1, *dtmp, *dctx, *dq, *dk, *dv, *dxq; /* (N, H) */
     float *dgelu, *dpre;         /* (N, I) */
     float *dprobs;               /* (B, nh, L, L) */
@@ -85,7 +90,8 @@ typedef struct sm_subnet {
     const char *name;            /* "audio" or "vision": errors say which */
     sm_lstm *lstm;
     int hidden, out_dim;
-    int cap_b, B;
+    sm_bufsize cap;              /* the largest batch seen */
+    int B;
     float p;                     /* dropout of the last forward (0: none) */
     float *h;                    /* (B, hidden) LSTM final state */
     float *hd;                   /* (B, hidden) after dropout */
@@ -97,7 +103,7 @@ typedef struct sm_subnet {
 /* ---- heads ------------------------------------------------------------------------ */
 typedef struct sm_head {
     int in, dim;
-    int cap_b;
+    sm_bufsize cap;              /* the largest batch seen */
     float p;                     /* dropout of the last forward (0: none) */
     float *in_d;                 /* (B, in) input after dropout */
     uint8_t *mask;               /* (B, in) */
@@ -113,7 +119,7 @@ typedef struct sm_compute {
     sm_bert bert;
     sm_subnet sub[2];            /* 0 audio, 1 vision */
     sm_head head[4];             /* SELFMM_FUSION .. SELFMM_VISION */
-    int cap_b;                   /* batch capacity of the per-sample buffers below */
+    sm_bufsize cap;              /* the largest batch seen: capacity of the buffers below */
     int32_t *alen, *vlen;        /* (B) audio / vision lengths used (after clamping) */
     float *fusion_in;            /* (B, H + audio_out + video_out) */
     float *dtext, *daudio, *dvideo, *dfusion_in; /* backward scratch */

@@ -4,7 +4,6 @@
 #include "nn/compute.h"
 #include "nn/ops.h"
 
-#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/threads.h"
@@ -14,17 +13,27 @@
 #include <string.h>
 
 /* ---- compute state ------------------------------------------------------------------- */
-static void samples_free(sm_compute *c)
+/* The network's per-sample buffers, each once. Their one size is the batch; the
+ * widths are the heads' inputs: fusion H + audio_out + video_out, text H, audio
+ * audio_out, vision video_out. */
+enum { BATCH };
+
+static void samples_table(sm_compute *c, sm_bufs *t)
 {
-    free(c->alen), free(c->vlen);
-    c->alen = c->vlen = NULL;
-    float *f[] = {c->fusion_in, c->dtext, c->daudio, c->dvideo, c->dfusion_in,
-                  c->dout[0], c->dout[1], c->dout[2], c->dout[3], c->labels_w};
-    for (size_t i = 0; i < sizeof f / sizeof *f; i++) sm_free(f[i]);
-    c->fusion_in = c->dtext = c->daudio = c->dvideo = c->dfusion_in = NULL;
-    for (int k = 0; k < 4; k++) c->dout[k] = NULL;
-    c->labels_w = NULL;
-    c->cap_b = 0;
+    const int64_t F = c->head[SELFMM_FUSION].in, H = c->head[SELFMM_TEXT].in;
+    const int64_t ao = c->head[SELFMM_AUDIO].in, vo = c->head[SELFMM_VISION].in;
+    SM_BUFS(t, SM_BUF(c->alen, BATCH, 1),              /* (B) */
+               SM_BUF(c->vlen, BATCH, 1),              /* (B) */
+               SM_BUF(c->fusion_in, BATCH, F),         /* (B, F) */
+               SM_BUF(c->dtext, BATCH, H),             /* (B, H) backward */
+               SM_BUF(c->daudio, BATCH, ao),           /* (B, audio_out) backward */
+               SM_BUF(c->dvideo, BATCH, vo),           /* (B, video_out) backward */
+               SM_BUF(c->dfusion_in, BATCH, F),        /* (B, F) backward */
+               SM_BUF(c->dout[0], BATCH, 1),           /* (B) per head: the last loss's gradients */
+               SM_BUF(c->dout[1], BATCH, 1),
+               SM_BUF(c->dout[2], BATCH, 1),
+               SM_BUF(c->dout[3], BATCH, 1),
+               SM_BUF(c->labels_w, BATCH, 1));         /* (B) */
 }
 
 void sm_compute_free(struct sm_compute *c)
@@ -34,7 +43,9 @@ void sm_compute_free(struct sm_compute *c)
     sm_subnet_free(&c->sub[0]);
     sm_subnet_free(&c->sub[1]);
     sm_heads_free(c);
-    samples_free(c);
+    sm_bufs t;
+    samples_table(c, &t);
+    sm_bufs_free(&t);
     sm_dnnl_destroy(&c->dnnl);
     free(c);
 }
@@ -44,6 +55,7 @@ static selfmm_status compute_create(sm_net *m, selfmm_error *err)
     const selfmm_config *cfg = &m->cfg;
     sm_compute *c = calloc(1, sizeof *c);
     if (!c) return sm_error(err, SELFMM_ERR_NOMEM, "model: out of memory");
+    c->bert.cfg = cfg;
     selfmm_status st = sm_dnnl_init(&c->dnnl, err);
     c->sub[0].name = "audio", c->sub[0].hidden = cfg->a_lstm_hidden_size, c->sub[0].out_dim = cfg->audio_out;
     c->sub[1].name = "vision", c->sub[1].hidden = cfg->v_lstm_hidden_size, c->sub[1].out_dim = cfg->video_out;
@@ -63,30 +75,16 @@ static selfmm_status compute_create(sm_net *m, selfmm_error *err)
     return SELFMM_OK;
 }
 
-static selfmm_status ensure_samples(const sm_net *m, sm_compute *c, int B, selfmm_error *err)
+static selfmm_status ensure_samples(sm_compute *c, int B, selfmm_error *err)
 {
-    if (B <= c->cap_b) return SELFMM_OK;
-    /* the last loss's gradients go with the old buffers */
-    c->train_valid = 0;
-    c->have_loss_grads = 0;
-    samples_free(c);
-    const selfmm_config *cfg = &m->cfg;
-    const size_t H = (size_t)cfg->hidden_size, ao = (size_t)cfg->audio_out, vo = (size_t)cfg->video_out;
-    const size_t n = (size_t)B;
-    c->alen = malloc(n * sizeof *c->alen), c->vlen = malloc(n * sizeof *c->vlen);
-    c->dtext = sm_alloc(n * H, sizeof(float));
-    c->fusion_in = sm_alloc(n * (H + ao + vo), sizeof(float));
-    c->dfusion_in = sm_alloc(n * (H + ao + vo), sizeof(float));
-    c->daudio = sm_alloc(n * ao, sizeof(float)), c->dvideo = sm_alloc(n * vo, sizeof(float));
-    int fail = !c->alen || !c->vlen || !c->dtext || !c->fusion_in || !c->dfusion_in ||
-               !c->daudio || !c->dvideo;
-    for (int k = 0; k < 4; k++) fail |= !(c->dout[k] = sm_alloc(n, sizeof(float)));
-    fail |= !(c->labels_w = sm_alloc(n, sizeof(float)));
-    if (fail) {
-        samples_free(c);
-        return sm_error(err, SELFMM_ERR_NOMEM, "model: out of memory for batch %d", B);
+    if (B > c->cap.n[BATCH]) { /* the last loss's gradients go with the old buffers */
+        c->train_valid = 0;
+        c->have_loss_grads = 0;
     }
-    c->cap_b = B;
+    sm_bufs t;
+    samples_table(c, &t);
+    if (sm_bufs_grow(&t, &c->cap, &(sm_bufsize){{B}}) != SELFMM_OK)
+        return sm_error(err, SELFMM_ERR_NOMEM, "model: out of memory for batch %d", B);
     return SELFMM_OK;
 }
 
@@ -200,7 +198,7 @@ selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode
     double t0 = sm_now();
     if (!m->compute) SM_TRY(compute_create(m, err));
     sm_compute *c = m->compute;
-    SM_TRY(ensure_samples(m, c, bt->batch, err));
+    SM_TRY(ensure_samples(c, bt->batch, err));
     int run = 0;
     SM_TRY(validate(m, c, bt, &run, err)); /* a refused batch leaves the last forward usable */
     /* from here on the previous forward's state is gone */

@@ -1,44 +1,44 @@
-/* heads.c -- the four output heads (SPEC 1.3): fusion on concat[t, a, v], and one
+/* heads.c -- the four output heads (docs/MODEL.md §2.3): fusion on concat[t, a, v], and one
  * head per modality; each is dropout -> layer_1 -> ReLU (the feature) -> layer_2 ->
  * ReLU -> layer_3 (a scalar). */
 #include "nn/compute.h"
 #include "nn/ops.h"
 
-#include "core/alloc.h"
-
 #include <string.h>
 
-static void head_free(sm_head *h)
+/* Every buffer of a head, once. Its one size is the batch. */
+enum { BATCH };
+
+static void head_table(sm_head *h, sm_bufs *t)
 {
-    sm_free(h->in_d), sm_free(h->mask), sm_free(h->h1), sm_free(h->h2), sm_free(h->y);
-    sm_free(h->din_d), sm_free(h->dh1), sm_free(h->dh2), sm_free(h->dpre);
-    h->in_d = h->h1 = h->h2 = h->y = h->din_d = h->dh1 = h->dh2 = h->dpre = NULL;
-    h->mask = NULL;
-    h->cap_b = 0;
+    SM_BUFS(t, SM_BUF(h->in_d, BATCH, h->in),    /* (B, in) */
+               SM_BUF(h->mask, BATCH, h->in),    /* (B, in) */
+               SM_BUF(h->h1, BATCH, h->dim),     /* (B, dim) */
+               SM_BUF(h->h2, BATCH, h->dim),     /* (B, dim) */
+               SM_BUF(h->y, BATCH, 1),           /* (B) */
+               SM_BUF(h->din_d, BATCH, h->in),   /* (B, in) backward */
+               SM_BUF(h->dh1, BATCH, h->dim),    /* (B, dim) backward */
+               SM_BUF(h->dh2, BATCH, h->dim),    /* (B, dim) backward */
+               SM_BUF(h->dpre, BATCH, h->dim));  /* (B, dim) backward */
 }
 
 static selfmm_status head_ensure(sm_head *h, int B, selfmm_error *err)
 {
-    if (B <= h->cap_b) return SELFMM_OK;
-    head_free(h);
-    size_t ni = (size_t)B * h->in, nd = (size_t)B * h->dim;
-    h->in_d = sm_alloc(ni, sizeof(float)), h->mask = sm_alloc(ni, 1);
-    h->din_d = sm_alloc(ni, sizeof(float));
-    h->h1 = sm_alloc(nd, sizeof(float)), h->h2 = sm_alloc(nd, sizeof(float));
-    h->dh1 = sm_alloc(nd, sizeof(float)), h->dh2 = sm_alloc(nd, sizeof(float));
-    h->dpre = sm_alloc(nd, sizeof(float));
-    h->y = sm_alloc((size_t)B, sizeof(float));
-    if (!h->in_d || !h->mask || !h->din_d || !h->h1 || !h->h2 || !h->dh1 || !h->dh2 || !h->dpre || !h->y) {
-        head_free(h);
+    sm_bufs t;
+    head_table(h, &t);
+    if (sm_bufs_grow(&t, &h->cap, &(sm_bufsize){{B}}) != SELFMM_OK)
         return sm_error(err, SELFMM_ERR_NOMEM, "heads: out of memory for batch %d", B);
-    }
-    h->cap_b = B;
     return SELFMM_OK;
 }
 
 void sm_heads_free(sm_compute *c)
 {
-    for (int k = 0; k < 4; k++) head_free(&c->head[k]);
+    for (int k = 0; k < 4; k++) {
+        sm_bufs t;
+        head_table(&c->head[k], &t);
+        sm_bufs_free(&t);
+        c->head[k].cap = (sm_bufsize){{0}};
+    }
 }
 
 static void head_forward(sm_head *h, const sm_head_w *w, const float *in, int B, float p,

@@ -1,4 +1,4 @@
-/* loss.c -- the reference trainer's weighted L1 (SPEC 2.2c). */
+/* loss.c -- the reference trainer's weighted L1 (docs/MODEL.md §3.3). */
 #include "nn/ops.h"
 
 #include <math.h>

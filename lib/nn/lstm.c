@@ -1,4 +1,4 @@
-/* lstm.c -- see lstm.h. oneDNN 2.6 traps handled here (PLATFORM-NOTES):
+/* lstm.c -- see lstm.h. oneDNN 2.6 traps handled here (docs/PLATFORM.md §3.1):
  * - explicit zero src_iter / src_iter_c (and diff_src_iter / _c buffers): with
  *   "no initial state" the forward is right but diff_weights_iter is wrong;
  * - forward and backward want different weight layouts (ldigo vs padded ldgoi):
@@ -14,7 +14,7 @@
  * stall that way; the LSTMs are ~1% of a training step either way. */
 #include "nn/lstm.h"
 
-#include "core/alloc.h"
+#include "nn/buffers.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -41,7 +41,7 @@ struct sm_lstm {
     uint64_t tick;
     plan *cur;                           /* plan of the last forward, NULL if none */
     int B, T, Tpad;                      /* shape of the last forward */
-    size_t cap_x, cap_y, cap_b;          /* capacities (floats / samples) */
+    sm_bufsize cap;                      /* the largest T x B and B seen (see lstm_table) */
     float *x;                            /* (T, B, C) time-major input, zero after each length */
     float *y;                            /* (T, B, H) dst_layer */
     float *dy;                           /* (T, B, H) diff_dst_layer */
@@ -225,46 +225,31 @@ static void destroy_all(dnnl_memory_t *m, int n)
         if (m[i]) dnnl_memory_destroy(m[i]);
 }
 
-static selfmm_status grow(float **p, size_t *cap, size_t need, selfmm_error *err)
+/* Every buffer, once. Sizes: STEPS = T x B (time-major tensors), BATCH = B. */
+enum { STEPS, BATCH };
+
+static void lstm_table(sm_lstm *s, sm_bufs *t)
 {
-    if (need <= *cap) return SELFMM_OK;
-    sm_free(*p);
-    *p = sm_alloc(need, sizeof(float));
-    *cap = *p ? need : 0;
-    if (!*p) return sm_error(err, SELFMM_ERR_NOMEM, "LSTM: cannot allocate %zu floats", need);
-    return SELFMM_OK;
+    const int64_t C = s->C, H = s->H;
+    SM_BUFS(t, SM_BUF(s->x, STEPS, C),            /* (T, B, C) */
+               SM_BUF(s->dx, STEPS, C),           /* (T, B, C) */
+               SM_BUF(s->y, STEPS, H),            /* (T, B, H) */
+               SM_BUF(s->dy, STEPS, H),           /* (T, B, H) */
+               SM_BUF(s->len, BATCH, 1),          /* (B) */
+               SM_BUF_ZEROED(s->zero, BATCH, H),  /* (B, H), only ever read */
+               SM_BUF(s->dsi, BATCH, H),          /* (B, H) */
+               SM_BUF(s->dsic, BATCH, H),         /* (B, H) */
+               SM_BUF(s->bias, SM_BUF_FIXED, 4 * H),  /* (4H) */
+               SM_BUF(s->dbias, SM_BUF_FIXED, 4 * H), /* (4H) */
+               SM_BUF(s->dw, SM_BUF_FIXED, 4 * H * (C > H ? C : H))); /* (4H, max(C, H)) */
 }
 
 static selfmm_status ensure_buffers(sm_lstm *s, int T, int B, selfmm_error *err)
 {
-    /* x and dx share a capacity, y and dy another; grow-only */
-    size_t nx = (size_t)T * B * s->C, ny = (size_t)T * B * s->H;
-    if (nx > s->cap_x) {
-        size_t c1 = 0, c2 = 0;
-        s->cap_x = 0;
-        SM_TRY(grow(&s->x, &c1, nx, err));
-        SM_TRY(grow(&s->dx, &c2, nx, err));
-        s->cap_x = nx;
-    }
-    if (ny > s->cap_y) {
-        size_t c1 = 0, c2 = 0;
-        s->cap_y = 0;
-        SM_TRY(grow(&s->y, &c1, ny, err));
-        SM_TRY(grow(&s->dy, &c2, ny, err));
-        s->cap_y = ny;
-    }
-    if ((size_t)B > s->cap_b) {
-        size_t c0 = 0, c1 = 0, c2 = 0;
-        s->cap_b = 0;
-        free(s->len);
-        s->len = malloc((size_t)B * sizeof *s->len);
-        if (!s->len) return sm_error(err, SELFMM_ERR_NOMEM, "LSTM: out of memory");
-        SM_TRY(grow(&s->zero, &c0, (size_t)B * s->H, err));
-        SM_TRY(grow(&s->dsi, &c1, (size_t)B * s->H, err));
-        SM_TRY(grow(&s->dsic, &c2, (size_t)B * s->H, err));
-        memset(s->zero, 0, (size_t)B * s->H * sizeof(float)); /* only ever read */
-        s->cap_b = (size_t)B;
-    }
+    sm_bufs t;
+    lstm_table(s, &t);
+    if (sm_bufs_grow(&t, &s->cap, &(sm_bufsize){{(int64_t)T * B, B}}) != SELFMM_OK)
+        return sm_error(err, SELFMM_ERR_NOMEM, "LSTM: cannot allocate buffers for %d steps x %d samples", T, B);
     return SELFMM_OK;
 }
 
@@ -273,14 +258,7 @@ selfmm_status sm_lstm_create(sm_lstm **out, sm_dnnl *d, int C, int H, selfmm_err
 {
     sm_lstm *s = calloc(1, sizeof *s);
     if (!s) return sm_error(err, SELFMM_ERR_NOMEM, "LSTM: out of memory");
-    s->d = d, s->C = C, s->H = H;
-    s->bias = sm_alloc((size_t)4 * H, sizeof(float));
-    s->dbias = sm_alloc((size_t)4 * H, sizeof(float));
-    s->dw = sm_alloc((size_t)4 * H * (C > H ? C : H), sizeof(float));
-    if (!s->bias || !s->dbias || !s->dw) {
-        sm_lstm_free(s);
-        return sm_error(err, SELFMM_ERR_NOMEM, "LSTM: out of memory");
-    }
+    s->d = d, s->C = C, s->H = H; /* buffers come with the first forward */
     *out = s;
     return SELFMM_OK;
 }
@@ -289,10 +267,9 @@ void sm_lstm_free(sm_lstm *s)
 {
     if (!s) return;
     for (int i = 0; i < PLANS; i++) plan_clear(&s->plans[i]);
-    sm_free(s->x), sm_free(s->y), sm_free(s->dy), sm_free(s->dx);
-    sm_free(s->zero), sm_free(s->dsi), sm_free(s->dsic);
-    sm_free(s->bias), sm_free(s->dbias), sm_free(s->dw);
-    free(s->len);
+    sm_bufs t;
+    lstm_table(s, &t);
+    sm_bufs_free(&t);
     free(s);
 }
 

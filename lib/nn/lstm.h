@@ -1,5 +1,5 @@
-/* lstm.h -- the one-layer, one-direction LSTM of AuViSubNet (SPEC 1.2) on oneDNN's
- * RNN primitives, with PyTorch's gate order (i, f, g, o) and weight layout.
+/* lstm.h -- the one-layer, one-direction LSTM of AuViSubNet (docs/MODEL.md §2.2) on
+ * oneDNN's RNN primitives, with PyTorch's gate order (i, f, g, o) and weight layout.
  *
  * Forward runs the batch at its longest real length T = max(len) over a time-major
  * copy of the input whose steps at or after each sample's length are zeroed, and

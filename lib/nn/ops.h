@@ -115,7 +115,7 @@ void sm_embedding_forward(float *out, const int32_t *ids, const int32_t *segs, c
 void sm_embedding_backward(float *dword, float *dpos, float *dtype, const float *dout,
                            const int32_t *ids, const int32_t *segs, int B, int L, int ld, int H);
 
-/* ---- weighted L1 (SPEC 2.2c): mean_b w_b * |pred_b - y_b| -------------------------- */
+/* ---- weighted L1 (docs/MODEL.md §3.3): mean_b w_b * |pred_b - y_b| ---------------- */
 /* w NULL means all 1 (the fusion head). */
 void sm_weighted_l1_forward(double *loss, const float *pred, const float *y, const float *w,
                             int B);

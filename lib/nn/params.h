@@ -4,7 +4,7 @@
  * One parameter arena and one gradient arena share this layout (llm.c style); the
  * optimizer is a flat loop over the table, save/load walks it, and sm_weights gives
  * compute code named pointers into either arena. Names are the reference's
- * state_dict names (SPEC 1.4), "Model." prefix included. */
+ * state_dict names (docs/MODEL.md §2.5), "Model." prefix included. */
 #ifndef SM_NN_PARAMS_H
 #define SM_NN_PARAMS_H
 

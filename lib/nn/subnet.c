@@ -1,41 +1,38 @@
-/* subnet.c -- AuViSubNet (SPEC 1.2): LSTM final state -> dropout -> linear_1. */
+/* subnet.c -- AuViSubNet (docs/MODEL.md §2.2): LSTM final state -> dropout -> linear_1. */
 #include "nn/compute.h"
 #include "nn/ops.h"
 
-#include "core/alloc.h"
-
 #include <string.h>
 
-/* The per-sample buffers (not the LSTM). */
-static void buffers_free(sm_subnet *s)
+/* The per-sample buffers (the LSTM has its own), each once. Their one size is the
+ * batch. */
+enum { BATCH };
+
+static void subnet_table(sm_subnet *s, sm_bufs *t)
 {
-    sm_free(s->h), sm_free(s->hd), sm_free(s->mask), sm_free(s->out), sm_free(s->dh), sm_free(s->dhd);
-    s->h = s->hd = s->out = s->dh = s->dhd = NULL;
-    s->mask = NULL;
-    s->cap_b = 0;
+    SM_BUFS(t, SM_BUF(s->h, BATCH, s->hidden),     /* (B, hidden) */
+               SM_BUF(s->hd, BATCH, s->hidden),    /* (B, hidden) */
+               SM_BUF(s->mask, BATCH, s->hidden),  /* (B, hidden) */
+               SM_BUF(s->out, BATCH, s->out_dim),  /* (B, out_dim) */
+               SM_BUF(s->dh, BATCH, s->hidden),    /* (B, hidden) backward */
+               SM_BUF(s->dhd, BATCH, s->hidden));  /* (B, hidden) backward */
 }
 
 void sm_subnet_free(sm_subnet *s)
 {
     sm_lstm_free(s->lstm);
-    buffers_free(s);
+    sm_bufs t;
+    subnet_table(s, &t);
+    sm_bufs_free(&t);
     memset(s, 0, sizeof *s);
 }
 
 static selfmm_status ensure(sm_subnet *s, int B, selfmm_error *err)
 {
-    if (B <= s->cap_b) return SELFMM_OK;
-    buffers_free(s);
-    size_t nh = (size_t)B * s->hidden;
-    s->h = sm_alloc(nh, sizeof(float)), s->hd = sm_alloc(nh, sizeof(float));
-    s->mask = sm_alloc(nh, 1);
-    s->out = sm_alloc((size_t)B * s->out_dim, sizeof(float));
-    s->dh = sm_alloc(nh, sizeof(float)), s->dhd = sm_alloc(nh, sizeof(float));
-    if (!s->h || !s->hd || !s->mask || !s->out || !s->dh || !s->dhd) {
-        buffers_free(s);
+    sm_bufs t;
+    subnet_table(s, &t);
+    if (sm_bufs_grow(&t, &s->cap, &(sm_bufsize){{B}}) != SELFMM_OK)
         return sm_error(err, SELFMM_ERR_NOMEM, "%s subnet: out of memory for batch %d", s->name, B);
-    }
-    s->cap_b = B;
     return SELFMM_OK;
 }
 

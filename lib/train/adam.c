@@ -1,4 +1,5 @@
-/* adam.c -- Adam with L2 weight decay over the parameter table's five groups (SPEC 2.5).
+/* adam.c -- Adam with L2 weight decay over the parameter table's five groups
+ * (docs/MODEL.md §3.6).
  *
  * What torch.optim.Adam computes for one element, float32 throughout, with the
  * Python-float hyper-parameters rounded to float32 where they meet a tensor:

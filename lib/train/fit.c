@@ -1,4 +1,4 @@
-/* fit.c -- one Self-MM training run (SPEC 2), written only on the public API.
+/* fit.c -- one Self-MM training run (docs/MODEL.md §3), written only on the public API.
  *
  * This file is the step-by-step recipe of the reference trainer
  * (thuiar/Self-MM trains/multiTask/SELF_MM.py, do_train): it includes nothing of

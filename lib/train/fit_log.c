@@ -16,7 +16,8 @@
  *   "audio":[...],"vision":[...][,"label_corr":{...}]}
  * Metrics are the reported values with the unrounded ones under "raw" when any was
  * rounded; label_corr (when the data has human unimodal labels, as SIMS) is Pearson's
- * r of the generated labels and the human ones. */
+ * r of the generated labels and the human ones, computed as the metrics' Corr
+ * (selfmm_pearson). */
 #include "selfmm.h"
 #include "train/fit_internal.h"
 
@@ -70,21 +71,6 @@ static void json_loss(FILE *fp, const selfmm_loss *l)
     }
 }
 
-/* Pearson's r in float64, means first. label_corr is this log's own figure (the
- * reference reports none), so it keeps the arithmetic earlier logs were written
- * with rather than metrics.c's step-by-step np.corrcoef. */
-static double pearson(const float *a, const float *b, int n)
-{
-    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
-    for (int i = 0; i < n; i++) ma += a[i], mb += b[i];
-    ma /= n, mb /= n;
-    for (int i = 0; i < n; i++) {
-        double x = a[i] - ma, y = b[i] - mb;
-        sab += x * y, saa += x * x, sbb += y * y;
-    }
-    return (saa > 0 && sbb > 0) ? sab / sqrt(saa * sbb) : NAN;
-}
-
 /* Does the epoch event carry human unimodal labels (SIMS) to compare with? */
 static int has_human_labels(const selfmm_fit_event *ev)
 {
@@ -98,7 +84,9 @@ static void json_label_corr(FILE *fp, const selfmm_fit_event *ev)
     fputc('{', fp);
     for (int k = 1; k < 4; k++) {
         fprintf(fp, "%s\"%s\":", k > 1 ? "," : "", head_names[k]);
-        sm_fit_json_num(fp, pearson(ev->labels[k], ev->labels_human[k], ev->n_train));
+        double r = NAN; /* null in the log if it cannot be computed (out of memory) */
+        selfmm_pearson(ev->labels[k], ev->labels_human[k], ev->n_train, &r, NULL);
+        sm_fit_json_num(fp, r);
     }
     fputc('}', fp);
 }

@@ -1,4 +1,5 @@
-/* metrics.c -- the evaluation metrics of the reference's utils/metricsTop.py (SPEC 3).
+/* metrics.c -- the evaluation metrics of the reference's utils/metricsTop.py
+ * (docs/MODEL.md §4).
  *
  * The reference computes them with NumPy on float32 arrays and scikit-learn; this
  * file reproduces that arithmetic step by step so the values agree exactly:
@@ -203,6 +204,17 @@ static void metrics_mosi(const float *pred, const float *truth, int n, int truth
 }
 
 /* ---- public ---- */
+
+SELFMM_API selfmm_status selfmm_pearson(const float *a, const float *b, int n, double *r, selfmm_error *err)
+{
+    if (!a || !b || !r) return sm_error(err, SELFMM_ERR_INVALID_ARG, "pearson: NULL argument");
+    if (n < 1) return sm_error(err, SELFMM_ERR_INVALID_ARG, "pearson: need at least 1 sample, got %d", n);
+    double *dw = sm_alloc((size_t)n * 2, sizeof(double));
+    if (!dw) return sm_error(err, SELFMM_ERR_NOMEM, "pearson: out of memory for %d samples", n);
+    *r = pearson(a, b, n, dw);
+    sm_free(dw);
+    return SELFMM_OK;
+}
 
 SELFMM_API selfmm_status selfmm_metrics_compute_ex(selfmm_dataset_kind kind, int variant, int decimals,
                                                    const float *pred, const float *truth, int n,

@@ -1,4 +1,4 @@
-/* ulgm.c -- unimodal label generation (SPEC 2.1-2.4): the reference trainer's
+/* ulgm.c -- unimodal label generation (docs/MODEL.md §3.1-3.5): the reference trainer's
  * init_labels, update_labels, update_features and update_centers
  * (thuiar/Self-MM trains/multiTask/SELF_MM.py; MMSA adds excludeZero).
  *
