@@ -1,11 +1,17 @@
 /* test_core.c -- Philox against its published known-answer vectors, the derived
- * distributions, and atomic file replacement. */
+ * distributions, atomic file replacement, and how inputs are opened. */
 #include "harness.h"
 
 #include "core/atomic_file.h"
+#include "core/file.h"
 #include "core/rng.h"
+#include "io/mapped_file.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Random123's kat_vectors for philox4x32_10: counter, key -> result. */
@@ -129,11 +135,71 @@ TEST(error_prefix)
     CHECK_INT(sm_error_prefix(NULL, SELFMM_ERR_DATA, "x"), SELFMM_ERR_DATA);
 }
 
+/* Every way of opening an input refuses what is not a regular file before reading,
+ * with one message; a FIFO without a writer must not block (the test would hang). */
+TEST(inputs_open_without_blocking)
+{
+    char dir[] = "/tmp/selfmm_test_open_XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char fifo[256], sock[256], reg[256], want[320];
+    snprintf(fifo, sizeof fifo, "%s/f", dir);
+    snprintf(sock, sizeof sock, "%s/s", dir);
+    snprintf(reg, sizeof reg, "%s/r", dir);
+    REQUIRE(mkfifo(fifo, 0600) == 0);
+    int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    REQUIRE(strlen(sock) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    REQUIRE(sfd >= 0 && bind(sfd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    FILE *fp = fopen(reg, "w");
+    REQUIRE(fp);
+    fputs("abc", fp);
+    fclose(fp);
+    const struct { const char *path, *kind; } bad[] = {
+        {fifo, "a FIFO"}, {sock, "a socket"}, {"/dev/null", "a character device"}, {dir, "a directory"},
+    };
+    for (int i = 0; i < 4; i++) {
+        selfmm_error e = {0};
+        snprintf(want, sizeof want, "%s: not a regular file (%s)", bad[i].path, bad[i].kind);
+        int fd = 123;
+        CHECK_STATUS(sm_open_input(bad[i].path, &fd, NULL, &e), SELFMM_ERR_IO);
+        CHECK_STR(e.message, want);
+        CHECK_INT(fd, -1);
+        char *text = NULL;
+        CHECK_STATUS(sm_read_file(bad[i].path, 100, &text, NULL, &e), SELFMM_ERR_IO);
+        CHECK_STR(e.message, want);
+        sm_mapped_file mf;
+        CHECK_STATUS(sm_mapped_open(&mf, bad[i].path, &e), SELFMM_ERR_IO);
+        CHECK_STR(e.message, want);
+    }
+    /* a regular file opens in blocking mode; its size comes back */
+    selfmm_error e = {0};
+    int fd = -1;
+    uint64_t size = 0;
+    REQUIRE_OK(sm_open_input(reg, &fd, &size, &e), e.message);
+    CHECK_INT(size, 3);
+    CHECK_INT(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    close(fd);
+    char *text = NULL;
+    size_t n = 0;
+    CHECK_STATUS(sm_read_file(reg, 2, &text, &n, &e), SELFMM_ERR_RANGE);
+    REQUIRE_OK(sm_read_file(reg, 3, &text, &n, &e), e.message);
+    CHECK_STR(text, "abc");
+    free(text);
+    snprintf(want, sizeof want, "%s/missing", dir);
+    CHECK_STATUS(sm_open_input(want, &fd, NULL, &e), SELFMM_ERR_NOT_FOUND);
+    CHECK_CONTAINS(e.message, "no such file");
+    close(sfd);
+    unlink(fifo), unlink(sock), unlink(reg);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RUN(philox_known_answers);
     RUN(distributions);
     RUN(atomic_write_replaces_or_leaves_alone);
     RUN(error_prefix);
+    RUN(inputs_open_without_blocking);
     return h_finish();
 }

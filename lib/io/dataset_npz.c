@@ -10,9 +10,12 @@
 #include "io/npy.h"
 #include "io/tensors.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Deflate cannot compress better than about 1032:1, so a member claiming more
  * lies about its size (a zip bomb); small members are exempt (headers). */
@@ -175,15 +178,31 @@ static selfmm_status read_norm(npz_ctx *c, selfmm_dataset *ds, const char *path,
     return st;
 }
 
-selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_t size,
+/* libzip's source: the open file (read with stdio: going through the mapping as
+ * well would keep the whole file resident next to the converted arrays), or the
+ * buffer. The file is never opened again by name: fd is the one sm_open_input
+ * checked. */
+static zip_source_t *npz_source(const uint8_t *data, size_t size, int fd, zip_error_t *ze)
+{
+    if (fd < 0) return zip_source_buffer_create(data, size, 0, ze);
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    FILE *fp = d >= 0 ? fdopen(d, "rb") : NULL;
+    if (!fp) {
+        if (d >= 0) close(d);
+        zip_error_set(ze, ZIP_ER_OPEN, errno);
+        return NULL;
+    }
+    zip_source_t *zs = zip_source_filep_create(fp, 0, -1, ze); /* owns fp from here */
+    if (!zs) fclose(fp);
+    return zs;
+}
+
+selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_t size, int fd,
                                   const char *path, const sm_load_opts *opts, selfmm_error *err)
 {
     zip_error_t ze;
     zip_error_init(&ze);
-    /* From a file, libzip reads it with stdio: mapping it as well would keep the
-     * whole file resident next to the converted arrays. */
-    zip_source_t *zs = data ? zip_source_buffer_create(data, size, 0, &ze)
-                            : zip_source_file_create(path, 0, -1, &ze);
+    zip_source_t *zs = npz_source(data, size, fd, &ze);
     zip_t *za = zs ? zip_open_from_source(zs, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
     if (!za) {
         selfmm_status st = sm_error(err, SELFMM_ERR_FORMAT, "%s: not a readable .npz (zip): %s", path,
