@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.h"
 #include "core/file.h"
+#include "core/quote.h"
 #include "core/rng.h"
 #include "io/mapped_file.h"
 
@@ -194,6 +195,33 @@ TEST(inputs_open_without_blocking)
     rmdir(dir);
 }
 
+/* File bytes in messages: quoted, escaped, cut. */
+TEST(quoting_file_content)
+{
+    char b[SM_QUOTE_MAX];
+    CHECK_STR(sm_quote_str(b, sizeof b, "abc"), "\"abc\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, "a\"b\\c"), "\"a\\\"b\\\\c\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, "x\ny\x01\x7f"), "\"x\\x0Ay\\x01\\x7F\"");
+    /* valid UTF-8 stays; invalid bytes, C1 controls and bidirectional overrides do not */
+    CHECK_STR(sm_quote_str(b, sizeof b, "caf\xC3\xA9 \xE7\x9A\x84"), "\"caf\xC3\xA9 \xE7\x9A\x84\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, "\xFF\xC3(\xC2\x85"), "\"\\xFF\\xC3(\\xC2\\x85\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, "a\xE2\x80\xAE" "b"), "\"a\\xE2\\x80\\xAE" "b\"");
+    CHECK_STR(sm_quote(b, sizeof b, "a\0b", 3), "\"a\\x00b\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, NULL), "(null)");
+    /* a long value is cut at a character boundary, "..." after the quote */
+    char lng[400];
+    for (int i = 0; i < 199; i++) memcpy(lng + 2 * i, "\xC3\xA9", 2);
+    lng[398] = '\0';
+    sm_quote_str(b, sizeof b, lng);
+    size_t n = strlen(b);
+    CHECK(n < sizeof b);
+    CHECK_STR(b + n - 4, "\"...");
+    CHECK_INT((n - 5) % 2, 0);
+    char small[16];
+    CHECK_STR(sm_quote_str(small, sizeof small, "0123456789abcdef"), "\"0123456789\"...");
+    CHECK_CONTAINS(SM_Q("k\x1b[31m"), "\\x1B[31m");
+}
+
 int main(void)
 {
     RUN(philox_known_answers);
@@ -201,5 +229,6 @@ int main(void)
     RUN(atomic_write_replaces_or_leaves_alone);
     RUN(error_prefix);
     RUN(inputs_open_without_blocking);
+    RUN(quoting_file_content);
     return h_finish();
 }
