@@ -10,6 +10,7 @@
  *
  * Tensors point into the file. Every tensor's extent is checked against its
  * storage and every storage against the file before it is listed. */
+#include "core/quote.h"
 #include "io/pickle.h"
 #include "io/tensors.h"
 #include "io/zip_read.h"
@@ -99,6 +100,32 @@ static selfmm_status walk(const sm_pv *root, sm_tensor_list *l, resolve_fn resol
 
 /* ---- zip ---- */
 
+/* Check the CRC-32 of every storage member the pickle refers to, all at once (on
+ * all threads): the one extra pass over the bytes that integrity costs. Members
+ * that are missing or compressed are left to zip_resolve, which names them. */
+static selfmm_status verify_storages(const uint8_t *data, const sm_zip_dir *dir, const char *prefix,
+                                     const sm_pickle *vm, const char *what, selfmm_error *err)
+{
+    size_t n;
+    sm_pv *const *refs = sm_pickle_storages(vm, &n);
+    sm_zip_entry **todo = calloc(n ? n : 1, sizeof *todo);
+    if (!todo) return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char name[1024];
+        snprintf(name, sizeof name, "%sdata/%s", prefix, refs[i]->u.storage->key);
+        sm_zip_entry *e = sm_zip_find(dir, name);
+        if (e && e->method == 0 && !e->verified) {
+            e->verified = -1; /* listed once, however often it is referenced */
+            todo[k++] = e;
+        }
+    }
+    for (size_t i = 0; i < k; i++) todo[i]->verified = 0;
+    selfmm_status st = sm_zip_verify_many(data, todo, k, what, err);
+    free(todo);
+    return st;
+}
+
 int sm_torch_pickle_name(const char *name)
 {
     const char *slash = strchr(name, '/');
@@ -118,11 +145,12 @@ static selfmm_status zip_resolve(void *ctx, const sm_storage *st, storage_bytes 
     zip_ctx *z = ctx;
     char name[1024];
     snprintf(name, sizeof name, "%sdata/%s", z->prefix, st->key);
-    const sm_zip_entry *e = sm_zip_find(z->dir, name);
-    if (!e) return sm_error(err, SELFMM_ERR_MISSING, "%s: storage member \"%s\" is missing", z->what, name);
+    sm_zip_entry *e = sm_zip_find(z->dir, name);
+    if (!e) return sm_error(err, SELFMM_ERR_MISSING, "%s: storage member %s is missing", z->what, SM_Q(name));
     if (e->method != 0)
-        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: member \"%s\" is compressed (method %d); "
-                        "torch stores checkpoint members uncompressed", z->what, name, e->method);
+        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: member %s is compressed (method %d); "
+                        "torch stores checkpoint members uncompressed", z->what, SM_Q(name), e->method);
+    SM_TRY(sm_zip_verify(z->buf, e, z->what, err)); /* once per storage */
     out->data = z->buf + e->data_offset;
     out->size = e->comp_size;
     return SELFMM_OK;
@@ -134,7 +162,7 @@ selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *wh
     sm_zip_dir dir;
     selfmm_status st = sm_zip_read_dir(data, size, what, &dir, err);
     zip_ctx z = {data, &dir, "", what};
-    const sm_zip_entry *pkl = NULL;
+    sm_zip_entry *pkl = NULL;
     for (int i = 0; st == SELFMM_OK && i < dir.n; i++) {
         const char *n = dir.e[i].name;
         if (!sm_torch_pickle_name(n)) continue;
@@ -150,9 +178,19 @@ selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *wh
     if (st == SELFMM_OK) {
         char bo[600];
         snprintf(bo, sizeof bo, "%sbyteorder", z.prefix);
-        const sm_zip_entry *e = sm_zip_find(&dir, bo);
-        if (e && !(e->comp_size == 6 && e->method == 0 && !memcmp(data + e->data_offset, "little", 6)))
+        sm_zip_entry *e = sm_zip_find(&dir, bo);
+        if (e) st = sm_zip_verify(data, e, what, err);
+        if (st == SELFMM_OK && e && !(e->comp_size == 6 && !memcmp(data + e->data_offset, "little", 6)))
             st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: not a little-endian checkpoint", what);
+    }
+    if (st == SELFMM_OK) st = sm_zip_verify(data, pkl, what, err);
+    /* torch.load reads the format version record too */
+    static const char *const version_names[2] = {"version", ".data/version"};
+    for (int k = 0; k < 2 && st == SELFMM_OK; k++) {
+        char vn[600];
+        snprintf(vn, sizeof vn, "%s%s", z.prefix, version_names[k]);
+        sm_zip_entry *e = sm_zip_find(&dir, vn);
+        if (e) st = sm_zip_verify(data, e, what, err);
     }
     sm_pickle *vm = NULL;
     sm_pv *root = NULL;
@@ -163,6 +201,7 @@ selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *wh
         st = sm_pickle_run(data + pkl->data_offset, (size_t)pkl->comp_size, &po, pwhat, &vm, &root,
                            NULL, err);
     }
+    if (st == SELFMM_OK) st = verify_storages(data, &dir, z.prefix, vm, what, err);
     if (st == SELFMM_OK) st = walk(root, l, zip_resolve, &z, what, err);
     if (st == SELFMM_OK) snprintf(l->format, sizeof l->format, "torch zip");
     sm_pickle_free(vm);
