@@ -387,12 +387,13 @@ static selfmm_status native_config(const sm_tensor_list *l, const char *path, se
     return SELFMM_OK;
 }
 
-selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list *l,
-                                    const char *path, selfmm_error *err)
+/* Every parameter of a table is in l as float32 of its shape. */
+static selfmm_status check_table(const sm_param_table *tab, const sm_tensor_list *l, const char *path,
+                                 selfmm_error *err)
 {
     selfmm_status st = SELFMM_OK;
-    for (int i = 0; i < m->table.n && st == SELFMM_OK; i++) {
-        const sm_param *p = &m->table.p[i];
+    for (int i = 0; i < tab->n && st == SELFMM_OK; i++) {
+        const sm_param *p = &tab->p[i];
         const sm_tensor *t = sm_tensors_find(l, p->name);
         if (!t) st = sm_error(err, SELFMM_ERR_MISSING, "%s: no tensor \"%s\"", path, p->name);
         else if (t->dtype != SM_DT_F32)
@@ -401,6 +402,12 @@ selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list 
         else st = check_tensor(p, t, path, NULL, err);
     }
     return st;
+}
+
+selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list *l,
+                                    const char *path, selfmm_error *err)
+{
+    return check_table(&m->table, l, path, err);
 }
 
 void sm_model_copy_params(selfmm_model *m, const sm_tensor_list *l)
@@ -435,6 +442,14 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
 {
     selfmm_config cfg;
     SM_TRY(native_config(l, path, &cfg, err));
+    /* The stored config sizes the model's memory: before allocating it, every
+     * parameter it describes must be in the file, so the model is never larger
+     * than the file (a forged config cannot ask for terabytes). */
+    sm_param_table tab;
+    SM_TRY(sm_params_build(&cfg, &tab, err));
+    selfmm_status cst = check_table(&tab, l, path, err);
+    sm_params_free(&tab);
+    SM_TRY(cst);
     selfmm_model *m;
     SM_TRY(sm_model_create(&cfg, 0, &m, err)); /* every weight comes from the file */
     selfmm_status st = native_fill(m, l, path, err);

@@ -11,12 +11,11 @@
  * selfmm_model_adopt_dataset writes both from a dataset; selfmm_fit calls it. */
 #include "text/model_input.h"
 
+#include "core/quote.h"
 #include "io/dataset.h"
 #include "io/norm.h"
 #include "nn/model.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -151,12 +150,15 @@ selfmm_status sm_model_input_lengths(selfmm_model *m, int len[3])
         const char *s = sm_model_meta_get(m, input_key[k]);
         len[k] = 0;
         if (!s) continue;
-        char *e;
-        errno = 0;
-        long v = strtol(s, &e, 10);
-        if (e == s || *e || errno || v < 1 || v > INT_MAX)
-            return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %s is \"%.20s\", expected a "
-                            "length >= 1", input_key[k], s);
+        const long lo = k ? 1 : 2, hi = k ? SM_INPUT_MAX_STEPS : m->cfg.max_position_embeddings;
+        /* decimal digits only, bounded before anything is sized by it */
+        long v = 0;
+        size_t i = 0;
+        for (; s[i] >= '0' && s[i] <= '9' && v <= hi; i++) v = v * 10 + (s[i] - '0');
+        if (i == 0 || s[i] != '\0' || v < lo || v > hi)
+            return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %s is %s, expected a length in "
+                            "[%ld, %ld]%s", input_key[k], SM_Q(s), lo, hi,
+                            k ? "" : " (max_position_embeddings)");
         len[k] = (int)v;
     }
     return SELFMM_OK;
@@ -171,7 +173,15 @@ SELFMM_API selfmm_status selfmm_model_adopt_dataset(selfmm_model *m, const selfm
         return sm_error(&m->err, SELFMM_ERR_SHAPE, "adopt dataset: the data's feature widths (audio "
                         "%d, vision %d) differ from the model's (audio_dim %d, video_dim %d)",
                         d->audio_dim, d->vision_dim, m->cfg.audio_dim, m->cfg.video_dim);
-    const int len[3] = {d->text_len, d->audio_len, d->vision_len};
+    /* A text is encoded at most at max_position_embeddings (the model cannot run
+     * more tokens: padding beyond that changes no output); longer audio or vision
+     * would make a model file that sm_model_input_lengths refuses. */
+    const int L = d->text_len < m->cfg.max_position_embeddings ? d->text_len : m->cfg.max_position_embeddings;
+    const int len[3] = {L, d->audio_len, d->vision_len};
+    for (int k = 1; k < 3; k++)
+        if (len[k] > SM_INPUT_MAX_STEPS)
+            return sm_error(&m->err, SELFMM_ERR_RANGE, "adopt dataset: %s length %d, beyond the %d steps "
+                            "a model records", sm_norm_modality[k - 1], len[k], SM_INPUT_MAX_STEPS);
     for (int k = 0; k < 3; k++) {
         char v[24];
         snprintf(v, sizeof v, "%d", len[k]);
