@@ -102,8 +102,9 @@ static int zip64_values(const uint8_t *x, size_t xlen, int local, uint64_t *size
 {
     if (*size != MARK32 && *comp != MARK32 && (local || *offset != MARK32)) return 1;
     size_t sz = 0;
-    const uint8_t *q = zip64_extra(x, xlen, &sz, bad), *qend = q + sz;
+    const uint8_t *q = zip64_extra(x, xlen, &sz, bad);
     if (!q) return 0;
+    const uint8_t *qend = q + sz;
     if (*size == MARK32) {
         if (qend - q < 8) return 0;
         *size = u64(q), q += 8;
