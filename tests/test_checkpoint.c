@@ -349,7 +349,7 @@ TEST(import_reference_pth)
     CHECK_OK(selfmm_model_import_pth(m, FX "selfmm_tiny_posids.pth"), selfmm_model_errmsg(m));
     selfmm_set_log_callback(NULL, NULL);
     CHECK_INT(n_warn, 1);
-    CHECK_CONTAINS(warn_text, "ignored 1 tensor not in the model: Model.text_model.model.embeddings.position_ids");
+    CHECK_CONTAINS(warn_text, "ignored 1 tensor not in the model: \"Model.text_model.model.embeddings.position_ids\"");
     check_model_values(m, FX "selfmm_tiny.expected.smfx", 0);
     /* a missing tensor: error, weights unchanged */
     float *before = snapshot(m);
@@ -565,10 +565,35 @@ TEST(safetensors_validation)
                  SELFMM_ERR_FORMAT);
     CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", 8, &err),
                  SELFMM_ERR_FORMAT);
+    /* a name twice: the last entry counts (as in the safetensors crate), and the first
+     * one's bytes then belong to no tensor */
     CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                           "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, &err),
                  SELFMM_ERR_FORMAT);
-    CHECK_CONTAINS(err.message, "appears twice");
+    CHECK_CONTAINS(err.message, "st: data bytes [0, 4) belong to no tensor (before \"a\")");
+    CHECK_OK(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                      "\"a\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, &err), err.message);
+    /* the header is exactly one JSON object: space padding (writers pad to 8 bytes)
+     * and other JSON whitespace after it, nothing else */
+    CHECK_OK(st_bytes("{}        ", 0, &err), err.message);
+    CHECK_OK(st_bytes("{} \n\t\r", 0, &err), err.message);
+    CHECK_OK(st_bytes("{\"__metadata__\":null}", 0, &err), err.message);
+    CHECK_STATUS(st_bytes("{}garbage", 0, &err), SELFMM_ERR_FORMAT);
+    CHECK_CONTAINS(err.message, "st: safetensors header: malformed JSON at line 1, column 3: more after the JSON value");
+    CHECK_STATUS(st_bytes("{} {}", 0, &err), SELFMM_ERR_FORMAT);
+    CHECK_STATUS(st_bytes("{}\x01", 0, &err), SELFMM_ERR_FORMAT);
+    CHECK_STATUS(st_bytes("{\"__metadata__\":{\"k\":\"\xff\"}}", 0, &err), SELFMM_ERR_FORMAT);
+    CHECK_CONTAINS(err.message, "not UTF-8");
+    /* every data byte belongs to a tensor, in order */
+    CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, &err),
+                 SELFMM_ERR_FORMAT);
+    CHECK_CONTAINS(err.message, "data bytes [0, 4) belong to no tensor");
+    CHECK_STATUS(st_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, &err),
+                 SELFMM_ERR_FORMAT);
+    CHECK_CONTAINS(err.message, "the tensors cover 4 of the 8 data bytes");
+    CHECK_OK(st_bytes("{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
+                      "\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]},"
+                      "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, &err), err.message);
     CHECK_STATUS(st_bytes("{\"__metadata__\":{\"k\":1}}", 0, &err), SELFMM_ERR_FORMAT);
     CHECK_STATUS(st_bytes("[1,2]", 0, &err), SELFMM_ERR_FORMAT);
     CHECK_STATUS(st_bytes("{\"a\":", 0, &err), SELFMM_ERR_FORMAT);

@@ -30,13 +30,13 @@ static int hidden(uint32_t c)
            (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x2069) || c == 0xFEFF;
 }
 
-const char *sm_quote(char *out, size_t cap, const void *bytes, size_t n)
+/* Both forms: with the quotes ("...") or without (an identifier in a prefix). */
+static const char *render(char *out, size_t cap, const unsigned char *p, size_t n, int quotes)
 {
-    const unsigned char *p = bytes;
     /* room for the closing quote, "...", and the NUL */
     const size_t limit = cap - 5;
     size_t o = 0, i = 0;
-    out[o++] = '"';
+    if (quotes) out[o++] = '"';
     while (i < n) {
         char piece[20];
         size_t plen, used;
@@ -51,16 +51,27 @@ const char *sm_quote(char *out, size_t cap, const void *bytes, size_t n)
         } else { /* every byte of a hidden character, or one byte that is not UTF-8 */
             used = len ? len : 1;
             plen = 0;
-            for (size_t k = 0; k < used; k++) plen += (size_t)snprintf(piece + plen, sizeof piece - plen, "\\x%02X", p[i + k]);
+            for (size_t k = 0; k < used; k++)
+                plen += (size_t)snprintf(piece + plen, sizeof piece - plen, "\\x%02X", p[i + k]);
         }
         if (o + plen > limit) break;
         memcpy(out + o, piece, plen);
         o += plen, i += used;
     }
-    out[o++] = '"';
+    if (quotes) out[o++] = '"';
     if (i < n) memcpy(out + o, "...", 3), o += 3;
     out[o] = '\0';
     return out;
+}
+
+const char *sm_quote(char *out, size_t cap, const void *bytes, size_t n)
+{
+    return render(out, cap, bytes, n, 1);
+}
+
+const char *sm_escape(char *out, size_t cap, const void *bytes, size_t n)
+{
+    return render(out, cap, bytes, n, 0);
 }
 
 const char *sm_quote_str(char *out, size_t cap, const char *s)
@@ -70,4 +81,13 @@ const char *sm_quote_str(char *out, size_t cap, const char *s)
         return out;
     }
     return sm_quote(out, cap, s, strlen(s));
+}
+
+const char *sm_escape_str(char *out, size_t cap, const char *s)
+{
+    if (!s) {
+        snprintf(out, cap, "(null)");
+        return out;
+    }
+    return sm_escape(out, cap, s, strlen(s));
 }

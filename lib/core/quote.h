@@ -19,10 +19,16 @@
 const char *sm_quote(char *out, size_t cap, const void *bytes, size_t n);
 /* The same for a NUL-terminated string (NULL quotes as (null)). */
 const char *sm_quote_str(char *out, size_t cap, const char *s);
+/* The same escaping without the quotes, for a name in a message's prefix or
+ * inside other quotes ("file.csv:3: <id>: ..."); a cut value ends in "...". */
+const char *sm_escape(char *out, size_t cap, const void *bytes, size_t n);
+const char *sm_escape_str(char *out, size_t cap, const char *s);
 
 /* For message arguments: a quoted copy that lives until the end of the enclosing
  * block, e.g. sm_error(err, st, "%s: key %s unknown", path, SM_Q(key)). */
 #define SM_Q(s) sm_quote_str((char[SM_QUOTE_MAX]){0}, SM_QUOTE_MAX, (s))
 #define SM_QN(p, n) sm_quote((char[SM_QUOTE_MAX]){0}, SM_QUOTE_MAX, (p), (n))
+#define SM_E(s) sm_escape_str((char[SM_QUOTE_MAX]){0}, SM_QUOTE_MAX, (s))
+#define SM_EN(p, n) sm_escape((char[SM_QUOTE_MAX]){0}, SM_QUOTE_MAX, (p), (n))
 
 #endif

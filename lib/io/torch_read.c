@@ -32,21 +32,21 @@ static selfmm_status add_tensor(sm_tensor_list *l, const sm_pv *key, const sm_te
                                 resolve_fn resolve, void *ctx, const char *what, selfmm_error *err)
 {
     const sm_storage *st = t->storage->u.storage;
-    char name[160];
-    snprintf(name, sizeof name, "%.*s", (int)(key->u.str.len < 120 ? key->u.str.len : 120), key->u.str.p);
+    char name[SM_QUOTE_MAX]; /* the key as messages show it */
+    sm_quote(name, sizeof name, key->u.str.p, key->u.str.len);
     storage_bytes sb;
     SM_TRY(resolve(ctx, st, &sb, err));
     int esize = sm_dtype_size(st->dtype);
     /* the storage's declared size must be in the file */
     if ((uint64_t)st->numel > sb.size / (uint64_t)esize)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": storage \"%s\" declares %lld "
-                        "elements but holds %llu bytes", what, name, st->key, (long long)st->numel,
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: storage %s declares %lld "
+                        "elements but holds %llu bytes", what, name, SM_Q(st->key), (long long)st->numel,
                         (unsigned long long)sb.size);
     uint64_t avail = (uint64_t)st->numel; /* elements of the storage (or of the view) */
     uint64_t start = (uint64_t)t->offset;
     if (st->view) {
         if ((uint64_t)st->view_offset > avail || (uint64_t)st->view_numel > avail - (uint64_t)st->view_offset)
-            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": storage view outside its storage",
+            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: storage view outside its storage",
                             what, name);
         start += (uint64_t)st->view_offset;
         avail = (uint64_t)st->view_offset + (uint64_t)st->view_numel;
@@ -54,12 +54,12 @@ static selfmm_status add_tensor(sm_tensor_list *l, const sm_pv *key, const sm_te
     uint64_t extent;
     if (sm_tensor_extent(t->ndim, t->size, t->stride, esize, &extent) != 0 ||
         sm_shape_numel(t->ndim, t->size) < 0)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": shape or strides overflow", what, name);
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: shape or strides overflow", what, name);
     if (extent && (start > avail || extent > (avail - start) * (uint64_t)esize)) {
         char shape[96];
         sm_shape_str(shape, sizeof shape, t->ndim, t->size);
         return sm_error(err, SELFMM_ERR_FORMAT,
-                        "%s: tensor \"%s\" %s at offset %lld does not fit in its storage of %lld "
+                        "%s: tensor %s %s at offset %lld does not fit in its storage of %lld "
                         "elements", what, name, shape, (long long)t->offset, (long long)st->numel);
     }
     /* an empty tensor's offset is unchecked: no pointer is formed from it */
@@ -243,7 +243,7 @@ static selfmm_status legacy_resolve(void *ctx, const sm_storage *st, storage_byt
     legacy_storage *s = legacy_find(c, st->key);
     /* every reference was collected, so its element type is s->dtype */
     if (!s || !s->seen_data)
-        return sm_error(err, SELFMM_ERR_MISSING, "%s: storage \"%s\" has no data", c->what, st->key);
+        return sm_error(err, SELFMM_ERR_MISSING, "%s: storage %s has no data", c->what, SM_Q(st->key));
     *out = s->bytes;
     return SELFMM_OK;
 }
@@ -268,8 +268,8 @@ static selfmm_status legacy_collect(const sm_pickle *vm, legacy_ctx *c, selfmm_e
     for (size_t i = 0; i < c->n; i++) {
         if (u && !strcmp(c->s[u - 1].key, c->s[i].key)) {
             if (c->s[u - 1].dtype != c->s[i].dtype)
-                return sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" used with two element types",
-                                c->what, c->s[i].key);
+                return sm_error(err, SELFMM_ERR_FORMAT, "%s: storage %s used with two element types",
+                                c->what, SM_Q(c->s[i].key));
             continue;
         }
         c->s[u++] = c->s[i];
@@ -328,12 +328,12 @@ selfmm_status sm_read_torch_legacy(const uint8_t *data, size_t size, const char 
         key[k->u.str.len] = '\0';
         legacy_storage *s = legacy_find(&c, key);
         if (!s) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" is referenced nowhere in the "
-                          "pickle (its element size is unknown)", what, key);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage %s is referenced nowhere in the "
+                          "pickle (its element size is unknown)", what, SM_Q(key));
             break;
         }
         if (size - pos < 8) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\": truncated", what, key);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage %s: truncated", what, SM_Q(key));
             break;
         }
         uint64_t numel = 0;
@@ -341,8 +341,8 @@ selfmm_status sm_read_torch_legacy(const uint8_t *data, size_t size, const char 
         pos += 8;
         uint64_t esize = (uint64_t)sm_dtype_size(s->dtype);
         if (numel > (size - pos) / esize) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" declares %llu elements, more "
-                          "than the file holds (truncated?)", what, key, (unsigned long long)numel);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage %s declares %llu elements, more "
+                          "than the file holds (truncated?)", what, SM_Q(key), (unsigned long long)numel);
             break;
         }
         s->bytes.data = data + pos;

@@ -11,6 +11,7 @@
  * selfmm_model_adopt_dataset writes both from a dataset; selfmm_fit calls it. */
 #include "text/model_input.h"
 
+#include "core/number.h"
 #include "core/quote.h"
 #include "io/dataset.h"
 #include "io/norm.h"
@@ -46,41 +47,29 @@ static char *floats_to_json(const float *v, int n)
     return s;
 }
 
-/* Parse "[x,y,...]" of exactly n float32 values; 0 on any deviation. */
+/* Parse "[x,y,...]" of exactly n finite float32 values, each a decimal number
+ * (core/number.h) written with %.9g: read as float64, then rounded to float32,
+ * which gives back the printed float32 bit for bit. 0 on any deviation. */
 static int json_to_floats(const char *s, float *v, int n)
 {
-    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    if (!c) return 0;
-    int ok = 1, i = 0;
+    int i = 0;
     const char *p = s;
     while (*p == ' ') p++;
-    ok = *p++ == '[';
-    while (ok) {
-        while (*p == ' ') p++;
-        if (*p == ']' && i == 0) {
-            p++;
-            break;
-        }
-        char *e;
-        float f = strtof_l(p, &e, c);
-        if (e == p || i >= n || !isfinite(f)) {
-            ok = 0;
-            break;
-        }
+    if (*p++ != '[') return 0;
+    while (*p == ' ') p++;
+    if (*p == ']') return p[1 + strspn(p + 1, " ")] == '\0' && n == 0;
+    for (;;) {
+        size_t len = strcspn(p, ",]");
+        double d;
+        if (!p[len] || i >= n || sm_parse_decimal(p, len, &d) != SM_NUM_OK) return 0;
+        float f = (float)d;
+        if (!isfinite(f)) return 0;
         v[i++] = f;
-        p = e;
-        while (*p == ' ') p++;
-        if (*p == ',') p++;
-        else if (*p == ']') {
-            p++;
-            break;
-        } else {
-            ok = 0;
-        }
+        p += len;
+        if (*p++ == ']') break;
     }
-    while (ok && *p == ' ') p++;
-    freelocale(c);
-    return ok && *p == '\0' && i == n;
+    while (*p == ' ') p++;
+    return *p == '\0' && i == n;
 }
 
 SELFMM_API selfmm_status selfmm_model_set_norm(selfmm_model *m, const selfmm_norm *norm)
@@ -152,10 +141,8 @@ selfmm_status sm_model_input_lengths(selfmm_model *m, int len[3])
         if (!s) continue;
         const long lo = k ? 1 : 2, hi = k ? SM_INPUT_MAX_STEPS : m->cfg.max_position_embeddings;
         /* decimal digits only, bounded before anything is sized by it */
-        long v = 0;
-        size_t i = 0;
-        for (; s[i] >= '0' && s[i] <= '9' && v <= hi; i++) v = v * 10 + (s[i] - '0');
-        if (i == 0 || s[i] != '\0' || v < lo || v > hi)
+        uint64_t v = 0;
+        if (!sm_parse_u64(s, &v) || v < (uint64_t)lo || v > (uint64_t)hi)
             return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %s is %s, expected a length in "
                             "[%ld, %ld]%s", input_key[k], SM_Q(s), lo, hi,
                             k ? "" : " (max_position_embeddings)");
