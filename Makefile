@@ -6,7 +6,9 @@
 #   make ubsan      the suite under UndefinedBehaviorSanitizer (build-ubsan/)
 #   make bench      selfmm-cli bench on the SIMS and MOSI shapes
 #   make demo       train the embedded demo (runs/demo/)
-#   make fuzz       build the libFuzzer targets (clang) and run each briefly
+#   make fuzz       build the libFuzzer targets (clang, ASan + UBSan) and run each for
+#                   FUZZ_SECONDS (default 10) over seeds from tests/fixtures, with the
+#                   dictionaries of tests/fuzz/dict; fails on any crash, leak or timeout
 #   make install / uninstall   PREFIX, DESTDIR and the GNU directory variables
 #   make deps       install the Debian build dependencies when missing (root)
 #                   (make check also installs the test tools: tools/deps.sh test)
@@ -175,10 +177,12 @@ bench: all
 demo: all
 	$(CLI) train --demo --out runs/demo
 
-# libFuzzer targets (clang), built under build-fuzz/ and run briefly on their corpus.
+# libFuzzer targets (clang), built under build-fuzz/ and run on their seeds
+# (tests/fuzz/run.sh; FUZZ_RUNS=N runs N executions per target instead).
+FUZZ_SECONDS ?= 10
 fuzz: deps
 	@tools/deps.sh fuzz
-	@tests/fuzz/run.sh build-fuzz
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" tests/fuzz/run.sh build-fuzz
 
 # ---- install -------------------------------------------------------------------
 install: all

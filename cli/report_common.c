@@ -3,6 +3,7 @@
 #include "report_int.h"
 
 #include "core/atomic_file.h"
+#include "core/json.h"
 #include "core/file.h"
 
 #include "html.h"
@@ -51,7 +52,8 @@ cJSON *rp_load_json(const char *path, int *absent)
     char *text = NULL;
     size_t len = 0;
     if (sm_read_file(path, RP_MAX_FILE, &text, &len, NULL) != SELFMM_OK) return NULL;
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root = NULL; /* one JSON rule everywhere: a repeated key takes its last value */
+    if (sm_json_parse_n(text, len, path, &root, NULL) != SELFMM_OK) root = NULL;
     free(text);
     return root;
 }
@@ -64,15 +66,21 @@ double rp_num(const cJSON *obj, const char *key)
 
 int rp_scan_jsonl(const char *path, void (*fn)(const cJSON *line, void *user), void *user)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return 0;
+    int fd; /* a FIFO or device in place of a log must not block the report */
+    if (sm_open_input(path, &fd, NULL, NULL) != SELFMM_OK) return 0;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return 0;
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     while ((n = getline(&line, &cap, fp)) > 0) {
         /* our own batch/step lines start so; anything else is parsed and judged */
         if (!strncmp(line, "{\"type\":\"batch\"", 15) || !strncmp(line, "{\"type\":\"step\"", 14)) continue;
-        cJSON *o = cJSON_ParseWithLength(line, (size_t)n);
+        cJSON *o = NULL;
+        if (sm_json_parse_n(line, (size_t)n, path, &o, NULL) != SELFMM_OK) o = NULL;
         if (cJSON_IsObject(o)) fn(o, user);
         cJSON_Delete(o);
     }

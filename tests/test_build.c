@@ -212,6 +212,13 @@ TEST(features_csv_rules)
     feature_fails("f/mixed.csv", SELFMM_ERR_PARSE, "line 1 mixes numbers and text");
     put_text("f/text.csv", "1,2\n3,abc\n");
     feature_fails("f/text.csv", SELFMM_ERR_PARSE, "line 2, column 2: not a number: \"abc\"");
+    /* decimal only: a hex float is text, not 16 */
+    put_text("f/hex.csv", "1,2\n3,0x10\n");
+    feature_fails("f/hex.csv", SELFMM_ERR_PARSE, "line 2, column 2: not a number: \"0x10\"");
+    put_text("f/hexfloat.csv", "0x1p3,2\n3,4\n");
+    feature_fails("f/hexfloat.csv", SELFMM_ERR_PARSE, "line 1 mixes numbers and text");
+    put_text("f/cnan.csv", "1,2\nnan(0x1),4\n");
+    feature_fails("f/cnan.csv", SELFMM_ERR_PARSE, "line 2, column 1: not a number: \"nan(0x1)\"");
     put_text("f/emptycell.csv", "1,2\n3,\n");
     feature_fails("f/emptycell.csv", SELFMM_ERR_PARSE, "line 2, column 2: empty value");
     /* a hole in the first row is an empty value too, not a half header */
@@ -690,11 +697,33 @@ TEST(bad_label_values)
     CHECK_INT(bad_build("labels", f), 4);
 }
 
+/* Numbers are decimal only, as pandas reads label.csv: a hex float is text, named
+ * as such (strtod alone would take 0x1p3 as 8); file bytes in the report are
+ * escaped (an id with an escape sequence, a label that is not UTF-8). */
+TEST(labels_are_decimal_and_echoed_escaped)
+{
+    mini("hexlabel", "v3,c4,t5,0x1p3,train\nv3,c5,t5,0X10,train\nv3,c6,t5,\xff" "1,train\n"
+                     "v\x1b[2J,c7,t5,0.5,trian\n");
+    static const char *const clips[][2] = {{"v3", "c4"}, {"v3", "c5"}, {"v3", "c6"}, {"v\x1b[2J", "c7"}};
+    for (int c = 0; c < 4; c++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "audio/%s/%s.csv", clips[c][0], clips[c][1]);
+        mini_put("hexlabel", rel, "1,2\n");
+        snprintf(rel, sizeof rel, "vision/%s/%s.csv", clips[c][0], clips[c][1]);
+        mini_put("hexlabel", rel, "1,2,3\n");
+    }
+    const char *f[] = {"label.csv:5: v3$_$c4: label \"0x1p3\" is not a number",
+                       "label.csv:6: v3$_$c5: label \"0X10\" is not a number",
+                       "label.csv:7: v3$_$c6: label \"\\xFF1\" is not a number",
+                       "label.csv:8: v\\x1B[2J$_$c7: mode \"trian\": expected train, valid or test", NULL};
+    CHECK_INT(bad_build("hex labels", f), 4);
+}
+
 TEST(long_label_cells)
 {
     /* a number is a number however many digits it has; long text is shortened */
     char extra[512];
-    snprintf(extra, sizeof extra, "v3,c4,t5,  0.%070d1 ,train\nv3,c5,t5,%070d,train\n", 0, 0);
+    snprintf(extra, sizeof extra, "v3,c4,t5,  0.%070d1 ,train\nv3,c5,t5,%0200d,train\n", 0, 0);
     extra[strlen("v3,c4,t5,  0.") + 70 + 3 + strlen("train\nv3,c5,t5,")] = 'x';
     mini("longlabel", extra);
     for (int c = 4; c <= 5; c++) {
@@ -705,8 +734,8 @@ TEST(long_label_cells)
         mini_put("longlabel", rel, "1,2,3\n");
     }
     char want[128];
-    snprintf(want, sizeof want, "label.csv:6: v3$_$c5: label \"x%039d...\" is not a number", 0);
-    const char *f[] = {want, NULL};
+    snprintf(want, sizeof want, "label.csv:6: v3$_$c5: label \"x%039d", 0);
+    const char *f[] = {want, "0\"... is not a number", NULL}; /* cut, marked after the quote */
     CHECK_INT(bad_build("long labels", f), 1); /* only the text one */
 }
 
@@ -831,6 +860,7 @@ int main(void)
     RUN(bad_non_numeric_and_non_finite_features);
     RUN(bad_empty_feature_files);
     RUN(bad_label_values);
+    RUN(labels_are_decimal_and_echoed_escaped);
     RUN(long_label_cells);
     RUN(bad_unimodal_labels_when_the_column_is_used);
     RUN(bad_csv_records_ids_and_splits);

@@ -29,3 +29,16 @@ case_ config_bert    0 out '"vocab_size":	21128'  -- config --preset mosi --bert
 case_ config_list    0 out 'mmsa-mosei'            -- config --list-presets
 case_ config_out     0 out ''                      -- config --preset mosei --out "$tmp/c.json"
 case_ config_reload  0 out '"dataset":	"mosei"'    -- config --config "$tmp/c.json"
+
+# numbers are decimal only; repeated JSON keys take the last value (Python's json)
+case_ config_hex      2 err 'config key "batch_size": expected an integer, got "0x10"' -- config --set batch_size=0x10
+case_ config_hexfloat 2 err 'got "0x1p-4"'          -- config --set learning_rate_bert=0x1p-4
+mkdir -p "$tmp/bert2"
+printf '{"vocab_size": 99, "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2,\n "intermediate_size": 16, "max_position_embeddings": 32, "num_hidden_layers": 1}\n' >"$tmp/bert2/config.json"
+case_ config_dupbert  0 out '"num_hidden_layers":	1' -- config --bert "$tmp/bert2"
+printf '{"batch_size": 0, "batch_size": 4}\n' >"$tmp/dup.json"
+case_ config_dupfile  0 out '"batch_size":	4'      -- config --config "$tmp/dup.json"
+printf '{"batch_size": 016}\n' >"$tmp/lead0.json"
+case_ config_json_num 1 err 'malformed JSON at line 1, column 16: not a JSON number' -- config --config "$tmp/lead0.json"
+printf '{"b\\u001b[31m\\u00e9\\u2028": 1}\n' >"$tmp/esc.json"
+case_ config_escaped  1 err 'unknown config key "b\x1B[31mé\xE2\x80\xA8"' -- config --config "$tmp/esc.json"

@@ -67,6 +67,28 @@ check "empty text" "[ $? -eq 1 ] && grep -q 'the text is empty' '$tmp/err'"
 check "predict --data warns when a normalised model meets raw data (then fails on widths)" \
   "grep -q 'trained on normalised features' '$tmp/err'"
 
+# A model file whose input.text_len is huge: predict --text fails at once, naming the
+# entry and its bound, instead of asking for gigabytes (the safetensors header is
+# rewritten with perl: the new value, the header re-padded to 8 bytes, its length).
+set_meta() { # set_meta IN OUT KEY VALUE
+  perl -0777 -e 'open(F, "<:raw", $ARGV[0]) or die; local $/; my $d = <F>; close F;
+    my $n = unpack("Q<", substr($d, 0, 8)); my $h = substr($d, 8, $n); $h =~ s/ +$//;
+    $h =~ s/"\Q$ARGV[2]\E":"[^"]*"/"$ARGV[2]":"$ARGV[3]"/ or die "no $ARGV[2]";
+    $h .= " " x ((8 - length($h) % 8) % 8);
+    open(O, ">:raw", $ARGV[1]) or die; print O pack("Q<", length $h), $h, substr($d, 8 + $n); close O' "$@"
+}
+for huge in 2147483647 100000000; do
+  set_meta "$m" "$tmp/huge.safetensors" input.text_len $huge
+  timeout 10 "$cli" predict --model "$tmp/huge.safetensors" --text "t12 t40" --audio "$F/audio/vid_B/14.csv" \
+    --vision "$F/vision/vid_B/14.npy" >"$tmp/out" 2>"$tmp/err"
+  check "input.text_len $huge: a clear error at once" \
+    "[ $? -eq 1 ] && grep -qF 'input.text_len is \"$huge\", expected a length in [2, 128] (max_position_embeddings)' '$tmp/err'"
+done
+set_meta "$m" "$tmp/same.safetensors" input.text_len 31
+"$cli" predict --model "$m" --text "t12 t40 t33" --audio "$F/audio/vid_B/14.csv" --vision "$F/vision/vid_B/14.npy" >"$tmp/o1.csv" 2>"$tmp/err"
+"$cli" predict --model "$tmp/same.safetensors" --text "t12 t40 t33" --audio "$F/audio/vid_B/14.csv" --vision "$F/vision/vid_B/14.npy" >"$tmp/o2.csv" 2>>"$tmp/err"
+check "the rewritten file with the same value predicts the same" "[ $? -eq 0 ] && [ -s '$tmp/o1.csv' ] && cmp -s '$tmp/o1.csv' '$tmp/o2.csv'"
+
 # ---- the demo model takes text too ----
 "$cli" train --demo --out "$tmp/demo" --max-epochs 1 --quiet >/dev/null 2>"$tmp/err"
 awk 'BEGIN { for (t = 0; t < 9; t++) { for (k = 0; k < 8; k++) printf "%s%g", k ? "," : "", (t * 8 + k) % 5 - 2; print "" } }' >"$tmp/a8.csv"

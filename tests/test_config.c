@@ -1,6 +1,8 @@
 /* test_config.c -- presets, set-by-name, JSON round trip and every bad-config case. */
 #include "harness.h"
 
+#include "core/json.h"
+
 #include "core/config_keys.h"
 
 #include <unistd.h>
@@ -166,6 +168,96 @@ TEST(set_by_name)
     CHECK_INT(c.batch_size, 8); /* untouched by the failures */
 }
 
+/* One rule for every JSON read, Python's json.loads: a repeated key takes its last
+ * value (a BERT config.json repeating num_hidden_layers builds the model Python
+ * builds), nested objects included; numbers are JSON's decimal grammar; the text is
+ * UTF-8 with no raw control characters and nothing after the value. */
+TEST(json_is_read_as_python_reads_it)
+{
+    selfmm_config c;
+    selfmm_error e = {0};
+    selfmm_config_default(&c);
+    REQUIRE_OK(selfmm_config_from_json(&c, "{\"batch_size\": 8, \"H\": 2, \"batch_size\": 16}", &e), e.message);
+    CHECK_INT(c.batch_size, 16);
+    /* the first value would fail validation: only the last one is ever looked at */
+    REQUIRE_OK(selfmm_config_from_json(&c, "{\"batch_size\": 0, \"batch_size\": 4}", &e), e.message);
+    CHECK_INT(c.batch_size, 4);
+    REQUIRE_OK(selfmm_config_load_json(&c, tmpfile_with("dup.json", "{\"seed\": 1, \"seed\": 2, \"seed\": 3}"), &e),
+               e.message);
+    CHECK_INT(c.seed, 3);
+    /* BERT's config.json: two layers first, one last -> one, as transformers builds it */
+    const char *bert = "{\"vocab_size\": 99, \"hidden_size\": 8, \"num_hidden_layers\": 2, "
+                       "\"num_attention_heads\": 2, \"intermediate_size\": 16, "
+                       "\"max_position_embeddings\": 32, \"num_hidden_layers\": 1}";
+    REQUIRE_OK(selfmm_config_load_bert_json(&c, tmpfile_with("config.json", bert), &e), e.message);
+    CHECK_INT(c.num_hidden_layers, 1);
+    /* nested objects: the last "a" of the inner object, the last "k" of the outer */
+    cJSON *root = NULL;
+    REQUIRE_OK(sm_json_parse("{\"k\": {\"a\": 1, \"a\": 2}, \"x\": [{\"b\": 1, \"b\": 5}], \"k\": {\"a\": 3, \"a\": 4}}",
+                             "t", &root, &e), e.message);
+    CHECK_INT(cJSON_GetArraySize(root), 2);
+    CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "k"), "a")->valueint, 4);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(root, "k")), 1);
+    CHECK_INT(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "x"), 0), "b")->valueint, 5);
+    cJSON_Delete(root);
+    /* what Python's json refuses, we refuse, at the right place */
+    static const struct { const char *text, *where; } bad[] = {
+        {"{\"batch_size\": 0x10}", "column 16: not a JSON number"},
+        {"{\"batch_size\": 016}", "column 16: not a JSON number"},
+        {"{\"H\": 1.}", "column 7: not a JSON number"},
+        {"{\"H\": .5}", "column 7"},
+        {"{\"H\": +1}", "column 7"},
+        {"{\"H\": 1e}", "column 7: not a JSON number"},
+        {"{\"H\": NaN}", "column 7"},
+        {"{\"H\": Infinity}", "column 7"},
+        {"{\"H\": 1} x", "column 10: more after the JSON value"},
+        {"{\"H\": 1}{}", "column 9: more after the JSON value"},
+        {"{\"data_path\": \"a\tb\"}", "column 17: control character in a string"},
+        {"{\"data_path\": \"\xff\"}", "column 16: not UTF-8"},
+        {"{\"data_path\": \"\xc3\"}", "column 16: not UTF-8"},
+        {"\x0c{}", "column 1: control character"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_STATUS(selfmm_config_from_json(&c, bad[i].text, &e), SELFMM_ERR_PARSE);
+        CHECK_CONTAINS(e.message, bad[i].where);
+    }
+    /* and what it accepts */
+    REQUIRE_OK(selfmm_config_from_json(&c, " \r\n\t{\"H\": 0.5e+1, \"data_path\": \"\\u00e9\xc3\xa9\"}\n ", &e), e.message);
+    CHECK(c.H == 5.0);
+    CHECK_STR(c.data_path, "\xc3\xa9\xc3\xa9");
+}
+
+/* Numbers given as text (--set, label.csv, feature CSVs) are decimal only, as
+ * Python's float() reads them: no hex, no "0x", no C99 "nan(...)". */
+TEST(set_takes_decimal_numbers_only)
+{
+    selfmm_config c;
+    selfmm_error e = {0};
+    selfmm_config_default(&c);
+    static const char *const bad[] = {"0x10", "0X10", "0x1p4", "1e", "--1", "1_0", "nan(1)", "", " ", "1 2", "inf"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_MSG(selfmm_config_set(&c, "batch_size", bad[i], &e) != SELFMM_OK, "batch_size=%s accepted", bad[i]);
+        CHECK_INT(c.batch_size, 32);
+    }
+    CHECK_STATUS(selfmm_config_set(&c, "batch_size", "0x10", &e), SELFMM_ERR_TYPE);
+    CHECK_CONTAINS(e.message, "config key \"batch_size\": expected an integer, got \"0x10\"");
+    static const struct { const char *text; double v; } good[] = {
+        {"16", 16}, {"+16", 16}, {" 16 ", 16}, {"1.6e1", 16}, {"016", 16}, {"16.", 16}, {"160e-1", 16},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        c.batch_size = 1;
+        CHECK_OK(selfmm_config_set(&c, "batch_size", good[i].text, &e), e.message);
+        CHECK_INT(c.batch_size, (int)good[i].v);
+    }
+    CHECK_OK(selfmm_config_set(&c, "learning_rate_bert", ".5e-4", &e), e.message);
+    CHECK(c.learning_rate_bert == 0.5e-4);
+    /* "inf" and "nan" are numbers to Python, and out of every key's range */
+    CHECK_STATUS(selfmm_config_set(&c, "H", "inf", &e), SELFMM_ERR_RANGE);
+    CHECK_STATUS(selfmm_config_set(&c, "H", "-Infinity", &e), SELFMM_ERR_RANGE);
+    CHECK_STATUS(selfmm_config_set(&c, "H", "NaN", &e), SELFMM_ERR_RANGE);
+    CHECK_STATUS(selfmm_config_set(&c, "H", "1e999", &e), SELFMM_ERR_RANGE);
+}
+
 TEST(bad_json_cases_each_have_their_status)
 {
     selfmm_config c, before;
@@ -207,7 +299,7 @@ TEST(bad_json_cases_each_have_their_status)
         fwrite("{\"batch_size\": 8}\n\0{\"lr\": 1}", 1, 29, fp);
         fclose(fp);
         CHECK_STATUS(selfmm_config_load_json(&c, nulpath, &e), SELFMM_ERR_PARSE);
-        CHECK_CONTAINS(e.message, "NUL byte in JSON at line 2, column 1");
+        CHECK_CONTAINS(e.message, "malformed JSON at line 2, column 1: NUL byte");
     }
     /* missing file */
     CHECK_STATUS(selfmm_config_load_json(&c, "/nonexistent/dir/cfg.json", &e), SELFMM_ERR_NOT_FOUND);
@@ -305,6 +397,8 @@ int main(void)
     RUN(presets_match_spec);
     RUN(json_round_trip_is_exact);
     RUN(set_by_name);
+    RUN(json_is_read_as_python_reads_it);
+    RUN(set_takes_decimal_numbers_only);
     RUN(bad_json_cases_each_have_their_status);
     RUN(bert_config_json);
     RUN(strerror_covers_every_status);

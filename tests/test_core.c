@@ -1,14 +1,22 @@
 /* test_core.c -- Philox against its published known-answer vectors, the derived
- * distributions, and atomic file replacement. */
+ * distributions, atomic file replacement, and how inputs are opened. */
 #include "harness.h"
 
 #include "core/atomic_file.h"
 #include "core/clock.h"
+#include "core/crc32.h"
 #include "core/file.h"
+#include "core/quote.h"
 #include "core/rng.h"
+#include "io/mapped_file.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* Random123's kat_vectors for philox4x32_10: counter, key -> result. */
 TEST(philox_known_answers)
@@ -173,6 +181,113 @@ TEST(error_prefix)
     CHECK_INT(sm_error_prefix(NULL, SELFMM_ERR_DATA, "x"), SELFMM_ERR_DATA);
 }
 
+/* Every way of opening an input refuses what is not a regular file before reading,
+ * with one message; a FIFO without a writer must not block (the test would hang). */
+TEST(inputs_open_without_blocking)
+{
+    char dir[] = "/tmp/selfmm_test_open_XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char fifo[256], sock[256], reg[256], want[320];
+    snprintf(fifo, sizeof fifo, "%s/f", dir);
+    snprintf(sock, sizeof sock, "%s/s", dir);
+    snprintf(reg, sizeof reg, "%s/r", dir);
+    REQUIRE(mkfifo(fifo, 0600) == 0);
+    int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    REQUIRE(strlen(sock) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    REQUIRE(sfd >= 0 && bind(sfd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    FILE *fp = fopen(reg, "w");
+    REQUIRE(fp);
+    fputs("abc", fp);
+    fclose(fp);
+    const struct { const char *path, *kind; } bad[] = {
+        {fifo, "a FIFO"}, {sock, "a socket"}, {"/dev/null", "a character device"}, {dir, "a directory"},
+    };
+    for (int i = 0; i < 4; i++) {
+        selfmm_error e = {0};
+        snprintf(want, sizeof want, "%s: not a regular file (%s)", bad[i].path, bad[i].kind);
+        int fd = 123;
+        CHECK_STATUS(sm_open_input(bad[i].path, &fd, NULL, &e), SELFMM_ERR_IO);
+        CHECK_STR(e.message, want);
+        CHECK_INT(fd, -1);
+        char *text = NULL;
+        CHECK_STATUS(sm_read_file(bad[i].path, 100, &text, NULL, &e), SELFMM_ERR_IO);
+        CHECK_STR(e.message, want);
+        sm_mapped_file mf;
+        CHECK_STATUS(sm_mapped_open(&mf, bad[i].path, &e), SELFMM_ERR_IO);
+        CHECK_STR(e.message, want);
+    }
+    /* a regular file opens in blocking mode; its size comes back */
+    selfmm_error e = {0};
+    int fd = -1;
+    uint64_t size = 0;
+    REQUIRE_OK(sm_open_input(reg, &fd, &size, &e), e.message);
+    CHECK_INT(size, 3);
+    CHECK_INT(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    close(fd);
+    char *text = NULL;
+    size_t n = 0;
+    CHECK_STATUS(sm_read_file(reg, 2, &text, &n, &e), SELFMM_ERR_RANGE);
+    REQUIRE_OK(sm_read_file(reg, 3, &text, &n, &e), e.message);
+    CHECK_STR(text, "abc");
+    free(text);
+    snprintf(want, sizeof want, "%s/missing", dir);
+    CHECK_STATUS(sm_open_input(want, &fd, NULL, &e), SELFMM_ERR_NOT_FOUND);
+    CHECK_CONTAINS(e.message, "no such file");
+    close(sfd);
+    unlink(fifo), unlink(sock), unlink(reg);
+    rmdir(dir);
+}
+
+/* The folded CRC-32 equals zlib's for every length around its block sizes (64 and
+ * 256 bytes, the 16-byte tail), at every alignment, from any starting value; and
+ * pieces combine into the CRC of the whole. */
+TEST(crc32_matches_zlib)
+{
+    enum { N = 1100 };
+    static uint8_t buf[N + 64];
+    uint64_t s = 99;
+    for (size_t i = 0; i < sizeof buf; i++) s = s * 6364136223846793005ull + 1, buf[i] = (uint8_t)(s >> 56);
+    long bad = 0;
+    for (size_t off = 0; off < 64; off += 5)
+        for (size_t n = 0; n <= N; n++) {
+            uint32_t start = (uint32_t)(n * 2654435761u);
+            bad += sm_crc32(start, buf + off, n) != (uint32_t)crc32_z(start, buf + off, n);
+        }
+    CHECK_INT(bad, 0);
+    CHECK_INT(sm_crc32(0, "123456789", 9), 0xCBF43926u); /* the check value of CRC-32 */
+    uint32_t a = sm_crc32(0, buf, 700), b = sm_crc32(0, buf + 700, 333);
+    CHECK_INT(sm_crc32_combine(a, b, 333), sm_crc32(0, buf, 1033));
+}
+
+/* File bytes in messages: quoted, escaped, cut. */
+TEST(quoting_file_content)
+{
+    char b[SM_QUOTE_MAX];
+    CHECK_STR(sm_quote_str(b, sizeof b, "abc"), "\"abc\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, "a\"b\\c"), "\"a\\\"b\\\\c\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, "x\ny\x01\x7f"), "\"x\\x0Ay\\x01\\x7F\"");
+    /* valid UTF-8 stays; invalid bytes, C1 controls and bidirectional overrides do not */
+    CHECK_STR(sm_quote_str(b, sizeof b, "caf\xC3\xA9 \xE7\x9A\x84"), "\"caf\xC3\xA9 \xE7\x9A\x84\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, "\xFF\xC3(\xC2\x85"), "\"\\xFF\\xC3(\\xC2\\x85\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, "a\xE2\x80\xAE" "b"), "\"a\\xE2\\x80\\xAE" "b\"");
+    CHECK_STR(sm_quote(b, sizeof b, "a\0b", 3), "\"a\\x00b\"");
+    CHECK_STR(sm_quote_str(b, sizeof b, NULL), "(null)");
+    /* a long value is cut at a character boundary, "..." after the quote */
+    char lng[400];
+    for (int i = 0; i < 199; i++) memcpy(lng + 2 * i, "\xC3\xA9", 2);
+    lng[398] = '\0';
+    sm_quote_str(b, sizeof b, lng);
+    size_t n = strlen(b);
+    CHECK(n < sizeof b);
+    CHECK_STR(b + n - 4, "\"...");
+    CHECK_INT((n - 5) % 2, 0);
+    char small[16];
+    CHECK_STR(sm_quote_str(small, sizeof small, "0123456789abcdef"), "\"0123456789\"...");
+    CHECK_CONTAINS(SM_Q("k\x1b[31m"), "\\x1B[31m");
+}
+
 int main(void)
 {
     RUN(philox_known_answers);
@@ -181,5 +296,8 @@ int main(void)
     RUN(atomic_copy);
     RUN(median);
     RUN(error_prefix);
+    RUN(inputs_open_without_blocking);
+    RUN(crc32_matches_zlib);
+    RUN(quoting_file_content);
     return h_finish();
 }

@@ -6,6 +6,7 @@
  * Also the demo tokenizer. */
 #include "harness.h"
 
+#include "model/model.h"
 #include "support/testfile.h"
 
 #include <float.h>
@@ -195,6 +196,79 @@ TEST(predict_one_errors)
     selfmm_model_free(m);
 }
 
+/* A model file whose input.text_len is huge (2147483647, 1e8) or otherwise out of
+ * bounds: predict fails at once, naming the entry and its bounds, instead of
+ * encoding (and allocating for) that many positions; the same for the audio and
+ * vision lengths. Each value goes through the model file, as `predict --text`
+ * reads it. */
+TEST(input_lengths_are_bounded)
+{
+    selfmm_model *m = tiny_model();
+    REQUIRE(m);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/lengths.safetensors", scratch);
+    float a[3 * 5] = {0}, v[2 * 7] = {0}, out[4];
+    static const struct { const char *key, *value, *want; } cases[] = {
+        {"input.text_len", "2147483647", "input.text_len is \"2147483647\", expected a length in [2, 128] (max_position_embeddings)"},
+        {"input.text_len", "100000000", "input.text_len is \"100000000\", expected a length in [2, 128]"},
+        {"input.text_len", "129", "expected a length in [2, 128]"},
+        {"input.text_len", "1", "expected a length in [2, 128]"},
+        {"input.text_len", "0x10", "input.text_len is \"0x10\""},
+        {"input.text_len", "1e2", "input.text_len is \"1e2\""},
+        {"input.text_len", " 12", "input.text_len is \" 12\""},
+        {"input.text_len", "-3", "input.text_len is \"-3\""},
+        {"input.audio_len", "1000001", "input.audio_len is \"1000001\", expected a length in [1, 1000000]"},
+        {"input.vision_len", "0", "input.vision_len is \"0\", expected a length in [1, 1000000]"},
+        {"input.vision_len", "99999999999999999999", "input.vision_len is \"99999999999999999999\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        REQUIRE_OK(sm_model_meta_set(m, cases[i].key, cases[i].value), selfmm_model_errmsg(m));
+        REQUIRE_OK(selfmm_model_save(m, path), selfmm_model_errmsg(m));
+        REQUIRE_OK(sm_model_meta_set(m, cases[i].key, NULL), selfmm_model_errmsg(m));
+        selfmm_model *f = NULL;
+        selfmm_error err = {0};
+        REQUIRE_OK(selfmm_model_load(path, &f, &err), err.message);
+        CHECK_STATUS(selfmm_model_predict_one(f, "t5 t6", a, 3, 5, v, 2, 7, out), SELFMM_ERR_FORMAT);
+        CHECK_CONTAINS(selfmm_model_errmsg(f), cases[i].want);
+        selfmm_model_free(f);
+    }
+    /* the bounds themselves are accepted */
+    const char *ok_text[] = {"2", "128"};
+    for (int i = 0; i < 2; i++) {
+        REQUIRE_OK(sm_model_meta_set(m, "input.text_len", ok_text[i]), selfmm_model_errmsg(m));
+        CHECK_OK(selfmm_model_predict_one(m, "t5 t6", a, 3, 5, v, 2, 7, out), selfmm_model_errmsg(m));
+    }
+    REQUIRE_OK(sm_model_meta_set(m, "input.audio_len", "1000000"), selfmm_model_errmsg(m));
+    CHECK_OK(selfmm_model_predict_one(m, "t5 t6", a, 3, 5, v, 2, 7, out), selfmm_model_errmsg(m));
+    selfmm_model_free(m);
+}
+
+/* A native model file's config sizes the model: a config describing more than the
+ * file holds is refused before any allocation (here 1000 layers of width 65536,
+ * terabytes, in a file of a few hundred kilobytes). */
+TEST(model_file_config_is_checked_before_allocating)
+{
+    selfmm_model *m = tiny_model();
+    REQUIRE(m);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/bigcfg.safetensors", scratch);
+    selfmm_config big = m->net.cfg;
+    big.num_hidden_layers = 1000, big.hidden_size = 65536, big.num_attention_heads = 1;
+    big.intermediate_size = 1000000;
+    selfmm_error err = {0};
+    /* selfmm_model_save writes the model's config: the forged one, with the tensors */
+    selfmm_config keep = m->net.cfg;
+    m->net.cfg = big;
+    selfmm_status st = selfmm_model_save(m, path);
+    m->net.cfg = keep;
+    REQUIRE_OK(st, selfmm_model_errmsg(m));
+    selfmm_model *f = NULL;
+    CHECK_STATUS(selfmm_model_load(path, &f, &err), SELFMM_ERR_SHAPE);
+    CHECK_CONTAINS(err.message, "has shape (256, 32), the model expects (256, 65536)");
+    CHECK(f == NULL);
+    selfmm_model_free(m);
+}
+
 TEST(fit_carries_lengths_and_norm_into_the_saved_model)
 {
     selfmm_dataset *ds = NULL;
@@ -293,6 +367,8 @@ int main(void)
     RUN(predict_one_equals_the_built_sample);
     RUN(predict_one_equals_the_built_sample_normalised);
     RUN(predict_one_errors);
+    RUN(input_lengths_are_bounded);
+    RUN(model_file_config_is_checked_before_allocating);
     RUN(fit_carries_lengths_and_norm_into_the_saved_model);
     RUN(demo_tokenizer_names_the_demo_ids);
     selfmm_tokenizer_free(tok);

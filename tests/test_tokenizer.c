@@ -522,6 +522,11 @@ TEST(tokenizer_config)
     expect_options(t, 1, 1, 1);
     selfmm_tokenizer_free(t);
 
+    /* A key twice takes its last value, as transformers' json.load does. */
+    REQUIRE_OK(load_folder("{\"do_lower_case\": true, \"do_lower_case\": false}", NULL, NULL, NULL, &t, &e),
+               e.message);
+    expect_options(t, 0, 0, 1);
+    selfmm_tokenizer_free(t);
     /* What cannot be honoured is refused, naming the file and key. */
     struct {
         const char *config, *other_name, *other, *needle;

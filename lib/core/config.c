@@ -1,7 +1,9 @@
 /* config.c -- defaults, presets, set-by-name and validation of selfmm_config. */
 #include "core/config_keys.h"
 
-#include <errno.h>
+#include "core/number.h"
+#include "core/quote.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,14 +252,12 @@ static int parse_bool(const char *s, int *out)
     return 0;
 }
 
+/* A decimal number (core/number.h); nan and inf are numbers, which the key's range
+ * then refuses with its bounds. */
 static int parse_double(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno == ERANGE) return 0;
-    *out = v;
-    return 1;
+    sm_num k = sm_parse_decimal(s, strlen(s), out);
+    return k == SM_NUM_OK || k == SM_NUM_NAN || k == SM_NUM_INF;
 }
 
 int sm_config_key_equal(const selfmm_config *a, const selfmm_config *b, const sm_key *k)
@@ -322,7 +322,7 @@ SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key, 
     if (!cfg || !key || !value)
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "config set: NULL argument");
     const sm_key *k = sm_config_key_find(key);
-    if (!k) return sm_error(err, SELFMM_ERR_UNKNOWN_KEY, "unknown config key \"%s\"", key);
+    if (!k) return sm_error(err, SELFMM_ERR_UNKNOWN_KEY, "unknown config key %s", SM_Q(key));
     double v;
     int b;
     switch (k->type) {
@@ -330,19 +330,19 @@ SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key, 
     case SM_KEY_INT64:
     case SM_KEY_DOUBLE:
         if (!parse_double(value, &v))
-            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected %s, got \"%s\"", key,
-                            k->type == SM_KEY_DOUBLE ? "a number" : "an integer", value);
+            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected %s, got %s", key,
+                            k->type == SM_KEY_DOUBLE ? "a number" : "an integer", SM_Q(value));
         return sm_config_put_number(cfg, k, v, err);
     case SM_KEY_BOOL:
         if (!parse_bool(value, &b))
-            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected true or false, got \"%s\"",
-                            key, value);
+            return sm_error(err, SELFMM_ERR_TYPE, "config key \"%s\": expected true or false, got %s",
+                            key, SM_Q(value));
         return sm_config_put_number(cfg, k, b, err);
     case SM_KEY_DATASET:
         b = sm_dataset_kind_parse(value);
         if (b < 0)
             return sm_error(err, SELFMM_ERR_RANGE,
-                            "config key \"%s\": expected sims, mosi or mosei, got \"%s\"", key, value);
+                            "config key \"%s\": expected sims, mosi or mosei, got %s", key, SM_Q(value));
         return sm_config_put_number(cfg, k, b, err);
     case SM_KEY_STRING: return sm_config_put_string(cfg, k, value, err);
     }

@@ -2,47 +2,95 @@
 #include "core/file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-static selfmm_status open_error(const char *path, int e, selfmm_error *err)
+/* What a non-regular file is, for the message. */
+static const char *file_kind(mode_t m)
 {
-    if (e == ENOENT || e == ENOTDIR)
-        return sm_error(err, SELFMM_ERR_NOT_FOUND, "%s: no such file", path);
-    return sm_error(err, SELFMM_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISSOCK(m)) return "a socket";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISLNK(m)) return "a symbolic link";
+    return "not a file";
+}
+
+static selfmm_status not_regular(const char *path, mode_t m, selfmm_error *err)
+{
+    return sm_error(err, SELFMM_ERR_IO, "%s: not a regular file (%s)", path, file_kind(m));
+}
+
+selfmm_status sm_open_input(const char *path, int *fd, uint64_t *size, selfmm_error *err)
+{
+    *fd = -1;
+    if (!path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "NULL path");
+    int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (f < 0) {
+        int e = errno;
+        struct stat st;
+        if (e == ENOENT || e == ENOTDIR)
+            return sm_error(err, SELFMM_ERR_NOT_FOUND, "%s: no such file", path);
+        /* a socket cannot be opened at all (ENXIO): say what it is */
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return not_regular(path, st.st_mode, err);
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    struct stat st;
+    if (fstat(f, &st) != 0) {
+        int e = errno;
+        close(f);
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(f);
+        return not_regular(path, st.st_mode, err);
+    }
+    int fl = fcntl(f, F_GETFL);
+    if (fl < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(f);
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    *fd = f;
+    if (size) *size = (uint64_t)st.st_size;
+    return SELFMM_OK;
 }
 
 selfmm_status sm_read_file(const char *path, size_t max_size, char **data, size_t *size,
                            selfmm_error *err)
 {
-    if (!path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "NULL path");
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return open_error(path, errno, err);
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return sm_error(err, SELFMM_ERR_IO, "%s: not a regular file", path);
+    int fd;
+    uint64_t n64;
+    SM_TRY(sm_open_input(path, &fd, &n64, err));
+    if (n64 > max_size) {
+        close(fd);
+        return sm_error(err, SELFMM_ERR_RANGE, "%s: %llu bytes, more than the %zu accepted", path,
+                        (unsigned long long)n64, max_size);
     }
-    if ((unsigned long long)st.st_size > max_size) {
-        fclose(fp);
-        return sm_error(err, SELFMM_ERR_RANGE, "%s: %lld bytes, more than the %zu accepted", path,
-                        (long long)st.st_size, max_size);
-    }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)n64, got = 0;
     char *buf = malloc(n + 1);
     if (!buf) {
-        fclose(fp);
+        close(fd);
         return sm_error(err, SELFMM_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, n + 1);
     }
-    if (n && fread(buf, 1, n, fp) != n) {
-        int e = errno;
-        free(buf);
-        fclose(fp);
-        return sm_error(err, SELFMM_ERR_IO, "%s: read failed: %s", path, strerror(e));
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) { /* an error, or the file shrank while we read it */
+            int e = r < 0 ? errno : 0;
+            free(buf);
+            close(fd);
+            return sm_error(err, SELFMM_ERR_IO, "%s: read failed: %s", path,
+                            e ? strerror(e) : "the file shrank while being read");
+        }
+        got += (size_t)r;
     }
-    fclose(fp);
+    close(fd);
     buf[n] = '\0';
     *data = buf;
     if (size) *size = n;

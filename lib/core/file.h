@@ -5,10 +5,22 @@
 #include "core/error.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
-/* Read a whole file into a NUL-terminated malloc'd buffer (free with free()).
- * max_size bounds what is accepted (SELFMM_ERR_RANGE beyond it). Missing file:
- * SELFMM_ERR_NOT_FOUND; other failures SELFMM_ERR_IO. */
+/* Open an input file so that nothing can block: open(O_RDONLY | O_NONBLOCK |
+ * O_CLOEXEC) (a FIFO without a writer would block a plain open), fstat, refuse
+ * anything but a regular file before a byte is read, then clear O_NONBLOCK. Every
+ * reader of the library opens its inputs here, so a FIFO, socket, device or
+ * directory given where a file is expected fails at once, with one message:
+ * "<path>: not a regular file (a FIFO)" (SELFMM_ERR_IO). A missing file is
+ * SELFMM_ERR_NOT_FOUND ("<path>: no such file"). *fd is the caller's to close;
+ * *size (may be NULL) is the file's size. */
+selfmm_status sm_open_input(const char *path, int *fd, uint64_t *size, selfmm_error *err);
+
+/* Read a whole file into a NUL-terminated malloc'd buffer (free with free()),
+ * opened with sm_open_input. max_size bounds what is accepted (SELFMM_ERR_RANGE
+ * beyond it, before anything is allocated). Missing file: SELFMM_ERR_NOT_FOUND;
+ * other failures SELFMM_ERR_IO. */
 selfmm_status sm_read_file(const char *path, size_t max_size, char **data, size_t *size,
                            selfmm_error *err);
 /* 1 if path is an existing directory. */

@@ -137,8 +137,10 @@ selfmm_status sm_dataset_open_mem(const uint8_t *data, size_t size, const char *
 selfmm_status sm_dataset_read_pickle(selfmm_dataset *ds, const uint8_t *data, size_t size,
                                      const sm_mapped_file *mf, const char *path,
                                      const sm_load_opts *opts, selfmm_error *err);
-/* data == NULL: read the file at path (size is its size). */
-selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_t size,
+/* data, size: the whole file (its zip directory is checked there); fd >= 0: the
+ * members are streamed from that open file (the caller keeps and closes it),
+ * otherwise from data. */
+selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_t size, int fd,
                                   const char *path, const sm_load_opts *opts, selfmm_error *err);
 
 /* ---- array conversion (dataset_convert.c) ---- */

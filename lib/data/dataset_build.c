@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/quote.h"
 #include "data/dataset.h"
 #include "data/norm.h"
 #include "io/csv.h"
@@ -130,7 +131,7 @@ static void row_problem(builder *b, const row *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    if (r->id) problem(b, "%s:%d: %s: %s", b->o->labels, r->line, r->id, what);
+    if (r->id) problem(b, "%s:%d: %s: %s", b->o->labels, r->line, SM_E(r->id), what);
     else problem(b, "%s:%d: %s", b->o->labels, r->line, what);
 }
 
@@ -165,8 +166,8 @@ static selfmm_status read_header(builder *b, sm_csv *c)
         char have[256] = "";
         size_t o = 0;
         for (int i = 0; i < c->n && o < sizeof have; i++)
-            o += (size_t)snprintf(have + o, sizeof have - o, "%s\"%.32s\"", i ? ", " : "",
-                                  sm_csv_field(c, i));
+            o += (size_t)snprintf(have + o, sizeof have - o, "%s%s", i ? ", " : "",
+                                  SM_Q(sm_csv_field(c, i)));
         return sm_error(b->err, SELFMM_ERR_FORMAT, "%s:%d: no column \"%s\" (the header has %s; "
                         "MMSA's label.csv has video_id, clip_id, text, label, label_T, label_A, "
                         "label_V, annotation, mode)", path, c->rec_line, col_name[j], have);
@@ -239,8 +240,7 @@ static int check_label(builder *b, const row *r, int col, float *v)
         const char *s;
         size_t n;
         sm_csv_trim(r->cell[col], &s, &n);
-        row_problem(b, r, "%s \"%.*s%s\" is not a number", col_name[col], n > 63 ? 40 : (int)n, s,
-                    n > 63 ? "..." : "");
+        row_problem(b, r, "%s %s is not a number", col_name[col], SM_QN(s, n));
     } else {
         row_problem(b, r, "%s is %s", col_name[col], sm_csv_nonfinite_name(k));
     }
@@ -265,7 +265,7 @@ static int check_id_part(builder *b, const row *r, int col, char *out, size_t ca
         return 0;
     }
     if (strchr(out, '/') || !strcmp(out, ".") || !strcmp(out, "..")) {
-        row_problem(b, r, "%s \"%s\" cannot be a file name (no '/', '.' or '..')", col_name[col], out);
+        row_problem(b, r, "%s %s cannot be a file name (no '/', '.' or '..')", col_name[col], SM_Q(out));
         return 0;
     }
     return 1;
@@ -346,7 +346,7 @@ static selfmm_status check_rows(builder *b)
         if (!trimmed(r->cell[COL_MODE], mode, sizeof mode)) snprintf(mode, sizeof mode, "(long)");
         for (int s = 0; s < 3; s++)
             if (!strcmp(mode, sm_split_names[s])) r->split = s;
-        if (r->split < 0) row_problem(b, r, "mode \"%s\": expected train, valid or test", mode);
+        if (r->split < 0) row_problem(b, r, "mode %s: expected train, valid or test", SM_Q(mode));
         else b->count[r->split]++;
         check_label(b, r, COL_LABEL, &r->label);
         for (int k = 0; k < 3; k++)

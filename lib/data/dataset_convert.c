@@ -74,6 +74,20 @@ selfmm_status sm_src_read(sm_array_src *src, void *dst, size_t n, selfmm_error *
             got += (size_t)r;
         }
         src->remaining -= n;
+        if (src->remaining == 0) {
+            /* read past the end: libzip checks the member's CRC-32 and size there */
+            uint8_t extra;
+            zip_int64_t r = zip_fread(src->zf, &extra, 1);
+            if (r != 0) {
+                zip_error_t *ze = zip_file_get_error(src->zf);
+                int code = r < 0 && ze ? zip_error_code_zip(ze) : ZIP_ER_INCONS;
+                return sm_error(err, SELFMM_ERR_FORMAT, "%s: %s", src->name,
+                                code == ZIP_ER_CRC ? "the member's CRC-32 does not match its data: "
+                                                     "the file is damaged"
+                                : r > 0 ? "member data longer than its header declares"
+                                        : zip_error_strerror(ze));
+            }
+        }
         return SELFMM_OK;
     }
     if (src->kind != SM_SRC_BYTES)

@@ -3,6 +3,7 @@
 #include "data/dataset.h"
 
 #include "core/alloc.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "io/tensors.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *const sm_split_names[3] = {"train", "valid", "test"};
 
@@ -356,7 +358,7 @@ selfmm_status sm_dataset_fill(selfmm_dataset *ds, const sm_dataset_reader *r,
 
 /* ---- opening files ---- */
 
-static selfmm_status read_any(const uint8_t *data, size_t size, const sm_mapped_file *mf,
+static selfmm_status read_any(const uint8_t *data, size_t size, const sm_mapped_file *mf, int fd,
                               const char *path, const sm_load_opts *opts, selfmm_dataset **out,
                               selfmm_error *err)
 {
@@ -366,7 +368,7 @@ static selfmm_status read_any(const uint8_t *data, size_t size, const sm_mapped_
     if (size >= 2 && data[0] == 0x80) {
         st = sm_dataset_read_pickle(ds, data, size, mf, path, opts, err);
     } else if (size >= 4 && memcmp(data, "PK\3\4", 4) == 0) {
-        st = sm_dataset_read_npz(ds, mf ? NULL : data, size, path, opts, err);
+        st = sm_dataset_read_npz(ds, data, size, fd, path, opts, err);
     } else {
         char head[40] = "";
         for (size_t i = 0; i < size && i < 8; i++) snprintf(head + 3 * i, 4, " %02x", data[i]);
@@ -386,16 +388,20 @@ selfmm_status sm_dataset_open_mem(const uint8_t *data, size_t size, const char *
                                   const sm_load_opts *opts, selfmm_dataset **out,
                                   selfmm_error *err)
 {
-    return read_any(data, size, NULL, path, opts, out, err);
+    return read_any(data, size, NULL, -1, path, opts, out, err);
 }
 
 selfmm_status sm_dataset_open(const char *path, const sm_load_opts *opts, selfmm_dataset **out,
                               selfmm_error *err)
 {
+    int fd;
+    uint64_t size;
+    SM_TRY(sm_open_input(path, &fd, &size, err));
     sm_mapped_file mf;
-    SM_TRY(sm_mapped_open(&mf, path, err));
-    selfmm_status st = read_any(mf.data, mf.size, &mf, path, opts, out, err);
+    selfmm_status st = sm_mapped_open_fd(&mf, fd, size, path, err);
+    if (st == SELFMM_OK) st = read_any(mf.data, mf.size, &mf, fd, path, opts, out, err);
     sm_mapped_close(&mf);
+    close(fd);
     return st;
 }
 

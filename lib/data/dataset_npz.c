@@ -6,18 +6,19 @@
 
 #include "core/alloc.h"
 #include "core/atomic_file.h"
+#include "core/quote.h"
 #include "data/norm.h"
 #include "io/npy.h"
 #include "io/tensors.h"
+#include "io/zip_read.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* Deflate cannot compress better than about 1032:1, so a member claiming more
- * lies about its size (a zip bomb); small members are exempt (headers). */
-#define NPZ_MAX_RATIO 1100
-#define NPZ_RATIO_MIN_SIZE (1u << 20)
 /* Written members get a fixed time so that the same data gives the same bytes. */
 #define NPZ_MTIME ((time_t)946684800) /* 2000-01-01 */
 
@@ -77,29 +78,20 @@ static selfmm_status member_open(npz_ctx *c, const char *member, sm_array_src *s
     zip_stat_init(&st);
     if (zip_stat_index(c->za, (zip_uint64_t)idx, 0, &st) != 0)
         return zip_fail(c->za, member, "cannot stat", err);
-    const zip_uint64_t need = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
+    const zip_uint64_t need = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD | ZIP_STAT_CRC;
     if ((st.valid & need) != need)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: member sizes unknown", member);
-    if (st.comp_size > c->file_size)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: compressed size %llu beyond the file's %zu bytes",
-                        member, (unsigned long long)st.comp_size, c->file_size);
-    if (st.comp_method == ZIP_CM_STORE) {
-        if (st.size != st.comp_size)
-            return sm_error(err, SELFMM_ERR_FORMAT, "%s: stored member with two different sizes", member);
-    } else if (st.comp_method == ZIP_CM_DEFLATE) {
-        if (st.size > NPZ_RATIO_MIN_SIZE && st.size / (st.comp_size ? st.comp_size : 1) > NPZ_MAX_RATIO)
-            return sm_error(err, SELFMM_ERR_FORMAT,
-                            "%s: declares %llu bytes from %llu compressed, a ratio beyond what "
-                            "deflate can produce (%d:1): refusing it as a zip bomb",
-                            member, (unsigned long long)st.size, (unsigned long long)st.comp_size,
-                            NPZ_MAX_RATIO);
-    } else {
-        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: compression method %d (only stored or deflate)",
-                        member, (int)st.comp_method);
-    }
+        return sm_error(err, SELFMM_ERR_FORMAT, "member %s: sizes unknown", SM_Q(member));
+    /* sm_zip_read_dir held the directory to these rules already; libzip's view too */
+    SM_TRY(sm_zip_check_sizes(NULL, member, (int)st.comp_method, st.comp_size, st.size,
+                              c->file_size, err));
+    if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE)
+        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "member %s: compression method %d (only "
+                        "stored or deflate)", SM_Q(member), (int)st.comp_method);
     src->kind = SM_SRC_ZIP;
     src->zf = zip_fopen_index(c->za, (zip_uint64_t)idx, 0);
     if (!src->zf) return zip_fail(c->za, member, "cannot open member", err);
+    /* libzip checks the CRC-32 when the member is read to its end: sm_src_read
+     * reads past the last byte for that */
     src->remaining = st.size;
     *found = 1; /* from here on the caller closes it */
     return read_header(src, err);
@@ -149,6 +141,7 @@ static selfmm_status read_norm(npz_ctx *c, selfmm_dataset *ds, const char *path,
         norm_member(member, sizeof member, k / 2, k % 2);
         snprintf(src.name, sizeof src.name, "%.*s", (int)strlen(member) - 4, member);
         st = member_open(c, member, &src, &found, err);
+        if (st != SELFMM_OK) st = sm_error_prefix(err, st, "%s", path);
         if (st == SELFMM_OK && (src.ndim != 1 || src.shape[0] != D))
             st = sm_error(err, SELFMM_ERR_SHAPE, "%s: %s: %d dimensions (first %lld), expected "
                           "(%d,), the %s feature width", path, src.name, src.ndim,
@@ -156,7 +149,8 @@ static selfmm_status read_norm(npz_ctx *c, selfmm_dataset *ds, const char *path,
         if (st == SELFMM_OK && !(v[k] = malloc((size_t)D * sizeof(float))))
             st = sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", path);
         sm_float_stats fs;
-        if (st == SELFMM_OK) st = sm_src_to_f32(&src, v[k], D, &fs, err);
+        if (st == SELFMM_OK && (st = sm_src_to_f32(&src, v[k], D, &fs, err)) != SELFMM_OK)
+            st = sm_error_prefix(err, st, "%s", path);
         if (st == SELFMM_OK && fs.nan + fs.neg_inf + fs.pos_inf) /* converted to 0: refuse */
             st = sm_error(err, SELFMM_ERR_DATA, "%s: %s: %lld values are NaN or infinite", path,
                           src.name, (long long)(fs.nan + fs.neg_inf + fs.pos_inf));
@@ -175,15 +169,37 @@ static selfmm_status read_norm(npz_ctx *c, selfmm_dataset *ds, const char *path,
     return st;
 }
 
-selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_t size,
+/* libzip's source: the open file (read with stdio: going through the mapping as
+ * well would keep the whole file resident next to the converted arrays), or the
+ * buffer. The file is never opened again by name: fd is the one sm_open_input
+ * checked. */
+static zip_source_t *npz_source(const uint8_t *data, size_t size, int fd, zip_error_t *ze)
+{
+    if (fd < 0) return zip_source_buffer_create(data, size, 0, ze);
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    FILE *fp = d >= 0 ? fdopen(d, "rb") : NULL;
+    if (!fp) {
+        if (d >= 0) close(d);
+        zip_error_set(ze, ZIP_ER_OPEN, errno);
+        return NULL;
+    }
+    zip_source_t *zs = zip_source_filep_create(fp, 0, -1, ze); /* owns fp from here */
+    if (!zs) fclose(fp);
+    return zs;
+}
+
+selfmm_status sm_dataset_read_npz(selfmm_dataset *ds, const uint8_t *data, size_t size, int fd,
                                   const char *path, const sm_load_opts *opts, selfmm_error *err)
 {
+    /* our rules for the directory first (zip_read.h), with messages naming the
+     * member; libzip then streams the members and checks their CRC-32 */
+    sm_zip_dir dir;
+    selfmm_status dst = sm_zip_read_dir(data, size, path, &dir, err);
+    sm_zip_dir_free(&dir);
+    SM_TRY(dst);
     zip_error_t ze;
     zip_error_init(&ze);
-    /* From a file, libzip reads it with stdio: mapping it as well would keep the
-     * whole file resident next to the converted arrays. */
-    zip_source_t *zs = data ? zip_source_buffer_create(data, size, 0, &ze)
-                            : zip_source_file_create(path, 0, -1, &ze);
+    zip_source_t *zs = npz_source(data, size, fd, &ze);
     zip_t *za = zs ? zip_open_from_source(zs, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
     if (!za) {
         selfmm_status st = sm_error(err, SELFMM_ERR_FORMAT, "%s: not a readable .npz (zip): %s", path,

@@ -2,6 +2,7 @@
 #include "data/features.h"
 
 #include "core/alloc.h"
+#include "core/quote.h"
 #include "io/dtype.h"
 #include "io/mapped_file.h"
 #include "io/npy.h"
@@ -76,8 +77,8 @@ static selfmm_status csv_rows(const char *path, sm_csv *c, csv_read *r, locale_t
                 return sm_error(err, SELFMM_ERR_PARSE, "%s: line %d, column %d: empty value", path,
                                 c->rec_line, i + 1);
             if (nk == SM_NUM_TEXT)
-                return sm_error(err, SELFMM_ERR_PARSE, "%s: line %d, column %d: not a number: \"%.40s\"",
-                                path, c->rec_line, i + 1, sm_csv_field(c, i));
+                return sm_error(err, SELFMM_ERR_PARSE, "%s: line %d, column %d: not a number: %s",
+                                path, c->rec_line, i + 1, SM_Q(sm_csv_field(c, i)));
             if (nk != SM_NUM_OK && !r->nonfinite++)
                 r->bad_line = c->rec_line, r->bad_col = i + 1, r->bad_kind = nk;
             if (!append(r, nk == SM_NUM_OK ? v : 0.0f))

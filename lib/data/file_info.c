@@ -1,6 +1,7 @@
 /* file_info.c -- selfmm_file_info: what a dataset or checkpoint file holds, as a
  * text report or one JSON object. Datasets are read in "info" mode: features are
  * converted for their statistics only and bad values are counted, not refused. */
+#include "core/json.h"
 #include "data/dataset.h"
 #include "io/safetensors.h"
 #include "io/tensors.h"
@@ -218,7 +219,8 @@ static cJSON *ckpt_json(const sm_tensor_list *l, const char *path)
     cJSON_AddNumberToObject(root, "num_tensors", l->n);
     cJSON_AddNumberToObject(root, "num_parameters", (double)total_params(l));
     const char *cfg = sm_tensors_meta(l, "config");
-    cJSON *c = cfg ? cJSON_Parse(cfg) : NULL;
+    cJSON *c = NULL;
+    if (cfg && sm_json_parse(cfg, "config", &c, NULL) != SELFMM_OK) c = NULL; /* shown as null */
     cJSON_AddItemToObject(root, "config", c ? c : cJSON_CreateNull());
     cJSON *meta = cJSON_AddObjectToObject(root, "metadata");
     for (int i = 0; i < l->n_meta; i++)

@@ -4,6 +4,7 @@
 #include "core/atomic_file.h"
 #include "core/file.h"
 #include "core/json.h"
+#include "core/quote.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -34,8 +35,8 @@ static selfmm_status set_from_json(selfmm_config *cfg, const sm_key *k, const cJ
         if (!cJSON_IsString(v)) want = "a string (sims, mosi or mosei)";
         else if (kind < 0)
             return sm_error(err, SELFMM_ERR_RANGE,
-                            "%s: config key \"%s\": expected sims, mosi or mosei, got \"%s\"", what,
-                            k->name, v->valuestring);
+                            "%s: config key \"%s\": expected sims, mosi or mosei, got %s", what,
+                            k->name, SM_Q(v->valuestring));
         else st = sm_config_put_number(cfg, k, kind, err);
         break;
     }
@@ -60,8 +61,8 @@ static selfmm_status apply_object(selfmm_config *cfg, const cJSON *root, const c
     for (const cJSON *v = root->child; v; v = v->next) {
         const sm_key *k = sm_config_key_find(v->string);
         if (!k)
-            return sm_error(err, SELFMM_ERR_UNKNOWN_KEY, "%s: unknown config key \"%s\"", what,
-                            v->string ? v->string : "");
+            return sm_error(err, SELFMM_ERR_UNKNOWN_KEY, "%s: unknown config key %s", what,
+                            SM_Q(v->string ? v->string : ""));
         SM_TRY(set_from_json(&tmp, k, v, what, err));
     }
     if (selfmm_config_validate(&tmp, err) != SELFMM_OK)
@@ -196,8 +197,8 @@ SELFMM_API selfmm_status selfmm_config_load_bert_json(selfmm_config *cfg, const 
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "hidden_act");
     if (st == SELFMM_OK && act && (!cJSON_IsString(act) || strcmp(act->valuestring, "gelu") != 0))
         st = sm_error(err, SELFMM_ERR_UNSUPPORTED,
-                      "%s: hidden_act \"%s\" is not supported (only \"gelu\", the erf form)", file,
-                      cJSON_IsString(act) ? act->valuestring : "?");
+                      "%s: hidden_act %s is not supported (only \"gelu\", the erf form)", file,
+                      cJSON_IsString(act) ? SM_Q(act->valuestring) : sm_json_type_name(act));
     for (size_t i = 0; i < sizeof bert_keys / sizeof *bert_keys && st == SELFMM_OK; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, bert_keys[i].key);
         if (v) st = set_from_json(&tmp, sm_config_key_find(bert_keys[i].key), v, file, err);

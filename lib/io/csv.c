@@ -35,15 +35,10 @@ void sm_csv_trim(const char *s, const char **start, size_t *len)
 
 sm_csv_num sm_csv_float(const char *cell, locale_t loc, float *out)
 {
-    const char *s;
-    size_t n;
-    sm_csv_trim(cell, &s, &n);
-    if (!n) return SM_NUM_EMPTY;
-    char *e;
-    double v = strtod_l(s, &e, loc);
-    if (e != s + n) return SM_NUM_TEXT;
-    if (isnan(v)) return SM_NUM_NAN;
-    if (isinf(v)) return SM_NUM_INF;
+    (void)loc;
+    double v = 0;
+    sm_num k = sm_parse_decimal(cell, strlen(cell), &v);
+    if (k != SM_NUM_OK) return k;
     float f = (float)v;
     if (isinf(f)) return SM_NUM_RANGE;
     *out = f;

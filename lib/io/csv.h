@@ -17,6 +17,8 @@
 #ifndef SM_IO_CSV_H
 #define SM_IO_CSV_H
 
+#include "core/number.h"
+
 #include <locale.h>
 #include <stddef.h>
 
@@ -46,14 +48,13 @@ void sm_csv_free(sm_csv *c);
 /* s without leading and trailing spaces and tabs, as [*start, *start + *len). */
 void sm_csv_trim(const char *s, const char **start, size_t *len);
 
-/* What a cell holds as a number. */
-typedef enum sm_csv_num {
-    SM_NUM_OK, SM_NUM_EMPTY, SM_NUM_TEXT, SM_NUM_NAN, SM_NUM_INF, SM_NUM_RANGE
-} sm_csv_num;
-/* A cell as a finite float32 (*out set only for SM_NUM_OK): strtod syntax, spaces
- * and tabs around it allowed; SM_NUM_RANGE for a finite value beyond float32. loc
- * should be the C locale: a program using the library may have set another
- * LC_NUMERIC, which must not change what a file means. */
+/* What a cell holds as a number (core/number.h). */
+typedef sm_num sm_csv_num;
+/* A cell as a finite float32 (*out set only for SM_NUM_OK): a decimal number as
+ * sm_parse_decimal reads it (no hex), spaces and tabs around it allowed; the
+ * float64 value rounded to float32 as pandas + NumPy do; SM_NUM_RANGE for a finite
+ * value beyond float32. Read in the C locale whatever LC_NUMERIC the program set
+ * (loc is unused, kept for the callers). */
 sm_csv_num sm_csv_float(const char *cell, locale_t loc, float *out);
 /* "NaN", "infinite" or "beyond float32's range" (SM_NUM_NAN, _INF, _RANGE). */
 const char *sm_csv_nonfinite_name(sm_csv_num k);

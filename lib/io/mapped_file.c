@@ -1,48 +1,39 @@
 /* mapped_file.c -- see mapped_file.h. */
 #include "io/mapped_file.h"
 
+#include "core/file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-selfmm_status sm_mapped_open(sm_mapped_file *mf, const char *path, selfmm_error *err)
+selfmm_status sm_mapped_open_fd(sm_mapped_file *mf, int fd, uint64_t size, const char *path,
+                                selfmm_error *err)
 {
     memset(mf, 0, sizeof *mf);
-    if (!path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "NULL path");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT || e == ENOTDIR)
-            return sm_error(err, SELFMM_ERR_NOT_FOUND, "%s: no such file", path);
-        return sm_error(err, SELFMM_ERR_IO, "%s: cannot open: %s", path, strerror(e));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return sm_error(err, SELFMM_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
-        close(fd);
-        return sm_error(err, SELFMM_ERR_RANGE, "%s: too large to map", path);
-    }
-    size_t n = (size_t)st.st_size;
-    if (n == 0) {
-        close(fd);
-        return SELFMM_OK;
-    }
+    if (size > (uint64_t)SIZE_MAX) return sm_error(err, SELFMM_ERR_RANGE, "%s: too large to map", path);
+    size_t n = (size_t)size;
+    if (n == 0) return SELFMM_OK;
     void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
     if (p == MAP_FAILED)
-        return sm_error(err, SELFMM_ERR_IO, "%s: cannot map %zu bytes: %s", path, n, strerror(e));
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot map %zu bytes: %s", path, n, strerror(errno));
     mf->data = p;
     mf->size = n;
     mf->map = p;
     mf->map_size = n;
     return SELFMM_OK;
+}
+
+selfmm_status sm_mapped_open(sm_mapped_file *mf, const char *path, selfmm_error *err)
+{
+    memset(mf, 0, sizeof *mf);
+    int fd;
+    uint64_t size;
+    SM_TRY(sm_open_input(path, &fd, &size, err));
+    selfmm_status st = sm_mapped_open_fd(mf, fd, size, path, err);
+    close(fd); /* the mapping keeps the file */
+    return st;
 }
 
 void sm_mapped_close(sm_mapped_file *mf)

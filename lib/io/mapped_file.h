@@ -18,10 +18,15 @@ typedef struct sm_mapped_file {
     size_t map_size;
 } sm_mapped_file;
 
-/* Map path read-only. Errors: SELFMM_ERR_NOT_FOUND, SELFMM_ERR_IO (not a regular
- * file, mmap failed), each naming the file. An empty file maps to data = NULL,
- * size = 0. */
+/* Map path read-only, opened with sm_open_input (core/file.h: a FIFO, device or
+ * directory is refused before anything is read). Errors: SELFMM_ERR_NOT_FOUND,
+ * SELFMM_ERR_IO (not a regular file, mmap failed), each naming the file. An empty
+ * file maps to data = NULL, size = 0. */
 selfmm_status sm_mapped_open(sm_mapped_file *mf, const char *path, selfmm_error *err);
+/* The same for a file already opened with sm_open_input (fd stays open; size as
+ * sm_open_input gave it; path names it in messages). */
+selfmm_status sm_mapped_open_fd(sm_mapped_file *mf, int fd, uint64_t size, const char *path,
+                                selfmm_error *err);
 void sm_mapped_close(sm_mapped_file *mf);
 /* Tell the kernel we are done with bytes [p, p + n) of the mapping (pages wholly
  * inside the range are dropped; re-reading them faults them back in). A range

@@ -1,6 +1,8 @@
 /* npy.c -- see npy.h. Follows numpy/lib/format.py (versions 1.0, 2.0, 3.0). */
 #include "io/npy.h"
 
+#include "core/quote.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +97,8 @@ selfmm_status sm_npy_parse_dict(const char *text, size_t len, sm_npy_header *h, 
                                 "%s: structured .npy arrays are not supported", what);
             }
             if (sm_dtype_parse_numpy(d, dn, &h->dtype, &h->itemsize, &bo) != 0)
-                return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: .npy dtype '%.*s' is not supported",
-                                what, (int)(dn < 20 ? dn : 20), d);
+                return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: .npy dtype %s is not supported",
+                                what, SM_QN(d, dn));
             h->swap = bo == '>';
             have_descr = 1;
         } else if (kn == 13 && !memcmp(k, "fortran_order", 13)) {
@@ -133,8 +135,8 @@ selfmm_status sm_npy_parse_dict(const char *text, size_t len, sm_npy_header *h, 
             }
             have_shape = 1;
         } else {
-            return sm_error(err, SELFMM_ERR_FORMAT, "%s: unexpected key '%.*s' in the .npy header",
-                            what, (int)(kn < 20 ? kn : 20), k);
+            return sm_error(err, SELFMM_ERR_FORMAT, "%s: unexpected key %s in the .npy header",
+                            what, SM_QN(k, kn));
         }
         if (!eat(&c, ',')) {
             if (!eat(&c, '}')) goto bad;

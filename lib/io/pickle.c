@@ -2,6 +2,8 @@
  * Lib/pickle.py (_Unpickler); the globals are interpreted, never looked up. */
 #include "io/pickle.h"
 
+#include "core/quote.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,21 +380,6 @@ static int span_eq(const uint8_t *s, size_t n, const char *z)
 }
 
 /* Print at most 80 bytes of a name, escaping what is not printable. */
-static void quote(char *out, size_t cap, const uint8_t *s, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 5 < cap; i++) {
-        if (i == 80) {
-            o += (size_t)snprintf(out + o, cap - o, "...");
-            break;
-        }
-        uint8_t c = s[i];
-        if (c >= 0x20 && c < 0x7f) out[o++] = (char)c;
-        else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    out[o < cap ? o : cap - 1] = '\0';
-}
-
 static selfmm_status lookup_global(sm_pickle *p, const uint8_t *mod, size_t mod_len,
                                    const uint8_t *name, size_t name_len)
 {
@@ -407,13 +394,10 @@ static selfmm_status lookup_global(sm_pickle *p, const uint8_t *mod, size_t mod_
         v->u.global.name = g->name;
         return push(p, v);
     }
-    char m[200], n[200];
-    quote(m, sizeof m, mod, mod_len);
-    quote(n, sizeof n, name, name_len);
     return fail(p, SELFMM_ERR_UNSUPPORTED,
                 "refusing global '%s.%s': only NumPy array%s reconstruction is allowed, "
                 "nothing is ever imported or called",
-                m, n, p->opts.allow_torch ? " and torch tensor" : "");
+                SM_EN(mod, mod_len), SM_EN(name, name_len), p->opts.allow_torch ? " and torch tensor" : "");
 }
 
 /* ---- interpreting the accepted callables ---- */
@@ -464,9 +448,7 @@ static selfmm_status parse_typestr(sm_pickle *p, const sm_pv *s, sm_np_dtype *dt
     const char *t = s->kind == SM_PV_STR ? s->u.str.p : (const char *)s->u.bytes.p;
     size_t n = s->kind == SM_PV_STR ? s->u.str.len : s->u.bytes.len;
     if (sm_dtype_parse_numpy(t, n, &dt->dt, &dt->itemsize, &dt->byteorder) != 0) {
-        char q[100];
-        quote(q, sizeof q, (const uint8_t *)t, n);
-        return fail(p, SELFMM_ERR_UNSUPPORTED, "numpy.dtype \"%s\" is not supported", q);
+        return fail(p, SELFMM_ERR_UNSUPPORTED, "numpy.dtype %s is not supported", SM_QN(t, n));
     }
     return SELFMM_OK;
 }

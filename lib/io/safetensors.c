@@ -3,11 +3,19 @@
  *
  * Layout: u64 little-endian header length N, N bytes of JSON
  * {"__metadata__": {str: str}, name: {"dtype", "shape", "data_offsets": [b, e]}},
- * then the data; offsets are relative to the first data byte. The reader checks
- * each range is inside the data, matches dtype x shape, and overlaps no other. */
+ * then the data; offsets are relative to the first data byte. The reader holds a
+ * file to what the reference implementation (the safetensors crate, which
+ * Python's safetensors runs) accepts: a header of at most 100,000,000 bytes that
+ * is exactly one JSON object (UTF-8; only whitespace after it: writers pad the
+ * header with spaces to a multiple of 8), each range matching dtype x shape, and
+ * the ranges, in order, covering the data exactly: no gap, no overlap, nothing
+ * after the last. A name given twice takes its last entry (core/json.h), whose
+ * range then leaves the first one's bytes uncovered. */
 #include "io/safetensors.h"
 
 #include "core/atomic_file.h"
+#include "core/json.h"
+#include "core/quote.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -65,7 +73,14 @@ selfmm_status sm_read_safetensors(const uint8_t *data, size_t size, const char *
                         "(file of %zu bytes)", what, (unsigned long long)hlen, size);
     const uint8_t *base = data + 8 + hlen;
     uint64_t dlen = size - 8 - hlen;
-    cJSON *root = cJSON_ParseWithLength((const char *)data + 8, (size_t)hlen);
+    cJSON *root = NULL;
+    char hwhat[SELFMM_PATH_MAX + 32];
+    snprintf(hwhat, sizeof hwhat, "%s: safetensors header", what);
+    selfmm_status jst = sm_json_parse_n((const char *)data + 8, (size_t)hlen, hwhat, &root, err);
+    if (jst != SELFMM_OK) { /* a damaged file, as every other header problem here */
+        if (jst == SELFMM_ERR_PARSE && err) err->status = SELFMM_ERR_FORMAT;
+        return jst == SELFMM_ERR_PARSE ? SELFMM_ERR_FORMAT : jst;
+    }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return sm_error(err, SELFMM_ERR_FORMAT, "%s: safetensors header is not a JSON object", what);
@@ -76,15 +91,17 @@ selfmm_status sm_read_safetensors(const uint8_t *data, size_t size, const char *
     selfmm_status st = ranges ? SELFMM_OK : sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what);
     for (const cJSON *e = root->child; e && st == SELFMM_OK; e = e->next) {
         const char *name = e->string ? e->string : "";
+        const char *qname = SM_Q(name); /* as messages show it */
         if (!strcmp(name, "__metadata__")) {
+            if (cJSON_IsNull(e)) continue; /* the crate's Option: null is no metadata */
             if (!cJSON_IsObject(e)) {
                 st = sm_error(err, SELFMM_ERR_FORMAT, "%s: __metadata__ is not an object", what);
                 break;
             }
             for (const cJSON *m = e->child; m && st == SELFMM_OK; m = m->next) {
                 if (!cJSON_IsString(m))
-                    st = sm_error(err, SELFMM_ERR_FORMAT, "%s: metadata \"%s\" is not a string", what,
-                                  m->string ? m->string : "");
+                    st = sm_error(err, SELFMM_ERR_FORMAT, "%s: metadata %s is not a string", what,
+                                  SM_Q(m->string ? m->string : ""));
                 else
                     st = sm_tensors_add_meta(l, m->string ? m->string : "", m->valuestring, err);
             }
@@ -95,30 +112,30 @@ selfmm_status sm_read_safetensors(const uint8_t *data, size_t size, const char *
         const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
         if (!cJSON_IsString(dt) || !cJSON_IsArray(shape) || !cJSON_IsArray(off) ||
             cJSON_GetArraySize(off) != 2) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": needs dtype, shape and "
-                          "data_offsets [begin, end]", what, name);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: needs dtype, shape and "
+                          "data_offsets [begin, end]", what, qname);
             break;
         }
         sm_dtype dtype = SM_DT_COUNT;
         for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
             if (!strcmp(dt->valuestring, dtypes[i].name)) dtype = dtypes[i].dt;
         if (dtype == SM_DT_COUNT) {
-            st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: tensor \"%s\": dtype %s is not supported",
-                          what, name, dt->valuestring);
+            st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: tensor %s: dtype %s is not supported",
+                          what, qname, SM_Q(dt->valuestring));
             break;
         }
         int ndim = cJSON_GetArraySize(shape);
         int64_t dims[SM_TENSOR_MAX_DIMS];
         if (ndim > SM_TENSOR_MAX_DIMS) {
-            st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: tensor \"%s\": %d dimensions", what, name, ndim);
+            st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: tensor %s: %d dimensions", what, qname, ndim);
             break;
         }
         int d = 0;
         for (const cJSON *x = shape->child; x; x = x->next, d++) {
             uint64_t u;
             if (!json_u53(x, &u)) {
-                st = sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor \"%s\": dimension %d is not a "
-                              "non-negative integer", what, name, d);
+                st = sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor %s: dimension %d is not a "
+                              "non-negative integer", what, qname, d);
                 break;
             }
             dims[d] = (int64_t)u;
@@ -126,8 +143,8 @@ selfmm_status sm_read_safetensors(const uint8_t *data, size_t size, const char *
         if (st != SELFMM_OK) break;
         uint64_t b, en;
         if (!json_u53(off->child, &b) || !json_u53(off->child->next, &en) || b > en || en > dlen) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": data_offsets outside the %llu "
-                          "data bytes", what, name, (unsigned long long)dlen);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: data_offsets outside the %llu "
+                          "data bytes", what, qname, (unsigned long long)dlen);
             break;
         }
         int64_t n = sm_shape_numel(ndim, dims);
@@ -135,19 +152,32 @@ selfmm_status sm_read_safetensors(const uint8_t *data, size_t size, const char *
         if (n < 0 || (uint64_t)n > UINT64_MAX / esize || (uint64_t)n * esize != en - b) {
             char s[96];
             sm_shape_str(s, sizeof s, ndim, dims);
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": %llu bytes for %s %s", what,
-                          name, (unsigned long long)(en - b), dt->valuestring, s);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: %llu bytes for %s %s", what,
+                          qname, (unsigned long long)(en - b), dt->valuestring, s);
             break;
         }
         ranges[nr++] = (range){b, en, name};
         st = sm_tensors_add(l, name, strlen(name), dtype, ndim, dims, NULL, base + b, err);
     }
     if (st == SELFMM_OK) {
+        /* in order of their offsets, each range starts where the previous one ends */
         qsort(ranges, (size_t)nr, sizeof *ranges, by_begin);
-        for (int i = 1; i < nr && st == SELFMM_OK; i++)
-            if (ranges[i].begin < ranges[i - 1].end)
-                st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensors \"%s\" and \"%s\" overlap", what,
-                              ranges[i - 1].name, ranges[i].name);
+        uint64_t at = 0;
+        for (int i = 0; i < nr && st == SELFMM_OK; i++) {
+            if (ranges[i].begin < at)
+                st = sm_error(err, SELFMM_ERR_FORMAT, "%s: tensors %s and %s overlap", what,
+                              SM_Q(ranges[i - 1].name), SM_Q(ranges[i].name));
+            else if (ranges[i].begin > at)
+                st = sm_error(err, SELFMM_ERR_FORMAT, "%s: data bytes [%llu, %llu) belong to no tensor "
+                              "(before %s): safetensors data must be covered in order, without gaps",
+                              what, (unsigned long long)at, (unsigned long long)ranges[i].begin,
+                              SM_Q(ranges[i].name));
+            at = ranges[i].end;
+        }
+        if (st == SELFMM_OK && at != dlen)
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: the tensors cover %llu of the %llu data bytes "
+                          "(trailing bytes belong to no tensor)", what, (unsigned long long)at,
+                          (unsigned long long)dlen);
     }
     /* duplicate names (cJSON keeps both) are refused here */
     if (st == SELFMM_OK) st = sm_tensors_index(l, what, err);

@@ -5,8 +5,8 @@
 
 #include "io/tensors.h"
 
-/* The reference implementation refuses headers above 100 MB; so do we. */
-#define SM_SAFETENSORS_MAX_HEADER (100u << 20)
+/* The reference implementation refuses headers above 100,000,000 bytes; so do we. */
+#define SM_SAFETENSORS_MAX_HEADER 100000000u
 
 /* One float32 tensor to write. */
 typedef struct sm_st_out {

@@ -1,6 +1,8 @@
 /* tensors.c -- the named tensor list (see tensors.h) and checkpoint detection. */
 #include "io/tensors.h"
 
+#include "core/quote.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +112,7 @@ selfmm_status sm_tensors_index(sm_tensor_list *l, const char *what, selfmm_error
         const char *name = l->t[order[i]].name;
         if (!strcmp(l->t[order[i - 1]].name, name)) {
             free(order);
-            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\" appears twice", what, name);
+            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s appears twice", what, SM_Q(name));
         }
     }
     l->order = order;

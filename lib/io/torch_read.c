@@ -10,6 +10,7 @@
  *
  * Tensors point into the file. Every tensor's extent is checked against its
  * storage and every storage against the file before it is listed. */
+#include "core/quote.h"
 #include "io/pickle.h"
 #include "io/tensors.h"
 #include "io/zip_read.h"
@@ -31,21 +32,21 @@ static selfmm_status add_tensor(sm_tensor_list *l, const sm_pv *key, const sm_te
                                 resolve_fn resolve, void *ctx, const char *what, selfmm_error *err)
 {
     const sm_storage *st = t->storage->u.storage;
-    char name[160];
-    snprintf(name, sizeof name, "%.*s", (int)(key->u.str.len < 120 ? key->u.str.len : 120), key->u.str.p);
+    char name[SM_QUOTE_MAX]; /* the key as messages show it */
+    sm_quote(name, sizeof name, key->u.str.p, key->u.str.len);
     storage_bytes sb;
     SM_TRY(resolve(ctx, st, &sb, err));
     int esize = sm_dtype_size(st->dtype);
     /* the storage's declared size must be in the file */
     if ((uint64_t)st->numel > sb.size / (uint64_t)esize)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": storage \"%s\" declares %lld "
-                        "elements but holds %llu bytes", what, name, st->key, (long long)st->numel,
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: storage %s declares %lld "
+                        "elements but holds %llu bytes", what, name, SM_Q(st->key), (long long)st->numel,
                         (unsigned long long)sb.size);
     uint64_t avail = (uint64_t)st->numel; /* elements of the storage (or of the view) */
     uint64_t start = (uint64_t)t->offset;
     if (st->view) {
         if ((uint64_t)st->view_offset > avail || (uint64_t)st->view_numel > avail - (uint64_t)st->view_offset)
-            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": storage view outside its storage",
+            return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: storage view outside its storage",
                             what, name);
         start += (uint64_t)st->view_offset;
         avail = (uint64_t)st->view_offset + (uint64_t)st->view_numel;
@@ -53,12 +54,12 @@ static selfmm_status add_tensor(sm_tensor_list *l, const sm_pv *key, const sm_te
     uint64_t extent;
     if (sm_tensor_extent(t->ndim, t->size, t->stride, esize, &extent) != 0 ||
         sm_shape_numel(t->ndim, t->size) < 0)
-        return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor \"%s\": shape or strides overflow", what, name);
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: tensor %s: shape or strides overflow", what, name);
     if (extent && (start > avail || extent > (avail - start) * (uint64_t)esize)) {
         char shape[96];
         sm_shape_str(shape, sizeof shape, t->ndim, t->size);
         return sm_error(err, SELFMM_ERR_FORMAT,
-                        "%s: tensor \"%s\" %s at offset %lld does not fit in its storage of %lld "
+                        "%s: tensor %s %s at offset %lld does not fit in its storage of %lld "
                         "elements", what, name, shape, (long long)t->offset, (long long)st->numel);
     }
     /* an empty tensor's offset is unchecked: no pointer is formed from it */
@@ -99,6 +100,32 @@ static selfmm_status walk(const sm_pv *root, sm_tensor_list *l, resolve_fn resol
 
 /* ---- zip ---- */
 
+/* Check the CRC-32 of every storage member the pickle refers to, all at once (on
+ * all threads): the one extra pass over the bytes that integrity costs. Members
+ * that are missing or compressed are left to zip_resolve, which names them. */
+static selfmm_status verify_storages(const uint8_t *data, const sm_zip_dir *dir, const char *prefix,
+                                     const sm_pickle *vm, const char *what, selfmm_error *err)
+{
+    size_t n;
+    sm_pv *const *refs = sm_pickle_storages(vm, &n);
+    sm_zip_entry **todo = calloc(n ? n : 1, sizeof *todo);
+    if (!todo) return sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char name[1024];
+        snprintf(name, sizeof name, "%sdata/%s", prefix, refs[i]->u.storage->key);
+        sm_zip_entry *e = sm_zip_find(dir, name);
+        if (e && e->method == 0 && !e->verified) {
+            e->verified = -1; /* listed once, however often it is referenced */
+            todo[k++] = e;
+        }
+    }
+    for (size_t i = 0; i < k; i++) todo[i]->verified = 0;
+    selfmm_status st = sm_zip_verify_many(data, todo, k, what, err);
+    free(todo);
+    return st;
+}
+
 int sm_torch_pickle_name(const char *name)
 {
     const char *slash = strchr(name, '/');
@@ -118,11 +145,12 @@ static selfmm_status zip_resolve(void *ctx, const sm_storage *st, storage_bytes 
     zip_ctx *z = ctx;
     char name[1024];
     snprintf(name, sizeof name, "%sdata/%s", z->prefix, st->key);
-    const sm_zip_entry *e = sm_zip_find(z->dir, name);
-    if (!e) return sm_error(err, SELFMM_ERR_MISSING, "%s: storage member \"%s\" is missing", z->what, name);
+    sm_zip_entry *e = sm_zip_find(z->dir, name);
+    if (!e) return sm_error(err, SELFMM_ERR_MISSING, "%s: storage member %s is missing", z->what, SM_Q(name));
     if (e->method != 0)
-        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: member \"%s\" is compressed (method %d); "
-                        "torch stores checkpoint members uncompressed", z->what, name, e->method);
+        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: member %s is compressed (method %d); "
+                        "torch stores checkpoint members uncompressed", z->what, SM_Q(name), e->method);
+    SM_TRY(sm_zip_verify(z->buf, e, z->what, err)); /* once per storage */
     out->data = z->buf + e->data_offset;
     out->size = e->comp_size;
     return SELFMM_OK;
@@ -134,7 +162,7 @@ selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *wh
     sm_zip_dir dir;
     selfmm_status st = sm_zip_read_dir(data, size, what, &dir, err);
     zip_ctx z = {data, &dir, "", what};
-    const sm_zip_entry *pkl = NULL;
+    sm_zip_entry *pkl = NULL;
     for (int i = 0; st == SELFMM_OK && i < dir.n; i++) {
         const char *n = dir.e[i].name;
         if (!sm_torch_pickle_name(n)) continue;
@@ -150,9 +178,19 @@ selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *wh
     if (st == SELFMM_OK) {
         char bo[600];
         snprintf(bo, sizeof bo, "%sbyteorder", z.prefix);
-        const sm_zip_entry *e = sm_zip_find(&dir, bo);
-        if (e && !(e->comp_size == 6 && e->method == 0 && !memcmp(data + e->data_offset, "little", 6)))
+        sm_zip_entry *e = sm_zip_find(&dir, bo);
+        if (e) st = sm_zip_verify(data, e, what, err);
+        if (st == SELFMM_OK && e && !(e->comp_size == 6 && !memcmp(data + e->data_offset, "little", 6)))
             st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: not a little-endian checkpoint", what);
+    }
+    if (st == SELFMM_OK) st = sm_zip_verify(data, pkl, what, err);
+    /* torch.load reads the format version record too */
+    static const char *const version_names[2] = {"version", ".data/version"};
+    for (int k = 0; k < 2 && st == SELFMM_OK; k++) {
+        char vn[600];
+        snprintf(vn, sizeof vn, "%s%s", z.prefix, version_names[k]);
+        sm_zip_entry *e = sm_zip_find(&dir, vn);
+        if (e) st = sm_zip_verify(data, e, what, err);
     }
     sm_pickle *vm = NULL;
     sm_pv *root = NULL;
@@ -163,6 +201,7 @@ selfmm_status sm_read_torch_zip(const uint8_t *data, size_t size, const char *wh
         st = sm_pickle_run(data + pkl->data_offset, (size_t)pkl->comp_size, &po, pwhat, &vm, &root,
                            NULL, err);
     }
+    if (st == SELFMM_OK) st = verify_storages(data, &dir, z.prefix, vm, what, err);
     if (st == SELFMM_OK) st = walk(root, l, zip_resolve, &z, what, err);
     if (st == SELFMM_OK) snprintf(l->format, sizeof l->format, "torch zip");
     sm_pickle_free(vm);
@@ -204,7 +243,7 @@ static selfmm_status legacy_resolve(void *ctx, const sm_storage *st, storage_byt
     legacy_storage *s = legacy_find(c, st->key);
     /* every reference was collected, so its element type is s->dtype */
     if (!s || !s->seen_data)
-        return sm_error(err, SELFMM_ERR_MISSING, "%s: storage \"%s\" has no data", c->what, st->key);
+        return sm_error(err, SELFMM_ERR_MISSING, "%s: storage %s has no data", c->what, SM_Q(st->key));
     *out = s->bytes;
     return SELFMM_OK;
 }
@@ -229,8 +268,8 @@ static selfmm_status legacy_collect(const sm_pickle *vm, legacy_ctx *c, selfmm_e
     for (size_t i = 0; i < c->n; i++) {
         if (u && !strcmp(c->s[u - 1].key, c->s[i].key)) {
             if (c->s[u - 1].dtype != c->s[i].dtype)
-                return sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" used with two element types",
-                                c->what, c->s[i].key);
+                return sm_error(err, SELFMM_ERR_FORMAT, "%s: storage %s used with two element types",
+                                c->what, SM_Q(c->s[i].key));
             continue;
         }
         c->s[u++] = c->s[i];
@@ -289,12 +328,12 @@ selfmm_status sm_read_torch_legacy(const uint8_t *data, size_t size, const char 
         key[k->u.str.len] = '\0';
         legacy_storage *s = legacy_find(&c, key);
         if (!s) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" is referenced nowhere in the "
-                          "pickle (its element size is unknown)", what, key);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage %s is referenced nowhere in the "
+                          "pickle (its element size is unknown)", what, SM_Q(key));
             break;
         }
         if (size - pos < 8) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\": truncated", what, key);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage %s: truncated", what, SM_Q(key));
             break;
         }
         uint64_t numel = 0;
@@ -302,8 +341,8 @@ selfmm_status sm_read_torch_legacy(const uint8_t *data, size_t size, const char 
         pos += 8;
         uint64_t esize = (uint64_t)sm_dtype_size(s->dtype);
         if (numel > (size - pos) / esize) {
-            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage \"%s\" declares %llu elements, more "
-                          "than the file holds (truncated?)", what, key, (unsigned long long)numel);
+            st = sm_error(err, SELFMM_ERR_FORMAT, "%s: storage %s declares %llu elements, more "
+                          "than the file holds (truncated?)", what, SM_Q(key), (unsigned long long)numel);
             break;
         }
         s->bytes.data = data + pos;

@@ -11,12 +11,12 @@
  * selfmm_model_adopt_dataset writes both from a dataset; selfmm_fit calls it. */
 #include "model/model_input.h"
 
+#include "core/number.h"
+#include "core/quote.h"
 #include "data/dataset.h"
 #include "data/norm.h"
 #include "model/model.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -47,41 +47,29 @@ static char *floats_to_json(const float *v, int n)
     return s;
 }
 
-/* Parse "[x,y,...]" of exactly n float32 values; 0 on any deviation. */
+/* Parse "[x,y,...]" of exactly n finite float32 values, each a decimal number
+ * (core/number.h) written with %.9g: read as float64, then rounded to float32,
+ * which gives back the printed float32 bit for bit. 0 on any deviation. */
 static int json_to_floats(const char *s, float *v, int n)
 {
-    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    if (!c) return 0;
-    int ok = 1, i = 0;
+    int i = 0;
     const char *p = s;
     while (*p == ' ') p++;
-    ok = *p++ == '[';
-    while (ok) {
-        while (*p == ' ') p++;
-        if (*p == ']' && i == 0) {
-            p++;
-            break;
-        }
-        char *e;
-        float f = strtof_l(p, &e, c);
-        if (e == p || i >= n || !isfinite(f)) {
-            ok = 0;
-            break;
-        }
+    if (*p++ != '[') return 0;
+    while (*p == ' ') p++;
+    if (*p == ']') return p[1 + strspn(p + 1, " ")] == '\0' && n == 0;
+    for (;;) {
+        size_t len = strcspn(p, ",]");
+        double d;
+        if (!p[len] || i >= n || sm_parse_decimal(p, len, &d) != SM_NUM_OK) return 0;
+        float f = (float)d;
+        if (!isfinite(f)) return 0;
         v[i++] = f;
-        p = e;
-        while (*p == ' ') p++;
-        if (*p == ',') p++;
-        else if (*p == ']') {
-            p++;
-            break;
-        } else {
-            ok = 0;
-        }
+        p += len;
+        if (*p++ == ']') break;
     }
-    while (ok && *p == ' ') p++;
-    freelocale(c);
-    return ok && *p == '\0' && i == n;
+    while (*p == ' ') p++;
+    return *p == '\0' && i == n;
 }
 
 SELFMM_API selfmm_status selfmm_model_set_norm(selfmm_model *m, const selfmm_norm *norm)
@@ -151,12 +139,13 @@ selfmm_status sm_model_input_lengths(selfmm_model *m, int len[3])
         const char *s = sm_model_meta_get(m, input_key[k]);
         len[k] = 0;
         if (!s) continue;
-        char *e;
-        errno = 0;
-        long v = strtol(s, &e, 10);
-        if (e == s || *e || errno || v < 1 || v > INT_MAX)
-            return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %s is \"%.20s\", expected a "
-                            "length >= 1", input_key[k], s);
+        const long lo = k ? 1 : 2, hi = k ? SM_INPUT_MAX_STEPS : m->net.cfg.max_position_embeddings;
+        /* decimal digits only, bounded before anything is sized by it */
+        uint64_t v = 0;
+        if (!sm_parse_u64(s, &v) || v < (uint64_t)lo || v > (uint64_t)hi)
+            return sm_error(&m->err, SELFMM_ERR_FORMAT, "model metadata: %s is %s, expected a length in "
+                            "[%ld, %ld]%s", input_key[k], SM_Q(s), lo, hi,
+                            k ? "" : " (max_position_embeddings)");
         len[k] = (int)v;
     }
     return SELFMM_OK;
@@ -171,7 +160,15 @@ SELFMM_API selfmm_status selfmm_model_adopt_dataset(selfmm_model *m, const selfm
         return sm_error(&m->err, SELFMM_ERR_SHAPE, "adopt dataset: the data's feature widths (audio "
                         "%d, vision %d) differ from the model's (audio_dim %d, video_dim %d)",
                         d->audio_dim, d->vision_dim, m->net.cfg.audio_dim, m->net.cfg.video_dim);
-    const int len[3] = {d->text_len, d->audio_len, d->vision_len};
+    /* A text is encoded at most at max_position_embeddings (the model cannot run
+     * more tokens: padding beyond that changes no output); longer audio or vision
+     * would make a model file that sm_model_input_lengths refuses. */
+    const int L = d->text_len < m->net.cfg.max_position_embeddings ? d->text_len : m->net.cfg.max_position_embeddings;
+    const int len[3] = {L, d->audio_len, d->vision_len};
+    for (int k = 1; k < 3; k++)
+        if (len[k] > SM_INPUT_MAX_STEPS)
+            return sm_error(&m->err, SELFMM_ERR_RANGE, "adopt dataset: %s length %d, beyond the %d steps "
+                            "a model records", sm_norm_modality[k - 1], len[k], SM_INPUT_MAX_STEPS);
     for (int k = 0; k < 3; k++) {
         char v[24];
         snprintf(v, sizeof v, "%d", len[k]);

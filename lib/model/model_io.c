@@ -9,6 +9,7 @@
 
 #include "core/file.h"
 #include "core/log.h"
+#include "core/quote.h"
 #include "io/safetensors.h"
 #include "io/torch_write.h"
 #include "model/model.h"
@@ -76,14 +77,14 @@ static selfmm_status check_tensor(const sm_param *p, const sm_tensor *t, const c
                                   const char *hint, selfmm_error *err)
 {
     if (!sm_dtype_is_float(t->dtype))
-        return sm_error(err, SELFMM_ERR_TYPE, "%s: tensor \"%s\" holds %s, expected floating point",
-                        path, t->name, sm_dtype_name(t->dtype));
+        return sm_error(err, SELFMM_ERR_TYPE, "%s: tensor %s holds %s, expected floating point",
+                        path, SM_Q(t->name), sm_dtype_name(t->dtype));
     if (!shape_equal(p, t)) {
         char have[96], want[96];
         sm_shape_str(have, sizeof have, t->ndim, t->shape);
         sm_shape_str(want, sizeof want, p->ndim, p->shape);
-        return sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor \"%s\" has shape %s, the model expects %s%s%s%s",
-                        path, t->name, have, want, hint ? " (set by " : "", hint ? hint : "",
+        return sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor %s has shape %s, the model expects %s%s%s%s",
+                        path, SM_Q(t->name), have, want, hint ? " (set by " : "", hint ? hint : "",
                         hint ? ")" : "");
     }
     return SELFMM_OK;
@@ -118,7 +119,7 @@ static void report_unused(const sm_tensor_list *l, const unsigned char *used, co
     for (int i = 0; i < l->n; i++) {
         if (used[i]) continue;
         if (n < 6 && o < sizeof names)
-            o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", n ? ", " : "", l->t[i].name);
+            o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", n ? ", " : "", SM_Q(l->t[i].name));
         n++;
     }
     if (n)
@@ -301,8 +302,8 @@ selfmm_status sm_config_check_tensors(selfmm_config *cfg, const sm_tensor_list *
         const sm_tensor *t = find_model(l, widths[k].name);
         if (!t) return sm_error(err, SELFMM_ERR_MISSING, "%s: no tensor \"%s\"", path, widths[k].name);
         if (t->ndim != 2 || t->shape[1] < 1 || t->shape[1] > 1000000)
-            return sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor \"%s\" is not a (4 x hidden, %s) matrix",
-                            path, t->name, widths[k].key);
+            return sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor %s is not a (4 x hidden, %s) matrix",
+                            path, SM_Q(t->name), widths[k].key);
         *(int *)((char *)&c + widths[k].offset) = (int)t->shape[1];
     }
     SM_TRY(selfmm_config_validate(&c, err));
@@ -380,10 +381,10 @@ static selfmm_status native_config(const sm_tensor_list *l, const char *path, se
     const char *json = sm_tensors_meta(l, "config");
     if (!fmt || strcmp(fmt, NATIVE_FORMAT) != 0)
         return sm_error(err, SELFMM_ERR_FORMAT, "%s: safetensors without libselfmm metadata "
-                        "(format is \"%s\")", path, fmt ? fmt : "absent");
+                        "(format is %s)", path, fmt ? SM_Q(fmt) : "absent");
     if (!ver || strcmp(ver, NATIVE_VERSION) != 0)
-        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: model file format version \"%s\" (this "
-                        "libselfmm reads version %s)", path, ver ? ver : "absent", NATIVE_VERSION);
+        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: model file format version %s (this "
+                        "libselfmm reads version %s)", path, ver ? SM_Q(ver) : "absent", NATIVE_VERSION);
     if (!json) return sm_error(err, SELFMM_ERR_MISSING, "%s: the model file has no config", path);
     selfmm_config_default(cfg);
     selfmm_error e2 = {0};
@@ -393,12 +394,13 @@ static selfmm_status native_config(const sm_tensor_list *l, const char *path, se
     return SELFMM_OK;
 }
 
-selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list *l,
-                                    const char *path, selfmm_error *err)
+/* Every parameter of a table is in l as float32 of its shape. */
+static selfmm_status check_table(const sm_param_table *tab, const sm_tensor_list *l, const char *path,
+                                 selfmm_error *err)
 {
     selfmm_status st = SELFMM_OK;
-    for (int i = 0; i < m->net.table.n && st == SELFMM_OK; i++) {
-        const sm_param *p = &m->net.table.p[i];
+    for (int i = 0; i < tab->n && st == SELFMM_OK; i++) {
+        const sm_param *p = &tab->p[i];
         const sm_tensor *t = sm_tensors_find(l, p->name);
         if (!t) st = sm_error(err, SELFMM_ERR_MISSING, "%s: no tensor \"%s\"", path, p->name);
         else if (t->dtype != SM_DT_F32)
@@ -407,6 +409,12 @@ selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list 
         else st = check_tensor(p, t, path, NULL, err);
     }
     return st;
+}
+
+selfmm_status sm_model_check_params(const selfmm_model *m, const sm_tensor_list *l,
+                                    const char *path, selfmm_error *err)
+{
+    return check_table(&m->net.table, l, path, err);
 }
 
 void sm_model_copy_params(selfmm_model *m, const sm_tensor_list *l)
@@ -425,8 +433,8 @@ static selfmm_status native_fill(selfmm_model *m, const sm_tensor_list *l, const
      * parameters, one of the first n + 1 is foreign */
     for (int i = 0; l->n > m->net.table.n && i <= m->net.table.n && st == SELFMM_OK; i++)
         if (sm_params_find(&m->net.table, l->t[i].name) < 0)
-            st = sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor \"%s\" is not part of the model its "
-                          "config describes", path, l->t[i].name);
+            st = sm_error(err, SELFMM_ERR_SHAPE, "%s: tensor %s is not part of the model its "
+                          "config describes", path, SM_Q(l->t[i].name));
     if (st == SELFMM_OK) sm_model_copy_params(m, l);
     for (int i = 0; i < l->n_meta && st == SELFMM_OK; i++) {
         if (reserved_meta(l->meta_key[i])) continue;
@@ -441,6 +449,14 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
 {
     selfmm_config cfg;
     SM_TRY(native_config(l, path, &cfg, err));
+    /* The stored config sizes the model's memory: before allocating it, every
+     * parameter it describes must be in the file, so the model is never larger
+     * than the file (a forged config cannot ask for terabytes). */
+    sm_param_table tab;
+    SM_TRY(sm_params_build(&cfg, &tab, err));
+    selfmm_status cst = check_table(&tab, l, path, err);
+    sm_params_free(&tab);
+    SM_TRY(cst);
     selfmm_model *m;
     SM_TRY(sm_model_create(&cfg, 0, &m, err)); /* every weight comes from the file */
     selfmm_status st = native_fill(m, l, path, err);

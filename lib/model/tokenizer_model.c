@@ -9,6 +9,7 @@
  */
 #include "text/tokenizer.h"
 
+#include "core/quote.h"
 #include "model/model.h"
 
 #include <stdlib.h>
@@ -61,8 +62,8 @@ SELFMM_API selfmm_status selfmm_model_get_tokenizer(const selfmm_model *m, selfm
     if (!type && !vocab) {
         st = sm_error(err, SELFMM_ERR_MISSING, "the model has no tokenizer (no tokenizer.* metadata)");
     } else if (!type || strcmp(type, TOKENIZER_TYPE) != 0) {
-        st = sm_error(err, SELFMM_ERR_FORMAT, "model metadata: tokenizer.type is %s%s%s, expected \"%s\"",
-                      type ? "\"" : "", type ? type : "missing", type ? "\"" : "", TOKENIZER_TYPE);
+        st = sm_error(err, SELFMM_ERR_FORMAT, "model metadata: tokenizer.type is %s, expected \"%s\"",
+                      type ? SM_Q(type) : "missing", TOKENIZER_TYPE);
     } else if (!vocab) {
         st = sm_error(err, SELFMM_ERR_FORMAT, "model metadata: tokenizer.vocab is missing");
     }
@@ -71,8 +72,8 @@ SELFMM_API selfmm_status selfmm_model_get_tokenizer(const selfmm_model *m, selfm
         if (v && !strcmp(v, "true")) vals[i] = 1;
         else if (v && !strcmp(v, "false")) vals[i] = 0;
         else
-            st = sm_error(err, SELFMM_ERR_FORMAT, "model metadata: %s is %s%s%s, expected true or false",
-                          bool_keys[i], v ? "\"" : "", v ? v : "missing", v ? "\"" : "");
+            st = sm_error(err, SELFMM_ERR_FORMAT, "model metadata: %s is %s, expected true or false",
+                          bool_keys[i], v ? SM_Q(v) : "missing");
     }
     selfmm_tokenizer *t = NULL;
     if (st == SELFMM_OK) {

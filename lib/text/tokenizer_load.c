@@ -12,6 +12,7 @@
 
 #include "core/file.h"
 #include "core/json.h"
+#include "core/quote.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ static selfmm_status check_special_tokens(const cJSON *root, const char *path, s
                             keys[k], sm_json_type_name(v));
         if (strcmp(s, sm_special_tokens[k]) != 0)
             return sm_error(err, SELFMM_ERR_UNSUPPORTED,
-                            "%s: \"%s\" is \"%s\"; only BERT's \"%s\" is supported", path, keys[k], s,
+                            "%s: \"%s\" is %s; only BERT's \"%s\" is supported", path, keys[k], SM_Q(s),
                             sm_special_tokens[k]);
     }
     const cJSON *extra = cJSON_GetObjectItemCaseSensitive(root, "additional_special_tokens");
@@ -116,10 +117,8 @@ static selfmm_status check_tokenizer_config(const cJSON *root, const char *path,
             found |= !strcmp(cls->valuestring, ok[i]);
         if (!found)
             return sm_error(err, SELFMM_ERR_UNSUPPORTED,
-                            "%s: \"tokenizer_class\" %s%s%s is not BERT's WordPiece tokenizer", path,
-                            cJSON_IsString(cls) ? "\"" : "",
-                            cJSON_IsString(cls) ? cls->valuestring : sm_json_type_name(cls),
-                            cJSON_IsString(cls) ? "\"" : "");
+                            "%s: \"tokenizer_class\" %s is not BERT's WordPiece tokenizer", path,
+                            cJSON_IsString(cls) ? SM_Q(cls->valuestring) : sm_json_type_name(cls));
     }
     /* Newer files list the special tokens again, by id. */
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "added_tokens_decoder");
@@ -133,9 +132,9 @@ static selfmm_status check_tokenizer_config(const cJSON *root, const char *path,
             const char *s = token_content(e);
             if (!s || !is_special(s))
                 return sm_error(err, SELFMM_ERR_UNSUPPORTED,
-                                "%s: added token %s (\"%s\") is not supported; only BERT's special "
+                                "%s: added token %s (%s) is not supported; only BERT's special "
                                 "tokens are",
-                                path, e->string, s ? s : "?");
+                                path, SM_Q(e->string), s ? SM_Q(s) : "?");
         }
     }
     return check_special_tokens(root, path, err);
@@ -147,8 +146,8 @@ static selfmm_status check_added_tokens(const cJSON *root, const char *path, sel
     cJSON_ArrayForEach(e, root)
     {
         if (!is_special(e->string))
-            return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: added token \"%s\" is not supported",
-                            path, e->string);
+            return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: added token %s is not supported",
+                            path, SM_Q(e->string));
     }
     return SELFMM_OK;
 }

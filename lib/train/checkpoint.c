@@ -9,13 +9,14 @@
  * the uninterrupted run's. Loading checks everything before changing anything. */
 #include "core/alloc.h"
 #include "core/config_keys.h"
+#include "core/number.h"
+#include "core/quote.h"
 #include "model/model_io.h"
 #include "io/safetensors.h"
 #include "model/model.h"
 #include "train/adam.h"
 #include "train/ulgm.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,16 +85,6 @@ static selfmm_status same_training_config(const selfmm_model *model, const char 
     return SELFMM_OK;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s) return 0;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno || s[0] == '-') return 0;
-    *out = v;
-    return 1;
-}
 
 /* The float32 data of a 1-D state tensor, copied when the file leaves it unaligned. */
 static selfmm_status state_view(const sm_tensor_list *l, const char *name, const char *path,
@@ -130,10 +121,10 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_opti
     if (!fmt || strcmp(fmt, CKPT_FORMAT) != 0)
         st = sm_error(err, SELFMM_ERR_FORMAT, "%s: not a libselfmm training checkpoint", path);
     else if (!ver || strcmp(ver, CKPT_VERSION) != 0)
-        st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: checkpoint format version \"%s\" (this "
-                      "libselfmm reads %s)", path, ver ? ver : "absent", CKPT_VERSION);
-    else if (!parse_u64(sm_tensors_meta(&l, "model_step"), &mstep) ||
-             !parse_u64(sm_tensors_meta(&l, "adam_step"), &astep) || astep > INT64_MAX)
+        st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: checkpoint format version %s (this "
+                      "libselfmm reads %s)", path, ver ? SM_Q(ver) : "absent", CKPT_VERSION);
+    else if (!sm_parse_u64(sm_tensors_meta(&l, "model_step"), &mstep) ||
+             !sm_parse_u64(sm_tensors_meta(&l, "adam_step"), &astep) || astep > INT64_MAX)
         st = sm_error(err, SELFMM_ERR_FORMAT, "%s: bad step counters in the metadata", path);
     if (st == SELFMM_OK) st = same_training_config(model, sm_tensors_meta(&l, "config"), path, err);
     if (st == SELFMM_OK) st = sm_model_check_params(model, &l, path, err);

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ds) return 0;
     selfmm_error err;
     sm_load_opts o = {1, 1, 0};
-    sm_dataset_read_npz(ds, data, size, "fuzz", &o, &err);
+    sm_dataset_read_npz(ds, data, size, -1, "fuzz", &o, &err);
     selfmm_dataset_free(ds);
     sm_npy_header h;
     sm_npy_parse_dict((const char *)data, size, &h, "fuzz", &err);
