@@ -1,6 +1,7 @@
 /* atomic_file.c -- see atomic_file.h. */
 #include "core/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -144,4 +145,63 @@ selfmm_status sm_atomic_copy(const char *from, const char *to, selfmm_error *err
         return st;
     }
     return sm_atomic_commit(&af, err);
+}
+
+selfmm_status sm_atomic_link(const char *from, const char *to, selfmm_error *err)
+{
+    struct stat a, b;
+    if (stat(from, &a) == 0 && stat(to, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return SELFMM_OK; /* linked already (rename between two names of one file does nothing) */
+    sm_atomic_file af;
+    SM_TRY(sm_atomic_reserve(&af, to, err)); /* a free name next to the target */
+    unlink(af.tmp);
+    if (link(from, af.tmp) != 0) {
+        int e = errno;
+        af.tmp[0] = '\0';
+        if (e == ENOENT)
+            return sm_error(err, SELFMM_ERR_NOT_FOUND, "%s: cannot open: %s", from, strerror(e));
+        /* no hard links here (EPERM: some file systems; EXDEV: another one; EMLINK) */
+        return sm_atomic_copy(from, to, err);
+    }
+    if (rename(af.tmp, af.path) != 0) {
+        int e = errno;
+        unlink(af.tmp);
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot replace: %s", af.path, strerror(e));
+    }
+    fsync_dir(af.path);
+    return SELFMM_OK;
+}
+
+selfmm_status sm_atomic_remove_stale(const char *path, int *removed, selfmm_error *err)
+{
+    if (removed) *removed = 0;
+    char dir[SELFMM_PATH_MAX], prefix[SELFMM_PATH_MAX + 8];
+    if (!path || snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "bad path");
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir;
+    snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    else strcpy(dir, ".");
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT) return SELFMM_OK;
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
+    }
+    selfmm_status st = SELFMM_OK;
+    const size_t plen = strlen(prefix);
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, plen) != 0 || !e->d_name[plen]) continue;
+        struct stat sb;
+        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) != 0) {
+            st = sm_error(err, SELFMM_ERR_IO, "%s/%s: cannot remove: %s", dir, e->d_name, strerror(errno));
+            break;
+        }
+        if (removed) (*removed)++;
+    }
+    closedir(d);
+    return st;
 }
