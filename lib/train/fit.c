@@ -133,7 +133,7 @@ static selfmm_status save_checkpoint(fit_run *r)
     long log_bytes, labels_bytes;
     sm_fit_log_lengths(&r->log, &log_bytes, &labels_bytes);
     return sm_fit_checkpoint_save(r->files.checkpoint, r->model, r->optim, r->ulgm, &r->es, log_bytes,
-                                  labels_bytes, r->err);
+                                  labels_bytes, r->cfg.seed, r->err);
 }
 
 /* ---- before the first epoch -------------------------------------------- */

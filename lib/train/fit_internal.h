@@ -55,12 +55,12 @@ void sm_fit_log_close(sm_fit_log *lg);
 /* ---- fit_resume.c: the run state in the checkpoint, resume --------------- */
 
 /* Write the checkpoint of a completed epoch: model, optimizer and label state
- * (selfmm_checkpoint_save) with the run state: es (epochs, best epoch, best Loss)
- * and the logs' lengths (labels_bytes -1: no labels file). */
+ * (selfmm_checkpoint_save) with the run state: es (epochs, best epoch, best Loss),
+ * the logs' lengths (labels_bytes -1: no labels file) and the run's seed. */
 selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
                                      const selfmm_optim *optim, const selfmm_ulgm *ulgm,
                                      const selfmm_early_stop *es, long log_bytes,
-                                     long labels_bytes, selfmm_error *err);
+                                     long labels_bytes, int64_t seed, selfmm_error *err);
 
 /* The run's files in out_dir. */
 typedef struct sm_fit_files {
@@ -76,7 +76,8 @@ typedef struct sm_fit_files {
  * state into *es and *stop (what selfmm_early_stop_update answered after that epoch,
  * with cfg's early_stop), and the logs cut to the lengths recorded with it (the
  * labels file only when save_labels). A run state that is not the one
- * sm_fit_checkpoint_save writes is SELFMM_ERR_FORMAT, and the logs are left alone. */
+ * sm_fit_checkpoint_save writes is SELFMM_ERR_FORMAT, one of another seed than
+ * cfg->seed SELFMM_ERR_STATE; then the logs are left alone. */
 selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
                             selfmm_model *model, selfmm_dataset *data, selfmm_optim *optim,
                             selfmm_ulgm *ulgm, selfmm_early_stop *es, int *stop,

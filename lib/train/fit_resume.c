@@ -2,9 +2,12 @@
  *
  * At every epoch end selfmm_fit writes checkpoint.safetensors: the model, the Adam
  * and label state (selfmm_checkpoint_save), and as its JSON string the run state
- *   {"epoch":E,"best_epoch":B,"best_valid":L,"log_bytes":N,"labels_bytes":M}
+ *   {"epoch":E,"best_epoch":B,"best_valid":L,"log_bytes":N,"labels_bytes":M,"seed":S}
  * (completed epochs, the best one and its validation Loss, the lengths of
- * train_log.jsonl and labels.jsonl at that point; labels_bytes -1: no labels file).
+ * train_log.jsonl and labels.jsonl at that point; labels_bytes -1: no labels file;
+ * the run's seed, which the checkpoint's own config check leaves free, so that a
+ * checkpoint copied from another seed's folder is refused; checkpoints written
+ * before the seed was recorded have no "seed" and are taken as they are).
  * Resuming loads it back, cuts the logs to those lengths (dropping the lines of an
  * interrupted epoch) and continues, so that the run ends exactly as an uninterrupted
  * one: weights, labels and logs byte for byte (tests/test_fit.c). Like fit.c it is
@@ -24,7 +27,7 @@
 selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
                                      const selfmm_optim *optim, const selfmm_ulgm *ulgm,
                                      const selfmm_early_stop *es, long log_bytes,
-                                     long labels_bytes, selfmm_error *err)
+                                     long labels_bytes, int64_t seed, selfmm_error *err)
 {
     char *json = NULL;
     size_t cap = 0;
@@ -32,7 +35,8 @@ selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
     if (!mem) return sm_fit_fail(err, SELFMM_ERR_NOMEM, "checkpoint: out of memory");
     fprintf(mem, "{\"epoch\":%d,\"best_epoch\":%d,\"best_valid\":", es->epoch, es->best_epoch);
     sm_fit_json_num(mem, es->best);
-    fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld}", log_bytes, labels_bytes);
+    fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld,\"seed\":%lld}", log_bytes, labels_bytes,
+            (long long)seed);
     fclose(mem);
     selfmm_error e = {0};
     selfmm_status st = selfmm_checkpoint_save(model, optim, ulgm, json, path, &e);
@@ -53,8 +57,10 @@ static int json_int(const cJSON *o, const char *key, double lo, double hi, long 
 }
 
 /* The run state sm_fit_checkpoint_save wrote: a completed epoch, the best one so
- * far, the logs' lengths. Anything else is not that state: 0. */
-static int parse_state(const char *json, selfmm_early_stop *es, long *log_bytes, long *labels_bytes)
+ * far, the logs' lengths, the seed (*has_seed 0 when absent). Anything else is not
+ * that state: 0. */
+static int parse_state(const char *json, selfmm_early_stop *es, long *log_bytes, long *labels_bytes,
+                       int *has_seed, double *seed)
 {
     cJSON *o = cJSON_Parse(json ? json : "");
     const cJSON *bv = cJSON_GetObjectItemCaseSensitive(o, "best_valid");
@@ -63,6 +69,10 @@ static int parse_state(const char *json, selfmm_early_stop *es, long *log_bytes,
              json_int(o, "best_epoch", 0, (double)epoch, &best_epoch) && cJSON_IsNumber(bv) &&
              json_int(o, "log_bytes", 0, 9007199254740992.0, log_bytes) &&
              json_int(o, "labels_bytes", -1, 9007199254740992.0, labels_bytes);
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(o, "seed");
+    *has_seed = sd != NULL;
+    ok = ok && (!sd || cJSON_IsNumber(sd));
+    if (ok && sd) *seed = sd->valuedouble;
     if (ok) {
         es->epoch = (int)epoch;
         es->best_epoch = (int)best_epoch;
@@ -104,11 +114,19 @@ selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const se
     st = selfmm_checkpoint_load(model, optim, ulgm, files->checkpoint, &json, &e);
     if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "resume", e.message);
     long log_bytes = -1, labels_bytes = -1;
-    int ok = parse_state(json, es, &log_bytes, &labels_bytes);
+    int has_seed = 0;
+    double seed = 0;
+    int ok = parse_state(json, es, &log_bytes, &labels_bytes, &has_seed, &seed);
     selfmm_free_string(json);
     if (!ok)
         return sm_fit_fail(err, SELFMM_ERR_FORMAT,
                            "%s: checkpoint lacks a valid run state (epochs, log lengths)", files->checkpoint);
+    /* (seeds are exact in a double up to 2^53; the config's seed is an int64) */
+    if (has_seed && seed != (double)cfg->seed)
+        return sm_fit_fail(err, SELFMM_ERR_STATE,
+                           "%s: this checkpoint belongs to the run of seed %.17g, not to this run (seed "
+                           "%lld): it was copied from another run's folder; each run resumes only from "
+                           "its own checkpoint", files->checkpoint, seed, (long long)cfg->seed);
     /* what selfmm_early_stop_update answered after that epoch */
     *stop = es->epoch - es->best_epoch >= cfg->early_stop;
     /* The lines written after the checkpoint belong to the epoch being redone. */
