@@ -172,7 +172,7 @@ bench: all
 	$(CLI) bench --preset mosi
 
 demo: all
-	$(CLI) train --demo --out runs/demo
+	$(CLI) train --demo --out runs/demo --overwrite
 
 # libFuzzer targets (clang), built under build-fuzz/ and run briefly on their corpus.
 fuzz: deps
