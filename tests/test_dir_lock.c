@@ -178,6 +178,32 @@ TEST(link_instead_of_copy)
     CHECK(exists("top.bin"));
 }
 
+TEST(fsync_setting)
+{
+    CHECK_INT(selfmm_get_fsync(), 1); /* the default */
+    selfmm_config c;
+    selfmm_config_default(&c);
+    CHECK_INT(c.fsync, 1);
+    selfmm_error err = {0};
+    CHECK_OK(selfmm_config_set(&c, "fsync", "false", &err), err.message);
+    CHECK_INT(c.fsync, 0);
+    /* off: still atomic (temp file renamed), the same bytes */
+    selfmm_set_fsync(0);
+    CHECK_INT(selfmm_get_fsync(), 0);
+    char p[512];
+    path_in(p, sizeof p, "nosync.bin");
+    CHECK_OK(sm_atomic_write(p, "bytes", 5, &err), err.message);
+    char *text = NULL;
+    REQUIRE(sm_read_file(p, 64, &text, NULL, NULL) == SELFMM_OK);
+    CHECK_STR(text, "bytes");
+    free(text);
+    int n = -1;
+    CHECK_OK(sm_atomic_remove_stale(p, &n, &err), err.message);
+    CHECK_INT(n, 0);
+    selfmm_set_fsync(7); /* any non-zero is on */
+    CHECK_INT(selfmm_get_fsync(), 1);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/selfmm_test_dir_lock_XXXXXX");
@@ -187,6 +213,7 @@ int main(void)
     RUN(lock_needs_the_folder);
     RUN(stale_temp_files_removed_by_name);
     RUN(link_instead_of_copy);
+    RUN(fsync_setting);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) printf("# could not remove %s\n", tmpdir);

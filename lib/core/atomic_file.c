@@ -24,6 +24,12 @@ static mode_t file_mode(void)
     return mode;
 }
 
+/* selfmm_set_fsync: a process-wide setting, read once per file written. */
+static volatile int sync_files = 1;
+
+SELFMM_API void selfmm_set_fsync(int on) { sync_files = on != 0; }
+SELFMM_API int selfmm_get_fsync(void) { return sync_files; }
+
 static selfmm_status make_names(sm_atomic_file *af, const char *path, selfmm_error *err)
 {
     if (!path || !*path) return sm_error(err, SELFMM_ERR_INVALID_ARG, "empty output path");
@@ -60,6 +66,7 @@ selfmm_status sm_atomic_open(sm_atomic_file *af, const char *path, selfmm_error 
 
 static void fsync_dir(const char *path)
 {
+    if (!sync_files) return;
     char dir[SELFMM_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -78,10 +85,10 @@ selfmm_status sm_atomic_commit(sm_atomic_file *af, selfmm_error *err)
     int failed = 0, e = 0;
     if (af->fp) {
         if (fflush(af->fp) != 0 || ferror(af->fp)) failed = 1, e = errno;
-        if (!failed && fsync(fileno(af->fp)) != 0) failed = 1, e = errno;
+        if (!failed && sync_files && fsync(fileno(af->fp)) != 0) failed = 1, e = errno;
         if (fclose(af->fp) != 0 && !failed) failed = 1, e = errno;
         af->fp = NULL;
-    } else {
+    } else if (sync_files) { /* written by another writer (libzip), closed */
         int fd = open(af->tmp, O_RDONLY);
         if (fd < 0 || fsync(fd) != 0) failed = 1, e = errno;
         if (fd >= 0) close(fd);
