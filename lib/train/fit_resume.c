@@ -17,6 +17,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -42,6 +43,98 @@ selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
     selfmm_status st = selfmm_checkpoint_save(model, optim, ulgm, json, path, &e);
     free(json);
     if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "checkpoint", e.message);
+    return SELFMM_OK;
+}
+
+/* The folder of path synced (selfmm_get_fsync), after a rename in it. */
+static void sync_dir_of(const char *path)
+{
+    if (!selfmm_get_fsync()) return;
+    char dir[SELFMM_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    else strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) fsync(fd), close(fd);
+}
+
+/* to becomes a second name of the file from, atomically: a link under a temp name
+ * (to.tmp.link, which a resume's sweep of stale temp files covers), renamed over
+ * to. 0, or -1 with errno (EPERM, EXDEV, ...: no hard links here). */
+static int link_over(const char *from, const char *to)
+{
+    char tmp[SELFMM_PATH_MAX + 16];
+    snprintf(tmp, sizeof tmp, "%s.tmp.link", to);
+    unlink(tmp);
+    if (link(from, tmp) != 0) return -1;
+    if (rename(tmp, to) != 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    unlink(tmp); /* (left when to was already a name of from: rename then does nothing) */
+    sync_dir_of(to);
+    return 0;
+}
+
+selfmm_status sm_fit_checkpoint_write(const sm_fit_files *files, int best, selfmm_model *model,
+                                      const selfmm_optim *optim, const selfmm_ulgm *ulgm,
+                                      const selfmm_early_stop *es, long log_bytes, long labels_bytes,
+                                      int64_t seed, selfmm_error *err)
+{
+    if (!best)
+        return sm_fit_checkpoint_save(files->checkpoint, model, optim, ulgm, es, log_bytes, labels_bytes,
+                                      seed, err);
+    selfmm_status st = sm_fit_checkpoint_save(files->best, model, optim, ulgm, es, log_bytes, labels_bytes,
+                                              seed, err);
+    if (st != SELFMM_OK || link_over(files->best, files->checkpoint) == 0) return st;
+    if (errno != EPERM && errno != EXDEV && errno != ENOTSUP && errno != EMLINK && errno != ENOSYS)
+        return sm_fit_fail(err, SELFMM_ERR_IO, "%s: cannot link to %s: %s", files->checkpoint, files->best,
+                           strerror(errno));
+    return sm_fit_checkpoint_save(files->checkpoint, model, optim, ulgm, es, log_bytes, labels_bytes, seed,
+                                  err); /* no hard links: written twice */
+}
+
+/* The best weights into model: from the best epoch's checkpoint, or from the model
+ * file of a run that kept them there. *from: the file used, NULL when neither
+ * exists (nothing changed). */
+static selfmm_status load_best(const sm_fit_files *files, selfmm_model *model, selfmm_optim *optim,
+                               selfmm_ulgm *ulgm, const char **from, selfmm_error *err)
+{
+    selfmm_error e = {0};
+    selfmm_status st = SELFMM_OK;
+    *from = NULL;
+    if (access(files->best, F_OK) == 0) {
+        *from = files->best;
+        uint64_t step = selfmm_model_get_step(model);
+        st = selfmm_checkpoint_load(model, optim, ulgm, files->best, NULL, &e);
+        selfmm_model_set_step(model, step); /* the weights only: the step stays the run's */
+        if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "best weights", e.message);
+    } else if (access(files->model, F_OK) == 0) {
+        *from = files->model;
+        st = selfmm_model_load_weights(model, files->model);
+        if (st != SELFMM_OK) return sm_fit_fail_from(err, st, files->model, selfmm_model_errmsg(model));
+    }
+    return SELFMM_OK;
+}
+
+selfmm_status sm_fit_best_restore(const sm_fit_files *files, selfmm_model *model, selfmm_optim *optim,
+                                  selfmm_ulgm *ulgm, selfmm_error *err)
+{
+    const char *from;
+    selfmm_status st = load_best(files, model, optim, ulgm, &from, err);
+    if (st != SELFMM_OK) return st;
+    if (!from)
+        return sm_fit_fail(err, SELFMM_ERR_NOT_FOUND, "%s: the best weights are gone (nor %s)", files->best,
+                           files->model);
+    if (from == files->model) return SELFMM_OK;
+    st = selfmm_model_save(model, files->model);
+    if (st != SELFMM_OK) return sm_fit_fail_from(err, st, files->model, selfmm_model_errmsg(model));
+    if (unlink(files->best) != 0 && errno != ENOENT) /* the model holds them now: the second checkpoint goes */
+        return sm_fit_fail(err, SELFMM_ERR_IO, "%s: cannot remove: %s", files->best, strerror(errno));
     return SELFMM_OK;
 }
 
@@ -100,12 +193,13 @@ selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const se
     if (access(files->checkpoint, F_OK) != 0) return SELFMM_OK; /* nothing to resume: start */
     selfmm_error e = {0};
     selfmm_status st;
-    /* The validation metrics of the best weights (model.safetensors, which also keeps
-     * them for the end of the run): evaluation is deterministic, so recomputing them
-     * gives what the interrupted run had. */
-    if (access(files->model, F_OK) == 0) {
-        st = selfmm_model_load_weights(model, files->model);
-        if (st != SELFMM_OK) return sm_fit_fail_from(err, st, files->model, selfmm_model_errmsg(model));
+    /* The validation metrics of the best weights (the best epoch's checkpoint, which
+     * also keeps them for the end of the run): evaluation is deterministic, so
+     * recomputing them gives what the interrupted run had. */
+    const char *from;
+    st = load_best(files, model, optim, ulgm, &from, err);
+    if (st != SELFMM_OK) return st;
+    if (from) {
         double loss;
         st = selfmm_evaluate(model, data, SELFMM_SPLIT_VALID, cfg->batch_size, best_valid, &loss, NULL, &e);
         if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "validation", e.message);
