@@ -212,15 +212,21 @@ static void attach_tokenizer(selfmm_model *m, const selfmm_config *cfg, const ru
                         "will not work): %s\n", err.message);
 }
 
-/* A model for one seed: fresh (BERT from --bert when given) or from --init. */
-static int make_model(const selfmm_config *cfg, const run_desc *d, selfmm_model **out)
+/* A model for one seed: fresh (BERT from --bert when given), from --init, or, when
+ * the seed has a checkpoint to resume from, empty (selfmm_fit loads every weight
+ * from the checkpoint). Nothing is initialised that a load overwrites next. */
+static int make_model(const selfmm_config *cfg, const run_desc *d, int from_checkpoint, selfmm_model **out)
 {
     selfmm_error err = {0};
     selfmm_model *m;
-    if (selfmm_model_create(cfg, &m, &err) != SELFMM_OK)
+    const selfmm_init_mode init = from_checkpoint || d->init[0] ? SELFMM_INIT_NONE
+                                  : cfg->bert_path[0]         ? SELFMM_INIT_ALL_BUT_BERT
+                                                              : SELFMM_INIT_ALL;
+    if (selfmm_model_create_ex(cfg, init, &m, &err) != SELFMM_OK)
         return cli_fail_status("train", err.status, err.message);
     selfmm_status st = SELFMM_OK;
-    if (d->init[0]) {
+    if (from_checkpoint) {
+    } else if (d->init[0]) {
         st = cli_is_pth(d->init) ? selfmm_model_import_pth(m, d->init) : selfmm_model_load_weights(m, d->init);
     } else if (cfg->bert_path[0]) {
         st = selfmm_model_load_bert(m, cfg->bert_path);
@@ -251,7 +257,9 @@ static int run_seed(const char *dir, const selfmm_config *base, const run_desc *
     selfmm_config cfg = *base;
     cfg.seed = res->seed;
     selfmm_model *model = NULL;
-    int rc = make_model(&cfg, d, &model);
+    char ckpt[SELFMM_PATH_MAX + 64];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", sdir);
+    int rc = make_model(&cfg, d, resume && sm_exists(ckpt), &model);
     if (rc != EXIT_OK) return rc;
     selfmm_fit_options fo = {.out_dir = sdir, .resume = resume, .save_labels = d->save_labels,
                              .callback = progress_event, .user = prog};
@@ -348,6 +356,7 @@ static int train(int argc, char **argv, sm_lockfile *lock)
     }
     free(a.sets);
     if (selfmm_set_threads(cfg.threads, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
+    selfmm_set_fsync(cfg.fsync);
 
     selfmm_dataset *data = NULL;
     selfmm_status st;

@@ -309,8 +309,9 @@ int concat_seed_files(const char *dir, const run_desc *d, const char *name)
 const char *const run_top_names[] = {"run.json",        "config.json", "metrics.json",
                                      "results.csv",     "train_log.jsonl", "labels.jsonl",
                                      "model.safetensors", "report.html", "data.npz", NULL};
-const char *const run_seed_names[] = {"checkpoint.safetensors", "model.safetensors", "train_log.jsonl",
-                                      "labels.jsonl", "result.json", NULL};
+const char *const run_seed_names[] = {"checkpoint.safetensors", "checkpoint-best.safetensors",
+                                      "model.safetensors", "train_log.jsonl", "labels.jsonl",
+                                      "result.json", NULL};
 
 /* seed-<digits>: the folder of one seed (seeds are >= 0). */
 static int is_seed_dir_name(const char *name)
