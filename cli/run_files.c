@@ -60,6 +60,25 @@ static cJSON *load_json(const char *path)
     return sm_json_read_file(path, &root, NULL) == SELFMM_OK ? root : NULL;
 }
 
+/* A double as the shortest decimal that reads back exactly (Python's repr, valid
+ * JSON for finite values); NaN and infinities become null. Not cJSON's own printing:
+ * it takes 15 digits when they read back within an epsilon, not exactly, so a
+ * resumed study, which reads its finished seeds' results back, could differ from an
+ * uninterrupted one in the last digit. */
+static cJSON *number(double v)
+{
+    char buf[40];
+    return isfinite(v) ? cJSON_CreateRaw(cli_repr_double(buf, v)) : cJSON_CreateNull();
+}
+
+/* A seed (up to 2^53) as an integer: cJSON prints integers beyond int as %g. */
+static cJSON *seed_number(long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    return cJSON_CreateRaw(buf);
+}
+
 int run_desc_save(const char *dir, const run_desc *d)
 {
     char path[SELFMM_PATH_MAX + 32];
@@ -70,7 +89,7 @@ int run_desc_save(const char *dir, const run_desc *d)
     cJSON_AddBoolToObject(o, "demo", d->demo);
     cJSON_AddBoolToObject(o, "save_labels", d->save_labels);
     cJSON *s = cJSON_AddArrayToObject(o, "seeds");
-    for (int i = 0; i < d->nseeds; i++) cJSON_AddItemToArray(s, cJSON_CreateNumber((double)d->seeds[i]));
+    for (int i = 0; i < d->nseeds; i++) cJSON_AddItemToArray(s, seed_number(d->seeds[i]));
     return save_json(path, o);
 }
 
@@ -107,8 +126,6 @@ int run_desc_load(const char *dir, run_desc *d)
     return ok ? 0 : report(path, "malformed run description");
 }
 
-/* cJSON prints the shortest of %.15g / %.17g that reads back exactly; NaN becomes null. */
-static cJSON *number(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
 void seed_result_fill(seed_result *r, const selfmm_metrics *m, double test_loss, const selfmm_config *cfg)
 {
@@ -139,7 +156,7 @@ static void add_values(cJSON *o, const seed_result *r)
 int seed_result_save(const char *path, const seed_result *r)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "seed", cJSON_CreateNumber((double)r->seed));
+    cJSON_AddItemToObject(o, "seed", seed_number(r->seed));
     cJSON_AddNumberToObject(o, "epochs", r->epochs);
     cJSON_AddNumberToObject(o, "best_epoch", r->best_epoch);
     cJSON_AddItemToObject(o, "valid_loss", number(r->best_valid_loss));
@@ -220,7 +237,7 @@ int write_summary(const char *dir, const selfmm_config *cfg, const seed_result *
     cJSON *runs = cJSON_AddArrayToObject(o, "runs");
     for (int i = 0; i < n; i++) {
         cJSON *ri = cJSON_CreateObject();
-        cJSON_AddItemToObject(ri, "seed", cJSON_CreateNumber((double)r[i].seed));
+        cJSON_AddItemToObject(ri, "seed", seed_number(r[i].seed));
         cJSON_AddNumberToObject(ri, "epochs", r[i].epochs);
         cJSON_AddNumberToObject(ri, "best_epoch", r[i].best_epoch);
         cJSON_AddItemToObject(ri, "valid_loss", number(r[i].best_valid_loss));
