@@ -175,7 +175,7 @@ bench: all
 	$(CLI) bench --preset mosi
 
 demo: all
-	$(CLI) train --demo --out runs/demo
+	$(CLI) train --demo --out runs/demo --overwrite
 
 # libFuzzer targets (clang), built under build-fuzz/ and run on their seeds
 # (tests/fuzz/run.sh; FUZZ_RUNS=N runs N executions per target instead).

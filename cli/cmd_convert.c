@@ -58,7 +58,8 @@ static int convert_model(const char *in, const char *out, const char *preset, co
         if (rc != EXIT_OK) return rc;
         if (selfmm_config_check_pth(&cfg, in, &err) != SELFMM_OK)
             return cli_fail_status("convert", err.status, err.message);
-        if (selfmm_model_create(&cfg, &m, &err) != SELFMM_OK)
+        /* every weight comes from the file: none initialised first */
+        if (selfmm_model_create_ex(&cfg, SELFMM_INIT_NONE, &m, &err) != SELFMM_OK)
             return cli_fail_status("convert", err.status, err.message);
         selfmm_status st = selfmm_model_import_pth(m, in);
         if (st != SELFMM_OK) {

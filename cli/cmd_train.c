@@ -7,6 +7,7 @@
 #include "run_files.h"
 
 #include "core/atomic_file.h"
+#include "core/dir_lock.h"
 #include "core/file.h"
 
 #include <errno.h>
@@ -20,9 +21,9 @@ static void help(void)
         "usage: selfmm-cli train [--preset NAME | --config FILE] --data PATH [--bert DIR]\n"
         "                        --out DIR [--seeds LIST] [--threads N] [--max-epochs N]\n"
         "                        [--no-shuffle] [--init MODEL] [--set key=value]...\n"
-        "                        [--save-labels] [--quiet]\n"
+        "                        [--save-labels] [--overwrite] [--quiet]\n"
         "       selfmm-cli train --resume DIR [--threads N] [--quiet]\n"
-        "       selfmm-cli train --demo [--out DIR] [--seeds LIST] [--set key=value]...\n\n"
+        "       selfmm-cli train --demo [--out DIR] [--seeds LIST] [--set key=value]... [--overwrite]\n\n"
         "Train Self-MM as the reference does (docs/MODEL.md §3): one run per seed, early\n"
         "stopping on the validation Loss, test metrics of the best weights.\n\n"
         "  --preset NAME     sims, mosi, mosei, mmsa-sims, mmsa-mosi, mmsa-mosei (default sims)\n"
@@ -30,7 +31,9 @@ static void help(void)
         "  --data PATH       MMSA pickle (.pkl) or .npz dataset\n"
         "  --bert DIR        HuggingFace BERT folder: its config.json and pretrained weights;\n"
         "                    its vocab.txt is kept in the model (predict --text)\n"
-        "  --out DIR         output directory (created)\n"
+        "  --out DIR         output directory (created); one run at a time: a run holds it\n"
+        "                    (DIR/.selfmm.lock) until it ends\n"
+        "  --overwrite       replace the run already in --out (its files only; other files stay)\n"
         "  --seeds LIST      comma-separated seeds, e.g. 1111,1112,1113,1114,1115 (default: the\n"
         "                    config's seed)\n"
         "  --threads N       threads for OpenBLAS and oneDNN together (0 = all CPUs)\n"
@@ -42,7 +45,7 @@ static void help(void)
         "                    BERT's dropouts: hidden_dropout_prob, attention_probs_dropout_prob\n"
         "  --save-labels     write the generated unimodal labels after each epoch (labels.jsonl)\n"
         "  --resume DIR      continue an interrupted run in DIR; finishes exactly as an\n"
-        "                    uninterrupted run would\n"
+        "                    uninterrupted run would (a finished one is only summarised again)\n"
         "  --demo            the embedded demo: a generated SIMS-shaped dataset and a small model\n"
         "                    (default --out runs/demo)\n"
         "  --quiet           no progress output\n\n"
@@ -56,10 +59,11 @@ typedef struct train_args {
     const char *preset, *config, *data, *bert, *out, *init, *resume, *seeds;
     char **sets;
     int nsets;
-    int threads, max_epochs, no_shuffle, save_labels, demo, quiet;
+    int threads, max_epochs, no_shuffle, save_labels, demo, quiet, overwrite;
 } train_args;
 
-static int parse_seeds(const char *s, run_desc *d)
+/* 1: the seeds, 0: not a list of numbers, -1: *dup is given twice. */
+static int parse_seeds(const char *s, run_desc *d, long long *dup)
 {
     d->nseeds = 0;
     const char *p = s;
@@ -68,6 +72,8 @@ static int parse_seeds(const char *s, run_desc *d)
         errno = 0;
         long long v = strtoll(p, &end, 10);
         if (end == p || errno || v < 0 || d->nseeds >= RUN_MAX_SEEDS) return 0;
+        for (int i = 0; i < d->nseeds; i++) /* one folder per seed: a repeat would share it */
+            if (d->seeds[i] == v) return *dup = v, -1;
         d->seeds[d->nseeds++] = v;
         if (*end == ',') end++;
         else if (*end) return 0;
@@ -87,7 +93,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"set", required_argument, 0, 's'},     {"save-labels", no_argument, 0, 'l'},
         {"resume", required_argument, 0, 'r'},  {"demo", no_argument, 0, 'D'},
         {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"overwrite", no_argument, 0, 'O'},     {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
     a->threads = a->max_epochs = -1;
@@ -119,6 +125,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         case 'r': a->resume = optarg; break;
         case 'D': a->demo = 1; break;
         case 'q': a->quiet = 1; break;
+        case 'O': a->overwrite = 1; break;
         case 'h': help(); return -1;
         default: return cli_usage_error("train", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -126,7 +133,7 @@ static int parse_args(int argc, char **argv, train_args *a)
     if (optind < argc) return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (a->resume) {
         if (a->preset || a->config || a->data || a->bert || a->out || a->init || a->seeds ||
-            a->nsets || a->max_epochs >= 0 || a->no_shuffle || a->save_labels || a->demo)
+            a->nsets || a->max_epochs >= 0 || a->no_shuffle || a->save_labels || a->demo || a->overwrite)
             return cli_usage_error("train", "--resume DIR takes the run's settings from DIR; only "
                                             "--threads and --quiet may be given with it");
         return EXIT_OK;
@@ -205,15 +212,21 @@ static void attach_tokenizer(selfmm_model *m, const selfmm_config *cfg, const ru
                         "will not work): %s\n", err.message);
 }
 
-/* A model for one seed: fresh (BERT from --bert when given) or from --init. */
-static int make_model(const selfmm_config *cfg, const run_desc *d, selfmm_model **out)
+/* A model for one seed: fresh (BERT from --bert when given), from --init, or, when
+ * the seed has a checkpoint to resume from, empty (selfmm_fit loads every weight
+ * from the checkpoint). Nothing is initialised that a load overwrites next. */
+static int make_model(const selfmm_config *cfg, const run_desc *d, int from_checkpoint, selfmm_model **out)
 {
     selfmm_error err = {0};
     selfmm_model *m;
-    if (selfmm_model_create(cfg, &m, &err) != SELFMM_OK)
+    const selfmm_init_mode init = from_checkpoint || d->init[0] ? SELFMM_INIT_NONE
+                                  : cfg->bert_path[0]         ? SELFMM_INIT_ALL_BUT_BERT
+                                                              : SELFMM_INIT_ALL;
+    if (selfmm_model_create_ex(cfg, init, &m, &err) != SELFMM_OK)
         return cli_fail_status("train", err.status, err.message);
     selfmm_status st = SELFMM_OK;
-    if (d->init[0]) {
+    if (from_checkpoint) {
+    } else if (d->init[0]) {
         st = cli_is_pth(d->init) ? selfmm_model_import_pth(m, d->init) : selfmm_model_load_weights(m, d->init);
     } else if (cfg->bert_path[0]) {
         st = selfmm_model_load_bert(m, cfg->bert_path);
@@ -244,7 +257,9 @@ static int run_seed(const char *dir, const selfmm_config *base, const run_desc *
     selfmm_config cfg = *base;
     cfg.seed = res->seed;
     selfmm_model *model = NULL;
-    int rc = make_model(&cfg, d, &model);
+    char ckpt[SELFMM_PATH_MAX + 64];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", sdir);
+    int rc = make_model(&cfg, d, resume && sm_exists(ckpt), &model);
     if (rc != EXIT_OK) return rc;
     selfmm_fit_options fo = {.out_dir = sdir, .resume = resume, .save_labels = d->save_labels,
                              .callback = progress_event, .user = prog};
@@ -261,7 +276,35 @@ static int run_seed(const char *dir, const selfmm_config *base, const run_desc *
     return seed_result_save(rpath, res) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-int cmd_train(int argc, char **argv)
+/* Own dir for the whole run (core/dir_lock.h): a second run into it fails here,
+ * at once, naming the holder. Then clear what a killed write left behind. */
+static int own_dir(const char *dir, sm_lockfile *lock, int quiet)
+{
+    selfmm_error err = {0};
+    if (sm_dir_lock(dir, lock, &err) != SELFMM_OK) /* the message says it all */
+        return err.status == SELFMM_ERR_STATE ? cli_fail("train", "%s", err.message)
+                                              : cli_fail_status("train", err.status, err.message);
+    int removed = 0;
+    if (run_dir_remove_stale(dir, &removed) != 0) return EXIT_FAIL;
+    if (removed && !quiet)
+        fprintf(stderr, "selfmm-cli train: removed %d temp file%s of writes interrupted in %s\n", removed,
+                removed > 1 ? "s" : "", dir);
+    return EXIT_OK;
+}
+
+/* A new run goes into a folder without one, or replaces it with --overwrite. */
+static int check_fresh(const char *dir, int overwrite, int *found)
+{
+    char what[64];
+    *found = run_dir_find(dir, what, sizeof what);
+    if (*found < 0) return EXIT_FAIL;
+    if (*found && !overwrite)
+        return cli_fail("train", "%s already holds a run (%s): continue it with --resume %s, train into "
+                                 "another --out, or replace it with --overwrite", dir, what, dir);
+    return EXIT_OK;
+}
+
+static int train(int argc, char **argv, sm_lockfile *lock)
 {
     train_args a;
     int rc = parse_args(argc, argv, &a);
@@ -273,9 +316,13 @@ int cmd_train(int argc, char **argv)
     selfmm_config cfg;
     selfmm_error err = {0};
     const char *dir = a.resume ? a.resume : a.out;
-    char cfg_path[SELFMM_PATH_MAX + 32];
+    char cfg_path[SELFMM_PATH_MAX + 32], run_path[SELFMM_PATH_MAX + 32];
     snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+    snprintf(run_path, sizeof run_path, "%s/run.json", dir);
+    int found = 0;
     if (a.resume) {
+        /* (no run.json: no run to lock; run_desc_load says so) */
+        if (sm_exists(run_path) && own_dir(dir, lock, a.quiet) != EXIT_OK) return free(a.sets), EXIT_FAIL;
         if (run_desc_load(dir, &d) != 0) return free(a.sets), EXIT_FAIL;
         selfmm_config_default(&cfg);
         if (selfmm_config_load_json(&cfg, cfg_path, &err) != SELFMM_OK)
@@ -291,16 +338,25 @@ int cmd_train(int argc, char **argv)
         if (a.init && snprintf(d.init, sizeof d.init, "%s", a.init) >= (int)sizeof d.init)
             return free(a.sets), cli_usage_error("train", "--init path too long");
         if (a.seeds) {
-            if (!parse_seeds(a.seeds, &d))
+            long long dup = 0;
+            int ok = parse_seeds(a.seeds, &d, &dup);
+            if (ok < 0)
+                return free(a.sets), cli_usage_error("train", "--seeds: seed %lld is given twice (each "
+                                                              "seed is one run, in seed-%lld/)", dup, dup);
+            if (!ok)
                 return free(a.sets), cli_usage_error("train", "--seeds expects numbers separated by "
                                                               "commas, got '%s'", a.seeds);
         } else {
             d.nseeds = 1;
             d.seeds[0] = cfg.seed;
         }
+        if (sm_mkdirs(dir, &err) != SELFMM_OK) return free(a.sets), cli_fail_status("train", err.status, err.message);
+        if (own_dir(dir, lock, a.quiet) != EXIT_OK || check_fresh(dir, a.overwrite, &found) != EXIT_OK)
+            return free(a.sets), EXIT_FAIL;
     }
     free(a.sets);
     if (selfmm_set_threads(cfg.threads, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
+    selfmm_set_fsync(cfg.fsync);
 
     selfmm_dataset *data = NULL;
     selfmm_status st;
@@ -312,7 +368,8 @@ int cmd_train(int argc, char **argv)
     if (st != SELFMM_OK) return cli_fail_status("train", st, err.message);
     if (!a.resume) {
         rc = adopt_widths(&cfg, data);
-        if (rc == EXIT_OK && sm_mkdirs(dir, &err) != SELFMM_OK) rc = cli_fail_status("train", err.status, err.message);
+        /* the old run goes once the new one has its data: a bad --data replaces nothing */
+        if (rc == EXIT_OK && found && run_dir_clear(dir) != 0) rc = EXIT_FAIL;
         if (rc == EXIT_OK && selfmm_config_save_json(&cfg, cfg_path, &err) != SELFMM_OK)
             rc = cli_fail_status("train", err.status, err.message);
         if (rc == EXIT_OK && run_desc_save(dir, &d) != 0) rc = EXIT_FAIL;
@@ -346,7 +403,9 @@ int cmd_train(int argc, char **argv)
     char from[SELFMM_PATH_MAX + 64], to[SELFMM_PATH_MAX + 32];
     snprintf(from, sizeof from, "%s/seed-%lld/model.safetensors", dir, d.seeds[best]);
     snprintf(to, sizeof to, "%s/model.safetensors", dir);
-    if (sm_atomic_copy(from, to, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
+    /* a second name for the seed's file, not a copy (0.4 GB for bert-base): nothing
+     * rewrites either in place (core/atomic_file.h) */
+    if (sm_atomic_link(from, to, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
     if (write_summary(dir, &cfg, results, d.nseeds) != 0 ||
         concat_seed_files(dir, &d, "train_log.jsonl") != 0 ||
         (d.save_labels && concat_seed_files(dir, &d, "labels.jsonl") != 0))
@@ -358,4 +417,13 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "selfmm-cli train: warning: report.html not written: %s\n", msg);
     if (!a.quiet) fprintf(stderr, "selfmm-cli train: results in %s\n", dir);
     return EXIT_OK;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    sm_lockfile lock;
+    sm_lockfile_init(&lock);
+    int rc = train(argc, argv, &lock);
+    sm_dir_unlock(&lock); /* after the last write into the folder */
+    return rc;
 }

@@ -58,9 +58,10 @@ static void epoch_line(progress *p, const selfmm_fit_event *ev)
     char t[16];
     fmt_time(t, sizeof t, ev->elapsed_s);
     fprintf(p->out,
-            "seed %lld epoch %d: train loss %.4f | valid Loss %.4f %s %.4f MAE %.4f | best epoch %d%s [%s]\n",
+            "seed %lld epoch %d: train loss %.4f | valid Loss %.4f %s %.4f MAE %.4f | best epoch %d%s "
+            "[epoch %.1f s, %s]\n",
             (long long)ev->seed, ev->epoch, ev->train_loss, ev->valid_loss, acc_name, acc, mae,
-            ev->best_epoch, ev->improved ? " *" : "", t);
+            ev->best_epoch, ev->improved ? " *" : "", ev->epoch_s, t);
     fflush(p->out);
 }
 

@@ -8,11 +8,17 @@
 #include "core/file.h"
 #include "core/json.h"
 
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The files here belong to `train`: its error line, and -1 for the callers. */
 static int report(const char *path, const char *what)
@@ -54,6 +60,25 @@ static cJSON *load_json(const char *path)
     return sm_json_read_file(path, &root, NULL) == SELFMM_OK ? root : NULL;
 }
 
+/* A double as the shortest decimal that reads back exactly (Python's repr, valid
+ * JSON for finite values); NaN and infinities become null. Not cJSON's own printing:
+ * it takes 15 digits when they read back within an epsilon, not exactly, so a
+ * resumed study, which reads its finished seeds' results back, could differ from an
+ * uninterrupted one in the last digit. */
+static cJSON *number(double v)
+{
+    char buf[40];
+    return isfinite(v) ? cJSON_CreateRaw(cli_repr_double(buf, v)) : cJSON_CreateNull();
+}
+
+/* A seed (up to 2^53) as an integer: cJSON prints integers beyond int as %g. */
+static cJSON *seed_number(long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    return cJSON_CreateRaw(buf);
+}
+
 int run_desc_save(const char *dir, const run_desc *d)
 {
     char path[SELFMM_PATH_MAX + 32];
@@ -64,7 +89,7 @@ int run_desc_save(const char *dir, const run_desc *d)
     cJSON_AddBoolToObject(o, "demo", d->demo);
     cJSON_AddBoolToObject(o, "save_labels", d->save_labels);
     cJSON *s = cJSON_AddArrayToObject(o, "seeds");
-    for (int i = 0; i < d->nseeds; i++) cJSON_AddItemToArray(s, cJSON_CreateNumber((double)d->seeds[i]));
+    for (int i = 0; i < d->nseeds; i++) cJSON_AddItemToArray(s, seed_number(d->seeds[i]));
     return save_json(path, o);
 }
 
@@ -91,7 +116,9 @@ int run_desc_load(const char *dir, run_desc *d)
                 ok = 0;
                 break;
             }
-            d->seeds[d->nseeds++] = (long long)v->valuedouble;
+            long long seed = (long long)v->valuedouble;
+            for (int i = 0; i < d->nseeds; i++) ok = ok && d->seeds[i] != seed; /* one folder each */
+            d->seeds[d->nseeds++] = seed;
         }
         ok = ok && d->nseeds > 0;
     }
@@ -99,8 +126,6 @@ int run_desc_load(const char *dir, run_desc *d)
     return ok ? 0 : report(path, "malformed run description");
 }
 
-/* cJSON prints the shortest of %.15g / %.17g that reads back exactly; NaN becomes null. */
-static cJSON *number(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
 void seed_result_fill(seed_result *r, const selfmm_metrics *m, double test_loss, const selfmm_config *cfg)
 {
@@ -131,7 +156,7 @@ static void add_values(cJSON *o, const seed_result *r)
 int seed_result_save(const char *path, const seed_result *r)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "seed", cJSON_CreateNumber((double)r->seed));
+    cJSON_AddItemToObject(o, "seed", seed_number(r->seed));
     cJSON_AddNumberToObject(o, "epochs", r->epochs);
     cJSON_AddNumberToObject(o, "best_epoch", r->best_epoch);
     cJSON_AddItemToObject(o, "valid_loss", number(r->best_valid_loss));
@@ -212,7 +237,7 @@ int write_summary(const char *dir, const selfmm_config *cfg, const seed_result *
     cJSON *runs = cJSON_AddArrayToObject(o, "runs");
     for (int i = 0; i < n; i++) {
         cJSON *ri = cJSON_CreateObject();
-        cJSON_AddItemToObject(ri, "seed", cJSON_CreateNumber((double)r[i].seed));
+        cJSON_AddItemToObject(ri, "seed", seed_number(r[i].seed));
         cJSON_AddNumberToObject(ri, "epochs", r[i].epochs);
         cJSON_AddNumberToObject(ri, "best_epoch", r[i].best_epoch);
         cJSON_AddItemToObject(ri, "valid_loss", number(r[i].best_valid_loss));
@@ -289,5 +314,126 @@ int concat_seed_files(const char *dir, const run_desc *d, const char *name)
     snprintf(out, sizeof out, "%s/%s", dir, name);
     int rc = write_file(out, all, strlen(all));
     free(all);
+    return rc;
+}
+
+/* ---- the run layout ---- */
+
+/* What train writes at the top of --out (cmd_train.c, this file, report_common.c)
+ * and what selfmm_fit writes in each seed-<n>/ (lib/train/fit.c, the files of
+ * selfmm_fit_options.out_dir). tests/test_cli_runs.sh checks that a run leaves no
+ * other file, so a new file must be added here. */
+const char *const run_top_names[] = {"run.json",        "config.json", "metrics.json",
+                                     "results.csv",     "train_log.jsonl", "labels.jsonl",
+                                     "model.safetensors", "report.html", "data.npz", NULL};
+const char *const run_seed_names[] = {"checkpoint.safetensors", "checkpoint-best.safetensors",
+                                      "model.safetensors", "train_log.jsonl", "labels.jsonl",
+                                      "result.json", NULL};
+
+/* seed-<digits>: the folder of one seed (seeds are >= 0). */
+static int is_seed_dir_name(const char *name)
+{
+    if (strncmp(name, "seed-", 5) != 0 || !name[5]) return 0;
+    for (const char *p = name + 5; *p; p++)
+        if (!isdigit((unsigned char)*p)) return 0;
+    return 1;
+}
+
+/* The seed-<n> folders of dir (real directories, not links), in dir order: calls
+ * fn(path) for each until one fails. 0, or -1 (printed). */
+static int for_each_seed_dir(const char *dir, int (*fn)(const char *path, void *user), void *user)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : report(dir, strerror(errno));
+    int rc = 0;
+    const struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        struct stat sb;
+        if (!is_seed_dir_name(e->d_name) || fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISDIR(sb.st_mode))
+            continue;
+        char path[SELFMM_PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        rc = fn(path, user);
+    }
+    closedir(d);
+    return rc;
+}
+
+typedef struct found {
+    char *what;
+    size_t cap;
+    int n;
+} found;
+
+static int note_seed_dir(const char *path, void *user)
+{
+    found *f = user;
+    if (!f->n++) snprintf(f->what, f->cap, "%s", strrchr(path, '/') + 1);
+    return 0;
+}
+
+int run_dir_find(const char *dir, char *what, size_t cap)
+{
+    char path[SELFMM_PATH_MAX + 64];
+    for (int i = 0; run_top_names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, run_top_names[i]);
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) /* (a folder of that name is not ours) */
+            return snprintf(what, cap, "%s", run_top_names[i]), 1;
+    }
+    found f = {what, cap, 0};
+    if (for_each_seed_dir(dir, note_seed_dir, &f) != 0) return -1;
+    return f.n > 0;
+}
+
+/* Remove dir/name (absent is fine) and the temp files of writes to it. */
+static int remove_owned(const char *dir, const char *name, int file_too, int *removed)
+{
+    char path[SELFMM_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    selfmm_error err = {0};
+    int n = 0;
+    if (sm_atomic_remove_stale(path, &n, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message), -1;
+    if (removed) *removed += n;
+    struct stat sb; /* files and links; a folder of that name is not the run's */
+    if (file_too && lstat(path, &sb) == 0 && !S_ISDIR(sb.st_mode) && unlink(path) != 0 && errno != ENOENT)
+        return report(path, strerror(errno));
+    return 0;
+}
+
+typedef struct sweep {
+    int file_too; /* remove the files themselves (overwrite), not only temp files */
+    int removed;
+} sweep;
+
+static int sweep_seed_dir(const char *path, void *user)
+{
+    sweep *s = user;
+    for (int i = 0; run_seed_names[i]; i++)
+        if (remove_owned(path, run_seed_names[i], s->file_too, &s->removed) != 0) return -1;
+    if (s->file_too && rmdir(path) != 0 && errno != ENOTEMPTY && errno != EEXIST)
+        return report(path, strerror(errno));
+    return 0;
+}
+
+static int sweep_dir(const char *dir, sweep *s)
+{
+    for (int i = 0; run_top_names[i]; i++)
+        if (remove_owned(dir, run_top_names[i], s->file_too, &s->removed) != 0) return -1;
+    return for_each_seed_dir(dir, sweep_seed_dir, s);
+}
+
+int run_dir_clear(const char *dir)
+{
+    sweep s = {1, 0};
+    return sweep_dir(dir, &s);
+}
+
+int run_dir_remove_stale(const char *dir, int *removed)
+{
+    sweep s = {0, 0};
+    int rc = sweep_dir(dir, &s);
+    if (removed) *removed = s.removed;
     return rc;
 }

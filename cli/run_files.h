@@ -49,4 +49,24 @@ void print_table(const selfmm_config *cfg, const seed_result *r, int n);
 /* Concatenate DIR/seed-<s>/NAME over the seeds into DIR/NAME (atomically). */
 int concat_seed_files(const char *dir, const run_desc *d, const char *name);
 
+/* ---- The run layout: which files of a --out folder belong to the run ----
+ * The run's files are the names `train` and selfmm_fit write (run_top_names and,
+ * in each seed-<n>/ folder, run_seed_names), the temp files of their atomic
+ * writes (NAME.tmp.*) and the seed-<n>/ folders themselves. Every other file in
+ * the folder is the user's: never read, never removed. The lock file
+ * (core/dir_lock.h) stays. */
+extern const char *const run_top_names[];  /* NULL-terminated */
+extern const char *const run_seed_names[]; /* NULL-terminated */
+
+/* Does dir hold (part of) a run? 1 with the first file or folder found in what
+ * (at most cap bytes), 0 when none, -1 (printed) when dir cannot be listed. */
+int run_dir_find(const char *dir, char *what, size_t cap);
+/* Remove every file of the run in dir and its seed-<n>/ folders (those left with
+ * files of the user's stay, with them). Call only while holding dir's lock. */
+int run_dir_clear(const char *dir);
+/* Remove the temp files that atomic writes killed half-way left in dir and its
+ * seed-<n>/ folders (kill -9, power loss). Call only while holding dir's lock.
+ * *removed (may be NULL) counts them. */
+int run_dir_remove_stale(const char *dir, int *removed);
+
 #endif

@@ -125,6 +125,47 @@ static int files_equal(const char *a, const char *b)
     return eq;
 }
 
+/* A whole file, NULL when unreadable (free it). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0, k;
+    char *buf = malloc(cap + 1);
+    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0)
+        if ((n += k) == cap) buf = realloc(buf, (cap *= 2) + 1);
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+/* Two train_log.jsonl files equal but for the epoch lines' "time" objects (wall
+ * clock, the one part of the logs two runs never share). The time object must be
+ * there, with its seven keys, in both. */
+static int logs_equal(const char *a, const char *b)
+{
+    char *t[2] = {slurp(a), slurp(b)};
+    int eq = t[0] && t[1], times[2] = {0, 0};
+    for (int f = 0; f < 2 && eq; f++) { /* cut ,"time":{...} out in place */
+        char *w = t[f], *r = t[f], *k;
+        while ((k = strstr(r, ",\"time\":{\"epoch\":")) != NULL) {
+            char *end = strchr(k, '}');
+            if (!end || !strstr(k, "\"checkpoint\":") || strstr(k, "\"checkpoint\":") > end) {
+                eq = 0;
+                break;
+            }
+            memmove(w, r, (size_t)(k - r));
+            w += k - r;
+            r = end + 1;
+            times[f]++;
+        }
+        memmove(w, r, strlen(r) + 1);
+    }
+    eq = eq && times[0] > 0 && times[0] == times[1] && strcmp(t[0], t[1]) == 0;
+    free(t[0]), free(t[1]);
+    return eq;
+}
+
 static int params_equal(selfmm_model *a, selfmm_model *b)
 {
     for (int i = 0; i < selfmm_model_num_params(a); i++) {
@@ -200,13 +241,40 @@ TEST(resume_equals_uninterrupted)
     selfmm_fit_result rf;
     mkdir(tpath("full"), 0777);
     REQUIRE_OK(run(&c, d, tpath("full"), 0, NULL, &full, &rf, &e), e.message);
-    /* interrupted at an epoch end, then in the middle of a later epoch */
-    for (int mode = 0; mode < 2; mode++) {
-        const char *dir = tpath(mode ? "cut_mid" : "cut_end");
-        stop_epoch = mode ? 3 : 2, stop_batch = mode ? 2 : 0;
+    /* the best epoch's checkpoint is gone once model.safetensors holds its weights */
+    char best[300];
+    snprintf(best, sizeof best, "%s/checkpoint-best.safetensors", tpath("full"));
+    CHECK(access(best, F_OK) != 0);
+    /* interrupted at an epoch end, then in the middle of a later epoch; then at an
+     * epoch end with the best weights where earlier versions kept them (in
+     * model.safetensors, no checkpoint-best.safetensors) */
+    for (int mode = 0; mode < 3; mode++) {
+        static const char *const name[3] = {"cut_end", "cut_mid", "cut_old"};
+        const char *dir = tpath(name[mode]);
+        stop_epoch = mode == 1 ? 3 : 2, stop_batch = mode == 1 ? 2 : 0;
         selfmm_fit_result r;
         CHECK_STATUS(run(&c, d, dir, 0, stopper, NULL, &r, &e), SELFMM_ERR_INTERRUPTED);
         stop_epoch = stop_batch = 0;
+        sm_fit_files files;
+        snprintf(files.best, sizeof files.best, "%s/checkpoint-best.safetensors", dir);
+        snprintf(files.model, sizeof files.model, "%s/model.safetensors", dir);
+        CHECK_MSG(access(files.best, F_OK) == 0 && access(files.model, F_OK) != 0,
+                  "during a run, the best weights are in the best epoch's checkpoint (%s)", dir);
+        if (mode == 2) { /* the old layout, as sm_fit_best_restore leaves it */
+            selfmm_model *m = NULL;
+            selfmm_optim *o = NULL;
+            selfmm_ulgm *u = NULL;
+            selfmm_split_view v;
+            const int dims[4] = {c.post_fusion_dim, c.post_text_dim, c.post_audio_dim, c.post_video_dim};
+            REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+            REQUIRE_OK(selfmm_model_adopt_dataset(m, d), selfmm_model_errmsg(m)); /* as selfmm_fit */
+            REQUIRE_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &v), "split");
+            REQUIRE_OK(selfmm_optim_create(m, &c, &o, &e), e.message);
+            REQUIRE_OK(selfmm_ulgm_create(&c, v.n, v.labels, dims, &u, &e), e.message);
+            REQUIRE_OK(sm_fit_best_restore(&files, m, o, u, &e), e.message);
+            CHECK(access(files.best, F_OK) != 0 && access(files.model, F_OK) == 0);
+            selfmm_optim_free(o), selfmm_ulgm_free(u), selfmm_model_free(m);
+        }
         selfmm_model *m = NULL;
         CHECK_OK(run(&c, d, dir, 1, NULL, &m, &r, &e), e.message);
         REQUIRE(m);
@@ -216,7 +284,7 @@ TEST(resume_equals_uninterrupted)
         char a[300], b[300];
         snprintf(a, sizeof a, "%s/train_log.jsonl", tpath("full"));
         snprintf(b, sizeof b, "%s/train_log.jsonl", dir);
-        CHECK_MSG(files_equal(a, b), "train_log.jsonl differs after resume (%s)", dir);
+        CHECK_MSG(logs_equal(a, b), "train_log.jsonl differs after resume (%s)", dir);
         snprintf(a, sizeof a, "%s/labels.jsonl", tpath("full"));
         snprintf(b, sizeof b, "%s/labels.jsonl", dir);
         CHECK_MSG(files_equal(a, b), "labels.jsonl differs after resume (%s)", dir);
@@ -323,6 +391,78 @@ TEST(logs_are_the_callbacks_events)
                   mode);
         CHECK_MSG(files_equal(mine[1], theirs[1]), "labels.jsonl: not the callback's events (mode %d)", mode);
     }
+    selfmm_dataset_free(d);
+}
+
+/* Each EPOCH event says where the time since the previous one went: every part
+ * measured, none larger than the whole, the checkpoint of an epoch counted in the
+ * next event (none before the first), and the log line carries the same numbers. */
+typedef struct epoch_times {
+    int epochs, bad;
+    double checkpoint[8], epoch[8];
+} epoch_times;
+
+static int check_times(const selfmm_fit_event *ev, void *user)
+{
+    epoch_times *t = user;
+    if (ev->kind != SELFMM_EVENT_EPOCH) return 0;
+    const double parts = ev->train_steps_s + ev->optim_s + ev->labels_s + ev->valid_s + ev->files_s;
+    int ok = ev->epoch_s > 0 && ev->train_steps_s > 0 && ev->optim_s > 0 && ev->labels_s > 0 &&
+             ev->valid_s > 0 && ev->files_s > 0 && parts <= ev->epoch_s && ev->checkpoint_s <= ev->files_s &&
+             (ev->epoch == 1) == (ev->checkpoint_s == 0);
+    if (!ok)
+        printf("# epoch %d: epoch %g steps %g optim %g labels %g valid %g files %g checkpoint %g\n", ev->epoch,
+               ev->epoch_s, ev->train_steps_s, ev->optim_s, ev->labels_s, ev->valid_s, ev->files_s,
+               ev->checkpoint_s);
+    t->bad += !ok;
+    if (ev->epoch <= 8) t->checkpoint[ev->epoch - 1] = ev->checkpoint_s, t->epoch[ev->epoch - 1] = ev->epoch_s;
+    t->epochs++;
+    return 0;
+}
+
+TEST(epoch_times_add_up)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    c.max_epochs = 3;
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_model *m = NULL;
+    selfmm_error e = {0};
+    REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+    epoch_times t = {0};
+    const char *dir = tpath("times");
+    selfmm_fit_options o = {.out_dir = dir, .callback = check_times, .user = &t};
+    selfmm_fit_result r;
+    CHECK_OK(selfmm_fit(m, d, &o, &r, &e), e.message);
+    CHECK_INT(t.epochs, 3);
+    CHECK_INT(t.bad, 0);
+    /* the log's epoch lines: the same seconds, to the millisecond */
+    char path[300], want[128];
+    snprintf(path, sizeof path, "%s/train_log.jsonl", dir);
+    char *all = slurp(path), *log = all;
+    REQUIRE(all);
+    for (int i = 0; i < 3; i++) {
+        char *line = strstr(log, "{\"type\":\"epoch\"");
+        REQUIRE(line);
+        char *time = strstr(line, ",\"time\":{\"epoch\":");
+        REQUIRE(time && time < strchr(line, '\n'));
+        snprintf(want, sizeof want, ",\"time\":{\"epoch\":%.3f,", t.epoch[i]);
+        CHECK_MSG(strncmp(time, want, strlen(want)) == 0, "epoch %d: %.60s, want %s", i + 1, time, want);
+        snprintf(want, sizeof want, "\"checkpoint\":%.3f ", t.checkpoint[i]);
+        const char *ck = strstr(time, "\"checkpoint\":");
+        CHECK_MSG(ck && strncmp(ck, want, strlen(want)) == 0, "epoch %d: %.200s", i + 1, time);
+        /* padded: the object's length does not depend on the times (the checkpoint
+         * records the log's length) */
+        const char *end = strstr(time, "}}\n");
+        REQUIRE(end);
+        CHECK_INT(end - time, (long)strlen(",\"time\":{\"epoch\":99999.999,\"train_steps\":99999.999,"
+                                          "\"optimizer\":99999.999,\"labels\":99999.999,\"valid\":99999.999,"
+                                          "\"files\":99999.999,\"checkpoint\":99999.999"));
+        log = strchr(line, '\n');
+    }
+    free(all);
+    selfmm_model_free(m);
     selfmm_dataset_free(d);
 }
 
@@ -622,6 +762,7 @@ int main(void)
     RUN(same_seed_same_bits);
     RUN(resume_equals_uninterrupted);
     RUN(logs_are_the_callbacks_events);
+    RUN(epoch_times_add_up);
     RUN(tail_window_switch);
     RUN(resume_refuses_other_hyper_parameters);
     RUN(divergence_stops_with_last_checkpoint_intact);

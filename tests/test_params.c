@@ -4,6 +4,8 @@
 
 #include "model/model.h"
 
+#include <unistd.h>
+
 static void tiny_config(selfmm_config *c)
 {
     selfmm_config_default(c);
@@ -163,9 +165,76 @@ TEST(create_rejects_bad_config)
     selfmm_model_free(NULL);
 }
 
+/* selfmm_model_create_ex initialises only what no load overwrites next, and a load
+ * then gives exactly what create + the same load gives: each tensor's initial values
+ * depend only on (seed, tensor). BERT files with and without a pooler. */
+static selfmm_model *tiny_file_model(selfmm_init_mode init)
+{
+    selfmm_config c;
+    selfmm_config_default(&c);
+    selfmm_error e = {0};
+    selfmm_model *m = NULL;
+    if (selfmm_config_load_json(&c, "tests/fixtures/io/selfmm_tiny_config.json", &e) != SELFMM_OK ||
+        selfmm_model_create_ex(&c, init, &m, &e) != SELFMM_OK)
+        printf("# %s\n", e.message);
+    return m;
+}
+
+static int same_params(const selfmm_model *a, const selfmm_model *b)
+{
+    return a->net.table.total == b->net.table.total &&
+           !memcmp(a->net.params, b->net.params, (size_t)a->net.table.total * sizeof(float));
+}
+
+TEST(create_ex_initialises_only_what_no_load_overwrites)
+{
+    const char *bert[2] = {"tests/fixtures/io/bert_zip", "tests/fixtures/io/bert_legacy"}; /* pooler or not */
+    for (int f = 0; f < 2; f++) {
+        selfmm_model *all = tiny_file_model(SELFMM_INIT_ALL), *some = tiny_file_model(SELFMM_INIT_ALL_BUT_BERT);
+        REQUIRE(all && some);
+        /* before the load: BERT's embeddings and layers 0, the rest (pooler included) as create's */
+        const sm_param_table *t = &some->net.table;
+        int64_t zero = 0, nbert = 0, same = 0, rest = 0;
+        for (int i = 0; i < t->n; i++) {
+            const sm_param *p = &t->p[i];
+            const float *x = some->net.params + p->offset, *y = all->net.params + p->offset;
+            int is_bert = !strncmp(p->name, "Model.text_model.model.", 23) && !strstr(p->name, ".pooler.");
+            for (int64_t j = 0; j < p->numel; j++) {
+                if (is_bert) nbert++, zero += x[j] == 0.0f;
+                else rest++, same += memcmp(&x[j], &y[j], sizeof(float)) == 0;
+            }
+        }
+        CHECK(nbert > 0 && zero == nbert);
+        CHECK(rest > 0 && same == rest);
+        REQUIRE_OK(selfmm_model_load_bert(all, bert[f]), selfmm_model_errmsg(all));
+        REQUIRE_OK(selfmm_model_load_bert(some, bert[f]), selfmm_model_errmsg(some));
+        CHECK_MSG(same_params(all, some), "%s: create_ex + load_bert differs from create + load_bert", bert[f]);
+        /* a whole model file into a model with nothing initialised */
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/selfmm_test_params_%d.safetensors", (int)getpid());
+        REQUIRE_OK(selfmm_model_save(all, path), selfmm_model_errmsg(all));
+        selfmm_model *none = tiny_file_model(SELFMM_INIT_NONE);
+        REQUIRE(none);
+        int64_t zeros = 0;
+        for (int64_t j = 0; j < none->net.table.total; j++) zeros += none->net.params[j] == 0.0f;
+        CHECK_INT(zeros, none->net.table.total);
+        CHECK_OK(selfmm_model_load_weights(none, path), selfmm_model_errmsg(none));
+        CHECK(same_params(all, none));
+        remove(path);
+        selfmm_model_free(all), selfmm_model_free(some), selfmm_model_free(none);
+    }
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_model *m = NULL;
+    selfmm_error e = {0};
+    CHECK_INT(selfmm_model_create_ex(&c, (selfmm_init_mode)7, &m, &e), SELFMM_ERR_INVALID_ARG);
+    CHECK(m == NULL && strstr(e.message, "init mode") != NULL);
+}
+
 int main(void)
 {
     RUN(names_shapes_groups);
+    RUN(create_ex_initialises_only_what_no_load_overwrites);
     RUN(arenas_share_layout_and_are_aligned);
     RUN(padding_is_zero);
     RUN(init_is_deterministic_and_seeded);

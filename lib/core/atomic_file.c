@@ -1,6 +1,7 @@
 /* atomic_file.c -- see atomic_file.h. */
 #include "core/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,6 +23,12 @@ static mode_t file_mode(void)
     }
     return mode;
 }
+
+/* selfmm_set_fsync: a process-wide setting, read once per file written. */
+static volatile int sync_files = 1;
+
+SELFMM_API void selfmm_set_fsync(int on) { sync_files = on != 0; }
+SELFMM_API int selfmm_get_fsync(void) { return sync_files; }
 
 static selfmm_status make_names(sm_atomic_file *af, const char *path, selfmm_error *err)
 {
@@ -59,6 +66,7 @@ selfmm_status sm_atomic_open(sm_atomic_file *af, const char *path, selfmm_error 
 
 static void fsync_dir(const char *path)
 {
+    if (!sync_files) return;
     char dir[SELFMM_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -77,10 +85,10 @@ selfmm_status sm_atomic_commit(sm_atomic_file *af, selfmm_error *err)
     int failed = 0, e = 0;
     if (af->fp) {
         if (fflush(af->fp) != 0 || ferror(af->fp)) failed = 1, e = errno;
-        if (!failed && fsync(fileno(af->fp)) != 0) failed = 1, e = errno;
+        if (!failed && sync_files && fsync(fileno(af->fp)) != 0) failed = 1, e = errno;
         if (fclose(af->fp) != 0 && !failed) failed = 1, e = errno;
         af->fp = NULL;
-    } else {
+    } else if (sync_files) { /* written by another writer (libzip), closed */
         int fd = open(af->tmp, O_RDONLY);
         if (fd < 0 || fsync(fd) != 0) failed = 1, e = errno;
         if (fd >= 0) close(fd);
@@ -144,4 +152,63 @@ selfmm_status sm_atomic_copy(const char *from, const char *to, selfmm_error *err
         return st;
     }
     return sm_atomic_commit(&af, err);
+}
+
+selfmm_status sm_atomic_link(const char *from, const char *to, selfmm_error *err)
+{
+    struct stat a, b;
+    if (stat(from, &a) == 0 && stat(to, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return SELFMM_OK; /* linked already (rename between two names of one file does nothing) */
+    sm_atomic_file af;
+    SM_TRY(sm_atomic_reserve(&af, to, err)); /* a free name next to the target */
+    unlink(af.tmp);
+    if (link(from, af.tmp) != 0) {
+        int e = errno;
+        af.tmp[0] = '\0';
+        if (e == ENOENT)
+            return sm_error(err, SELFMM_ERR_NOT_FOUND, "%s: cannot open: %s", from, strerror(e));
+        /* no hard links here (EPERM: some file systems; EXDEV: another one; EMLINK) */
+        return sm_atomic_copy(from, to, err);
+    }
+    if (rename(af.tmp, af.path) != 0) {
+        int e = errno;
+        unlink(af.tmp);
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot replace: %s", af.path, strerror(e));
+    }
+    fsync_dir(af.path);
+    return SELFMM_OK;
+}
+
+selfmm_status sm_atomic_remove_stale(const char *path, int *removed, selfmm_error *err)
+{
+    if (removed) *removed = 0;
+    char dir[SELFMM_PATH_MAX], prefix[SELFMM_PATH_MAX + 8];
+    if (!path || snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "bad path");
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir;
+    snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    else strcpy(dir, ".");
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT) return SELFMM_OK;
+        return sm_error(err, SELFMM_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
+    }
+    selfmm_status st = SELFMM_OK;
+    const size_t plen = strlen(prefix);
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, plen) != 0 || !e->d_name[plen]) continue;
+        struct stat sb;
+        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) != 0) {
+            st = sm_error(err, SELFMM_ERR_IO, "%s/%s: cannot remove: %s", dir, e->d_name, strerror(errno));
+            break;
+        }
+        if (removed) (*removed)++;
+    }
+    closedir(d);
+    return st;
 }

@@ -27,5 +27,17 @@ void sm_atomic_abort(sm_atomic_file *af);
 selfmm_status sm_atomic_write(const char *path, const void *data, size_t size, selfmm_error *err);
 /* Copy the file from into to atomically, streamed (a bert-base model is 0.4 GB). */
 selfmm_status sm_atomic_copy(const char *from, const char *to, selfmm_error *err);
+/* Make to a second name of the file from (a hard link), atomically replacing to:
+ * no byte is copied. Where the file system has no hard links (or from is on
+ * another one) it copies (sm_atomic_copy). Only for files nobody rewrites in
+ * place: our writers replace files by rename, which leaves the other name on the
+ * old contents. */
+selfmm_status sm_atomic_link(const char *from, const char *to, selfmm_error *err);
+/* Remove the temp files that writes to path left behind when their process was
+ * killed between creating and renaming them (path.tmp.*, regular files only; a
+ * writer that is still running would lose its file: call this only while owning
+ * path's folder, see core/dir_lock.h). *removed (may be NULL) counts them. A
+ * missing folder removes nothing. */
+selfmm_status sm_atomic_remove_stale(const char *path, int *removed, selfmm_error *err);
 
 #endif

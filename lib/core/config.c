@@ -75,6 +75,7 @@ const sm_key sm_config_keys[] = {
     {"metrics_decimals", SM_KEY_INT, OFF(metrics_decimals), -1, 15, 0, 0, "selfmm"},
     {"need_data_aligned", SM_KEY_BOOL, OFF(need_data_aligned), 0, 1, 0, 0, "selfmm"},
     {"metrics_mae_float64", SM_KEY_BOOL, OFF(metrics_mae_float64), 0, 1, 0, 0, "selfmm"},
+    {"fsync", SM_KEY_BOOL, OFF(fsync), 0, 1, 0, 0, "run"},
     {NULL, SM_KEY_INT, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -151,6 +152,7 @@ static void common(selfmm_config *c, int kind)
     c->threads = 0;
     c->max_epochs = 0;
     c->shuffle = 1;
+    c->fsync = 1;
 }
 
 /* What differs between the presets, one row each: Self-MM's

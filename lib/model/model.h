@@ -21,8 +21,8 @@ struct selfmm_model {
     int n_meta;
 };
 
-/* selfmm_model_create; with init = 0 the weights are left unset (sm_net_init), for
- * callers that overwrite every one of them next (loading a model file). */
+/* selfmm_model_create; init as sm_net_init's (SM_NET_INIT_NONE: the weights are left
+ * unset, for callers that overwrite every one of them next, as loading a model file). */
 selfmm_status sm_model_create(const selfmm_config *cfg, int init, selfmm_model **out,
                               selfmm_error *err);
 

@@ -458,7 +458,7 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
     sm_params_free(&tab);
     SM_TRY(cst);
     selfmm_model *m;
-    SM_TRY(sm_model_create(&cfg, 0, &m, err)); /* every weight comes from the file */
+    SM_TRY(sm_model_create(&cfg, SM_NET_INIT_NONE, &m, err)); /* every weight comes from the file */
     selfmm_status st = native_fill(m, l, path, err);
     if (st != SELFMM_OK) {
         selfmm_model_free(m);

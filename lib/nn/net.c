@@ -27,7 +27,7 @@ selfmm_status sm_net_init(sm_net *n, const selfmm_config *cfg, int init, selfmm_
     /* Every tensor is written next (by init or by the caller): only the padding
      * needs zeroing here, not the whole 100M-float arena. */
     sm_params_zero_padding(&n->table, n->params);
-    if (init) sm_params_init(&n->table, n->params, (uint64_t)cfg->seed);
+    if (init != SM_NET_INIT_NONE) sm_params_init(&n->table, n->params, (uint64_t)cfg->seed, 0);
     return SELFMM_OK;
 }
 

@@ -223,10 +223,12 @@ void sm_params_zero_padding(const sm_param_table *t, float *arena)
     }
 }
 
-void sm_params_init(const sm_param_table *t, float *arena, uint64_t seed)
+void sm_params_init(const sm_param_table *t, float *arena, uint64_t seed, int skip_bert)
 {
     for (int i = 0; i < t->n; i++) {
         const sm_param *p = &t->p[i];
+        if (skip_bert && !strncmp(p->name, BERT, strlen(BERT)) && strncmp(p->name, BERT "pooler.", strlen(BERT "pooler.")))
+            continue;
         float *x = arena + p->offset;
         sm_rng_key k = sm_rng_make(seed, SM_RNG_INIT, 0, (uint32_t)i);
         switch (p->init) {

@@ -84,8 +84,12 @@ int sm_params_find(const sm_param_table *t, const char *name);
 selfmm_status sm_weights_bind(const selfmm_config *cfg, const sm_param_table *t, float *arena,
                               sm_weights *w, selfmm_error *err);
 void sm_weights_free(sm_weights *w);
-/* Initialise every tensor of arena from seed as PyTorch initialises a fresh model. */
-void sm_params_init(const sm_param_table *t, float *arena, uint64_t seed);
+/* Initialise the tensors of arena from seed as PyTorch initialises a fresh model:
+ * every one, or with skip_bert all but BERT's embeddings and layers, the tensors a
+ * pretrained BERT file always supplies (selfmm_model_load_bert; the pooler, which
+ * such files may lack, is initialised). Each tensor's values depend only on (seed,
+ * its index), so skipping some changes no other. */
+void sm_params_init(const sm_param_table *t, float *arena, uint64_t seed, int skip_bert);
 /* Zero the padding between (and after) the tensors of arena, so that arena-wide
  * loops (the optimizer) see zeros there; the tensors themselves are not touched. */
 void sm_params_zero_padding(const sm_param_table *t, float *arena);

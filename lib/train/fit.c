@@ -42,7 +42,8 @@ typedef struct fit_run {
     float *pred[4], *truth[4]; /* (n) per head, in batch order: train metrics */
     float *lab[4];             /* (batch_size) labels of the current batch */
     float *best;               /* (nfloats) weights of the best epoch, kept in memory only
-                                  without out_dir (there model.safetensors holds them) */
+                                  without out_dir (there the best epoch's checkpoint holds
+                                  them) */
     int64_t nfloats;
     sm_fit_files files;        /* in out_dir */
     sm_fit_log log;            /* the log writer, with out_dir */
@@ -51,6 +52,9 @@ typedef struct fit_run {
     int stop;                  /* early stopping says stop (after es.epoch epochs) */
     selfmm_metrics best_valid_metrics;
     struct timespec t0;
+    /* Where the time since the last EPOCH event went (its *_s fields): t_mark is
+     * elapsed() at that event (at first, when training starts). */
+    double t_mark, t_steps, t_optim, t_labels, t_valid, t_files, t_ckpt;
 } fit_run;
 
 selfmm_status sm_fit_vfail(selfmm_error *err, selfmm_status st, const char *fmt, va_list ap)
@@ -104,16 +108,15 @@ static double elapsed(const fit_run *r)
 
 /* ---- small helpers on the public API -------------------------------------- */
 
-/* Keep (restore = 0) or bring back (restore = 1) the best weights: in
- * out_dir/model.safetensors when there is an out_dir (the run's result file; no
- * second copy of every weight in memory: 0.4 GB for bert-base), otherwise in memory. */
+/* Keep (restore = 0) or bring back (restore = 1) the best weights. With an out_dir
+ * they are on disk (no second copy of every weight in memory: 0.4 GB for
+ * bert-base): the checkpoint of the best epoch keeps them during the run
+ * (save_checkpoint), and the end of the run brings them back and writes the run's
+ * result, model.safetensors, once (sm_fit_best_restore). Otherwise in memory. */
 static selfmm_status snapshot(fit_run *r, int restore)
 {
-    if (r->opt->out_dir) {
-        selfmm_status st = restore ? selfmm_model_load_weights(r->model, r->files.model)
-                                   : selfmm_model_save(r->model, r->files.model);
-        return st == SELFMM_OK ? st : fail_from(r, st, r->files.model, selfmm_model_errmsg(r->model));
-    }
+    if (r->opt->out_dir)
+        return restore ? sm_fit_best_restore(&r->files, r->model, r->optim, r->ulgm, r->err) : SELFMM_OK;
     int64_t off = 0;
     for (int i = 0; i < selfmm_model_num_params(r->model); i++) {
         selfmm_param_info p;
@@ -126,14 +129,15 @@ static selfmm_status snapshot(fit_run *r, int restore)
     return SELFMM_OK;
 }
 
-/* The checkpoint of a completed epoch, with the logs' lengths at its end. */
-static selfmm_status save_checkpoint(fit_run *r)
+/* The checkpoint of a completed epoch, with the logs' lengths at its end; for a new
+ * best epoch it is also the best weights' file (sm_fit_checkpoint_write). */
+static selfmm_status save_checkpoint(fit_run *r, int best)
 {
     if (!r->opt->out_dir) return SELFMM_OK;
     long log_bytes, labels_bytes;
     sm_fit_log_lengths(&r->log, &log_bytes, &labels_bytes);
-    return sm_fit_checkpoint_save(r->files.checkpoint, r->model, r->optim, r->ulgm, &r->es, log_bytes,
-                                  labels_bytes, r->err);
+    return sm_fit_checkpoint_write(&r->files, best, r->model, r->optim, r->ulgm, &r->es, log_bytes,
+                                   labels_bytes, r->cfg.seed, r->err);
 }
 
 /* ---- before the first epoch -------------------------------------------- */
@@ -155,10 +159,11 @@ static selfmm_status setup(fit_run *r)
     selfmm_status st;
     /* File names first: nothing is trained or changed for an out_dir that cannot hold them. */
     if (r->opt->out_dir) {
-        char *const path[4] = {r->files.log, r->files.labels, r->files.checkpoint, r->files.model};
-        static const char *const name[4] = {"train_log.jsonl", "labels.jsonl", "checkpoint.safetensors",
-                                            "model.safetensors"};
-        for (int i = 0; i < 4; i++)
+        char *const path[5] = {r->files.log, r->files.labels, r->files.checkpoint, r->files.model,
+                               r->files.best};
+        static const char *const name[5] = {"train_log.jsonl", "labels.jsonl", "checkpoint.safetensors",
+                                            "model.safetensors", "checkpoint-best.safetensors"};
+        for (int i = 0; i < 5; i++)
             if ((st = out_path(r, path[i], name[i])) != SELFMM_OK) return st;
     }
     st = selfmm_model_get_config(r->model, &r->cfg);
@@ -206,8 +211,11 @@ static selfmm_status setup(fit_run *r)
 static selfmm_status to_log(fit_run *r, const selfmm_fit_event *ev)
 {
     const selfmm_fit_callback writer = sm_fit_log_event;
-    if (r->opt->out_dir && writer(ev, &r->log)) return fail(r, r->log.err.status, "%s", r->log.err.message);
-    return SELFMM_OK;
+    if (!r->opt->out_dir) return SELFMM_OK;
+    const double t = elapsed(r);
+    const int failed = writer(ev, &r->log);
+    r->t_files += elapsed(r) - t;
+    return failed ? fail(r, r->log.err.status, "%s", r->log.err.message) : SELFMM_OK;
 }
 
 /* An event to the caller's callback, which may stop the run. */
@@ -247,6 +255,7 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
         st = selfmm_dataset_batch(r->data, SELFMM_SPLIT_TRAIN, idx, nb, &batch, NULL);
         if (st != SELFMM_OK) return fail_from(r, st, "train batch", selfmm_dataset_errmsg(r->data));
         selfmm_outputs out;
+        double t = elapsed(r);
         st = selfmm_model_forward(r->model, &batch, SELFMM_MODE_TRAIN, &out);
         if (st != SELFMM_OK) return fail_from(r, st, "forward", selfmm_model_errmsg(r->model));
         /* Loss against the labels as they are before this batch's update. */
@@ -262,15 +271,18 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
                         loss.total, r->epoch, b + 1, r->epoch - 1);
         st = selfmm_model_backward(r->model, NULL);
         if (st != SELFMM_OK) return fail_from(r, st, "backward", selfmm_model_errmsg(r->model));
+        r->t_steps += elapsed(r) - t;
         const float *heads[4] = {out.M, out.T, out.A, out.V};
         for (int k = 0; k < 4; k++) {
             memcpy(r->pred[k] + (size_t)b * bs, heads[k], (size_t)nb * sizeof(float));
             memcpy(r->truth[k] + (size_t)b * bs, r->lab[k], (size_t)nb * sizeof(float));
         }
         /* Label update (epoch > 1), store features, recompute centers. */
+        t = elapsed(r);
         st = selfmm_ulgm_update(r->ulgm, idx, nb, &out, r->epoch);
         if (st != SELFMM_OK)
             return fail(r, st, "epoch %d, batch %d: %s", r->epoch, b + 1, selfmm_ulgm_errmsg(r->ulgm));
+        r->t_labels += elapsed(r) - t;
         loss_sum += loss.total;
         window.total += loss.total;
         for (int k = 0; k < 4; k++) window.part[k] += loss.part[k];
@@ -283,8 +295,10 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
 
         int last = b + 1 == r->num_batches;
         if (left == 0 || (last && r->cfg.tail_step)) { /* the window closes: one step */
+            t = elapsed(r);
             st = selfmm_optim_step(r->optim);
             if (st != SELFMM_OK) return fail_from(r, st, "optimizer", selfmm_optim_errmsg(r->optim));
+            r->t_optim += elapsed(r) - t;
             windows++;
             ev.kind = SELFMM_EVENT_STEP;
             ev.window = windows;
@@ -320,31 +334,46 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
                                        r->n, &train_m[k], &e);
         if (st != SELFMM_OK) return fail_from(r, st, "train metrics", e.message);
     }
-    double valid_loss;
+    double valid_loss, t = elapsed(r);
     st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, &valid_m, &valid_loss,
                          NULL, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
+    r->t_valid += elapsed(r) - t;
     /* MMSA's do_test returns round(Loss, 4) (a Python float); Self-MM's is unrounded */
     if (r->cfg.valid_loss_decimals >= 0) valid_loss = selfmm_round(valid_loss, r->cfg.valid_loss_decimals);
     const int improved = selfmm_early_stop_update(&r->es, &r->cfg, valid_loss, &r->stop);
-    if (improved) { /* the reference saves the model (torch.save) */
+    if (improved) { /* the reference saves the model (torch.save): here the checkpoint below */
         r->best_valid_metrics = valid_m;
+        t = elapsed(r);
         st = snapshot(r, 0);
         if (st != SELFMM_OK) return st;
+        r->t_files += elapsed(r) - t;
     }
     const float *labels[4];
     for (int k = 0; k < 4; k++) labels[k] = selfmm_ulgm_labels(r->ulgm, k);
+    const double now = elapsed(r);
     selfmm_fit_event ev = {.kind = SELFMM_EVENT_EPOCH, .seed = r->cfg.seed, .epoch = r->epoch,
                            .batch = r->num_batches, .num_batches = r->num_batches,
-                           .elapsed_s = elapsed(r), .train_loss = train_loss, .train_metrics = train_m,
+                           .elapsed_s = now, .train_loss = train_loss, .train_metrics = train_m,
                            .valid_loss = valid_loss, .valid_metrics = &valid_m,
                            .best_epoch = r->es.best_epoch, .best_valid_loss = r->es.best,
                            .improved = improved, .n_train = r->n, .labels = labels,
-                           .labels_human = r->train.labels_unimodal};
+                           .labels_human = r->train.labels_unimodal,
+                           .epoch_s = now - r->t_mark, .train_steps_s = r->t_steps,
+                           .optim_s = r->t_optim, .labels_s = r->t_labels, .valid_s = r->t_valid,
+                           .files_s = r->t_files, .checkpoint_s = r->t_ckpt};
+    r->t_mark = now;
+    r->t_steps = r->t_optim = r->t_labels = r->t_valid = r->t_files = r->t_ckpt = 0;
     /* The log takes the epoch before the checkpoint records its length; the caller
-     * sees it once the checkpoint is on disk, so stopping there loses nothing. */
+     * sees it once the checkpoint is on disk, so stopping there loses nothing. So
+     * this epoch's checkpoint (and the log's own write) count in the next event. */
     st = to_log(r, &ev);
-    if (st == SELFMM_OK) st = save_checkpoint(r);
+    if (st == SELFMM_OK) {
+        t = elapsed(r);
+        st = save_checkpoint(r, improved);
+        r->t_ckpt = elapsed(r) - t;
+        r->t_files += r->t_ckpt;
+    }
     if (st == SELFMM_OK) st = to_caller(r, &ev);
     return st;
 }
@@ -376,6 +405,7 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
                            &r.stop, &r.best_valid_metrics, &resumed, err);
     if (st == SELFMM_OK && r.opt->out_dir)
         st = sm_fit_log_open(&r.log, r.files.log, r.opt->save_labels ? r.files.labels : NULL, resumed, err);
+    r.t_mark = elapsed(&r);
     while (st == SELFMM_OK && !should_stop(&r)) { /* a resumed run may be done already */
         r.epoch = r.es.epoch + 1;
         double train_loss = 0;

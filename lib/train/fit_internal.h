@@ -55,28 +55,49 @@ void sm_fit_log_close(sm_fit_log *lg);
 /* ---- fit_resume.c: the run state in the checkpoint, resume --------------- */
 
 /* Write the checkpoint of a completed epoch: model, optimizer and label state
- * (selfmm_checkpoint_save) with the run state: es (epochs, best epoch, best Loss)
- * and the logs' lengths (labels_bytes -1: no labels file). */
+ * (selfmm_checkpoint_save) with the run state: es (epochs, best epoch, best Loss),
+ * the logs' lengths (labels_bytes -1: no labels file) and the run's seed. */
 selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
                                      const selfmm_optim *optim, const selfmm_ulgm *ulgm,
                                      const selfmm_early_stop *es, long log_bytes,
-                                     long labels_bytes, selfmm_error *err);
+                                     long labels_bytes, int64_t seed, selfmm_error *err);
 
 /* The run's files in out_dir. */
 typedef struct sm_fit_files {
     char log[SELFMM_PATH_MAX];        /* train_log.jsonl */
     char labels[SELFMM_PATH_MAX];     /* labels.jsonl */
-    char checkpoint[SELFMM_PATH_MAX]; /* checkpoint.safetensors */
-    char model[SELFMM_PATH_MAX];      /* model.safetensors: the best weights */
+    char checkpoint[SELFMM_PATH_MAX]; /* checkpoint.safetensors: the last epoch's */
+    char model[SELFMM_PATH_MAX];      /* model.safetensors: the best weights, written at the end */
+    char best[SELFMM_PATH_MAX];       /* checkpoint-best.safetensors: the best epoch's checkpoint,
+                                         during the run (a second name of checkpoint.safetensors
+                                         until a later epoch replaces that) */
 } sm_fit_files;
+
+/* The checkpoint of a completed epoch (sm_fit_checkpoint_save) into
+ * files->checkpoint; for a new best epoch (best = 1) first into files->best, then
+ * the same file linked as files->checkpoint (one write: the best weights cost
+ * nothing more; a file system without hard links gets a second write). In that
+ * order, a kill between the two leaves the best file one epoch ahead of the
+ * checkpoint, which the resumed run's repeat of that epoch makes best again. */
+selfmm_status sm_fit_checkpoint_write(const sm_fit_files *files, int best, selfmm_model *model,
+                                      const selfmm_optim *optim, const selfmm_ulgm *ulgm,
+                                      const selfmm_early_stop *es, long log_bytes, long labels_bytes,
+                                      int64_t seed, selfmm_error *err);
+/* The end of a run with an out_dir: the best weights into model (from files->best;
+ * from files->model for runs started by libselfmm versions that kept the best
+ * weights there), then files->model written and files->best removed. optim and ulgm
+ * are overwritten (the run is over); the model's step counter is kept. */
+selfmm_status sm_fit_best_restore(const sm_fit_files *files, selfmm_model *model, selfmm_optim *optim,
+                                  selfmm_ulgm *ulgm, selfmm_error *err);
 
 /* Continue a run from files->checkpoint when it exists (*resumed = 1; 0 and nothing
  * changed when there is none): the validation metrics of the best weights
- * (files->model) into *best_valid, the checkpoint into model, optim and ulgm, the run
+ * (files->best, or files->model as sm_fit_best_restore) into *best_valid, the checkpoint into model, optim and ulgm, the run
  * state into *es and *stop (what selfmm_early_stop_update answered after that epoch,
  * with cfg's early_stop), and the logs cut to the lengths recorded with it (the
  * labels file only when save_labels). A run state that is not the one
- * sm_fit_checkpoint_save writes is SELFMM_ERR_FORMAT, and the logs are left alone. */
+ * sm_fit_checkpoint_save writes is SELFMM_ERR_FORMAT, one of another seed than
+ * cfg->seed SELFMM_ERR_STATE; then the logs are left alone. */
 selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
                             selfmm_model *model, selfmm_dataset *data, selfmm_optim *optim,
                             selfmm_ulgm *ulgm, selfmm_early_stop *es, int *stop,

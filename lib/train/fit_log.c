@@ -11,13 +11,17 @@
  *   {"type":"step",... ,"window":W, the window's summed losses}
  *   {"type":"epoch","seed":S,"epoch":E,"train_loss":..,"train":{"M":{metrics},...},
  *    "valid":{"Loss":..,metrics},"best_epoch":..,"improved":true|false
- *    [,"label_corr":{"T":r,"A":r,"V":r}]}
+ *    [,"label_corr":{"T":r,"A":r,"V":r}],"time":{"epoch":s,"train_steps":s,
+ *    "optimizer":s,"labels":s,"valid":s,"files":s,"checkpoint":s}}
  * labels.jsonl, one line per epoch: {"seed":S,"epoch":E,"fusion":[...],"text":[...],
  *   "audio":[...],"vision":[...][,"label_corr":{...}]}
  * Metrics are the reported values with the unrounded ones under "raw" when any was
  * rounded; label_corr (when the data has human unimodal labels, as SIMS) is Pearson's
  * r of the generated labels and the human ones, computed as the metrics' Corr
- * (selfmm_pearson). */
+ * (selfmm_pearson). "time" is where the seconds since the previous epoch line
+ * went (the event's *_s fields; the checkpoint written after an epoch line counts
+ * in the next one), in milliseconds' precision: the only part of the logs that
+ * differs between two runs of the same seed. */
 #include "selfmm.h"
 #include "train/fit_internal.h"
 
@@ -91,6 +95,29 @@ static void json_label_corr(FILE *fp, const selfmm_fit_event *ev)
     fputc('}', fp);
 }
 
+/* ,"time":{...}: seconds to the millisecond, in [0, 99999.999], and padded with
+ * spaces before the closing brace to the length of the widest values, so that the
+ * line's length does not depend on the times: a checkpoint records the log's
+ * length, and two runs of one seed give the same checkpoint bytes. */
+static void json_times(FILE *fp, const selfmm_fit_event *ev)
+{
+    const double t[7] = {ev->epoch_s, ev->train_steps_s, ev->optim_s, ev->labels_s,
+                         ev->valid_s, ev->files_s, ev->checkpoint_s};
+    static const char *const name[7] = {"epoch", "train_steps", "optimizer", "labels",
+                                        "valid", "files", "checkpoint"};
+    int pad = 0;
+    fputs(",\"time\":{", fp);
+    for (int i = 0; i < 7; i++) {
+        double v = isfinite(t[i]) && t[i] > 0 ? t[i] : 0.0;
+        if (v > 99999.999) v = 99999.999;
+        char num[32];
+        int n = snprintf(num, sizeof num, "%.3f", v);
+        pad += 9 - n; /* 99999.999 */
+        fprintf(fp, "%s\"%s\":%s", i ? "," : "", name[i], num);
+    }
+    fprintf(fp, "%*s}", pad, "");
+}
+
 static void epoch_line(FILE *fp, const selfmm_fit_event *ev)
 {
     fprintf(fp, "{\"type\":\"epoch\",\"seed\":%lld,\"epoch\":%d,\"train_loss\":", (long long)ev->seed,
@@ -108,6 +135,7 @@ static void epoch_line(FILE *fp, const selfmm_fit_event *ev)
         fputs(",\"label_corr\":", fp);
         json_label_corr(fp, ev);
     }
+    json_times(fp, ev);
     fputs("}\n", fp);
 }
 
@@ -178,8 +206,10 @@ int sm_fit_log_event(const selfmm_fit_event *ev, void *log)
     /* An epoch end: on disk before the checkpoint that follows names the lengths. */
     if (write_failed(lg, lg->log, lg->log_path, 1) || write_failed(lg, lg->labels, lg->labels_path, 1))
         return -1;
-    fsync(fileno(lg->log));
-    if (lg->labels) fsync(fileno(lg->labels));
+    if (selfmm_get_fsync()) { /* (see selfmm_set_fsync) */
+        fsync(fileno(lg->log));
+        if (lg->labels) fsync(fileno(lg->labels));
+    }
     return 0;
 }
 

@@ -2,9 +2,12 @@
  *
  * At every epoch end selfmm_fit writes checkpoint.safetensors: the model, the Adam
  * and label state (selfmm_checkpoint_save), and as its JSON string the run state
- *   {"epoch":E,"best_epoch":B,"best_valid":L,"log_bytes":N,"labels_bytes":M}
+ *   {"epoch":E,"best_epoch":B,"best_valid":L,"log_bytes":N,"labels_bytes":M,"seed":S}
  * (completed epochs, the best one and its validation Loss, the lengths of
- * train_log.jsonl and labels.jsonl at that point; labels_bytes -1: no labels file).
+ * train_log.jsonl and labels.jsonl at that point; labels_bytes -1: no labels file;
+ * the run's seed, which the checkpoint's own config check leaves free, so that a
+ * checkpoint copied from another seed's folder is refused; checkpoints written
+ * before the seed was recorded have no "seed" and are taken as they are).
  * Resuming loads it back, cuts the logs to those lengths (dropping the lines of an
  * interrupted epoch) and continues, so that the run ends exactly as an uninterrupted
  * one: weights, labels and logs byte for byte (tests/test_fit.c). Like fit.c it is
@@ -14,6 +17,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,7 +28,7 @@
 selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
                                      const selfmm_optim *optim, const selfmm_ulgm *ulgm,
                                      const selfmm_early_stop *es, long log_bytes,
-                                     long labels_bytes, selfmm_error *err)
+                                     long labels_bytes, int64_t seed, selfmm_error *err)
 {
     char *json = NULL;
     size_t cap = 0;
@@ -32,12 +36,105 @@ selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
     if (!mem) return sm_fit_fail(err, SELFMM_ERR_NOMEM, "checkpoint: out of memory");
     fprintf(mem, "{\"epoch\":%d,\"best_epoch\":%d,\"best_valid\":", es->epoch, es->best_epoch);
     sm_fit_json_num(mem, es->best);
-    fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld}", log_bytes, labels_bytes);
+    fprintf(mem, ",\"log_bytes\":%ld,\"labels_bytes\":%ld,\"seed\":%lld}", log_bytes, labels_bytes,
+            (long long)seed);
     fclose(mem);
     selfmm_error e = {0};
     selfmm_status st = selfmm_checkpoint_save(model, optim, ulgm, json, path, &e);
     free(json);
     if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "checkpoint", e.message);
+    return SELFMM_OK;
+}
+
+/* The folder of path synced (selfmm_get_fsync), after a rename in it. */
+static void sync_dir_of(const char *path)
+{
+    if (!selfmm_get_fsync()) return;
+    char dir[SELFMM_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    else strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) fsync(fd), close(fd);
+}
+
+/* to becomes a second name of the file from, atomically: a link under a temp name
+ * (to.tmp.link, which a resume's sweep of stale temp files covers), renamed over
+ * to. 0, or -1 with errno (EPERM, EXDEV, ...: no hard links here). */
+static int link_over(const char *from, const char *to)
+{
+    char tmp[SELFMM_PATH_MAX + 16];
+    snprintf(tmp, sizeof tmp, "%s.tmp.link", to);
+    unlink(tmp);
+    if (link(from, tmp) != 0) return -1;
+    if (rename(tmp, to) != 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    unlink(tmp); /* (left when to was already a name of from: rename then does nothing) */
+    sync_dir_of(to);
+    return 0;
+}
+
+selfmm_status sm_fit_checkpoint_write(const sm_fit_files *files, int best, selfmm_model *model,
+                                      const selfmm_optim *optim, const selfmm_ulgm *ulgm,
+                                      const selfmm_early_stop *es, long log_bytes, long labels_bytes,
+                                      int64_t seed, selfmm_error *err)
+{
+    if (!best)
+        return sm_fit_checkpoint_save(files->checkpoint, model, optim, ulgm, es, log_bytes, labels_bytes,
+                                      seed, err);
+    selfmm_status st = sm_fit_checkpoint_save(files->best, model, optim, ulgm, es, log_bytes, labels_bytes,
+                                              seed, err);
+    if (st != SELFMM_OK || link_over(files->best, files->checkpoint) == 0) return st;
+    if (errno != EPERM && errno != EXDEV && errno != ENOTSUP && errno != EMLINK && errno != ENOSYS)
+        return sm_fit_fail(err, SELFMM_ERR_IO, "%s: cannot link to %s: %s", files->checkpoint, files->best,
+                           strerror(errno));
+    return sm_fit_checkpoint_save(files->checkpoint, model, optim, ulgm, es, log_bytes, labels_bytes, seed,
+                                  err); /* no hard links: written twice */
+}
+
+/* The best weights into model: from the best epoch's checkpoint, or from the model
+ * file of a run that kept them there. *from: the file used, NULL when neither
+ * exists (nothing changed). */
+static selfmm_status load_best(const sm_fit_files *files, selfmm_model *model, selfmm_optim *optim,
+                               selfmm_ulgm *ulgm, const char **from, selfmm_error *err)
+{
+    selfmm_error e = {0};
+    selfmm_status st = SELFMM_OK;
+    *from = NULL;
+    if (access(files->best, F_OK) == 0) {
+        *from = files->best;
+        uint64_t step = selfmm_model_get_step(model);
+        st = selfmm_checkpoint_load(model, optim, ulgm, files->best, NULL, &e);
+        selfmm_model_set_step(model, step); /* the weights only: the step stays the run's */
+        if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "best weights", e.message);
+    } else if (access(files->model, F_OK) == 0) {
+        *from = files->model;
+        st = selfmm_model_load_weights(model, files->model);
+        if (st != SELFMM_OK) return sm_fit_fail_from(err, st, files->model, selfmm_model_errmsg(model));
+    }
+    return SELFMM_OK;
+}
+
+selfmm_status sm_fit_best_restore(const sm_fit_files *files, selfmm_model *model, selfmm_optim *optim,
+                                  selfmm_ulgm *ulgm, selfmm_error *err)
+{
+    const char *from;
+    selfmm_status st = load_best(files, model, optim, ulgm, &from, err);
+    if (st != SELFMM_OK) return st;
+    if (!from)
+        return sm_fit_fail(err, SELFMM_ERR_NOT_FOUND, "%s: the best weights are gone (nor %s)", files->best,
+                           files->model);
+    if (from == files->model) return SELFMM_OK;
+    st = selfmm_model_save(model, files->model);
+    if (st != SELFMM_OK) return sm_fit_fail_from(err, st, files->model, selfmm_model_errmsg(model));
+    if (unlink(files->best) != 0 && errno != ENOENT) /* the model holds them now: the second checkpoint goes */
+        return sm_fit_fail(err, SELFMM_ERR_IO, "%s: cannot remove: %s", files->best, strerror(errno));
     return SELFMM_OK;
 }
 
@@ -53,8 +150,10 @@ static int json_int(const cJSON *o, const char *key, double lo, double hi, long 
 }
 
 /* The run state sm_fit_checkpoint_save wrote: a completed epoch, the best one so
- * far, the logs' lengths. Anything else is not that state: 0. */
-static int parse_state(const char *json, selfmm_early_stop *es, long *log_bytes, long *labels_bytes)
+ * far, the logs' lengths, the seed (*has_seed 0 when absent). Anything else is not
+ * that state: 0. */
+static int parse_state(const char *json, selfmm_early_stop *es, long *log_bytes, long *labels_bytes,
+                       int *has_seed, double *seed)
 {
     cJSON *o = cJSON_Parse(json ? json : "");
     const cJSON *bv = cJSON_GetObjectItemCaseSensitive(o, "best_valid");
@@ -63,6 +162,10 @@ static int parse_state(const char *json, selfmm_early_stop *es, long *log_bytes,
              json_int(o, "best_epoch", 0, (double)epoch, &best_epoch) && cJSON_IsNumber(bv) &&
              json_int(o, "log_bytes", 0, 9007199254740992.0, log_bytes) &&
              json_int(o, "labels_bytes", -1, 9007199254740992.0, labels_bytes);
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(o, "seed");
+    *has_seed = sd != NULL;
+    ok = ok && (!sd || cJSON_IsNumber(sd));
+    if (ok && sd) *seed = sd->valuedouble;
     if (ok) {
         es->epoch = (int)epoch;
         es->best_epoch = (int)best_epoch;
@@ -90,12 +193,13 @@ selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const se
     if (access(files->checkpoint, F_OK) != 0) return SELFMM_OK; /* nothing to resume: start */
     selfmm_error e = {0};
     selfmm_status st;
-    /* The validation metrics of the best weights (model.safetensors, which also keeps
-     * them for the end of the run): evaluation is deterministic, so recomputing them
-     * gives what the interrupted run had. */
-    if (access(files->model, F_OK) == 0) {
-        st = selfmm_model_load_weights(model, files->model);
-        if (st != SELFMM_OK) return sm_fit_fail_from(err, st, files->model, selfmm_model_errmsg(model));
+    /* The validation metrics of the best weights (the best epoch's checkpoint, which
+     * also keeps them for the end of the run): evaluation is deterministic, so
+     * recomputing them gives what the interrupted run had. */
+    const char *from;
+    st = load_best(files, model, optim, ulgm, &from, err);
+    if (st != SELFMM_OK) return st;
+    if (from) {
         double loss;
         st = selfmm_evaluate(model, data, SELFMM_SPLIT_VALID, cfg->batch_size, best_valid, &loss, NULL, &e);
         if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "validation", e.message);
@@ -104,11 +208,19 @@ selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const se
     st = selfmm_checkpoint_load(model, optim, ulgm, files->checkpoint, &json, &e);
     if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "resume", e.message);
     long log_bytes = -1, labels_bytes = -1;
-    int ok = parse_state(json, es, &log_bytes, &labels_bytes);
+    int has_seed = 0;
+    double seed = 0;
+    int ok = parse_state(json, es, &log_bytes, &labels_bytes, &has_seed, &seed);
     selfmm_free_string(json);
     if (!ok)
         return sm_fit_fail(err, SELFMM_ERR_FORMAT,
                            "%s: checkpoint lacks a valid run state (epochs, log lengths)", files->checkpoint);
+    /* (seeds are exact in a double up to 2^53; the config's seed is an int64) */
+    if (has_seed && seed != (double)cfg->seed)
+        return sm_fit_fail(err, SELFMM_ERR_STATE,
+                           "%s: this checkpoint belongs to the run of seed %.17g, not to this run (seed "
+                           "%lld): it was copied from another run's folder; each run resumes only from "
+                           "its own checkpoint", files->checkpoint, seed, (long long)cfg->seed);
     /* what selfmm_early_stop_update answered after that epoch */
     *stop = es->epoch - es->best_epoch >= cfg->early_stop;
     /* The lines written after the checkpoint belong to the epoch being redone. */
