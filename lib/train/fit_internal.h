@@ -9,6 +9,7 @@
 #define SM_TRAIN_FIT_INTERNAL_H
 
 #include "selfmm.h"
+#include "train/dist.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,8 +77,10 @@ typedef struct sm_fit_files {
  * state into *es and *stop (what selfmm_early_stop_update answered after that epoch,
  * with cfg's early_stop), and the logs cut to the lengths recorded with it (the
  * labels file only when save_labels). A run state that is not the one
- * sm_fit_checkpoint_save writes is SELFMM_ERR_FORMAT, and the logs are left alone. */
-selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
+ * sm_fit_checkpoint_save writes is SELFMM_ERR_FORMAT, and the logs are left alone.
+ * Several ranks: rank 0 alone reads and cuts the files and sends what it read to the
+ * others (the weights, the training state); every rank returns the same. */
+selfmm_status sm_fit_resume(sm_dist *dist, const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
                             selfmm_model *model, selfmm_dataset *data, selfmm_optim *optim,
                             selfmm_ulgm *ulgm, selfmm_early_stop *es, int *stop,
                             selfmm_metrics *best_valid, int *resumed, selfmm_error *err);
