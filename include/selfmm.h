@@ -958,8 +958,9 @@ SELFMM_API selfmm_status selfmm_model_broadcast(selfmm_model *model, int root, c
  * where rank root alone read the checkpoint. Collective; the handles must have the
  * same sizes on every rank (checked). */
 SELFMM_API selfmm_status selfmm_train_state_broadcast(selfmm_model *model, selfmm_optim *opt,
-                                                      selfmm_ulgm *ulgm, char **user_json, int root,
-                                                      const selfmm_collectives *c, selfmm_error *err);
+                                                      selfmm_ulgm *ulgm, int root,
+                                                      const selfmm_collectives *c, char **user_json,
+                                                      selfmm_error *err);
 
 /* selfmm_evaluate over several ranks: each rank forwards its share of every batch,
  * the four outputs are gathered, and every rank returns the same metrics, Loss and

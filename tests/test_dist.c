@@ -523,6 +523,33 @@ TEST(ranks_that_disagree_stop_together)
     }
 }
 
+/* The broadcasts refuse handles of other sizes instead of running past them. */
+static selfmm_status broadcast_rank(const selfmm_collectives *c, void *arg)
+{
+    char(*msg)[SELFMM_ERROR_MESSAGE_SIZE] = arg;
+    selfmm_error err = {0};
+    selfmm_config cfg;
+    config(&cfg);
+    if (c->rank == 1) cfg.post_fusion_dim += 1;
+    selfmm_model *m = NULL;
+    selfmm_status st = selfmm_model_create(&cfg, &m, &err);
+    if (st == SELFMM_OK) st = selfmm_model_broadcast(m, 0, c, &err);
+    if (st != SELFMM_OK) snprintf(msg[c->rank], SELFMM_ERROR_MESSAGE_SIZE, "%s", err.message);
+    selfmm_model_free(m);
+    return st;
+}
+
+TEST(broadcast_checks_the_sizes)
+{
+    static char msg[2][SELFMM_ERROR_MESSAGE_SIZE];
+    selfmm_status st[MAXR];
+    REQUIRE(tr_run(2, broadcast_rank, msg, st) == 0);
+    for (int r = 0; r < 2; r++) {
+        CHECK_STATUS(st[r], SELFMM_ERR_COLLECTIVE);
+        CHECK_CONTAINS(msg[r], "the parameter count differs between the ranks: rank 1");
+    }
+}
+
 int main(void)
 {
     selfmm_error err = {0};
@@ -537,5 +564,6 @@ int main(void)
     RUN(three_ranks_with_an_idle_rank_tail_step);
     RUN(resume_on_the_same_and_other_rank_counts);
     RUN(ranks_that_disagree_stop_together);
+    RUN(broadcast_checks_the_sizes);
     return h_finish();
 }

@@ -180,8 +180,8 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_opti
 /* ---- the training state across ranks (several processes) ---- */
 
 SELFMM_API selfmm_status selfmm_train_state_broadcast(selfmm_model *model, selfmm_optim *opt,
-                                                      selfmm_ulgm *ulgm, char **user_json, int root,
-                                                      const selfmm_collectives *c, selfmm_error *err)
+                                                      selfmm_ulgm *ulgm, int root, const selfmm_collectives *c,
+                                                      char **user_json, selfmm_error *err)
 {
     sm_dist d;
     SM_TRY(sm_dist_init(&d, c, err));

@@ -2,8 +2,8 @@
  *
  * This file is the step-by-step recipe of the reference trainer
  * (thuiar/Self-MM trains/multiTask/SELF_MM.py, do_train): it includes nothing of
- * the library but selfmm.h, so it can be read as documentation of the step-level
- * calls, or copied and adapted.
+ * the library but selfmm.h (and its siblings' headers, written on it too), so it
+ * can be read as documentation of the step-level calls, or copied and adapted.
  *
  * Per epoch: shuffle (a permutation of (seed, epoch)), cut into batches; per batch:
  * zero the gradients when a window of update_epochs batches opens, forward in

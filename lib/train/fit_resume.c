@@ -111,7 +111,7 @@ selfmm_status sm_fit_resume(sm_dist *dist, const sm_fit_files *files, int save_l
     if (writer && (st = selfmm_checkpoint_load(model, optim, ulgm, files->checkpoint, &json, &e)) != SELFMM_OK)
         sm_fit_fail_from(err, st, "resume", e.message);
     st = sm_dist_agree(dist, st, err);
-    if (st == SELFMM_OK) st = selfmm_train_state_broadcast(model, optim, ulgm, &json, 0, dist->c, err);
+    if (st == SELFMM_OK) st = selfmm_train_state_broadcast(model, optim, ulgm, 0, dist->c, &json, err);
     if (st != SELFMM_OK) {
         selfmm_free_string(json);
         return st;
