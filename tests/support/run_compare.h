@@ -6,7 +6,8 @@
  * is near 0); their correlation with the human labels 1e-4 relative. The train
  * metrics of the T, A and V heads are measured against those labels, so a label
  * near 0 can change an accuracy by one sample: they are not compared. Or strict:
- * every value equal. Timings (keys ending in "_s") are never compared. */
+ * every value equal. Timings (keys ending in "_s", a "time" object) are never
+ * compared. */
 #ifndef SELFMM_TEST_RUN_COMPARE_H
 #define SELFMM_TEST_RUN_COMPARE_H
 
