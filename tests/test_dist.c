@@ -392,14 +392,15 @@ static int ranks_run(int size, fit_job *j)
 }
 
 /* The test results of a against b: epochs, best epoch, Loss and every metric
- * (unrounded) within rtol; prints the worst relative difference. */
+ * (unrounded) within rtol, relative to at least 0.1 as in support/run_compare.c;
+ * prints the worst relative difference. */
 static int same_test(const selfmm_fit_result *a, const selfmm_fit_result *b, double rtol)
 {
     int ok = a->epochs == b->epochs && a->best_epoch == b->best_epoch && a->test.count == b->test.count;
     double worst = fabs(a->test_loss - b->test_loss) / fabs(b->test_loss);
     for (int k = 0; k < a->test.count && ok; k++) {
         double x = a->test.raw[k], y = b->test.raw[k];
-        double d = x == y || (isnan(x) && isnan(y)) ? 0 : fabs(x - y) / fabs(y);
+        double d = x == y || (isnan(x) && isnan(y)) ? 0 : fabs(x - y) / fmax(fabs(y), 0.1);
         if (!(d <= worst)) worst = d;
     }
     printf("# test Loss and metrics: %.2g (worst relative difference)\n", worst);

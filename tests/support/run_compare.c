@@ -13,9 +13,11 @@
 #define CORR_RTOL 1e-4
 #define LABEL_VEC_RTOL 1e-4
 #define LABEL_ATOL 1e-3
+#define METRIC_FLOOR 0.1
 
 typedef struct ctx {
     int strict, bad;
+    double floor;                /* metrics: differences relative to at least this */
     rc_report *rep;
     const char *file;
     int line;
@@ -26,10 +28,11 @@ static void keep_max(double *w, double v)
     if (!(v <= *w)) *w = v;
 }
 
-static double rel(double a, double b)
+static double rel(double a, double b, double floor)
 {
     if (a == b || (isnan(a) && isnan(b))) return 0;
     double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    if (m < floor) m = floor;
     return m > 0 ? fabs(a - b) / m : INFINITY;
 }
 
@@ -54,7 +57,7 @@ static void number(ctx *c, const char *path, double a, double b, double tol, dou
         c->rep->exact++;
         return;
     }
-    double d = rel(a, b);
+    double d = rel(a, b, c->floor);
     keep_max(worst, d);
     if (c->strict || !(d <= tol)) {
         char m[160];
@@ -108,12 +111,17 @@ static void walk(ctx *c, const char *path, const cJSON *a, const cJSON *b, doubl
                 violation(c, sub, "missing in the second run");
                 continue;
             }
-            double t = tol, *w = worst;
+            double t = tol, *w = worst, floor = c->floor;
             int s = skip;
+            /* metrics (accuracies, F1, MAE, Corr: values of order 1) are compared
+             * relative to at least METRIC_FLOOR: a correlation near 0 has no
+             * relative precision to speak of */
+            if (!strcmp(x->string, "valid") || !strcmp(path, "epoch.train")) c->floor = METRIC_FLOOR;
             if (!strcmp(x->string, "valid")) w = &c->rep->valid;
             else if (!strcmp(x->string, "label_corr")) t = CORR_RTOL, w = &c->rep->corr;
             else if (!strcmp(path, "epoch.train") && strcmp(x->string, "M") != 0) s = 1;
             walk(c, sub, x, y, t, w, s);
+            c->floor = floor;
         }
         return;
     }
@@ -163,7 +171,7 @@ int rc_compare(const char *a, const char *b, int strict, rc_report *rep)
     rc_report local;
     if (!rep) rep = &local;
     memset(rep, 0, sizeof *rep);
-    ctx c = {strict, 0, rep, "", 0};
+    ctx c = {strict, 0, 0, rep, "", 0};
     lines(&c, a, b, "train_log.jsonl", 1);
     lines(&c, a, b, "labels.jsonl", 0);
     /* result.json is one pretty-printed object: compare its "raw" (unrounded) test values */
@@ -177,7 +185,10 @@ int rc_compare(const char *a, const char *b, int strict, rc_report *rep)
         cJSON *ja = ta ? cJSON_Parse((char *)ta) : NULL, *jb = tb ? cJSON_Parse((char *)tb) : NULL;
         c.file = "result.json", c.line = 1;
         if (!ja || !jb) violation(&c, "result.json", "not JSON");
-        else walk(&c, "result", cJSON_GetObjectItem(ja, "raw"), cJSON_GetObjectItem(jb, "raw"), RTOL, &rep->test, 0);
+        else {
+            c.floor = METRIC_FLOOR;
+            walk(&c, "result", cJSON_GetObjectItem(ja, "raw"), cJSON_GetObjectItem(jb, "raw"), RTOL, &rep->test, 0);
+        }
         cJSON_Delete(ja), cJSON_Delete(jb);
         free(ta), free(tb);
     }

@@ -1,6 +1,8 @@
 /* run_compare.h -- two training runs' files compared value by value, with the
  * tolerances of a data-parallel run against one process (docs/SCALING.md, "What
- * agrees with one process"): losses, validation and test results 1e-5 relative;
+ * agrees with one process"): losses, validation and test results 1e-5 relative
+ * (metrics relative to at least 0.1: a correlation near 0 has no relative
+ * precision);
  * the generated labels 1e-4 relative as a vector and 1e-3 absolute per sample (a
  * label is delta_s / delta_f times the fusion label: ill-conditioned where delta_f
  * is near 0); their correlation with the human labels 1e-4 relative. The train
