@@ -1056,8 +1056,10 @@ typedef struct selfmm_fit_result {
  * then restore the best weights and evaluate the test split. First it records the
  * data's padded lengths and normalisation in the model (selfmm_model_adopt_dataset),
  * so the saved model prepares raw inputs as its data was. The same seed and
- * thread count give bit-identical results; a resumed run finishes exactly like an
- * uninterrupted one. On return the model holds the best weights. err may be NULL. */
+ * thread count give bit-identical results (with collectives: also the same number
+ * of ranks; another number agrees to float rounding); a resumed run finishes
+ * exactly like an uninterrupted one. On return the model holds the best weights.
+ * err may be NULL. */
 SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
                                     const selfmm_fit_options *opt, selfmm_fit_result *res,
                                     selfmm_error *err);
