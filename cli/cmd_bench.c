@@ -1,9 +1,15 @@
 /* cmd_bench.c -- `selfmm-cli bench`: time training and evaluation steps of a
  * randomly initialised bert-base Self-MM on a dataset's shapes, and compare BERT's
  * achieved GFLOP/s with a plain sgemm measured in the same run (interleaved with the
- * steps, so both see the same machine load). One JSON line per case. */
+ * steps, so both see the same machine load). One JSON line per case.
+ *
+ * Under mpirun each rank times its share of the batch (as data-parallel training
+ * cuts it), then the ranks time the allreduce of the whole gradient arena, which
+ * training does once per accumulation window; rank 0 prints the line with every
+ * rank's step time. */
 #include "commands.h"
 #include "common.h"
+#include "mpi.h"
 
 #include "core/clock.h"
 
@@ -39,7 +45,11 @@ static void help(void)
            "  --steps N       timed steps after one warm-up step (default 5)\n"
            "  --threads N     threads for OpenBLAS and oneDNN (default 0 = all CPUs)\n"
            "  --set key=value override a config key of the preset (repeatable), e.g. a\n"
-           "                  smaller BERT: --set num_hidden_layers=2\n",
+           "                  smaller BERT: --set num_hidden_layers=2\n\n"
+           "Under mpirun each rank runs its share of --batch and the line adds ranks,\n"
+           "step_s_per_rank, the allreduce of the gradient arena (allreduce_s, median of\n"
+           "--steps; allreduce_floats, allreduce_gbps) and window_s = update_epochs x the\n"
+           "slowest step + allreduce_s: one accumulation window (docs/SCALING.md).\n",
            SG_M, SG_K, SG_N);
 }
 
@@ -97,6 +107,58 @@ static int make_inputs(inputs *in, selfmm_batch *bt, const selfmm_config *cfg, c
     bt->vision_len = Tv, bt->vision_dim = cfg->video_dim, bt->vision = in->vision;
     bt->vision_lengths = in->vlen;
     return 1;
+}
+
+/* Under mpirun: every rank's median step, then the allreduce of the gradient arena
+ * (median of steps after one untimed), as rank 0's extra JSON fields in *json. */
+static int dist_fields(const selfmm_collectives *w, selfmm_model *m, const selfmm_config *cfg, double step_s,
+                       int steps, char **json)
+{
+    selfmm_arena a;
+    double *all = calloc((size_t)w->size, sizeof *all), *ar = calloc((size_t)steps, sizeof *ar);
+    if (!all || !ar || selfmm_model_arena(m, &a) != SELFMM_OK) {
+        free(all), free(ar);
+        return cli_fail("bench", "out of memory");
+    }
+    int rc = w->allgather(&step_s, sizeof step_s, all, w->user) == 0 ? EXIT_OK : EXIT_FAIL;
+    for (int s = -1; s < steps && rc == EXIT_OK; s++) {
+        if (w->barrier(w->user) != 0) rc = EXIT_FAIL;
+        double t0 = sm_now();
+        if (rc == EXIT_OK && w->allreduce_sum_f32(a.grads, a.count, w->user) != 0) rc = EXIT_FAIL;
+        double t = sm_now() - t0;
+        /* the slowest rank's time is the allreduce's */
+        if (rc == EXIT_OK && s >= 0) {
+            double *each = calloc((size_t)w->size, sizeof *each);
+            if (!each || w->allgather(&t, sizeof t, each, w->user) != 0) rc = EXIT_FAIL;
+            for (int r = 0; each && r < w->size; r++) t = each[r] > t ? each[r] : t;
+            free(each);
+            ar[s] = t;
+        }
+    }
+    if (rc != EXIT_OK) {
+        free(all), free(ar);
+        return cli_fail("bench", "collective failed: %s", w->errmsg ? w->errmsg(w->user) : "");
+    }
+    double slowest = 0;
+    size_t cap = 0;
+    FILE *mem = open_memstream(json, &cap);
+    if (!mem) {
+        free(all), free(ar);
+        return cli_fail("bench", "out of memory");
+    }
+    fprintf(mem, ", \"ranks\": %d, \"step_s_per_rank\": [", w->size);
+    for (int r = 0; r < w->size; r++) {
+        fprintf(mem, "%s%.4f", r ? ", " : "", all[r]);
+        slowest = all[r] > slowest ? all[r] : slowest;
+    }
+    const double t = sm_median(ar, steps);
+    fprintf(mem, "], \"allreduce_s\": %.4f, \"allreduce_floats\": %lld, \"allreduce_gbps\": %.2f, "
+                 "\"window_s\": %.4f",
+            t, (long long)a.count, t > 0 ? 4.0 * (double)a.count / t * 1e-9 : 0.0,
+            cfg->update_epochs * slowest + t);
+    fclose(mem);
+    free(all), free(ar);
+    return EXIT_OK;
 }
 
 /* One training step (forward, loss, backward) and its timings. */
@@ -167,15 +229,29 @@ int cmd_bench(int argc, char **argv)
     rc = cli_build_config("bench", preset, NULL, NULL, sets, nsets, &cfg);
     free(sets);
     if (rc != EXIT_OK) return rc;
+    /* under mpirun: this rank's share of the batch and of the host's CPUs */
+    const selfmm_collectives *w = cli_mpi_world();
+    if (!threads) threads = cli_mpi_default_threads();
     if (selfmm_set_threads(threads, &err) != SELFMM_OK) return cli_fail_status("bench", err.status, err.message);
     cfg.threads = threads;
     if (!batch) batch = cfg.batch_size;
+    int first = 0, local = batch;
+    if (w) {
+        selfmm_shard(batch, w->rank, w->size, &first, &local);
+        if (local < 1) return cli_usage_error("bench", "--batch %d leaves rank %d without a sample", batch, w->rank);
+    }
 
     selfmm_model *m = NULL;
     if (selfmm_model_create(&cfg, &m, &err) != SELFMM_OK) return cli_fail_status("bench", err.status, err.message);
+    const selfmm_shard_info shard = {first, batch, sh->text_len};
+    if (w && selfmm_model_set_shard(m, &shard) != SELFMM_OK) {
+        rc = cli_fail("bench", "%s", selfmm_model_errmsg(m));
+        selfmm_model_free(m);
+        return rc;
+    }
     inputs in;
     selfmm_batch bt;
-    if (!make_inputs(&in, &bt, &cfg, sh, batch)) {
+    if (!make_inputs(&in, &bt, &cfg, sh, local)) {
         inputs_free(&in);
         selfmm_model_free(m);
         return cli_fail("bench", "out of memory for the inputs");
@@ -216,16 +292,25 @@ int cmd_bench(int argc, char **argv)
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         double tr = sm_median(train, steps), bg = sm_median(bgf, steps), sg = sm_median(sgf, steps);
+        char *extra = NULL;
+        if (w && (rc = dist_fields(w, m, &cfg, tr, steps, &extra)) != EXIT_OK) {
+            free(v);
+            inputs_free(&in);
+            selfmm_model_free(m);
+            return rc;
+        }
         double au = sm_median(aud, steps), vi = sm_median(vis, steps);
-        printf("{\"case\": \"%s\", \"batch\": %d, \"text_len\": %d, \"audio_len\": %d, \"vision_len\": %d, "
+        if (cli_mpi_is_writer()) /* rank 0 prints the line */
+            printf("{\"case\": \"%s\", \"batch\": %d, \"text_len\": %d, \"audio_len\": %d, \"vision_len\": %d, "
                "\"threads\": %d, \"steps\": %d, \"train_step_s\": %.4f, \"eval_step_s\": %.4f, "
                "\"bert_s\": %.4f, \"audio_lstm_s\": %.4f, \"vision_lstm_s\": %.4f, \"rest_s\": %.4f, "
                "\"audio_share\": %.4f, \"vision_share\": %.4f, \"bert_gflops\": %.1f, "
                "\"sgemm_gflops\": %.1f, \"sgemm_shape\": \"%dx%dx%d\", \"ratio\": %.3f, "
-               "\"peak_rss_mb\": %.0f}\n",
+               "\"peak_rss_mb\": %.0f%s}\n",
                preset, batch, sh->text_len, sh->audio_len, sh->vision_len, selfmm_get_threads(), steps, tr,
                sm_median(eval, steps), sm_median(bert, steps), au, vi, sm_median(rest, steps), au / tr, vi / tr, bg,
-               sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, (double)ru.ru_maxrss / 1024.0);
+               sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, (double)ru.ru_maxrss / 1024.0, extra ? extra : "");
+        free(extra);
     }
     free(v);
     inputs_free(&in);

@@ -1,19 +1,28 @@
 /* cmd_train.c -- `selfmm-cli train`: one run per seed with selfmm_fit, then the
- * study summary (MMSA's mean and std x100) and the files of the --out directory. */
+ * study summary (MMSA's mean and std x100) and the files of the --out directory.
+ *
+ * Under mpirun (cli/mpi.h) every rank runs this file: rank 0 reads the run's
+ * settings and sends them to the others, every rank loads the dataset, and
+ * selfmm_fit trains each seed data-parallel over all ranks (the default) or, with
+ * --distribute seeds, over one group of ranks per seed. Rank 0 alone writes the
+ * files of --out (cli_mpi_is_writer), a group's leader its seeds' folders. */
 #include "commands.h"
 #include "common.h"
+#include "mpi.h"
 #include "progress.h"
 #include "report.h"
 #include "run_files.h"
 
 #include "core/atomic_file.h"
 #include "core/dir_lock.h"
+#include "core/clock.h"
 #include "core/file.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void help(void)
 {
@@ -21,8 +30,8 @@ static void help(void)
         "usage: selfmm-cli train [--preset NAME | --config FILE] --data PATH [--bert DIR]\n"
         "                        --out DIR [--seeds LIST] [--threads N] [--max-epochs N]\n"
         "                        [--no-shuffle] [--init MODEL] [--set key=value]...\n"
-        "                        [--save-labels] [--overwrite] [--quiet]\n"
-        "       selfmm-cli train --resume DIR [--threads N] [--quiet]\n"
+        "                        [--save-labels] [--overwrite] [--quiet] [--distribute data|seeds]\n"
+        "       selfmm-cli train --resume DIR [--threads N] [--quiet] [--distribute data|seeds]\n"
         "       selfmm-cli train --demo [--out DIR] [--seeds LIST] [--set key=value]... [--overwrite]\n\n"
         "Train Self-MM as the reference does (docs/MODEL.md §3): one run per seed, early\n"
         "stopping on the validation Loss, test metrics of the best weights.\n\n"
@@ -36,7 +45,8 @@ static void help(void)
         "  --overwrite       replace the run already in --out (its files only; other files stay)\n"
         "  --seeds LIST      comma-separated seeds, e.g. 1111,1112,1113,1114,1115 (default: the\n"
         "                    config's seed)\n"
-        "  --threads N       threads for OpenBLAS and oneDNN together (0 = all CPUs)\n"
+        "  --threads N       threads for OpenBLAS and oneDNN together (0 = all CPUs; under\n"
+        "                    mpirun: the CPUs shared by the ranks on each host)\n"
         "  --max-epochs N    stop after N epochs at the latest (0 = early stopping only)\n"
         "  --no-shuffle      keep the training set in order\n"
         "  --init MODEL      start from a model (native .safetensors or reference .pth) instead\n"
@@ -48,7 +58,12 @@ static void help(void)
         "                    uninterrupted run would (a finished one is only summarised again)\n"
         "  --demo            the embedded demo: a generated SIMS-shaped dataset and a small model\n"
         "                    (default --out runs/demo)\n"
-        "  --quiet           no progress output\n\n"
+        "  --quiet           no progress output\n"
+        "  --distribute HOW  under mpirun: data (default) trains each seed data-parallel over\n"
+        "                    all ranks; seeds trains one seed per group of ranks at once\n"
+        "                    (needs --out on a filesystem every rank sees)\n\n"
+        "Under mpirun (mpirun -np N selfmm-cli train ...) the ranks share every batch; results\n"
+        "agree with one process to rounding, and rank 0 writes every file (docs/SCALING.md).\n\n"
         "In DIR: model.safetensors (best run), metrics.json, results.csv, train_log.jsonl,\n"
         "report.html (charts of the run; see `selfmm-cli report`),\n"
         "labels.jsonl (with --save-labels), config.json, run.json, and seed-<s>/ per run\n"
@@ -60,6 +75,7 @@ typedef struct train_args {
     char **sets;
     int nsets;
     int threads, max_epochs, no_shuffle, save_labels, demo, quiet, overwrite;
+    int by_seeds;                /* --distribute seeds */
 } train_args;
 
 /* 1: the seeds, 0: not a list of numbers, -1: *dup is given twice. */
@@ -93,7 +109,8 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"set", required_argument, 0, 's'},     {"save-labels", no_argument, 0, 'l'},
         {"resume", required_argument, 0, 'r'},  {"demo", no_argument, 0, 'D'},
         {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
-        {"overwrite", no_argument, 0, 'O'},     {0, 0, 0, 0},
+        {"overwrite", no_argument, 0, 'O'},     {"distribute", required_argument, 0, 'x'},
+        {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
     a->threads = a->max_epochs = -1;
@@ -126,7 +143,14 @@ static int parse_args(int argc, char **argv, train_args *a)
         case 'D': a->demo = 1; break;
         case 'q': a->quiet = 1; break;
         case 'O': a->overwrite = 1; break;
-        case 'h': help(); return -1;
+        case 'x':
+            if (strcmp(optarg, "data") != 0 && strcmp(optarg, "seeds") != 0)
+                return cli_usage_error("train", "--distribute expects data or seeds, got '%s'", optarg);
+            a->by_seeds = !strcmp(optarg, "seeds");
+            break;
+        case 'h':
+            if (cli_mpi_is_writer()) help();
+            return -1;
         default: return cli_usage_error("train", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
@@ -135,7 +159,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         if (a->preset || a->config || a->data || a->bert || a->out || a->init || a->seeds ||
             a->nsets || a->max_epochs >= 0 || a->no_shuffle || a->save_labels || a->demo || a->overwrite)
             return cli_usage_error("train", "--resume DIR takes the run's settings from DIR; only "
-                                            "--threads and --quiet may be given with it");
+                                            "--threads, --quiet and --distribute may be given with it");
         return EXIT_OK;
     }
     if (a->demo) {
@@ -183,8 +207,9 @@ static int adopt_widths(selfmm_config *cfg, selfmm_dataset *data)
     if (selfmm_dataset_split(data, SELFMM_SPLIT_TRAIN, &v) != SELFMM_OK)
         return cli_fail("train", "%s", selfmm_dataset_errmsg(data));
     if (v.audio_dim == cfg->audio_dim && v.vision_dim == cfg->video_dim) return EXIT_OK;
-    fprintf(stderr, "selfmm-cli train: feature widths from the data: audio_dim %d, video_dim %d\n",
-            v.audio_dim, v.vision_dim);
+    if (cli_mpi_is_writer())
+        fprintf(stderr, "selfmm-cli train: feature widths from the data: audio_dim %d, video_dim %d\n",
+                v.audio_dim, v.vision_dim);
     cfg->audio_dim = v.audio_dim;
     cfg->video_dim = v.vision_dim;
     return EXIT_OK;
@@ -214,8 +239,11 @@ static void attach_tokenizer(selfmm_model *m, const selfmm_config *cfg, const ru
 
 /* A model for one seed: fresh (BERT from --bert when given), from --init, or, when
  * the seed has a checkpoint to resume from, empty (selfmm_fit loads every weight
- * from the checkpoint). Nothing is initialised that a load overwrites next. */
-static int make_model(const selfmm_config *cfg, const run_desc *d, int from_checkpoint, selfmm_model **out)
+ * from the checkpoint). Nothing is initialised that a load overwrites next. Only the
+ * leader of a group of ranks (reader = 1) reads those files and keeps the tokenizer:
+ * selfmm_fit gives the others its weights, and only it saves the model. */
+static int make_model(const selfmm_config *cfg, const run_desc *d, int reader, int from_checkpoint,
+                      selfmm_model **out)
 {
     selfmm_error err = {0};
     selfmm_model *m;
@@ -225,6 +253,10 @@ static int make_model(const selfmm_config *cfg, const run_desc *d, int from_chec
     if (selfmm_model_create_ex(cfg, init, &m, &err) != SELFMM_OK)
         return cli_fail_status("train", err.status, err.message);
     selfmm_status st = SELFMM_OK;
+    if (!reader) {
+        *out = m;
+        return EXIT_OK;
+    }
     if (from_checkpoint) {
     } else if (d->init[0]) {
         st = cli_is_pth(d->init) ? selfmm_model_import_pth(m, d->init) : selfmm_model_load_weights(m, d->init);
@@ -244,35 +276,52 @@ static int make_model(const selfmm_config *cfg, const run_desc *d, int from_chec
     return EXIT_OK;
 }
 
-/* One seed: train (or resume), then record its result. */
-static int run_seed(const char *dir, const selfmm_config *base, const run_desc *d,
-                    selfmm_dataset *data, int resume, progress *prog, seed_result *res)
+/* The bytes of rank 0 of group c on every rank of it (c NULL or size 1: nothing to
+ * do). A failed MPI call ends the job in MPI itself; another failure is reported. */
+static int share(const selfmm_collectives *c, void *buf, size_t bytes)
 {
+    if (!c || c->size <= 1 || c->broadcast(buf, bytes, 0, c->user) == 0) return EXIT_OK;
+    return cli_fail("train", "broadcast: %s", c->errmsg ? c->errmsg(c->user) : "failed");
+}
+
+/* One seed over the ranks of group (NULL: this process alone): train (or resume),
+ * then record its result. The group's rank 0 reads and writes the seed's folder. */
+static int run_seed(const char *dir, const selfmm_config *base, const run_desc *d,
+                    selfmm_dataset *data, int resume, const selfmm_collectives *group, progress *prog,
+                    seed_result *res)
+{
+    const int leader = !group || group->rank == 0;
     char sdir[SELFMM_PATH_MAX + 32], rpath[SELFMM_PATH_MAX + 64];
     snprintf(sdir, sizeof sdir, "%s/seed-%lld", dir, res->seed);
     snprintf(rpath, sizeof rpath, "%s/result.json", sdir);
-    int have = seed_result_load(rpath, base, res);
-    if (have < 0) return EXIT_FAIL;
+    int have = leader ? seed_result_load(rpath, base, res) : 0;
+    if (share(group, &have, sizeof have) != EXIT_OK) return EXIT_FAIL;
+    if (have < 0) return leader ? EXIT_FAIL : (cli_mpi_quiet(), EXIT_FAIL);
     if (have > 0) return EXIT_OK; /* finished before the interruption */
     selfmm_config cfg = *base;
     cfg.seed = res->seed;
     selfmm_model *model = NULL;
     char ckpt[SELFMM_PATH_MAX + 64];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", sdir);
-    int rc = make_model(&cfg, d, resume && sm_exists(ckpt), &model);
+    int rc = make_model(&cfg, d, leader, resume && leader && sm_exists(ckpt), &model);
     if (rc != EXIT_OK) return rc;
     selfmm_fit_options fo = {.out_dir = sdir, .resume = resume, .save_labels = d->save_labels,
-                             .callback = progress_event, .user = prog};
+                             .callback = progress_event, .user = prog, .collectives = group};
     selfmm_fit_result fr;
     selfmm_error err = {0};
     selfmm_status st = selfmm_fit(model, data, &fo, &fr, &err);
     progress_done(prog);
     selfmm_model_free(model);
-    if (st != SELFMM_OK) return cli_fail_status("train", st, err.message);
+    if (st != SELFMM_OK) {
+        /* every rank of the group returns the same failure: its leader reports it */
+        if (!leader) return cli_mpi_quiet(), EXIT_FAIL;
+        return cli_fail_status("train", st, err.message);
+    }
     res->epochs = fr.epochs;
     res->best_epoch = fr.best_epoch;
     res->best_valid_loss = fr.best_valid_loss;
     seed_result_fill(res, &fr.test, fr.test_loss, &cfg);
+    if (!leader) return EXIT_OK;
     return seed_result_save(rpath, res) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -304,6 +353,147 @@ static int check_fresh(const char *dir, int overwrite, int *found)
     return EXIT_OK;
 }
 
+/* The run's settings: DIR's run.json and config.json on --resume, else the
+ * arguments. The process that writes DIR takes it first (own_dir); *found says
+ * whether a new run replaces one there (--overwrite). */
+static int describe_run(const train_args *a, const char *dir, run_desc *d, selfmm_config *cfg,
+                        sm_lockfile *lock, int *found)
+{
+    selfmm_error err = {0};
+    memset(d, 0, sizeof *d);
+    *found = 0;
+    if (a->resume) {
+        char cfg_path[SELFMM_PATH_MAX + 32], run_path[SELFMM_PATH_MAX + 32];
+        snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+        snprintf(run_path, sizeof run_path, "%s/run.json", dir);
+        /* (no run.json: no run to lock; run_desc_load says so) */
+        if (sm_exists(run_path) && own_dir(dir, lock, a->quiet) != EXIT_OK) return EXIT_FAIL;
+        if (run_desc_load(dir, d) != 0) return EXIT_FAIL;
+        selfmm_config_default(cfg);
+        if (selfmm_config_load_json(cfg, cfg_path, &err) != SELFMM_OK)
+            return cli_fail_status("train", err.status, err.message);
+        if (a->threads >= 0) cfg->threads = a->threads;
+        return EXIT_OK;
+    }
+    int rc = build_config(a, cfg);
+    if (rc != EXIT_OK) return rc;
+    d->demo = a->demo;
+    d->save_labels = a->save_labels;
+    if (a->data && snprintf(d->data, sizeof d->data, "%s", a->data) >= (int)sizeof d->data)
+        return cli_usage_error("train", "--data path too long");
+    if (a->init && snprintf(d->init, sizeof d->init, "%s", a->init) >= (int)sizeof d->init)
+        return cli_usage_error("train", "--init path too long");
+    if (a->seeds) {
+        long long dup = 0;
+        int ok = parse_seeds(a->seeds, d, &dup);
+        if (ok < 0)
+            return cli_usage_error("train", "--seeds: seed %lld is given twice (each seed is one run, in "
+                                            "seed-%lld/)", dup, dup);
+        if (!ok)
+            return cli_usage_error("train", "--seeds expects numbers separated by commas, got '%s'", a->seeds);
+    } else {
+        d->nseeds = 1;
+        d->seeds[0] = cfg->seed;
+    }
+    if (sm_mkdirs(dir, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
+    if (own_dir(dir, lock, a->quiet) != EXIT_OK || check_fresh(dir, a->overwrite, found) != EXIT_OK)
+        return EXIT_FAIL;
+    return EXIT_OK;
+}
+
+/* Under mpirun rank 0 alone reads the settings (only its host needs --config, the
+ * BERT folder's config.json, or DIR on --resume) and sends them to every rank. */
+static int settle_run(const train_args *a, const char *dir, run_desc *d, selfmm_config *cfg,
+                      sm_lockfile *lock, int *found)
+{
+    const selfmm_collectives *world = cli_mpi_world();
+    *found = 0;
+    int rc = cli_mpi_is_writer() ? describe_run(a, dir, d, cfg, lock, found) : EXIT_OK;
+    if (!world) return rc;
+    struct {
+        int rc;
+        run_desc d;
+        selfmm_config cfg;
+    } *m = calloc(1, sizeof *m);
+    if (!m) return cli_fail("train", "out of memory");
+    m->rc = rc;
+    if (cli_mpi_is_writer() && rc == EXIT_OK) m->d = *d, m->cfg = *cfg;
+    if (share(world, m, sizeof *m) != EXIT_OK) rc = EXIT_FAIL;
+    else if ((rc = m->rc) == EXIT_OK) *d = m->d, *cfg = m->cfg;
+    else if (!cli_mpi_is_writer()) cli_mpi_quiet(); /* rank 0 said why */
+    free(m);
+    return rc;
+}
+
+/* --distribute seeds: every group's leader writes its seeds' folders and rank 0 reads
+ * them all at the end, so DIR must be one folder for every rank. Rank 0 leaves a
+ * token in it that every rank must read back. */
+static int check_shared_out(const char *dir)
+{
+    const selfmm_collectives *w = cli_mpi_world();
+    const int writer = cli_mpi_is_writer();
+    struct {
+        int ok;
+        unsigned long long token;
+    } t = {1, ((unsigned long long)getpid() << 32) ^ (unsigned long long)(sm_now() * 1e9)};
+    char path[SELFMM_PATH_MAX + 64], text[32];
+    selfmm_error err = {0};
+    if (writer) {
+        snprintf(path, sizeof path, "%s/.selfmm-shared-%016llx", dir, t.token);
+        snprintf(text, sizeof text, "%016llx", t.token);
+        if (sm_atomic_write(path, text, strlen(text), &err) != SELFMM_OK)
+            t.ok = 0, cli_fail_status("train", err.status, err.message);
+    }
+    if (share(w, &t, sizeof t) != EXIT_OK) return EXIT_FAIL;
+    if (!t.ok) return writer ? EXIT_FAIL : (cli_mpi_quiet(), EXIT_FAIL);
+    snprintf(path, sizeof path, "%s/.selfmm-shared-%016llx", dir, t.token);
+    snprintf(text, sizeof text, "%016llx", t.token);
+    char *got = NULL;
+    size_t len = 0;
+    int mine = sm_read_file(path, 64, &got, &len, NULL) == SELFMM_OK && len == strlen(text) &&
+               !memcmp(got, text, len);
+    free(got);
+    int *all = calloc((size_t)w->size, sizeof *all);
+    if (!all || w->allgather(&mine, sizeof mine, all, w->user) != 0)
+        return free(all), cli_fail("train", "allgather failed");
+    int ok = 1;
+    for (int r = 0; r < w->size; r++) ok &= all[r];
+    free(all);
+    if (writer) unlink(path);
+    if (ok) return EXIT_OK;
+    if (!mine)
+        return cli_fail("train", "--distribute seeds needs --out on a filesystem every rank sees: %s, "
+                                 "written by rank 0, is not here",
+                        path);
+    return cli_mpi_quiet(), EXIT_FAIL;
+}
+
+/* --distribute seeds: every rank receives each seed's result from the leader of the
+ * group that trained it (group color trains seeds color, color + groups, ...). */
+static int gather_results(const selfmm_collectives *w, int groups, int color, int leader, seed_result *res,
+                          int nseeds)
+{
+    typedef struct {
+        int has[RUN_MAX_SEEDS];
+        seed_result r[RUN_MAX_SEEDS];
+    } block;
+    block *mine = calloc(1, sizeof *mine), *all = calloc((size_t)w->size, sizeof *all);
+    int rc = mine && all ? EXIT_OK : cli_fail("train", "out of memory");
+    if (rc == EXIT_OK) {
+        for (int i = 0; i < nseeds; i++)
+            if (leader && i % groups == color) mine->has[i] = 1, mine->r[i] = res[i];
+        if (w->allgather(mine, sizeof *mine, all, w->user) != 0) rc = cli_fail("train", "allgather failed");
+    }
+    for (int i = 0; i < nseeds && rc == EXIT_OK; i++) {
+        int found = 0;
+        for (int r = 0; r < w->size && !found; r++)
+            if (all[r].has[i]) res[i] = all[r].r[i], found = 1;
+        if (!found) rc = cli_fail("train", "no result for seed %lld", res[i].seed);
+    }
+    free(mine), free(all);
+    return rc;
+}
+
 static int train(int argc, char **argv, sm_lockfile *lock)
 {
     train_args a;
@@ -316,49 +506,18 @@ static int train(int argc, char **argv, sm_lockfile *lock)
     selfmm_config cfg;
     selfmm_error err = {0};
     const char *dir = a.resume ? a.resume : a.out;
-    char cfg_path[SELFMM_PATH_MAX + 32], run_path[SELFMM_PATH_MAX + 32];
-    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
-    snprintf(run_path, sizeof run_path, "%s/run.json", dir);
-    int found = 0;
-    if (a.resume) {
-        /* (no run.json: no run to lock; run_desc_load says so) */
-        if (sm_exists(run_path) && own_dir(dir, lock, a.quiet) != EXIT_OK) return free(a.sets), EXIT_FAIL;
-        if (run_desc_load(dir, &d) != 0) return free(a.sets), EXIT_FAIL;
-        selfmm_config_default(&cfg);
-        if (selfmm_config_load_json(&cfg, cfg_path, &err) != SELFMM_OK)
-            return free(a.sets), cli_fail_status("train", err.status, err.message);
-        if (a.threads >= 0) cfg.threads = a.threads;
-    } else {
-        rc = build_config(&a, &cfg);
-        if (rc != EXIT_OK) return free(a.sets), rc;
-        d.demo = a.demo;
-        d.save_labels = a.save_labels;
-        if (a.data && snprintf(d.data, sizeof d.data, "%s", a.data) >= (int)sizeof d.data)
-            return free(a.sets), cli_usage_error("train", "--data path too long");
-        if (a.init && snprintf(d.init, sizeof d.init, "%s", a.init) >= (int)sizeof d.init)
-            return free(a.sets), cli_usage_error("train", "--init path too long");
-        if (a.seeds) {
-            long long dup = 0;
-            int ok = parse_seeds(a.seeds, &d, &dup);
-            if (ok < 0)
-                return free(a.sets), cli_usage_error("train", "--seeds: seed %lld is given twice (each "
-                                                              "seed is one run, in seed-%lld/)", dup, dup);
-            if (!ok)
-                return free(a.sets), cli_usage_error("train", "--seeds expects numbers separated by "
-                                                              "commas, got '%s'", a.seeds);
-        } else {
-            d.nseeds = 1;
-            d.seeds[0] = cfg.seed;
-        }
-        if (sm_mkdirs(dir, &err) != SELFMM_OK) return free(a.sets), cli_fail_status("train", err.status, err.message);
-        if (own_dir(dir, lock, a.quiet) != EXIT_OK || check_fresh(dir, a.overwrite, &found) != EXIT_OK)
-            return free(a.sets), EXIT_FAIL;
-    }
+    const selfmm_collectives *world = cli_mpi_world();
+    const int writer = cli_mpi_is_writer(); /* the one process that writes DIR's files */
+    int found = 0; /* a run in DIR that this one replaces (--overwrite) */
+    rc = settle_run(&a, dir, &d, &cfg, lock, &found);
     free(a.sets);
-    if (selfmm_set_threads(cfg.threads, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
+    if (rc != EXIT_OK) return rc;
+    /* Under mpirun each rank takes its share of the host's CPUs unless told. */
+    const int threads = cfg.threads ? cfg.threads : cli_mpi_default_threads();
+    if (selfmm_set_threads(threads, &err) != SELFMM_OK) return cli_fail_status("train", err.status, err.message);
     selfmm_set_fsync(cfg.fsync);
 
-    selfmm_dataset *data = NULL;
+    selfmm_dataset *data = NULL; /* every rank reads the whole dataset: shares change every batch */
     selfmm_status st;
     if (d.demo) st = selfmm_demo_dataset((uint64_t)cfg.seed, &data, &err);
     else {
@@ -367,13 +526,15 @@ static int train(int argc, char **argv, sm_lockfile *lock)
     }
     if (st != SELFMM_OK) return cli_fail_status("train", st, err.message);
     if (!a.resume) {
+        char cfg_path[SELFMM_PATH_MAX + 32];
+        snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
         rc = adopt_widths(&cfg, data);
         /* the old run goes once the new one has its data: a bad --data replaces nothing */
-        if (rc == EXIT_OK && found && run_dir_clear(dir) != 0) rc = EXIT_FAIL;
-        if (rc == EXIT_OK && selfmm_config_save_json(&cfg, cfg_path, &err) != SELFMM_OK)
+        if (rc == EXIT_OK && writer && found && run_dir_clear(dir) != 0) rc = EXIT_FAIL;
+        if (rc == EXIT_OK && writer && selfmm_config_save_json(&cfg, cfg_path, &err) != SELFMM_OK)
             rc = cli_fail_status("train", err.status, err.message);
-        if (rc == EXIT_OK && run_desc_save(dir, &d) != 0) rc = EXIT_FAIL;
-        if (rc == EXIT_OK && d.demo) { /* keep the generated data for test/predict/info */
+        if (rc == EXIT_OK && writer && run_desc_save(dir, &d) != 0) rc = EXIT_FAIL;
+        if (rc == EXIT_OK && writer && d.demo) { /* keep the generated data for test/predict/info */
             char npz[SELFMM_PATH_MAX + 32];
             snprintf(npz, sizeof npz, "%s/data.npz", dir);
             if (selfmm_dataset_save_npz(data, npz) != SELFMM_OK)
@@ -384,17 +545,40 @@ static int train(int argc, char **argv, sm_lockfile *lock)
             return rc;
         }
     }
+    /* Who trains which seed: every rank every seed (data-parallel over the world), or
+     * with --distribute seeds group g of G contiguous ranks seeds g, g + G, ... */
+    const selfmm_collectives *group = world;
+    selfmm_collectives group_table;
+    int groups = 1, color = 0;
+    if (a.by_seeds && world) {
+        groups = d.nseeds < world->size ? d.nseeds : world->size;
+        color = (int)((long long)world->rank * groups / world->size);
+        rc = check_shared_out(dir);
+        if (rc == EXIT_OK) rc = cli_mpi_split(color, &group_table);
+        if (rc != EXIT_OK) {
+            selfmm_dataset_free(data);
+            return rc;
+        }
+        group = group_table.size > 1 ? &group_table : NULL;
+    }
+    const int leader = !group || group->rank == 0;
     cli_install_logger(SELFMM_LOG_WARN);
     progress prog;
-    progress_init(&prog, a.quiet);
+    progress_init(&prog, a.quiet || !leader);
+    if (!writer) prog.tty = 0; /* one progress bar on the terminal: rank 0's; other leaders print lines */
     seed_result results[RUN_MAX_SEEDS];
     memset(results, 0, sizeof results);
     for (int i = 0; i < d.nseeds && rc == EXIT_OK; i++) {
         results[i].seed = d.seeds[i];
-        rc = run_seed(dir, &cfg, &d, data, a.resume != NULL, &prog, &results[i]);
+        if (i % groups == color)
+            rc = run_seed(dir, &cfg, &d, data, a.resume != NULL, group, &prog, &results[i]);
     }
     selfmm_dataset_free(data);
     if (rc != EXIT_OK) return rc;
+    /* With groups, rank 0 collects the other groups' results from their leaders (a
+     * failed group has ended the job). */
+    if (groups > 1 && (rc = gather_results(world, groups, color, leader, results, d.nseeds)) != EXIT_OK) return rc;
+    if (!writer) return EXIT_OK;
 
     /* The best run's model (lowest validation Loss; the first on ties) at the top. */
     int best = 0;

@@ -1,6 +1,8 @@
 /* common.c -- see common.h. */
 #include "common.h"
 
+#include "mpi.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -8,16 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "selfmm-cli <cmd>: <what>message\n<tail>" on stderr. */
+/* "selfmm-cli <cmd>: <what>message\n<tail>" on stderr; under mpirun the rank after
+ * the command. */
 static void vreport(const char *cmd, const char *what, const char *tail, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "selfmm-cli %s: %s", cmd, what);
+    fprintf(stderr, "selfmm-cli %s: %s%s", cmd, cli_mpi_tag(), what);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n%s", tail);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    if (!cli_mpi_is_writer()) { /* every rank has the same arguments: rank 0 says it */
+        cli_mpi_quiet();
+        return EXIT_USAGE;
+    }
     char tail[128];
     snprintf(tail, sizeof tail, "(see 'selfmm-cli %s --help')\n", cmd);
     va_list ap;

@@ -13,7 +13,8 @@
  *
  * Contents, by object: version; status and errors; process-wide settings;
  * configuration; model; datasets; tokenizer; metrics; training (optimizer, label
- * generation, shuffling, early stopping, checkpoints, evaluation); the fit layer;
+ * generation, shuffling, early stopping, checkpoints, evaluation); several
+ * processes (data-parallel training over the caller's collectives); the fit layer;
  * your own data (datasets from label.csv, what a model keeps of its data, one
  * sample); benchmarking.
  *
@@ -122,7 +123,11 @@ typedef enum selfmm_status {
     SELFMM_ERR_NUMERIC = 14,     /* training diverged: NaN/Inf loss, empty center set */
     SELFMM_ERR_STATE = 15,       /* a call out of order (backward before forward, ...) */
     SELFMM_ERR_BACKEND = 16,     /* oneDNN or another backend failed */
-    SELFMM_ERR_INTERRUPTED = 17  /* stopped by the caller's callback */
+    SELFMM_ERR_INTERRUPTED = 17, /* stopped by the caller's callback */
+    /* --- appended in 0.2 --- */
+    SELFMM_ERR_COLLECTIVE = 18   /* a collective operation of the caller failed, or the
+                                    processes of a data-parallel run disagree (weights,
+                                    data, config); see "Several processes" */
 } selfmm_status;
 
 /* A short constant description of a status ("unknown config key", ...). Thread-safe. */
@@ -870,6 +875,145 @@ SELFMM_API selfmm_status selfmm_evaluate(selfmm_model *model, selfmm_dataset *da
                                          selfmm_error *err);
 
 /* ------------------------------------------------------------------------- */
+/* Several processes: data-parallel training over the caller's collectives   */
+/* ------------------------------------------------------------------------- */
+/* The library links no MPI. A program that runs N processes ("ranks") hands the
+ * library a table of collective operations; selfmm-cli fills it from Open MPI,
+ * loaded only when it runs under mpirun (docs/SCALING.md). With the table,
+ * selfmm_fit and selfmm_evaluate_dist split every global batch of batch_size
+ * samples into contiguous shares (selfmm_shard), each rank forwards its share, the
+ * outputs and features are gathered so that every rank runs the same label update
+ * on the whole batch, gradients are summed once per optimizer step (one allreduce
+ * of the gradient arena), and rank 0 alone writes files. Dropout masks are keyed by
+ * a sample's position in the global batch, the loss is a mean over the global batch
+ * and BERT runs at the global batch's text length, so every sample's computation is
+ * the one-process computation; only the order of float sums differs (weight
+ * gradients, a few GEMM rows): results agree with one process to rounding, and runs
+ * on the same number of ranks are bit-identical. The step-level calls below let a
+ * program write the same loop itself (lib/train/fit.c and dist.c do it on this
+ * header alone).
+ *
+ * A table describes one process of the group. Every rank makes the same calls in
+ * the same order with the same sizes; a call returns when every rank has made it.
+ * Each callback returns 0 on success and any other value on failure; the library
+ * then returns SELFMM_ERR_COLLECTIVE ("allreduce of ... failed (code N): errmsg").
+ * After a failed callback the group is unusable: end the job (MPI_Abort).
+ * Requirements:
+ *  - allreduce_sum_f32 leaves bit-identical sums on every rank (Open MPI's and
+ *    MPICH's MPI_Allreduce do for a fixed communicator and count). selfmm_fit checks
+ *    it: after every epoch the ranks compare a hash of their weights
+ *    (SELFMM_ERR_COLLECTIVE when they differ).
+ *  - Callbacks are called from the thread that called the library, never
+ *    concurrently (MPI_THREAD_FUNNELED is enough).
+ *  - Sizes can exceed 2^31: n up to the parameter arena (~110M floats for bert-base),
+ *    bytes up to the Adam moments (~440 MB each); a transport with int counts splits
+ *    them.
+ * With size 1 nothing is ever called (the callbacks may be NULL), which is the same
+ * as passing no table: one process. */
+#define SELFMM_COLLECTIVES_VERSION 1
+
+typedef struct selfmm_collectives {
+    int version;               /* SELFMM_COLLECTIVES_VERSION */
+    int rank;                  /* 0 <= rank < size; rank 0 writes every file */
+    int size;                  /* >= 1 */
+    void *user;                /* passed to every callback */
+    /* buf[0..n) = the element-wise sum over the ranks of their buf[0..n), in place */
+    int (*allreduce_sum_f32)(float *buf, int64_t n, void *user);
+    /* recv[r * bytes .. (r + 1) * bytes) = rank r's send[0..bytes) on every rank;
+     * every rank passes the same bytes; send and recv do not overlap */
+    int (*allgather)(const void *send, size_t bytes, void *recv, void *user);
+    /* buf[0..bytes) = rank root's buf on every rank */
+    int (*broadcast)(void *buf, size_t bytes, int root, void *user);
+    int (*barrier)(void *user);
+    /* optional (may be NULL): a text for the last failure of a callback */
+    const char *(*errmsg)(void *user);
+} selfmm_collectives;
+
+/* Check a table: version, 0 <= rank < size, the four operations set when size > 1.
+ * NULL is a valid table (one process). SELFMM_ERR_INVALID_ARG naming the field.
+ * Thread-safe. */
+SELFMM_API selfmm_status selfmm_collectives_check(const selfmm_collectives *c, selfmm_error *err);
+
+/* Rank r's share of a global batch of b samples over size ranks: samples
+ * [*first, *first + *count), contiguous, *count = b / size or b / size + 1 (the
+ * larger shares first); *count = 0 for ranks >= b (a tail batch smaller than the
+ * number of ranks). Requires b >= 0, size >= 1, 0 <= rank < size (else both 0).
+ * Pure, thread-safe. */
+SELFMM_API void selfmm_shard(int b, int rank, int size, int *first, int *count);
+
+/* How the model's next forwards and losses relate a local batch to the global batch
+ * it is a share of. Kept by the model until changed; not saved. */
+typedef struct selfmm_shard_info {
+    int sample_offset;         /* local sample i is sample sample_offset + i of the global
+                                  batch: its dropout masks are keyed by that position */
+    int global_batch;          /* selfmm_model_loss returns this rank's part of the mean over
+                                  global_batch samples (sum / global_batch) and output
+                                  gradients scaled by 1 / global_batch, so the parts of all
+                                  ranks add up to the one-process loss and gradients;
+                                  0 = the local batch (one process) */
+    int text_run_len;          /* BERT runs at least this many text positions: the global
+                                  batch's (selfmm_dataset_text_run_len), so that attention
+                                  dropout, laid out (heads, L, L) per sample, and every GEMM
+                                  of BERT are the one-process ones; 0 = the local batch's */
+} selfmm_shard_info;
+
+/* Set the model's shard; NULL or a zeroed struct restores one-process behaviour.
+ * SELFMM_ERR_RANGE for negative values, an offset without a global batch, or a
+ * global batch above 65536; at the next forward, for offset + batch > global_batch
+ * or a text_run_len above the batch's padded text length or
+ * max_position_embeddings. */
+SELFMM_API selfmm_status selfmm_model_set_shard(selfmm_model *model, const selfmm_shard_info *shard);
+
+/* The text length BERT runs a batch of samples idx[0..b) of a split at: the largest
+ * (last position whose text mask is 1) + 1, as selfmm_model_forward computes it.
+ * Errors (on the dataset) as selfmm_dataset_batch's for bad indices. */
+SELFMM_API selfmm_status selfmm_dataset_text_run_len(selfmm_dataset *data, selfmm_split split,
+                                                     const int *idx, int b, int *run);
+
+/* The parameter and gradient arenas as contiguous arrays of count floats, padding
+ * between tensors included (always zero): what selfmm_param_info's data and grad
+ * point into. One allreduce of grads per optimizer step sums a data-parallel
+ * window. Owned by the model. */
+typedef struct selfmm_arena {
+    float *params;
+    float *grads;
+    int64_t count;
+} selfmm_arena;
+SELFMM_API selfmm_status selfmm_model_arena(selfmm_model *model, selfmm_arena *out);
+
+/* A 64-bit hash of the parameter arena's bits (equal weights, equal hashes). Reads
+ * ~0.4 GB for bert-base at memory speed. 0 for NULL. */
+SELFMM_API uint64_t selfmm_model_hash(const selfmm_model *model);
+
+/* Give every rank rank root's weights and dropout step counter (c NULL or size 1:
+ * nothing to do). Collective: every rank calls it. The model must have the same
+ * architecture on every rank (checked: SELFMM_ERR_COLLECTIVE names the ranks). */
+SELFMM_API selfmm_status selfmm_model_broadcast(selfmm_model *model, int root, const selfmm_collectives *c,
+                                                selfmm_error *err);
+
+/* The same for the whole training state: weights, the Adam moments and step count,
+ * the ULGM labels, features and centers, the model's dropout step counter, and,
+ * when user_json is not NULL, a string (root's *user_json is sent; every other rank
+ * receives a new string in *user_json, freed with selfmm_free_string). For a resume
+ * where rank root alone read the checkpoint. Collective; the handles must have the
+ * same sizes on every rank (checked). */
+SELFMM_API selfmm_status selfmm_train_state_broadcast(selfmm_model *model, selfmm_optim *opt,
+                                                      selfmm_ulgm *ulgm, int root,
+                                                      const selfmm_collectives *c, char **user_json,
+                                                      selfmm_error *err);
+
+/* selfmm_evaluate over several ranks: each rank forwards its share of every batch,
+ * the four outputs are gathered, and every rank returns the same metrics, Loss and
+ * (all n rows of) preds, computed as selfmm_evaluate computes them from the whole
+ * batch. c NULL or size 1: exactly selfmm_evaluate. Collective: every rank calls it
+ * with the same split and batch size; a failure on any rank is returned by every
+ * rank ("rank R: message", its status). The model's shard is reset on return. */
+SELFMM_API selfmm_status selfmm_evaluate_dist(selfmm_model *model, selfmm_dataset *data,
+                                              selfmm_split split, int batch_size,
+                                              const selfmm_collectives *c, selfmm_metrics *metrics,
+                                              double *loss, float *preds, selfmm_error *err);
+
+/* ------------------------------------------------------------------------- */
 /* The fit layer: one training run (one seed) as the reference does it       */
 /* ------------------------------------------------------------------------- */
 /* Written only on this header's functions (lib/train/fit.c): read it as the
@@ -914,13 +1058,16 @@ typedef struct selfmm_fit_event {
        time (and the log's write) count in the next event's files_s. */
     double epoch_s;             /* all of it: the sum below plus batch assembly, metrics,
                                    callbacks */
-    double train_steps_s;       /* forward, loss and backward of the batches */
-    double optim_s;             /* optimizer steps */
+    double train_steps_s;       /* forward, loss and backward of the batches (with ranks:
+                                   of this rank's shares, and gathering the outputs) */
+    double optim_s;             /* optimizer steps (with ranks: and the gradients' sum) */
     double labels_s;            /* label updates (selfmm_ulgm_update) */
     double valid_s;             /* validation */
     double files_s;             /* writing: the logs, the best weights (model.safetensors)
                                    and the previous epoch's checkpoint */
     double checkpoint_s;        /* of files_s: the previous epoch's checkpoint */
+    int rank, size;             /* with collectives: this process's rank and the ranks of
+                                   the run (every rank gets every event); else 0 and 1 */
 } selfmm_fit_event;
 
 /* Return non-zero to stop the run: selfmm_fit then returns SELFMM_ERR_INTERRUPTED
@@ -940,6 +1087,18 @@ typedef struct selfmm_fit_options {
     int save_labels;            /* write labels.jsonl (needs out_dir) */
     selfmm_fit_callback callback; /* may be NULL */
     void *user;
+    /* --- appended in 0.2 --- */
+    const selfmm_collectives *collectives; /* NULL (or size 1): one process. Otherwise a
+                                 * data-parallel run over the ranks (see "Several
+                                 * processes"): every rank calls selfmm_fit with the same
+                                 * options, its own model and its own copy of the same
+                                 * data. Rank 0's weights are broadcast at the start (only
+                                 * rank 0 needs pretrained or initial weights) and rank 0
+                                 * alone reads and writes out_dir; the others need no
+                                 * access to it. Every rank gets every event; a failure on
+                                 * any rank (or a callback's stop) ends the run on every
+                                 * rank at the same point with the same status, the
+                                 * message prefixed "rank R: " */
 } selfmm_fit_options;
 
 typedef struct selfmm_fit_result {
@@ -956,8 +1115,10 @@ typedef struct selfmm_fit_result {
  * then restore the best weights and evaluate the test split. First it records the
  * data's padded lengths and normalisation in the model (selfmm_model_adopt_dataset),
  * so the saved model prepares raw inputs as its data was. The same seed and
- * thread count give bit-identical results; a resumed run finishes exactly like an
- * uninterrupted one. On return the model holds the best weights. err may be NULL. */
+ * thread count give bit-identical results (with collectives: also the same number
+ * of ranks; another number agrees to float rounding); a resumed run finishes
+ * exactly like an uninterrupted one. On return the model holds the best weights.
+ * err may be NULL. */
 SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
                                     const selfmm_fit_options *opt, selfmm_fit_result *res,
                                     selfmm_error *err);

@@ -3,6 +3,7 @@
  * the tail-window switch, divergence and empty-center errors leaving the last
  * checkpoint usable, dataset creation checks, and the demo. */
 #include "harness.h"
+#include "support/run_compare.h"
 
 #include "model/model.h"
 #include "train/adam.h"
@@ -139,33 +140,6 @@ static char *slurp(const char *path)
     return buf;
 }
 
-/* Two train_log.jsonl files equal but for the epoch lines' "time" objects (wall
- * clock, the one part of the logs two runs never share). The time object must be
- * there, with its seven keys, in both. */
-static int logs_equal(const char *a, const char *b)
-{
-    char *t[2] = {slurp(a), slurp(b)};
-    int eq = t[0] && t[1], times[2] = {0, 0};
-    for (int f = 0; f < 2 && eq; f++) { /* cut ,"time":{...} out in place */
-        char *w = t[f], *r = t[f], *k;
-        while ((k = strstr(r, ",\"time\":{\"epoch\":")) != NULL) {
-            char *end = strchr(k, '}');
-            if (!end || !strstr(k, "\"checkpoint\":") || strstr(k, "\"checkpoint\":") > end) {
-                eq = 0;
-                break;
-            }
-            memmove(w, r, (size_t)(k - r));
-            w += k - r;
-            r = end + 1;
-            times[f]++;
-        }
-        memmove(w, r, strlen(r) + 1);
-    }
-    eq = eq && times[0] > 0 && times[0] == times[1] && strcmp(t[0], t[1]) == 0;
-    free(t[0]), free(t[1]);
-    return eq;
-}
-
 static int params_equal(selfmm_model *a, selfmm_model *b)
 {
     for (int i = 0; i < selfmm_model_num_params(a); i++) {
@@ -284,7 +258,7 @@ TEST(resume_equals_uninterrupted)
         char a[300], b[300];
         snprintf(a, sizeof a, "%s/train_log.jsonl", tpath("full"));
         snprintf(b, sizeof b, "%s/train_log.jsonl", dir);
-        CHECK_MSG(logs_equal(a, b), "train_log.jsonl differs after resume (%s)", dir);
+        CHECK_MSG(rc_logs_equal(a, b), "train_log.jsonl differs after resume (%s)", dir);
         snprintf(a, sizeof a, "%s/labels.jsonl", tpath("full"));
         snprintf(b, sizeof b, "%s/labels.jsonl", dir);
         CHECK_MSG(files_equal(a, b), "labels.jsonl differs after resume (%s)", dir);

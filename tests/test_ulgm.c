@@ -67,7 +67,7 @@ static long check_loss(selfmm_ulgm *u, const int *idx, int b, const fx_tensor *p
         for (int i = 0; i < b; i++) p[k][i] = pred->f32[(size_t)(lo + i) * 4 + (size_t)k];
     const float *const pk[4] = {p[0], p[1], p[2], p[3]}, *const yk[4] = {y[0], y[1], y[2], y[3]};
     double part[5] = {0};
-    sm_selfmm_loss_forward(part + 1, NULL, pk, yk, w, b);
+    sm_selfmm_loss_forward(part + 1, NULL, pk, yk, w, b, b);
     for (int k = 1; k < 5; k++) part[0] += part[k];
     long bad = 0;
     for (int k = 0; k < 5; k++) {

@@ -5,7 +5,9 @@
 #   tools/deps.sh tools   python3-torch, python3-numpy, python3-pandas (fixture generators in tools/)
 #   tools/deps.sh test    what `make check` needs besides the build: xmllint (libxml2-utils),
 #                         headless Chromium and a font for it (tests/test_cli_report.sh renders
-#                         the HTML report); SELFMM_NO_BROWSER=1 leaves the browser out
+#                         the HTML report; SELFMM_NO_BROWSER=1 leaves the browser out), and
+#                         Open MPI (tests/test_mpi.c runs selfmm-cli under mpirun; selfmm-cli
+#                         itself builds without it and loads libmpi.so.40 only under mpirun)
 # Does nothing when everything is installed; installs with apt-get when run as root;
 # otherwise prints the command to run and fails.
 set -eu
@@ -13,7 +15,7 @@ case "${1:-build}" in
   build) pkgs="gcc make pkg-config libopenblas-openmp-dev libdnnl-dev libcjson-dev libzip-dev libutf8proc-dev zlib1g-dev" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   tools) pkgs="python3-torch python3-numpy python3-pandas" ;;
-  test)  pkgs="libxml2-utils"
+  test)  pkgs="libxml2-utils openmpi-bin libopenmpi-dev"
          [ "${SELFMM_NO_BROWSER:-0}" = 1 ] || pkgs="$pkgs chromium fonts-dejavu-core" ;;
   *) echo "usage: $0 build|fuzz|tools|test" >&2; exit 2 ;;
 esac

@@ -67,6 +67,7 @@ SELFMM_API const char *selfmm_strerror(selfmm_status status)
     case SELFMM_ERR_STATE: return "call out of order";
     case SELFMM_ERR_BACKEND: return "backend failure";
     case SELFMM_ERR_INTERRUPTED: return "interrupted";
+    case SELFMM_ERR_COLLECTIVE: return "collective operation failed";
     }
     return "unknown status";
 }

@@ -506,3 +506,29 @@ SELFMM_API selfmm_status selfmm_dataset_batch(selfmm_dataset *ds, selfmm_split s
     if (labels) *labels = ds->b_labels;
     return SELFMM_OK;
 }
+
+SELFMM_API selfmm_status selfmm_dataset_text_run_len(selfmm_dataset *ds, selfmm_split split,
+                                                     const int *idx, int b, int *run)
+{
+    if (!ds) return SELFMM_ERR_INVALID_ARG;
+    selfmm_error *err = &ds->err;
+    if (!idx || !run || b < 1)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "text run length: NULL argument or b < 1");
+    if ((unsigned)split > SELFMM_SPLIT_TEST)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "text run length: bad split %d", (int)split);
+    const sm_split_data *d = &ds->split[split];
+    const int L = d->text_len;
+    int longest = 0;
+    for (int i = 0; i < b; i++) {
+        if (idx[i] < 0 || idx[i] >= d->n)
+            return sm_error(err, SELFMM_ERR_RANGE, "text run length: index %d (entry %d) outside [0, %d) of %s",
+                            idx[i], i, d->n, sm_split_names[split]);
+        /* as selfmm_model_forward: one past the last position whose mask is set */
+        const int32_t *mask = d->text_bert + ((size_t)idx[i] * 3 + 1) * (size_t)L;
+        int t = L;
+        while (t > longest && mask[t - 1] == 0) t--;
+        if (t > longest) longest = t;
+    }
+    *run = longest;
+    return SELFMM_OK;
+}

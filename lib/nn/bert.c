@@ -200,7 +200,8 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
     if (r->pa > 0) {
         /* element (head, q, k) of sample i is number (head*L + q)*L + k of its stream */
         pm = a->probs_mask;
-        sm_dropout_mask(pm, B, (int64_t)nh * L * L, r->pa, drop->seed, drop->step, SM_SITE_LAYER(r->l, 0));
+        sm_dropout_mask_at(pm, B, drop->first, (int64_t)nh * L * L, r->pa, drop->seed, drop->step,
+                           SM_SITE_LAYER(r->l, 0));
         if (r->cls) /* keep the q = 0 rows, compacted to (B, nh, 1, L) */
             for (int64_t row = 0; row < (int64_t)B * nh; row++)
                 memmove(pm + row * L, pm + row * L * L, (size_t)L);
@@ -212,8 +213,10 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
     uint8_t *m1 = NULL, *m2 = NULL;
     if (r->ph > 0) { /* element (t, h) is number t*H + h: the [CLS] row is the first H */
         m1 = a->attn_mask, m2 = a->out_mask;
-        sm_dropout_mask(m1, B, (int64_t)Lq * H, r->ph, drop->seed, drop->step, SM_SITE_LAYER(r->l, 1));
-        sm_dropout_mask(m2, B, (int64_t)Lq * H, r->ph, drop->seed, drop->step, SM_SITE_LAYER(r->l, 2));
+        sm_dropout_mask_at(m1, B, drop->first, (int64_t)Lq * H, r->ph, drop->seed, drop->step,
+                           SM_SITE_LAYER(r->l, 1));
+        sm_dropout_mask_at(m2, B, drop->first, (int64_t)Lq * H, r->ph, drop->seed, drop->step,
+                           SM_SITE_LAYER(r->l, 2));
     }
     sm_residual_layernorm_forward(a->ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
                                   lw->ln1_w, lw->ln1_b, Nq, H, eps);
@@ -253,7 +256,8 @@ selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch
                          (float)cfg->layer_norm_eps);
     const float *x = b->emb_ln;
     if (ph > 0) {
-        sm_dropout_mask(b->emb_mask, B, (int64_t)L * H, ph, drop->seed, drop->step, SM_SITE_EMBEDDINGS);
+        sm_dropout_mask_at(b->emb_mask, B, drop->first, (int64_t)L * H, ph, drop->seed, drop->step,
+                           SM_SITE_EMBEDDINGS);
         sm_dropout_forward(b->x0, b->emb_ln, b->emb_mask, ph, (int64_t)N * H);
         x = b->x0;
     }

@@ -40,6 +40,8 @@ _Static_assert(SM_SITE_POST + SELFMM_VISION <= SM_DROPOUT_MAX_SITE, "dropout sit
 typedef struct sm_drop {
     int train;                   /* 0: every dropout is the identity */
     uint64_t seed, step;
+    int first;                   /* local sample 0 is sample `first` of the global batch
+                                    (selfmm_model_set_shard); masks are keyed by that */
 } sm_drop;
 
 /* ---- BERT ---------------------------------------------------------------------- */

@@ -55,6 +55,12 @@ static void philox_keep(uint8_t *restrict mask, const sm_rng_key *k, uint32_t nb
 void sm_dropout_mask(uint8_t *mask, int B, int64_t per_sample, float p, uint64_t seed,
                      uint64_t step, uint32_t site)
 {
+    sm_dropout_mask_at(mask, B, 0, per_sample, p, seed, step, site);
+}
+
+void sm_dropout_mask_at(uint8_t *mask, int B, int first, int64_t per_sample, float p, uint64_t seed,
+                        uint64_t step, uint32_t site)
+{
     /* keep iff (w >> 8) * 2^-24 < q with q = 1 - p in float; (w >> 8) and q * 2^24
      * are exact, so this is (w >> 8) < ceil(q * 2^24). */
     float q = 1.0f - p;
@@ -62,7 +68,7 @@ void sm_dropout_mask(uint8_t *mask, int B, int64_t per_sample, float p, uint64_t
     int64_t nfull = per_sample / 4;
 #pragma omp parallel for schedule(static) if ((int64_t)B * per_sample > SM_PAR_MIN)
     for (int b = 0; b < B; b++) {
-        sm_rng_key k = sm_rng_make(seed, SM_RNG_DROPOUT, step, (site << 16) | (uint32_t)b);
+        sm_rng_key k = sm_rng_make(seed, SM_RNG_DROPOUT, step, (site << 16) | (uint32_t)(first + b));
         uint8_t *m = mask + (size_t)b * (size_t)per_sample;
         philox_keep(m, &k, (uint32_t)nfull, thr);
         if (per_sample % 4) {

@@ -201,12 +201,26 @@ selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode
     SM_TRY(ensure_samples(c, bt->batch, err));
     int run = 0;
     SM_TRY(validate(m, c, bt, &run, err)); /* a refused batch leaves the last forward usable */
+    const selfmm_shard_info *sh = &m->shard;
+    if (sh->global_batch > 0 && sh->sample_offset + bt->batch > sh->global_batch)
+        return sm_error(err, SELFMM_ERR_RANGE, "forward: samples %d..%d of a global batch of %d (the shard)",
+                        sh->sample_offset, sh->sample_offset + bt->batch - 1, sh->global_batch);
+    if (sh->text_run_len > bt->text_len || sh->text_run_len > m->cfg.max_position_embeddings)
+        return sm_error(err, SELFMM_ERR_RANGE,
+                        "forward: the shard's text run length %d exceeds the padded length %d or "
+                        "max_position_embeddings %d",
+                        sh->text_run_len, bt->text_len, m->cfg.max_position_embeddings);
+    /* A shard runs BERT at the global batch's length: the attention-dropout masks are
+     * laid out (heads, L, L) per sample, and the GEMMs see the one-process shapes.
+     * Padding keys are masked with -10000, whose exp() is exactly 0, so running
+     * longer changes nothing else. */
+    if (sh->text_run_len > run) run = sh->text_run_len;
     /* from here on the previous forward's state is gone */
     c->train_valid = 0;
     c->have_loss_grads = 0;
     const selfmm_config *cfg = &m->cfg;
     const int B = bt->batch;
-    sm_drop drop = {mode == SELFMM_MODE_TRAIN, (uint64_t)cfg->seed, m->step};
+    sm_drop drop = {mode == SELFMM_MODE_TRAIN, (uint64_t)cfg->seed, m->step, sh->sample_offset};
     selfmm_timings *tm = &c->timings;
     double t1 = sm_now();
     SM_TRY(sm_bert_forward(m, c, bt, run, &drop, err));
@@ -259,7 +273,9 @@ selfmm_status sm_net_loss(sm_net *m, const float *const labels[4], selfmm_loss *
     selfmm_loss l;
     memset(&l, 0, sizeof l);
     const float *pred[4] = {c->head[0].y, c->head[1].y, c->head[2].y, c->head[3].y};
-    sm_selfmm_loss_forward(l.part, c->dout, pred, labels, c->labels_w, B);
+    /* a shard's part of the global batch's mean (selfmm_model_set_shard) */
+    const int denom = m->shard.global_batch > 0 ? m->shard.global_batch : B;
+    sm_selfmm_loss_forward(l.part, c->dout, pred, labels, c->labels_w, B, denom);
     for (int k = 0; k < 4; k++) l.total += l.part[k];
     c->have_loss_grads = 1;
     if (loss) *loss = l;

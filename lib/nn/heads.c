@@ -47,7 +47,7 @@ static void head_forward(sm_head *h, const sm_head_w *w, const float *in, int B,
     const int64_t ni = (int64_t)B * h->in, nd = (int64_t)B * h->dim;
     /* in_d = dropout(in) */
     h->p = drop->train ? p : 0.0f;
-    if (h->p > 0) sm_dropout_mask(h->mask, B, h->in, h->p, drop->seed, drop->step, site);
+    if (h->p > 0) sm_dropout_mask_at(h->mask, B, drop->first, h->in, h->p, drop->seed, drop->step, site);
     sm_dropout_forward(h->in_d, in, h->p > 0 ? h->mask : NULL, h->p, ni);
     /* h1 = relu(in_d W1^T + b1), h2 = relu(h1 W2^T + b2), y = h2 W3^T + b3 */
     sm_linear_forward(h->h1, h->in_d, w->w1, w->b1, B, h->in, h->dim);

@@ -21,6 +21,9 @@ typedef struct sm_net {
     sm_weights w;                /* named pointers into params */
     sm_weights g;                /* named pointers into grads */
     uint64_t step;               /* dropout step counter: training forwards so far */
+    selfmm_shard_info shard;     /* selfmm_model_set_shard: the batches are shares of a global
+                                    batch (dropout keys, loss denominator, BERT's run length);
+                                    zero: each batch is whole */
     struct sm_compute *compute;  /* NULL until the first forward */
 } sm_net;
 

@@ -94,6 +94,11 @@ void sm_scale_mask_softmax_backward(float *dscores, const float *dprobs, const f
 #define SM_DROPOUT_MAX_BATCH 65536
 void sm_dropout_mask(uint8_t *mask, int B, int64_t per_sample, float p, uint64_t seed,
                      uint64_t step, uint32_t site);
+/* The masks of samples first .. first + B - 1 of a larger batch (a data-parallel
+ * shard): local sample b draws the stream of sample first + b, so a sample's mask
+ * does not depend on which process computes it. first + B <= SM_DROPOUT_MAX_BATCH. */
+void sm_dropout_mask_at(uint8_t *mask, int B, int first, int64_t per_sample, float p, uint64_t seed,
+                        uint64_t step, uint32_t site);
 /* 1 / (1 - p) as PyTorch applies it (float). */
 float sm_dropout_scale(float p);
 /* out = inp * mask * scale; mask NULL means p = 0 (a copy, or nothing when in place). */
@@ -122,11 +127,19 @@ void sm_weighted_l1_forward(double *loss, const float *pred, const float *y, con
 /* dpred += dloss * w_b * sign(pred_b - y_b) / B, with sign(0) = 0 as torch.abs. */
 void sm_weighted_l1_backward(float *dpred, float dloss, const float *pred, const float *y,
                              const float *w, int B);
+/* The same for B samples that are a share of a mean over denom samples (a data-parallel
+ * shard): loss = sum_b w_b |pred_b - y_b| / denom, dpred += dloss / denom * w_b * sign.
+ * Each sample's gradient is the one of the whole batch bit for bit. */
+void sm_weighted_l1_forward_d(double *loss, const float *pred, const float *y, const float *w,
+                              int B, int denom);
+void sm_weighted_l1_backward_d(float *dpred, float dloss, const float *pred, const float *y,
+                               const float *w, int B, int denom);
 /* The reference trainer's loss of one batch: its weighted_loss for the heads M, T, A, V
  * (k as SELFMM_FUSION...), w = 1 for the fusion head and tanh(|y_k - y_fusion|) for the
  * others. part[k] gets each term; dpred[k] (when dpred is not NULL) is overwritten with
- * d(sum of the terms)/d pred[k]. w: (B) scratch. */
+ * d(sum of the terms)/d pred[k]. w: (B) scratch. Each term is a mean over denom
+ * samples (denom = B, or the global batch of which these B are a share). */
 void sm_selfmm_loss_forward(double part[4], float *const *dpred, const float *const pred[4],
-                            const float *const y[4], float *w, int B);
+                            const float *const y[4], float *w, int B, int denom);
 
 #endif

@@ -48,7 +48,7 @@ selfmm_status sm_subnet_forward(sm_subnet *s, const sm_subnet_w *w, const float 
     /* hd = dropout(h) */
     s->p = drop->train ? p : 0.0f;
     const int64_t n = (int64_t)B * s->hidden;
-    if (s->p > 0) sm_dropout_mask(s->mask, B, s->hidden, s->p, drop->seed, drop->step, site);
+    if (s->p > 0) sm_dropout_mask_at(s->mask, B, drop->first, s->hidden, s->p, drop->seed, drop->step, site);
     sm_dropout_forward(s->hd, s->h, s->p > 0 ? s->mask : NULL, s->p, n);
     /* out = hd W1^T + b1 */
     sm_linear_forward(s->out, s->hd, w->lin_w, w->lin_b, B, s->hidden, s->out_dim);

@@ -253,6 +253,7 @@ SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *o)
 /* ---- checkpoint state ---- */
 
 int64_t sm_optim_get_step(const selfmm_optim *o) { return o ? o->step : 0; }
+void sm_optim_set_step(selfmm_optim *o, int64_t step) { o->step = step; }
 
 void sm_optim_state(const selfmm_optim *o, sm_state_tensor t[2])
 {

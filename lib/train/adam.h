@@ -13,6 +13,9 @@
 
 /* Steps taken so far (0 after create). */
 int64_t sm_optim_get_step(const selfmm_optim *opt);
+/* Set it, for a rank that received a checked state from another
+ * (selfmm_train_state_broadcast): the moments were written in place. */
+void sm_optim_set_step(selfmm_optim *opt, int64_t step);
 /* The two moment arrays: t[0] "adam.exp_avg", t[1] "adam.exp_avg_sq". */
 void sm_optim_state(const selfmm_optim *opt, sm_state_tensor t[2]);
 /* Restore from a checkpoint: t[0..n) must hold both arrays by name with the arena's

@@ -15,6 +15,7 @@
 #include "io/safetensors.h"
 #include "model/model.h"
 #include "train/adam.h"
+#include "train/dist.h"
 #include "train/ulgm.h"
 
 #include <inttypes.h>
@@ -165,4 +166,51 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_opti
     for (int k = 0; k < N_STATE; k++) free(copies[k]);
     sm_tensors_free(&l);
     return st;
+}
+
+/* ---- the training state across ranks (several processes) ---- */
+
+SELFMM_API selfmm_status selfmm_train_state_broadcast(selfmm_model *model, selfmm_optim *opt,
+                                                      selfmm_ulgm *ulgm, int root, const selfmm_collectives *c,
+                                                      char **user_json, selfmm_error *err)
+{
+    sm_dist d;
+    SM_TRY(sm_dist_init(&d, c, err));
+    if (!model || !opt || !ulgm) return sm_error(err, SELFMM_ERR_INVALID_ARG, "state broadcast: NULL argument");
+    if (!sm_dist_active(&d)) return SELFMM_OK;
+    if (root < 0 || root >= d.size)
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "state broadcast: root %d of %d ranks", root, d.size);
+    sm_state_tensor s[N_STATE];
+    sm_optim_state(opt, s);
+    sm_ulgm_state(ulgm, s + 2);
+    /* every rank must hold a state of the same shape, or a broadcast would run past
+     * an array: one hash of all sizes */
+    uint64_t shape = (uint64_t)model->net.table.total;
+    for (int k = 0; k < N_STATE; k++) shape = shape * 1000003u + (uint64_t)s[k].numel;
+    SM_TRY(sm_dist_same(&d, shape, "the training state's sizes", err));
+    int64_t steps[2] = {(int64_t)model->net.step, sm_optim_get_step(opt)};
+    SM_TRY(sm_dist_broadcast(&d, steps, sizeof steps, root, "the step counters", err));
+    SM_TRY(sm_dist_broadcast(&d, model->net.params, (size_t)model->net.table.total * sizeof(float), root,
+                             "the weights", err));
+    /* root's arrays were checked when it loaded them; the others' are overwritten in
+     * place with them (the owners hand out views of their own memory) */
+    for (int k = 0; k < N_STATE; k++)
+        SM_TRY(sm_dist_broadcast(&d, (float *)s[k].data, (size_t)s[k].numel * sizeof(float), root, s[k].name,
+                                 err));
+    model->net.step = (uint64_t)steps[0];
+    sm_optim_set_step(opt, steps[1]);
+    if (!user_json) return SELFMM_OK;
+    int64_t len = d.rank == root && *user_json ? (int64_t)strlen(*user_json) : 0;
+    SM_TRY(sm_dist_broadcast(&d, &len, sizeof len, root, "the caller's string", err));
+    if (d.rank == root) return sm_dist_broadcast(&d, *user_json, (size_t)len, root, "the caller's string", err);
+    char *u = malloc((size_t)len + 1);
+    if (!u) return sm_error(err, SELFMM_ERR_NOMEM, "state broadcast: out of memory");
+    u[len] = '\0';
+    selfmm_status st = sm_dist_broadcast(&d, u, (size_t)len, root, "the caller's string", err);
+    if (st != SELFMM_OK) {
+        free(u);
+        return st;
+    }
+    *user_json = u;
+    return SELFMM_OK;
 }

@@ -2,8 +2,8 @@
  *
  * This file is the step-by-step recipe of the reference trainer
  * (thuiar/Self-MM trains/multiTask/SELF_MM.py, do_train): it includes nothing of
- * the library but selfmm.h, so it can be read as documentation of the step-level
- * calls, or copied and adapted.
+ * the library but selfmm.h (and its siblings' headers, written on it too), so it
+ * can be read as documentation of the step-level calls, or copied and adapted.
  *
  * Per epoch: shuffle (a permutation of (seed, epoch)), cut into batches; per batch:
  * zero the gradients when a window of update_epochs batches opens, forward in
@@ -15,8 +15,18 @@
  * labels.jsonl), then to the caller's callback: both see the same events in the
  * same order. Resuming (the run state in the checkpoint, the logs cut back to it)
  * is fit_resume.c.
+ *
+ * With the caller's collectives (selfmm_fit_options.collectives) several processes
+ * run the same recipe on the same batches: each computes its share of every batch
+ * and the outputs are gathered (dist.c), so that every rank makes the same label
+ * update and, after one allreduce of the gradients per window, the same Adam step.
+ * Rank 0 alone touches out_dir (sm_dist_writer). Wherever one rank can fail alone
+ * (its share of a batch, a file of rank 0, a callback), the ranks agree on the
+ * outcome before going on (sm_dist_agree), so that all stop at the same point.
+ * With one process every agreement is a no-op and the recipe is the one above.
  */
 #include "selfmm.h"
+#include "train/dist.h"
 #include "train/fit_internal.h"
 
 #include <errno.h>
@@ -55,6 +65,11 @@ typedef struct fit_run {
     /* Where the time since the last EPOCH event went (its *_s fields): t_mark is
      * elapsed() at that event (at first, when training starts). */
     double t_mark, t_steps, t_optim, t_labels, t_valid, t_files, t_ckpt;
+    sm_dist dist;              /* the ranks (one process: size 1) */
+    int writer;                /* this rank reads and writes out_dir (sm_dist_writer) */
+    sm_dist_batch gather;      /* the whole batch's outputs and features, gathered */
+    selfmm_error errbuf;       /* the run's messages when the caller passes no err: an
+                                  agreement sends them to the other ranks */
 } fit_run;
 
 selfmm_status sm_fit_vfail(selfmm_error *err, selfmm_status st, const char *fmt, va_list ap)
@@ -115,8 +130,14 @@ static double elapsed(const fit_run *r)
  * result, model.safetensors, once (sm_fit_best_restore). Otherwise in memory. */
 static selfmm_status snapshot(fit_run *r, int restore)
 {
-    if (r->opt->out_dir)
-        return restore ? sm_fit_best_restore(&r->files, r->model, r->optim, r->ulgm, r->err) : SELFMM_OK;
+    if (r->opt->out_dir) { /* rank 0's files; the others receive the weights */
+        if (!restore) return SELFMM_OK; /* the best epoch's checkpoint keeps them */
+        selfmm_status st = r->writer ? sm_fit_best_restore(&r->files, r->model, r->optim, r->ulgm, r->err)
+                                     : SELFMM_OK;
+        if (!sm_dist_active(&r->dist)) return st;
+        st = sm_dist_agree(&r->dist, st, r->err);
+        return st == SELFMM_OK ? selfmm_model_broadcast(r->model, 0, r->dist.c, r->err) : st;
+    }
     int64_t off = 0;
     for (int i = 0; i < selfmm_model_num_params(r->model); i++) {
         selfmm_param_info p;
@@ -133,7 +154,7 @@ static selfmm_status snapshot(fit_run *r, int restore)
  * best epoch it is also the best weights' file (sm_fit_checkpoint_write). */
 static selfmm_status save_checkpoint(fit_run *r, int best)
 {
-    if (!r->opt->out_dir) return SELFMM_OK;
+    if (!r->opt->out_dir || !r->writer) return SELFMM_OK;
     long log_bytes, labels_bytes;
     sm_fit_log_lengths(&r->log, &log_bytes, &labels_bytes);
     return sm_fit_checkpoint_write(&r->files, best, r->model, r->optim, r->ulgm, &r->es, log_bytes,
@@ -195,8 +216,10 @@ static selfmm_status setup(fit_run *r)
                          r->cfg.post_video_dim};
     st = selfmm_ulgm_create(&r->cfg, r->n, r->train.labels, dims, &r->ulgm, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "label state", e.message);
+    st = sm_dist_batch_init(&r->gather, &r->dist, r->batch_size, dims, 1, r->err);
+    if (st != SELFMM_OK) return st;
     selfmm_early_stop_init(&r->es); /* best 1e8, the reference's start for a 'min' criterion */
-    if (r->opt->out_dir) {
+    if (r->opt->out_dir && r->writer) {
         const char *d = r->opt->out_dir;
         if (mkdir(d, 0777) != 0 && errno != EEXIST)
             return fail(r, SELFMM_ERR_IO, "%s: cannot create directory: %s", d, strerror(errno));
@@ -211,7 +234,7 @@ static selfmm_status setup(fit_run *r)
 static selfmm_status to_log(fit_run *r, const selfmm_fit_event *ev)
 {
     const selfmm_fit_callback writer = sm_fit_log_event;
-    if (!r->opt->out_dir) return SELFMM_OK;
+    if (!r->opt->out_dir || !r->writer) return SELFMM_OK;
     const double t = elapsed(r);
     const int failed = writer(ev, &r->log);
     r->t_files += elapsed(r) - t;
@@ -227,10 +250,13 @@ static selfmm_status to_caller(fit_run *r, const selfmm_fit_event *ev)
     return SELFMM_OK;
 }
 
+/* Both; with several ranks, the run goes on only when every rank's log and
+ * callback did. */
 static selfmm_status emit(fit_run *r, const selfmm_fit_event *ev)
 {
     selfmm_status st = to_log(r, ev);
-    return st == SELFMM_OK ? to_caller(r, ev) : st;
+    if (st == SELFMM_OK) st = to_caller(r, ev);
+    return sm_dist_agree(&r->dist, st, r->err);
 }
 
 static selfmm_status train_epoch(fit_run *r, double *train_loss)
@@ -251,27 +277,24 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
         const int nb = (b + 1) * bs <= r->n ? bs : r->n - b * bs;
         if (left == upd) selfmm_model_zero_grad(r->model); /* a window opens */
         left--;
-        selfmm_batch batch;
-        st = selfmm_dataset_batch(r->data, SELFMM_SPLIT_TRAIN, idx, nb, &batch, NULL);
-        if (st != SELFMM_OK) return fail_from(r, st, "train batch", selfmm_dataset_errmsg(r->data));
-        selfmm_outputs out;
-        double t = elapsed(r);
-        st = selfmm_model_forward(r->model, &batch, SELFMM_MODE_TRAIN, &out);
-        if (st != SELFMM_OK) return fail_from(r, st, "forward", selfmm_model_errmsg(r->model));
-        /* Loss against the labels as they are before this batch's update. */
+        /* The loss is against the labels as they are before this batch's update. */
         st = selfmm_ulgm_gather(r->ulgm, idx, nb, r->lab);
         if (st != SELFMM_OK) return fail_from(r, st, "labels", selfmm_ulgm_errmsg(r->ulgm));
+        /* selfmm_dataset_batch, selfmm_model_forward (training), selfmm_model_loss and
+         * selfmm_model_backward on the batch (dist.c; with several ranks each runs its
+         * share, and out and loss are the whole batch's, gathered) */
+        selfmm_outputs out;
         selfmm_loss loss;
-        st = selfmm_model_loss(r->model, (const float *const *)r->lab, &loss);
-        if (st != SELFMM_OK) return fail_from(r, st, "loss", selfmm_model_errmsg(r->model));
+        double t = elapsed(r);
+        st = sm_dist_step(&r->dist, &r->gather, r->model, r->data, SELFMM_SPLIT_TRAIN, idx, nb,
+                          SELFMM_MODE_TRAIN, (const float *const *)r->lab, &loss, &out, r->err);
+        if (st != SELFMM_OK) return st;
+        r->t_steps += elapsed(r) - t;
         if (!isfinite(loss.total))
             return fail(r, SELFMM_ERR_NUMERIC,
                         "the loss is %g at epoch %d, batch %d: training diverged (the last "
                         "checkpoint, epoch %d, is intact)",
                         loss.total, r->epoch, b + 1, r->epoch - 1);
-        st = selfmm_model_backward(r->model, NULL);
-        if (st != SELFMM_OK) return fail_from(r, st, "backward", selfmm_model_errmsg(r->model));
-        r->t_steps += elapsed(r) - t;
         const float *heads[4] = {out.M, out.T, out.A, out.V};
         for (int k = 0; k < 4; k++) {
             memcpy(r->pred[k] + (size_t)b * bs, heads[k], (size_t)nb * sizeof(float));
@@ -289,13 +312,18 @@ static selfmm_status train_epoch(fit_run *r, double *train_loss)
 
         selfmm_fit_event ev = {.kind = SELFMM_EVENT_BATCH, .seed = r->cfg.seed, .epoch = r->epoch,
                                .batch = b + 1, .num_batches = r->num_batches, .loss = loss,
-                               .elapsed_s = elapsed(r)};
+                               .elapsed_s = elapsed(r), .rank = r->dist.rank, .size = r->dist.size};
         st = emit(r, &ev);
         if (st != SELFMM_OK) return st;
 
         int last = b + 1 == r->num_batches;
         if (left == 0 || (last && r->cfg.tail_step)) { /* the window closes: one step */
-            t = elapsed(r);
+            t = elapsed(r); /* (the optimizer's time includes the gradients' sum over ranks) */
+            /* several ranks: each holds the gradients of its shares; one sum for all */
+            selfmm_arena arena;
+            if (sm_dist_active(&r->dist) && (st = selfmm_model_arena(r->model, &arena)) == SELFMM_OK)
+                st = sm_dist_allreduce(&r->dist, arena.grads, arena.count, "the gradients", r->err);
+            if (st != SELFMM_OK) return st;
             st = selfmm_optim_step(r->optim);
             if (st != SELFMM_OK) return fail_from(r, st, "optimizer", selfmm_optim_errmsg(r->optim));
             r->t_optim += elapsed(r) - t;
@@ -335,8 +363,8 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
         if (st != SELFMM_OK) return fail_from(r, st, "train metrics", e.message);
     }
     double valid_loss, t = elapsed(r);
-    st = selfmm_evaluate(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, &valid_m, &valid_loss,
-                         NULL, &e);
+    st = selfmm_evaluate_dist(r->model, r->data, SELFMM_SPLIT_VALID, r->batch_size, r->dist.c, &valid_m,
+                              &valid_loss, NULL, &e);
     if (st != SELFMM_OK) return fail_from(r, st, "validation", e.message);
     r->t_valid += elapsed(r) - t;
     /* MMSA's do_test returns round(Loss, 4) (a Python float); Self-MM's is unrounded */
@@ -361,21 +389,30 @@ static selfmm_status end_epoch(fit_run *r, double train_loss)
                            .labels_human = r->train.labels_unimodal,
                            .epoch_s = now - r->t_mark, .train_steps_s = r->t_steps,
                            .optim_s = r->t_optim, .labels_s = r->t_labels, .valid_s = r->t_valid,
-                           .files_s = r->t_files, .checkpoint_s = r->t_ckpt};
+                           .files_s = r->t_files, .checkpoint_s = r->t_ckpt, .rank = r->dist.rank,
+                           .size = r->dist.size};
     r->t_mark = now;
     r->t_steps = r->t_optim = r->t_labels = r->t_valid = r->t_files = r->t_ckpt = 0;
     /* The log takes the epoch before the checkpoint records its length; the caller
      * sees it once the checkpoint is on disk, so stopping there loses nothing. So
      * this epoch's checkpoint (and the log's own write) count in the next event. */
-    st = to_log(r, &ev);
+    if (st == SELFMM_OK) st = to_log(r, &ev);
     if (st == SELFMM_OK) {
         t = elapsed(r);
         st = save_checkpoint(r, improved);
         r->t_ckpt = elapsed(r) - t;
         r->t_files += r->t_ckpt;
     }
+    st = sm_dist_agree(&r->dist, st, r->err); /* rank 0's files are everybody's concern */
+    if (st == SELFMM_OK && sm_dist_active(&r->dist)) {
+        /* the ranks made the same steps from the same sums: their weights must be equal
+         * (the allreduce's promise, checked once an epoch) */
+        char what[64];
+        snprintf(what, sizeof what, "the weights after epoch %d", r->epoch);
+        st = sm_dist_same(&r->dist, selfmm_model_hash(r->model), what, r->err);
+    }
     if (st == SELFMM_OK) st = to_caller(r, &ev);
-    return st;
+    return sm_dist_agree(&r->dist, st, r->err);
 }
 
 /* ---- the run -------------------------------------------------------------- */
@@ -388,6 +425,28 @@ static void cleanup(fit_run *r)
     free(r->perm);
     for (int k = 0; k < 4; k++) free(r->pred[k]), free(r->truth[k]), free(r->lab[k]);
     free(r->best);
+    sm_dist_batch_free(&r->gather);
+    if (sm_dist_active(&r->dist)) selfmm_model_set_shard(r->model, NULL);
+}
+
+/* Several ranks: every one must train the same model on the same data, from rank
+ * 0's weights (only rank 0 needs the files they came from). */
+static selfmm_status start_together(fit_run *r)
+{
+    if (!sm_dist_active(&r->dist)) return SELFMM_OK;
+    /* the config, but for the run settings that may differ per host (threads, paths) */
+    selfmm_config c = r->cfg;
+    c.threads = 0;
+    c.data_path[0] = c.bert_path[0] = '\0';
+    char *json = NULL;
+    selfmm_status st = selfmm_config_to_json(&c, &json, r->err);
+    if (st != SELFMM_OK) return sm_dist_agree(&r->dist, st, r->err);
+    uint64_t h = sm_dist_hash(0, json, strlen(json));
+    selfmm_free_string(json);
+    st = sm_dist_same(&r->dist, h, "the config", r->err);
+    if (st == SELFMM_OK) st = sm_dist_same(&r->dist, sm_dist_dataset_hash(r->data), "the dataset", r->err);
+    if (st == SELFMM_OK) st = selfmm_model_broadcast(r->model, 0, r->dist.c, r->err);
+    return st;
 }
 
 SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
@@ -396,15 +455,21 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
 {
     static const selfmm_fit_options no_options;
     fit_run r = {.model = model, .data = data, .opt = opt ? opt : &no_options, .err = err};
+    if (!r.err) r.err = &r.errbuf;
     if (!model || !data) return fail(&r, SELFMM_ERR_INVALID_ARG, "fit: NULL model or data");
+    selfmm_status st = sm_dist_init(&r.dist, r.opt->collectives, r.err);
+    if (st != SELFMM_OK) return st;
+    r.writer = sm_dist_writer(&r.dist);
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
-    selfmm_status st = setup(&r);
+    st = sm_dist_agree(&r.dist, setup(&r), r.err);
+    if (st == SELFMM_OK) st = start_together(&r);
     int resumed = 0;
     if (st == SELFMM_OK && r.opt->out_dir && r.opt->resume) /* from the last epoch's checkpoint */
-        st = sm_fit_resume(&r.files, r.opt->save_labels, &r.cfg, model, data, r.optim, r.ulgm, &r.es,
-                           &r.stop, &r.best_valid_metrics, &resumed, err);
-    if (st == SELFMM_OK && r.opt->out_dir)
-        st = sm_fit_log_open(&r.log, r.files.log, r.opt->save_labels ? r.files.labels : NULL, resumed, err);
+        st = sm_fit_resume(&r.dist, &r.files, r.opt->save_labels, &r.cfg, model, data, r.optim, r.ulgm, &r.es,
+                           &r.stop, &r.best_valid_metrics, &resumed, r.err);
+    if (st == SELFMM_OK && r.opt->out_dir && r.writer)
+        st = sm_fit_log_open(&r.log, r.files.log, r.opt->save_labels ? r.files.labels : NULL, resumed, r.err);
+    st = sm_dist_agree(&r.dist, st, r.err);
     r.t_mark = elapsed(&r);
     while (st == SELFMM_OK && !should_stop(&r)) { /* a resumed run may be done already */
         r.epoch = r.es.epoch + 1;
@@ -413,15 +478,18 @@ SELFMM_API selfmm_status selfmm_fit(selfmm_model *model, selfmm_dataset *data,
         if (st == SELFMM_OK) st = end_epoch(&r, train_loss);
     }
     if (st == SELFMM_OK && r.es.best_epoch > 0) st = snapshot(&r, 1); /* restore the best weights */
-    if (st == SELFMM_OK && res) {
-        memset(res, 0, sizeof *res);
-        res->epochs = r.es.epoch;
-        res->best_epoch = r.es.best_epoch;
-        res->best_valid_loss = r.es.best;
-        res->valid = r.best_valid_metrics;
+    /* the test split (every rank takes part, whether it asked for the result or not) */
+    if (st == SELFMM_OK && (res || sm_dist_active(&r.dist))) {
+        selfmm_fit_result tmp;
+        selfmm_fit_result *out = res ? res : &tmp;
+        memset(out, 0, sizeof *out);
+        out->epochs = r.es.epoch;
+        out->best_epoch = r.es.best_epoch;
+        out->best_valid_loss = r.es.best;
+        out->valid = r.best_valid_metrics;
         selfmm_error e = {0};
-        st = selfmm_evaluate(model, data, SELFMM_SPLIT_TEST, r.batch_size, &res->test, &res->test_loss,
-                             NULL, &e);
+        st = selfmm_evaluate_dist(model, data, SELFMM_SPLIT_TEST, r.batch_size, r.dist.c, &out->test,
+                                  &out->test_loss, NULL, &e);
         if (st != SELFMM_OK) fail_from(&r, st, "test", e.message);
     }
     cleanup(&r);

@@ -9,6 +9,7 @@
 #define SM_TRAIN_FIT_INTERNAL_H
 
 #include "selfmm.h"
+#include "train/dist.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,8 +98,10 @@ selfmm_status sm_fit_best_restore(const sm_fit_files *files, selfmm_model *model
  * with cfg's early_stop), and the logs cut to the lengths recorded with it (the
  * labels file only when save_labels). A run state that is not the one
  * sm_fit_checkpoint_save writes is SELFMM_ERR_FORMAT, one of another seed than
- * cfg->seed SELFMM_ERR_STATE; then the logs are left alone. */
-selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
+ * cfg->seed SELFMM_ERR_STATE; then the logs are left alone. Several ranks: rank 0
+ * alone reads and cuts the files and sends what it read to the others (the weights,
+ * the training state); every rank returns the same. */
+selfmm_status sm_fit_resume(sm_dist *dist, const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
                             selfmm_model *model, selfmm_dataset *data, selfmm_optim *optim,
                             selfmm_ulgm *ulgm, selfmm_early_stop *es, int *stop,
                             selfmm_metrics *best_valid, int *resumed, selfmm_error *err);

@@ -184,35 +184,51 @@ static selfmm_status cut_log(const char *path, long keep, selfmm_error *err)
     return SELFMM_OK;
 }
 
-selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
+selfmm_status sm_fit_resume(sm_dist *dist, const sm_fit_files *files, int save_labels, const selfmm_config *cfg,
                             selfmm_model *model, selfmm_dataset *data, selfmm_optim *optim,
                             selfmm_ulgm *ulgm, selfmm_early_stop *es, int *stop,
                             selfmm_metrics *best_valid, int *resumed, selfmm_error *err)
 {
     *resumed = 0;
-    if (access(files->checkpoint, F_OK) != 0) return SELFMM_OK; /* nothing to resume: start */
+    const int writer = sm_dist_writer(dist); /* rank 0 alone reads out_dir */
+    int32_t have[2] = {0, 0};                /* a checkpoint, a best model */
+    if (writer) {
+        have[0] = access(files->checkpoint, F_OK) == 0;
+        have[1] = access(files->best, F_OK) == 0 || access(files->model, F_OK) == 0;
+    }
+    selfmm_status st = sm_dist_broadcast(dist, have, sizeof have, 0, "what out_dir holds", err);
+    if (st != SELFMM_OK || !have[0]) return st; /* nothing to resume: start */
     selfmm_error e = {0};
-    selfmm_status st;
     /* The validation metrics of the best weights (the best epoch's checkpoint, which
-     * also keeps them for the end of the run): evaluation is deterministic, so
-     * recomputing them gives what the interrupted run had. */
-    const char *from;
-    st = load_best(files, model, optim, ulgm, &from, err);
-    if (st != SELFMM_OK) return st;
-    if (from) {
+     * also keeps them for the end of the run, or the model file of a run of an earlier
+     * version): evaluation is deterministic, so recomputing them gives what the
+     * interrupted run had. */
+    if (have[1]) {
+        const char *from = NULL;
+        if (writer) st = load_best(files, model, optim, ulgm, &from, err);
+        st = sm_dist_agree(dist, st, err);
+        if (st == SELFMM_OK) st = selfmm_model_broadcast(model, 0, dist->c, err);
+        if (st != SELFMM_OK) return st;
         double loss;
-        st = selfmm_evaluate(model, data, SELFMM_SPLIT_VALID, cfg->batch_size, best_valid, &loss, NULL, &e);
+        st = selfmm_evaluate_dist(model, data, SELFMM_SPLIT_VALID, cfg->batch_size, dist->c, best_valid, &loss,
+                                  NULL, &e);
         if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "validation", e.message);
     }
     char *json = NULL;
-    st = selfmm_checkpoint_load(model, optim, ulgm, files->checkpoint, &json, &e);
-    if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "resume", e.message);
+    if (writer && (st = selfmm_checkpoint_load(model, optim, ulgm, files->checkpoint, &json, &e)) != SELFMM_OK)
+        sm_fit_fail_from(err, st, "resume", e.message);
+    st = sm_dist_agree(dist, st, err);
+    if (st == SELFMM_OK) st = selfmm_train_state_broadcast(model, optim, ulgm, 0, dist->c, &json, err);
+    if (st != SELFMM_OK) {
+        selfmm_free_string(json);
+        return st;
+    }
     long log_bytes = -1, labels_bytes = -1;
     int has_seed = 0;
     double seed = 0;
     int ok = parse_state(json, es, &log_bytes, &labels_bytes, &has_seed, &seed);
     selfmm_free_string(json);
-    if (!ok)
+    if (!ok) /* the same string on every rank: the same answer */
         return sm_fit_fail(err, SELFMM_ERR_FORMAT,
                            "%s: checkpoint lacks a valid run state (epochs, log lengths)", files->checkpoint);
     /* (seeds are exact in a double up to 2^53; the config's seed is an int64) */
@@ -224,8 +240,9 @@ selfmm_status sm_fit_resume(const sm_fit_files *files, int save_labels, const se
     /* what selfmm_early_stop_update answered after that epoch */
     *stop = es->epoch - es->best_epoch >= cfg->early_stop;
     /* The lines written after the checkpoint belong to the epoch being redone. */
-    st = cut_log(files->log, log_bytes, err);
-    if (st == SELFMM_OK && save_labels) st = cut_log(files->labels, labels_bytes, err);
+    if (writer) st = cut_log(files->log, log_bytes, err);
+    if (writer && st == SELFMM_OK && save_labels) st = cut_log(files->labels, labels_bytes, err);
+    st = sm_dist_agree(dist, st, err);
     if (st != SELFMM_OK) return st;
     *resumed = 1;
     return SELFMM_OK;

@@ -25,7 +25,7 @@ uint8_t *tf_read(const char *path, size_t *size)
     }
     fclose(fp);
     buf[n > 0 ? n : 0] = 0;
-    *size = (size_t)n;
+    if (size) *size = (size_t)n;
     return buf;
 }
 

@@ -9,7 +9,7 @@
 
 /* The whole file in a malloc'd buffer, NUL-terminated after its size bytes (NULL
  * and a "# " line on failure). */
-uint8_t *tf_read(const char *path, size_t *size);
+uint8_t *tf_read(const char *path, size_t *size); /* size may be NULL */
 /* Write a buffer; 0 on success. */
 int tf_write(const char *path, const void *data, size_t size);
 /* A fresh directory for this test binary's outputs: $SELFMM_BUILD/tmp/<name>. */
