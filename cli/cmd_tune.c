@@ -59,7 +59,7 @@ static void help(void)
         "                       [--set key=value]... [--threads N] [--quiet]\n"
         "       selfmm-cli tune --resume DIR [--threads N] [--quiet]\n"
         "       selfmm-cli tune --demo [--out DIR] [--trials N] [--seed S] [--seeds LIST] ...\n"
-        "       selfmm-cli tune --space\n\n"
+        "       selfmm-cli tune --space | --plan [the study's options]\n\n"
         "Random search over the reference's space (Self-MM's config/config_tune.py), as its\n"
         "run_tune does: each trial draws the keys, trains with each of --seeds, and is scored\n"
         "on the validation split (the best epoch's metrics); the best has the lowest Loss.\n\n"
@@ -75,6 +75,8 @@ static void help(void)
         "  --resume DIR      continue the study in DIR with its own settings\n"
         "  --demo            the embedded demo dataset and small model (as train --demo)\n"
         "  --space           print the search space (the reference's, as JSON) and exit\n"
+        "  --plan            print the trials these settings draw (results.csv's first columns)\n"
+        "                    and exit, training nothing\n"
         "  --preset, --config, --data, --bert, --threads, --quiet: as for train\n\n"
         "In DIR: results.csv (Trial, the keys, the validation metrics x100 as run_tune stores\n"
         "them), test_results.csv (the same with the test metrics), best_config.json (for\n"
@@ -87,7 +89,7 @@ typedef struct tune_args {
     const char *preset, *config, *data, *bert, *out, *resume, *seeds;
     char **sets;
     int nsets;
-    int trials, threads, max_epochs, demo, quiet, space;
+    int trials, threads, max_epochs, demo, quiet, space, plan;
     long long seed;
     int seed_given, trials_given;
 } tune_args;
@@ -114,6 +116,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
         {"set", required_argument, 0, 's'},     {"resume", required_argument, 0, 'r'},
         {"demo", no_argument, 0, 'D'},          {"quiet", no_argument, 0, 'q'},
         {"space", no_argument, 0, 'P'},         {"help", no_argument, 0, 'h'},
+        {"plan", no_argument, 0, 'L'},
         {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -156,6 +159,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
         case 'D': a->demo = 1; break;
         case 'q': a->quiet = 1; break;
         case 'P': a->space = 1; break;
+        case 'L': a->plan = 1; break;
         case 'h':
             if (cli_mpi_is_writer()) help();
             return -1;
@@ -167,6 +171,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
         if (argc > 2) return cli_usage_error(CMD, "--space takes no other option");
         return EXIT_OK;
     }
+    if (a->plan && a->resume) return cli_usage_error(CMD, "--plan takes the study's arguments, not --resume");
     if (a->resume) {
         if (a->preset || a->config || a->data || a->bert || a->out || a->seeds || a->nsets || a->max_epochs >= 0 ||
             a->demo || a->seed_given || a->trials_given)
@@ -181,6 +186,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
         if (!a->out) a->out = "runs/tune-demo";
         return EXIT_OK;
     }
+    if (a->plan) return EXIT_OK; /* (trains nothing: neither --data nor --out needed) */
     if (!a->data) return cli_usage_error(CMD, "--data PATH is required");
     if (!a->out) return cli_usage_error(CMD, "--out DIR is required");
     return EXIT_OK;
@@ -785,13 +791,42 @@ static void say_trial(const study *st, int t, const trial_score *sc, const trial
     else fputc('\n', stderr);
 }
 
+/* --plan: the trials of these settings, as results.csv's first columns. */
+static int plan(const tune_args *a)
+{
+    selfmm_config base;
+    space s;
+    space_init(&s);
+    int rc = build_config(a, &base);
+    int *draws = rc == EXIT_OK ? calloc((size_t)a->trials * (size_t)s.n, sizeof *draws) : NULL;
+    char(*values)[32] = malloc(sizeof *values * (size_t)tune_n_d_paras);
+    if (rc == EXIT_OK && (!draws || !values)) rc = cli_fail(CMD, "out of memory");
+    if (rc == EXIT_OK) rc = draw_trials(&s, (uint64_t)a->seed, a->trials, draws);
+    if (rc == EXIT_OK) {
+        fputs("Trial", stdout);
+        for (int i = 0; i < tune_n_d_paras; i++) printf(",%s", tune_d_paras[i]);
+        putchar('\n');
+    }
+    for (int t = 0; t < a->trials && rc == EXIT_OK; t++) {
+        selfmm_config cfg;
+        if ((rc = trial_config(&s, draws + t * s.n, &base, &cfg)) != EXIT_OK) break;
+        trial_values(&s, draws + t * s.n, &cfg, values);
+        printf("%d", t + 1);
+        for (int i = 0; i < tune_n_d_paras; i++) printf(",%s", values[i]);
+        putchar('\n');
+    }
+    free(draws), free(values);
+    return rc;
+}
+
 static int tune(int argc, char **argv, sm_lockfile *lock)
 {
     tune_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc != EXIT_OK || a.space) {
+    if (rc != EXIT_OK || a.space || a.plan) {
+        if (rc == EXIT_OK && a.space && cli_mpi_is_writer()) tune_space_print(stdout);
+        if (rc == EXIT_OK && a.plan && cli_mpi_is_writer()) rc = plan(&a);
         free(a.sets);
-        if (rc == EXIT_OK && cli_mpi_is_writer()) tune_space_print(stdout);
         return rc < 0 ? EXIT_OK : rc;
     }
     const char *dir = a.resume ? a.resume : a.out;
