@@ -477,7 +477,8 @@ static int describe(const tune_args *a, const char *dir, study *st, sm_lockfile 
         int found = run_dir_find(dir, what, sizeof what);
         if (found < 0) return EXIT_FAIL;
         if (found)
-            return cli_fail(CMD, "%s holds a train run (%s), not a study: tune into another --out", dir, what);
+            return cli_fail(CMD, "%s holds a run's files (%s) but no tune.json, so no study: tune into another --out",
+                            dir, what);
         return EXIT_OK;
     }
     /* the same study, or a longer one */
@@ -871,25 +872,23 @@ static int tune(int argc, char **argv, sm_lockfile *lock)
         char path[SELFMM_PATH_MAX + 32];
         selfmm_error err = {0};
         path_in(path, sizeof path, dir, "config.json");
-        if (st->existing && sm_exists(path)) {
-            if (!a.resume) { /* the arguments' base config against the study's */
-                selfmm_config had;
-                selfmm_config_default(&had);
-                if (selfmm_config_load_json(&had, path, &err) != SELFMM_OK)
-                    rc = cli_fail_status(CMD, err.status, err.message);
-                else {
-                    const selfmm_config mine = st->base;
-                    rc = same_config(&had, &mine, path,
-                                     "another study's base config: continue it with the same settings (or "
-                                     "--resume DIR), or tune into another --out");
-                }
-            }
-        } else if (a.resume) {
+        const int have_config = sm_exists(path);
+        if (st->existing && have_config && !a.resume) { /* the arguments' base config against the study's */
+            selfmm_config had;
+            selfmm_config_default(&had);
+            if (selfmm_config_load_json(&had, path, &err) != SELFMM_OK)
+                rc = cli_fail_status(CMD, err.status, err.message);
+            else
+                rc = same_config(&had, &st->base, path,
+                                 "another study's base config: continue it with the same settings (or --resume "
+                                 "DIR), or tune into another --out");
+        } else if (a.resume && !have_config) {
             rc = cli_fail(CMD, "%s: missing; the study cannot be continued", path);
-        } else if (selfmm_config_save_json(&st->base, path, &err) != SELFMM_OK) {
-            rc = cli_fail_status(CMD, err.status, err.message);
         }
+        /* tune.json first: with it the folder is a study, whatever else a kill left */
         if (rc == EXIT_OK && (!st->existing || st->trials != st->old_trials)) rc = save_tune_json(dir, st);
+        if (rc == EXIT_OK && !have_config && selfmm_config_save_json(&st->base, path, &err) != SELFMM_OK)
+            rc = cli_fail_status(CMD, err.status, err.message);
         if (rc == EXIT_OK && st->d.demo) { /* the demo's data, for train --config, test, predict */
             path_in(path, sizeof path, dir, "data.npz");
             if (!sm_exists(path) && selfmm_dataset_save_npz(data, path) != SELFMM_OK)

@@ -151,7 +151,7 @@ case_ "another --max-epochs: exit 1" 1 err "has max_epochs = 3, these settings g
 case_ "another --set: exit 1" 1 err "has H = 1, these settings give 2" -- tune --demo --trials 4 --max-epochs 3 --seed 7 --set H=2 --out "$tmp/ref"
 case_ "another --seeds: exit 1" 1 err "holds a study with other --seeds" -- tune --demo --trials 4 --max-epochs 3 --seed 7 --seeds 1112 --out "$tmp/ref"
 case_ "fewer --trials: exit 1" 1 err "holds a study of 4 trials: give --trials 4 or more" -- tune --demo --trials 3 --max-epochs 3 --seed 7 --out "$tmp/ref"
-case_ "into a train folder: exit 1" 1 err "holds a train run (run.json), not a study" -- tune --demo --trials 2 --out "$tmp/again"
+case_ "into a train folder: exit 1" 1 err "holds a run's files (run.json) but no tune.json" -- tune --demo --trials 2 --out "$tmp/again"
 case_ "--resume of a folder without a study: exit 1" 1 err "no tune.json" -- tune --resume "$tmp/again"
 cp -r "$tmp/ref/trial-001" "$tmp/swap"
 rm -rf "$tmp/ref/trial-001" && cp -r "$tmp/ref/trial-002" "$tmp/ref/trial-001"
