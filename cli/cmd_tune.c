@@ -408,6 +408,7 @@ static int load_tune_json(const char *dir, study *st)
                 ok = 0;
                 break;
             }
+            for (int j = 0; j < st->d.nseeds; j++) ok = ok && st->d.seeds[j] != (long long)k->valuedouble;
             st->d.seeds[st->d.nseeds++] = (long long)k->valuedouble;
         }
         ok = ok && st->d.nseeds > 0;
