@@ -36,6 +36,7 @@ static selfmm_status make_names(sm_atomic_file *af, const char *path, selfmm_err
     if (strlen(path) >= sizeof af->path)
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "output path too long: %.64s...", path);
     memset(af, 0, sizeof *af);
+    af->fd = -1;
     strcpy(af->path, path);
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(af->tmp);
@@ -52,15 +53,116 @@ selfmm_status sm_atomic_reserve(sm_atomic_file *af, const char *path, selfmm_err
     return make_names(af, path, err);
 }
 
+/* Files are written with O_DIRECT, through an aligned buffer, where the file
+ * system takes it. Buffered writes copy every byte into the page cache in the
+ * kernel: on the ext4 of the build machine that is 2.4-4.5 s of kernel CPU for a
+ * 1.2 GB checkpoint, direct writes of 8 MiB pieces take 0.7 s (docs/PLATFORM.md,
+ * "Writing files"). The tail that is not a whole number of blocks is written
+ * without O_DIRECT. Where O_DIRECT is refused (tmpfs, some network file systems),
+ * at open or at the first write, the file is written buffered as before. */
+enum { SINK_BUF = 8 << 20, SINK_ALIGN = 4096 };
+
+typedef struct direct_sink {
+    int fd, direct;
+    unsigned char *buf; /* SINK_BUF bytes, SINK_ALIGN-aligned */
+    size_t len;
+} direct_sink;
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int sink_buffered(direct_sink *s)
+{
+    s->direct = 0;
+    int fl = fcntl(s->fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(s->fd, F_SETFL, fl & ~O_DIRECT);
+}
+
+/* Write the buffer's whole blocks (all of it when buffered). */
+static int sink_drain(direct_sink *s, int all)
+{
+    size_t n = s->direct && !all ? s->len / SINK_ALIGN * SINK_ALIGN : s->len;
+    if (all && s->direct && s->len % SINK_ALIGN && sink_buffered(s) != 0) return -1;
+    if (!n) return 0;
+    if (s->direct) {
+        ssize_t w;
+        do w = write(s->fd, s->buf, n);
+        while (w < 0 && errno == EINTR);
+        if (w < 0 && errno != EINVAL) return -1;
+        if (w != (ssize_t)n) { /* refused, or partly written: the rest goes buffered */
+            size_t done = w > 0 ? (size_t)w : 0;
+            if (sink_buffered(s) != 0 || write_all(s->fd, s->buf + done, n - done) != 0) return -1;
+        }
+    } else if (write_all(s->fd, s->buf, n) != 0) {
+        return -1;
+    }
+    memmove(s->buf, s->buf + n, s->len - n);
+    s->len -= n;
+    return 0;
+}
+
+static ssize_t sink_write(void *cookie, const char *data, size_t size)
+{
+    direct_sink *s = cookie;
+    size_t done = 0;
+    while (done < size) {
+        size_t k = SINK_BUF - s->len < size - done ? SINK_BUF - s->len : size - done;
+        memcpy(s->buf + s->len, data + done, k);
+        s->len += k, done += k;
+        if (s->len == SINK_BUF && sink_drain(s, 0) != 0) return -1;
+    }
+    return (ssize_t)size;
+}
+
+/* The tail; the descriptor stays open for sm_atomic_commit's fsync. */
+static int sink_close(void *cookie)
+{
+    direct_sink *s = cookie;
+    int rc = sink_drain(s, 1);
+    free(s->buf);
+    free(s);
+    return rc;
+}
+
+/* fp on fd through a direct_sink, or a plain stream when O_DIRECT is not in use. */
+static FILE *open_stream(int fd, int direct)
+{
+    if (!direct) return fdopen(fd, "wb");
+    direct_sink *s = calloc(1, sizeof *s);
+    void *buf = NULL;
+    if (!s || posix_memalign(&buf, SINK_ALIGN, SINK_BUF) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->fd = fd, s->direct = 1, s->buf = buf;
+    static const cookie_io_functions_t io = {.write = sink_write, .close = sink_close};
+    FILE *fp = fopencookie(s, "wb", io);
+    if (!fp) free(buf), free(s);
+    return fp;
+}
+
 selfmm_status sm_atomic_open(sm_atomic_file *af, const char *path, selfmm_error *err)
 {
     SM_TRY(make_names(af, path, err));
-    af->fp = fopen(af->tmp, "wb");
+    int direct = 1, fd = open(af->tmp, O_WRONLY | O_TRUNC | O_CLOEXEC | O_DIRECT);
+    if (fd < 0 && errno == EINVAL) direct = 0, fd = open(af->tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    af->fp = fd >= 0 ? open_stream(fd, direct) : NULL;
     if (!af->fp) {
-        int e = errno;
+        int e = errno ? errno : ENOMEM;
+        if (fd >= 0) close(fd);
         unlink(af->tmp);
         return sm_error(err, SELFMM_ERR_IO, "%s: cannot open for writing: %s", af->tmp, strerror(e));
     }
+    /* a plain stream owns fd (fclose closes it); a sink leaves it to us */
+    af->fd = direct ? fd : -1;
     return SELFMM_OK;
 }
 
@@ -85,9 +187,17 @@ selfmm_status sm_atomic_commit(sm_atomic_file *af, selfmm_error *err)
     int failed = 0, e = 0;
     if (af->fp) {
         if (fflush(af->fp) != 0 || ferror(af->fp)) failed = 1, e = errno;
-        if (!failed && sync_files && fsync(fileno(af->fp)) != 0) failed = 1, e = errno;
-        if (fclose(af->fp) != 0 && !failed) failed = 1, e = errno;
+        const int fd = af->fd >= 0 ? af->fd : fileno(af->fp);
+        if (af->fd >= 0) { /* the sink writes its tail when the stream closes */
+            if (fclose(af->fp) != 0 && !failed) failed = 1, e = errno;
+            if (!failed && sync_files && fsync(fd) != 0) failed = 1, e = errno;
+            if (close(fd) != 0 && !failed) failed = 1, e = errno;
+        } else {
+            if (!failed && sync_files && fsync(fd) != 0) failed = 1, e = errno;
+            if (fclose(af->fp) != 0 && !failed) failed = 1, e = errno;
+        }
         af->fp = NULL;
+        af->fd = -1;
     } else if (sync_files) { /* written by another writer (libzip), closed */
         int fd = open(af->tmp, O_RDONLY);
         if (fd < 0 || fsync(fd) != 0) failed = 1, e = errno;
@@ -110,6 +220,8 @@ void sm_atomic_abort(sm_atomic_file *af)
 {
     if (af->fp) fclose(af->fp);
     af->fp = NULL;
+    if (af->fd >= 0) close(af->fd);
+    af->fd = -1;
     if (af->tmp[0]) unlink(af->tmp);
     af->tmp[0] = '\0';
 }

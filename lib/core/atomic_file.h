@@ -12,6 +12,9 @@ typedef struct sm_atomic_file {
     char path[SELFMM_PATH_MAX];   /* the target */
     char tmp[SELFMM_PATH_MAX + 32]; /* the temp file next to it */
     FILE *fp;                     /* open on tmp after sm_atomic_open */
+    int fd;                       /* fp's descriptor (-1 when none); fp writes through an
+                                     aligned buffer with O_DIRECT where the file system
+                                     allows it (atomic_file.c says why) */
 } sm_atomic_file;
 
 /* Create the temp file and open it for writing (fp). */
