@@ -47,8 +47,9 @@ static void base_table(sm_bert *b, sm_bufs *t)
                SM_BUF(b->tmp, TOK, H),            /* (N, H) */
                SM_BUF(b->gelu, TOK, I),           /* (N, I) */
                SM_BUF(b->xq, TOK, H),             /* (B, H), room for N */
-               SM_BUF_IF(bf, b->ctx_s, TOK, H),   /* (N, H) */
                SM_BUF_IF(bf, b->ln1_s, TOK, H),   /* (N, H) */
+               SM_BUF_IF(bf, b->ln2_s[0], TOK, H), /* (N, H) */
+               SM_BUF_IF(bf, b->ln2_s[1], TOK, H), /* (N, H) */
                SM_BUF_IF(bf, b->xq16, TOK, H),    /* (B, H), room for N */
                SM_BUF_IF(bf, b->g16, TOK, I),     /* (N, I) */
                SM_BUF_IF(bf, b->d16, TOK, I));    /* (N, I) */
@@ -73,39 +74,47 @@ static void layer_table(const sm_bert *b, sm_bert_acts *a, sm_bufs *t)
     const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
     const int ph = b->cfg->hidden_dropout_prob > 0, pa = b->cfg->attention_probs_dropout_prob > 0;
     const int bf = b->bf16;
-    SM_BUFS(t, SM_BUF(a->q, TOK, H),               /* (N, H) */
-               SM_BUF(a->k, TOK, H),               /* (N, H) */
-               SM_BUF(a->v, TOK, H),               /* (N, H) */
+    SM_BUFS(t, SM_BUF_IF(!bf, a->q, TOK, H),       /* (N, H) */
+               SM_BUF_IF(!bf, a->k, TOK, H),       /* (N, H) */
+               SM_BUF_IF(!bf, a->v, TOK, H),       /* (N, H) */
                SM_BUF(a->probs, ATT, 1),           /* (B, nh, L, L) */
-               SM_BUF_IF(pa, a->probs_d, ATT, 1),  /* (B, nh, L, L) */
+               SM_BUF_IF(pa && !bf, a->probs_d, ATT, 1), /* (B, nh, L, L) */
                SM_BUF_IF(pa, a->probs_mask, ATT, 1), /* (B, nh, L, L) */
                SM_BUF_IF(!bf, a->ctx, TOK, H),     /* (N, H) */
                SM_BUF(a->res1, TOK, H),            /* (N, H) */
                SM_BUF_IF(!bf, a->ln1, TOK, H),     /* (N, H) */
                SM_BUF(a->mean1, TOK, 1),           /* (N) */
                SM_BUF(a->rstd1, TOK, 1),           /* (N) */
-               SM_BUF(a->pre, TOK, I),             /* (N, I) */
+               SM_BUF_IF(!bf, a->pre, TOK, I),     /* (N, I) */
                SM_BUF(a->res2, TOK, H),            /* (N, H) */
-               SM_BUF(a->ln2, TOK, H),             /* (N, H) */
+               SM_BUF_IF(!bf, a->ln2, TOK, H),     /* (N, H) */
                SM_BUF(a->mean2, TOK, 1),           /* (N) */
                SM_BUF(a->rstd2, TOK, 1),           /* (N) */
                SM_BUF_IF(ph, a->attn_mask, TOK, H), /* (N, H) */
                SM_BUF_IF(ph, a->out_mask, TOK, H), /* (N, H) */
                SM_BUF_IF(bf, a->x16, TOK, H),      /* (N, H) */
                SM_BUF_IF(bf, a->ctx16, TOK, H),    /* (N, H) */
-               SM_BUF_IF(bf, a->ln116, TOK, H));   /* (N, H) */
+               SM_BUF_IF(bf, a->ln116, TOK, H),    /* (N, H) */
+               SM_BUF_IF(bf, a->pre16, TOK, I),    /* (N, I) */
+               SM_BUF_IF(bf, a->q16, TOK, H),      /* (N, H) */
+               SM_BUF_IF(bf, a->k16, TOK, H),      /* (N, H) */
+               SM_BUF_IF(bf, a->v16, TOK, H),      /* (N, H) */
+               SM_BUF_IF(bf, a->probs_d16, ATT, 1)); /* (B, nh, L, L) */
 }
 
 /* The backward's scratch. */
 static void grad_table(sm_bert *b, sm_bufs *t)
 {
     const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
+    const int bf = b->bf16;
     SM_BUFS(t, SM_BUF(b->dx, TOK, H), SM_BUF(b->dx2, TOK, H), SM_BUF(b->dln1, TOK, H),
-               SM_BUF(b->dtmp, TOK, H), SM_BUF(b->dctx, TOK, H), SM_BUF(b->dq, TOK, H),
+               SM_BUF(b->dtmp, TOK, H), SM_BUF_IF(!bf, b->dctx, TOK, H), SM_BUF(b->dq, TOK, H),
                SM_BUF(b->dk, TOK, H), SM_BUF(b->dv, TOK, H),   /* (N, H) each */
                SM_BUF(b->dgelu, TOK, I), SM_BUF(b->dpre, TOK, I), /* (N, I) */
                SM_BUF(b->dprobs, ATT, 1),                         /* (B, nh, L, L) */
-               SM_BUF(b->dxq, TOK, H));                           /* (B, H), room for N */
+               SM_BUF(b->dxq, TOK, H),                            /* (B, H), room for N */
+               SM_BUF_IF(bf, b->dctx16, TOK, H),                  /* (N, H) */
+               SM_BUF_IF(bf, b->dprobs16, ATT, 1));               /* (B, nh, L, L) */
 }
 
 /* Free every layer's activations and the backward's scratch (all sized by cap). */
@@ -278,14 +287,16 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
 }
 
 /* ---- precision bf16 (docs/MODEL.md §8) ------------------------------------------------
- * The same layer with every GEMM on bf16 inputs (oneDNN matmul, f32 accumulation and
- * f32 outputs); LayerNorm, softmax, GELU, dropout and attention's own arithmetic stay
- * f32, and so do the gradients and the weights the optimizer updates. The GEMM
- * inputs the backward needs are kept in bf16 (x16, ctx16, ln116 per layer); the
- * output gradients are rounded once (d16) for the two GEMMs that read them, after
- * the bias gradient is summed from the f32 values. Weight gradients accumulate in f32
- * straight in the gradient arena (a sum post-op). Every operand is a dense matrix,
- * read as stored or transposed (docs/ARCHITECTURE.md, Compute, "bf16"). */
+ * The same layer with every GEMM on bf16 inputs (oneDNN matmul, f32 accumulation),
+ * attention's four products included; the scores, softmax, LayerNorm, GELU and dropout
+ * arithmetic stay f32, and so do the gradients and the weights the optimizer updates.
+ * What a GEMM reads is rounded once when it is written: q, k, v, ctx and the dropped
+ * probabilities come out of their GEMMs in bf16, and the backward keeps the inputs
+ * it needs in bf16 (x16, q16, k16, v16, probs_d16, ctx16, ln116, pre16 per layer).
+ * An output gradient is rounded once (d16) for its two GEMMs, after its bias gradient
+ * is summed from the f32 values. Weight gradients accumulate in f32 straight in the
+ * gradient arena (a sum post-op). Every operand is a dense matrix or a permutation of
+ * one (docs/ARCHITECTURE.md, Compute, "bf16"). */
 
 /* The bf16 copies of layer l's weights. */
 typedef struct w16_layer_ptrs {
@@ -319,26 +330,26 @@ static void refresh_w16(const sm_net *m, sm_bert *b)
     b->w16_version = m->weights_version;
 }
 
-/* out (N, OC) f32 = inp16 (N, C) . w16^T [+ bias] */
-static selfmm_status fwd16(const layer_run *r, float *out, const sm_bf16 *inp, const sm_bf16 *w,
+/* out (N, OC) = inp16 (N, C) . w16^T [+ bias], out of type tout (dnnl_f32 or dnnl_bf16) */
+static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm_bf16 *inp, const sm_bf16 *w,
                            const float *bias, int N, int C, int OC)
 {
-    sm_mm_desc d = sm_mm_2d(N, OC, C, 0, 1, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    sm_mm_desc d = sm_mm_2d(N, OC, C, 0, 1, dnnl_bf16, dnnl_bf16, tout);
     d.bias = bias != NULL;
     return sm_dnnl_matmul(&r->c->dnnl, &d, inp, w, bias, out, r->err);
 }
 
 /* The backward of out = X W^T + bias for dY (N, OC) f32: dbias += column sums of dY
- * (f32), then with dY rounded to bf16: dX (N, C) = or += dY W (add: 1 for +=; dX
- * NULL: not wanted) and dW (OC, C) += dY^T X. */
-static selfmm_status bwd16(const layer_run *r, float *dX, int add, float *dW, float *dbias, const float *dY,
-                           const sm_bf16 *X, const sm_bf16 *W, int N, int C, int OC)
+ * (f32), then with dY rounded to bf16: dX (N, C) = or += dY W (add: 1 for +=; dX of
+ * type tdx, dnnl_f32 or, with add 0, dnnl_bf16) and dW (OC, C) += dY^T X. */
+static selfmm_status bwd16(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
+                           const float *dY, const sm_bf16 *X, const sm_bf16 *W, int N, int C, int OC)
 {
     sm_bert *b = &r->c->bert;
     sm_bf16_pack(b->d16, dY, (int64_t)N * OC);
     if (dbias) sm_linear_backward(NULL, NULL, dbias, dY, NULL, NULL, N, C, OC);
-    if (dX) {
-        sm_mm_desc d = sm_mm_2d(N, C, OC, 0, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    {
+        sm_mm_desc d = sm_mm_2d(N, C, OC, 0, 0, dnnl_bf16, dnnl_bf16, tdx);
         d.accumulate = add;
         SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, W, NULL, dX, r->err));
     }
@@ -347,8 +358,10 @@ static selfmm_status bwd16(const layer_run *r, float *dX, int add, float *dW, fl
     return sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, X, NULL, dW, r->err);
 }
 
+/* The layer's output goes to out (not kept: the backward needs only its bf16 copy,
+ * the next layer's x16). */
 static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_acts *a,
-                                     const float *x, const sm_drop *drop)
+                                     const float *x, const sm_drop *drop, float *out)
 {
     sm_bert *b = &r->c->bert;
     const w16_layer_ptrs w = w16_at(b, r->l);
@@ -366,27 +379,25 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
         }
         xq = b->xq, xq16 = b->xq16;
     }
-    SM_TRY(fwd16(r, a->q, xq16, w.q, lw->q_b, Nq, H, H));
-    SM_TRY(fwd16(r, a->k, a->x16, w.k, lw->k_b, N, H, H));
-    SM_TRY(fwd16(r, a->v, a->x16, w.v, lw->v_b, N, H, H));
+    SM_TRY(fwd16(r, a->q16, dnnl_bf16, xq16, w.q, lw->q_b, Nq, H, H));
+    SM_TRY(fwd16(r, a->k16, dnnl_bf16, a->x16, w.k, lw->k_b, N, H, H));
+    SM_TRY(fwd16(r, a->v16, dnnl_bf16, a->x16, w.v, lw->v_b, N, H, H));
     uint8_t *pm, *m1, *m2;
     layer_masks(r, a, drop, &pm, &m1, &m2);
-    float *ctx = b->ctx_s, *ln1 = b->ln1_s;
-    SM_TRY(sm_attention_forward(&r->c->dnnl, ctx, a->probs, pm ? a->probs_d : a->probs, a->q, a->k, a->v,
-                                b->maskbias, pm, r->pa, B, Lq, L, nh, hd, r->err));
-    sm_bf16_pack(a->ctx16, ctx, (int64_t)Nq * H);
+    float *ln1 = b->ln1_s;
+    SM_TRY(sm_attention_forward_bf16(&r->c->dnnl, a->ctx16, a->probs, a->probs_d16, a->q16, a->k16, a->v16,
+                                     b->maskbias, pm, r->pa, B, Lq, L, nh, hd, r->err));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
-    SM_TRY(fwd16(r, b->tmp, a->ctx16, w.ao, NULL, Nq, H, H));
+    SM_TRY(fwd16(r, b->tmp, dnnl_f32, a->ctx16, w.ao, NULL, Nq, H, H));
     sm_residual_layernorm_forward(ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
                                   lw->ln1_w, lw->ln1_b, Nq, H, eps);
     sm_bf16_pack(a->ln116, ln1, (int64_t)Nq * H);
     /* g = gelu(ln1 Wi^T + bi) */
-    SM_TRY(fwd16(r, a->pre, a->ln116, w.i, NULL, Nq, H, I));
-    sm_bias_gelu_forward(b->gelu, a->pre, lw->i_b, Nq, I);
-    sm_bf16_pack(b->g16, b->gelu, (int64_t)Nq * I);
+    SM_TRY(fwd16(r, b->gelu, dnnl_f32, a->ln116, w.i, lw->i_b, Nq, H, I));
+    sm_gelu_forward_bf16(b->g16, a->pre16, b->gelu, Nq, I);
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
-    SM_TRY(fwd16(r, b->tmp, b->g16, w.o, NULL, Nq, I, H));
-    sm_residual_layernorm_forward(a->ln2, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, ln1,
+    SM_TRY(fwd16(r, b->tmp, dnnl_f32, b->g16, w.o, NULL, Nq, I, H));
+    sm_residual_layernorm_forward(out, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, ln1,
                                   lw->ln2_w, lw->ln2_b, Nq, H, eps);
     return SELFMM_OK;
 }
@@ -421,32 +432,27 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
         sm_mm_desc d = sm_mm_2d(Nq, I, H, 0, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
         SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, w.o, NULL, b->dgelu, r->err));
     }
-    zero(b->dpre, (int64_t)Nq * I);
-    sm_bias_gelu_backward(b->dpre, b->gelu, b->dgelu, a->pre, Nq, I);
-    sm_bf16_pack(b->g16, b->gelu, (int64_t)Nq * I);
+    sm_gelu_backward_bf16(b->dpre, b->g16, b->gelu, b->dgelu, a->pre16, Nq, I);
     {
         sm_mm_desc d = sm_mm_2d(H, I, Nq, 1, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
         d.accumulate = 1;
         SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, b->g16, NULL, lg->o_w, r->err));
     }
     /* pre = ln1 Wi^T + bi */
-    SM_TRY(bwd16(r, b->dln1, 1, lg->i_w, lg->i_b, b->dpre, a->ln116, w.i, Nq, H, I));
+    SM_TRY(bwd16(r, b->dln1, dnnl_f32, 1, lg->i_w, lg->i_b, b->dpre, a->ln116, w.i, Nq, H, I));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
     zero(b->dtmp, (int64_t)Nq * H);
     sm_residual_layernorm_backward(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
                                    a->mean1, a->rstd1, Nq, H);
-    SM_TRY(bwd16(r, b->dctx, 0, lg->ao_w, lg->ao_b, b->dtmp, a->ctx16, w.ao, Nq, H, H));
+    SM_TRY(bwd16(r, b->dctx16, dnnl_bf16, 0, lg->ao_w, lg->ao_b, b->dtmp, a->ctx16, w.ao, Nq, H, H));
     /* ctx = attention(q, k, v) */
-    zero(b->dq, (int64_t)Nq * H);
-    zero(b->dk, (int64_t)N * H);
-    zero(b->dv, (int64_t)N * H);
-    SM_TRY(sm_attention_backward(&r->c->dnnl, b->dq, b->dk, b->dv, b->dprobs, b->dctx, a->q, a->k, a->v,
-                                 a->probs, r->pa > 0 ? a->probs_d : a->probs, r->pa > 0 ? a->probs_mask : NULL,
-                                 r->pa, B, Lq, L, nh, hd, r->err));
+    SM_TRY(sm_attention_backward_bf16(&r->c->dnnl, b->dq, b->dk, b->dv, b->dprobs, b->dprobs16, b->dctx16, a->q16,
+                                      a->k16, a->v16, a->probs, a->probs_d16, r->pa > 0 ? a->probs_mask : NULL,
+                                      r->pa, B, Lq, L, nh, hd, r->err));
     /* q = xq Wq^T + bq; k, v = x W^T + b */
-    SM_TRY(bwd16(r, dxq, 1, lg->q_w, lg->q_b, b->dq, xq16, w.q, Nq, H, H));
-    SM_TRY(bwd16(r, dX, 1, lg->k_w, lg->k_b, b->dk, a->x16, w.k, N, H, H));
-    SM_TRY(bwd16(r, dX, 1, lg->v_w, lg->v_b, b->dv, a->x16, w.v, N, H, H));
+    SM_TRY(bwd16(r, dxq, dnnl_f32, 1, lg->q_w, lg->q_b, b->dq, xq16, w.q, Nq, H, H));
+    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->k_w, lg->k_b, b->dk, a->x16, w.k, N, H, H));
+    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->v_w, lg->v_b, b->dv, a->x16, w.v, N, H, H));
     if (r->cls) /* xq = the [CLS] rows of x */
         for (int i = 0; i < B; i++) {
             float *d = dX + (size_t)i * L * H;
@@ -491,9 +497,13 @@ selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch
     for (int l = 0; l < NL; l++) {
         sm_bert_acts *a = &b->acts[drop->train ? l : l % 2];
         r.l = l, r.cls = l == NL - 1;
-        if (b->bf16) SM_TRY(layer_forward16(&r, &w->layer[l], a, x, drop));
-        else SM_TRY(layer_forward(&r, &w->layer[l], a, x, drop));
-        x = a->ln2;
+        if (b->bf16) {
+            SM_TRY(layer_forward16(&r, &w->layer[l], a, x, drop, b->ln2_s[l % 2]));
+            x = b->ln2_s[l % 2];
+        } else {
+            SM_TRY(layer_forward(&r, &w->layer[l], a, x, drop));
+            x = a->ln2;
+        }
     }
     b->out = x; /* (B, H): the [CLS] rows */
     return SELFMM_OK;
