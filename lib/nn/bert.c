@@ -330,13 +330,21 @@ static void refresh_w16(const sm_net *m, sm_bert *b)
     b->w16_version = m->weights_version;
 }
 
-/* out (N, OC) = inp16 (N, C) . w16^T [+ bias], out of type tout (dnnl_f32 or dnnl_bf16) */
-static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm_bf16 *inp, const sm_bf16 *w,
-                           const float *bias, int N, int C, int OC)
+/* out (N, OC) = inp16 (N, C) . w16^T [+ bias], out of type tout (dnnl_f32 or dnnl_bf16);
+ * gelu: out = gelu(...), oneDNN's erf GELU as a post-op */
+static selfmm_status fwd16_gelu(const layer_run *r, void *out, int64_t tout, const sm_bf16 *inp, const sm_bf16 *w,
+                                const float *bias, int N, int C, int OC, int gelu)
 {
     sm_mm_desc d = sm_mm_2d(N, OC, C, 0, 1, dnnl_bf16, dnnl_bf16, tout);
     d.bias = bias != NULL;
+    d.gelu = gelu;
     return sm_dnnl_matmul(&r->c->dnnl, &d, inp, w, bias, out, r->err);
+}
+
+static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm_bf16 *inp, const sm_bf16 *w,
+                           const float *bias, int N, int C, int OC)
+{
+    return fwd16_gelu(r, out, tout, inp, w, bias, N, C, OC, 0);
 }
 
 /* The backward of out = X W^T + bias for dY (N, OC) f32: dbias += column sums of dY
@@ -393,8 +401,12 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
                                   lw->ln1_w, lw->ln1_b, Nq, H, eps);
     sm_bf16_pack(a->ln116, ln1, (int64_t)Nq * H);
     /* g = gelu(ln1 Wi^T + bi) */
-    SM_TRY(fwd16(r, b->gelu, dnnl_f32, a->ln116, w.i, lw->i_b, Nq, H, I));
-    sm_gelu_forward_bf16(b->g16, a->pre16, b->gelu, Nq, I);
+    if (drop->train) { /* pre is kept for the backward */
+        SM_TRY(fwd16(r, b->gelu, dnnl_f32, a->ln116, w.i, lw->i_b, Nq, H, I));
+        sm_gelu_forward_bf16(b->g16, a->pre16, b->gelu, Nq, I);
+    } else { /* evaluation: GELU in the GEMM, straight to bf16 */
+        SM_TRY(fwd16_gelu(r, b->g16, dnnl_bf16, a->ln116, w.i, lw->i_b, Nq, H, I, 1));
+    }
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
     SM_TRY(fwd16(r, b->tmp, dnnl_f32, b->g16, w.o, NULL, Nq, I, H));
     sm_residual_layernorm_forward(out, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, ln1,
