@@ -19,6 +19,15 @@ fi
 check "$suite bench: precision and isa" 'grep -q "\"precision\": \"bf16\"" "$tmp/out" && grep -q "\"isa\": \"" "$tmp/out"'
 check "$suite bench: the bf16 yardstick" 'grep -q "\"bf16_gemm_gflops\": [1-9]" "$tmp/out" && grep -q "\"bf16_ratio\": " "$tmp/out"'
 
+# every bf16 matmul on oneDNN's blocked kernels: a view that slices a wider buffer
+# falls to the slow generic gemm:jit (docs/PLATFORM.md §3.3); two layers, so that a
+# full layer and the [CLS]-only last one both run
+ONEDNN_VERBOSE=1 "$cli" bench --precision bf16 --steps 1 --batch 3 --set num_hidden_layers=2 --set hidden_size=64 \
+  --set num_attention_heads=4 --set intermediate_size=128 --set vocab_size=100 >"$tmp/verbose" 2>"$tmp/err"
+grep '^onednn_verbose,exec,cpu,matmul,' "$tmp/verbose" | cut -d, -f5 | sort -u >"$tmp/impls"
+check "$suite bf16 matmuls ran" '[ -s "$tmp/impls" ]'
+check "$suite every matmul on brg kernels" '! grep -qv "^brg:" "$tmp/impls"'
+
 "$cli" train --demo --precision bf16 --max-epochs 2 --out "$tmp/run" --quiet >"$tmp/out" 2>"$tmp/err"
 check "$suite train exits 0" '[ $? -eq 0 ]'
 check "$suite config.json says bf16" 'grep -q "\"precision\":[[:space:]]*\"bf16\"" "$tmp/run/config.json"'
