@@ -15,6 +15,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"train", cmd_train, "train Self-MM (one run per seed) or the embedded demo", 1},
+    {"tune", cmd_tune, "random hyper-parameter search over the reference's space", 1},
     {"report", cmd_report, "an HTML report (charts, tables) of a train or tune folder", 0},
     {"test", cmd_test, "metrics of a model on a dataset split", 0},
     {"predict", cmd_predict, "per-sample outputs M, T, A, V of a model as CSV", 0},

@@ -129,20 +129,32 @@ int run_desc_load(const char *dir, run_desc *d)
 }
 
 
+/* m's metrics (rounded as cfg says), then "Loss" as do_test returns it:
+ * eval_results['Loss'] = eval_loss (Self-MM) or round(eval_loss, 4) (MMSA). */
+static int fill_set(char (*name)[32], double *value, double *raw, const selfmm_metrics *m, double loss,
+                    const selfmm_config *cfg)
+{
+    int n = 0;
+    for (int k = 0; k < m->count && k < SELFMM_MAX_METRICS - 1; k++, n++) {
+        snprintf(name[k], sizeof name[k], "%s", m->name[k]);
+        value[k] = m->value[k];
+        raw[k] = m->raw[k];
+    }
+    strcpy(name[n], "Loss");
+    value[n] = cfg->valid_loss_decimals >= 0 ? selfmm_round(loss, cfg->valid_loss_decimals) : loss;
+    raw[n] = loss;
+    return n + 1;
+}
+
 void seed_result_fill(seed_result *r, const selfmm_metrics *m, double test_loss, const selfmm_config *cfg)
 {
     r->test_loss = test_loss;
-    r->count = 0;
-    for (int k = 0; k < m->count && k < SELFMM_MAX_METRICS - 1; k++, r->count++) {
-        snprintf(r->name[k], sizeof r->name[k], "%s", m->name[k]);
-        r->value[k] = m->value[k];
-        r->raw[k] = m->raw[k];
-    }
-    /* do_test: eval_results['Loss'] = eval_loss (Self-MM) or round(eval_loss, 4) (MMSA) */
-    strcpy(r->name[r->count], "Loss");
-    r->value[r->count] = cfg->valid_loss_decimals >= 0 ? selfmm_round(test_loss, cfg->valid_loss_decimals) : test_loss;
-    r->raw[r->count] = test_loss;
-    r->count++;
+    r->count = fill_set(r->name, r->value, r->raw, m, test_loss, cfg);
+}
+
+void seed_result_fill_valid(seed_result *r, const selfmm_metrics *m, double valid_loss, const selfmm_config *cfg)
+{
+    r->valid.count = fill_set(r->valid.name, r->valid.value, r->valid.raw, m, valid_loss, cfg);
 }
 
 /* "test": reported values, "raw": unrounded ones, both in the reference's order. */
@@ -164,6 +176,13 @@ int seed_result_save(const char *path, const seed_result *r)
     cJSON_AddItemToObject(o, "valid_loss", number(r->best_valid_loss));
     cJSON_AddItemToObject(o, "test_loss", number(r->test_loss));
     add_values(o, r);
+    if (r->valid.count) { /* "valid" and "valid_raw", as "test" and "raw" */
+        cJSON *v = cJSON_AddObjectToObject(o, "valid"), *vr = cJSON_AddObjectToObject(o, "valid_raw");
+        for (int i = 0; i < r->valid.count; i++) {
+            cJSON_AddItemToObject(v, r->valid.name[i], number(r->valid.value[i]));
+            cJSON_AddItemToObject(vr, r->valid.name[i], number(r->valid.raw[i]));
+        }
+    }
     return save_json(path, o);
 }
 
@@ -196,6 +215,17 @@ int seed_result_load(const char *path, const selfmm_config *cfg, seed_result *r)
             has_loss |= strcmp(v->string, "Loss") == 0;
             r->count++;
         }
+        const cJSON *vv = cJSON_GetObjectItem(o, "valid"), *vraw = cJSON_GetObjectItem(o, "valid_raw");
+        if (cJSON_IsObject(vv)) /* (older files have none) */
+            cJSON_ArrayForEach(v, vv)
+            {
+                if (r->valid.count >= SELFMM_MAX_METRICS || strlen(v->string) >= sizeof r->valid.name[0]) break;
+                int k = r->valid.count++;
+                strcpy(r->valid.name[k], v->string);
+                r->valid.value[k] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+                const cJSON *w = cJSON_IsObject(vraw) ? cJSON_GetObjectItem(vraw, v->string) : NULL;
+                r->valid.raw[k] = cJSON_IsNumber(w) ? w->valuedouble : r->valid.value[k];
+            }
         if (!has_loss && r->count < SELFMM_MAX_METRICS) { /* < 0.2: Loss only as test_loss */
             strcpy(r->name[r->count], "Loss");
             r->raw[r->count] = r->test_loss;

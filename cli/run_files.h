@@ -32,11 +32,21 @@ typedef struct seed_result {
     char name[SELFMM_MAX_METRICS][32];
     double value[SELFMM_MAX_METRICS]; /* as the reference reports them */
     double raw[SELFMM_MAX_METRICS];   /* unrounded */
+    struct {                          /* the best epoch's validation metrics, then "Loss"
+                                       * (what do_test returns on the valid split; `tune`
+                                       * scores trials with them); count 0 in the files
+                                       * of versions before `tune` */
+        int count;
+        char name[SELFMM_MAX_METRICS][32];
+        double value[SELFMM_MAX_METRICS], raw[SELFMM_MAX_METRICS];
+    } valid;
 } seed_result;
 
 /* A run's test result as the reference's do_test returns it: the metrics (m, already
  * rounded as cfg says), then "Loss" (test_loss, rounded when valid_loss_decimals >= 0). */
 void seed_result_fill(seed_result *r, const selfmm_metrics *m, double test_loss, const selfmm_config *cfg);
+/* The same for r->valid: the best epoch's validation metrics and its Loss. */
+void seed_result_fill_valid(seed_result *r, const selfmm_metrics *m, double valid_loss, const selfmm_config *cfg);
 
 /* Each returns 0 on success; on failure it prints the reason (naming the file). */
 int run_desc_save(const char *dir, const run_desc *d);

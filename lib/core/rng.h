@@ -20,7 +20,8 @@ typedef enum sm_rng_purpose {
     SM_RNG_INIT = 1,     /* parameter initialisation: step 0, stream = tensor index */
     SM_RNG_DROPOUT = 2,  /* dropout: step = training step, stream = dropout site */
     SM_RNG_SHUFFLE = 3,  /* shuffling: step = epoch, stream 0 */
-    SM_RNG_DATA = 4      /* synthetic data (demo, tests) */
+    SM_RNG_DATA = 4,     /* synthetic data (demo, tests) */
+    SM_RNG_TUNE = 5      /* selfmm-cli tune's draws: step = trial, stream = attempt */
 } sm_rng_purpose;
 
 typedef struct sm_rng_key {

@@ -12,36 +12,22 @@
  * one never joins. */
 #include "train/dist.h"
 
-#include <stdarg.h>
+#include "core/error.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static selfmm_status fail(selfmm_error *err, selfmm_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static selfmm_status fail(selfmm_error *err, selfmm_status st, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        err->status = st;
-    }
-    return st;
-}
 
 SELFMM_API selfmm_status selfmm_collectives_check(const selfmm_collectives *c, selfmm_error *err)
 {
     if (!c) return SELFMM_OK;
     if (c->version != SELFMM_COLLECTIVES_VERSION)
-        return fail(err, SELFMM_ERR_INVALID_ARG, "collectives: version %d (this libselfmm knows %d)", c->version,
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "collectives: version %d (this libselfmm knows %d)", c->version,
                     SELFMM_COLLECTIVES_VERSION);
     if (c->size < 1 || c->rank < 0 || c->rank >= c->size)
-        return fail(err, SELFMM_ERR_INVALID_ARG, "collectives: rank %d of %d", c->rank, c->size);
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "collectives: rank %d of %d", c->rank, c->size);
     if (c->size > 1 && (!c->allreduce_sum_f32 || !c->allgather || !c->broadcast || !c->barrier))
-        return fail(err, SELFMM_ERR_INVALID_ARG, "collectives: %s is NULL with %d ranks",
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "collectives: %s is NULL with %d ranks",
                     !c->allreduce_sum_f32 ? "allreduce_sum_f32"
                     : !c->allgather       ? "allgather"
                     : !c->broadcast       ? "broadcast"
@@ -78,7 +64,7 @@ static selfmm_status coll_fail(sm_dist *d, int rc, const char *op, const char *w
 {
     d->broken = 1;
     const char *m = d->c->errmsg ? d->c->errmsg(d->c->user) : NULL;
-    return fail(err, SELFMM_ERR_COLLECTIVE, "%s of %s failed (code %d)%s%s", op, what, rc, m && *m ? ": " : "",
+    return sm_error(err, SELFMM_ERR_COLLECTIVE, "%s of %s failed (code %d)%s%s", op, what, rc, m && *m ? ": " : "",
                 m && *m ? m : "");
 }
 
@@ -89,7 +75,7 @@ selfmm_status sm_dist_allgather(sm_dist *d, const void *send, size_t bytes, void
         memcpy(recv, send, bytes);
         return SELFMM_OK;
     }
-    if (d->broken) return fail(err, SELFMM_ERR_COLLECTIVE, "allgather of %s: the group failed before", what);
+    if (d->broken) return sm_error(err, SELFMM_ERR_COLLECTIVE, "allgather of %s: the group failed before", what);
     int rc = d->c->allgather(send, bytes, recv, d->c->user);
     return rc == 0 ? SELFMM_OK : coll_fail(d, rc, "allgather", what, err);
 }
@@ -98,7 +84,7 @@ selfmm_status sm_dist_broadcast(sm_dist *d, void *buf, size_t bytes, int root, c
                                 selfmm_error *err)
 {
     if (!sm_dist_active(d) || bytes == 0) return SELFMM_OK;
-    if (d->broken) return fail(err, SELFMM_ERR_COLLECTIVE, "broadcast of %s: the group failed before", what);
+    if (d->broken) return sm_error(err, SELFMM_ERR_COLLECTIVE, "broadcast of %s: the group failed before", what);
     int rc = d->c->broadcast(buf, bytes, root, d->c->user);
     return rc == 0 ? SELFMM_OK : coll_fail(d, rc, "broadcast", what, err);
 }
@@ -106,7 +92,7 @@ selfmm_status sm_dist_broadcast(sm_dist *d, void *buf, size_t bytes, int root, c
 selfmm_status sm_dist_allreduce(sm_dist *d, float *buf, int64_t n, const char *what, selfmm_error *err)
 {
     if (!sm_dist_active(d) || n == 0) return SELFMM_OK;
-    if (d->broken) return fail(err, SELFMM_ERR_COLLECTIVE, "allreduce of %s: the group failed before", what);
+    if (d->broken) return sm_error(err, SELFMM_ERR_COLLECTIVE, "allreduce of %s: the group failed before", what);
     int rc = d->c->allreduce_sum_f32(buf, n, d->c->user);
     return rc == 0 ? SELFMM_OK : coll_fail(d, rc, "allreduce", what, err);
 }
@@ -129,8 +115,8 @@ static selfmm_status first_failure(const sm_dist *d, const agree_msg *msgs, self
         const agree_msg *m = &msgs[r];
         if (m->status == SELFMM_OK) continue;
         const selfmm_status st = (selfmm_status)m->status;
-        if (same) return fail(err, st, "%s", m->message);
-        return fail(err, st, "rank %d: %s", r, m->message[0] ? m->message : selfmm_strerror(st));
+        if (same) return sm_error(err, st, "%s", m->message);
+        return sm_error(err, st, "rank %d: %s", r, m->message[0] ? m->message : selfmm_strerror(st));
     }
     return SELFMM_OK;
 }
@@ -147,7 +133,7 @@ selfmm_status sm_dist_agree(sm_dist *d, selfmm_status st, selfmm_error *err)
     if (!all) {
         /* cannot take part: the others would wait for us, so the group is lost */
         d->broken = 1;
-        return fail(err, SELFMM_ERR_NOMEM, "agreement: out of memory");
+        return sm_error(err, SELFMM_ERR_NOMEM, "agreement: out of memory");
     }
     selfmm_status cs = sm_dist_allgather(d, &mine, sizeof mine, all, "the ranks' status", err);
     for (int r = 0; r < d->size && cs == SELFMM_OK; r++) all[r].message[sizeof all[r].message - 1] = '\0';
@@ -160,11 +146,11 @@ selfmm_status sm_dist_same(sm_dist *d, uint64_t value, const char *what, selfmm_
 {
     if (!sm_dist_active(d)) return SELFMM_OK;
     uint64_t *all = malloc((size_t)d->size * sizeof *all);
-    if (!all) return sm_dist_agree(d, fail(err, SELFMM_ERR_NOMEM, "%s: out of memory", what), err);
+    if (!all) return sm_dist_agree(d, sm_error(err, SELFMM_ERR_NOMEM, "%s: out of memory", what), err);
     selfmm_status st = sm_dist_allgather(d, &value, sizeof value, all, what, err);
     for (int r = 1; r < d->size && st == SELFMM_OK; r++)
         if (all[r] != all[0])
-            st = fail(err, SELFMM_ERR_COLLECTIVE, "%s differs between the ranks: rank %d has %llx, rank 0 %llx",
+            st = sm_error(err, SELFMM_ERR_COLLECTIVE, "%s differs between the ranks: rank %d has %llx, rank 0 %llx",
                       what, r, (unsigned long long)all[r], (unsigned long long)all[0]);
     free(all);
     return st;
@@ -224,10 +210,10 @@ SELFMM_API selfmm_status selfmm_model_broadcast(selfmm_model *model, int root, c
     sm_dist d;
     selfmm_status st = sm_dist_init(&d, c, err);
     if (st != SELFMM_OK) return st;
-    if (!model) return fail(err, SELFMM_ERR_INVALID_ARG, "model broadcast: NULL model");
+    if (!model) return sm_error(err, SELFMM_ERR_INVALID_ARG, "model broadcast: NULL model");
     if (!sm_dist_active(&d)) return SELFMM_OK;
     if (root < 0 || root >= d.size)
-        return fail(err, SELFMM_ERR_INVALID_ARG, "model broadcast: root %d of %d ranks", root, d.size);
+        return sm_error(err, SELFMM_ERR_INVALID_ARG, "model broadcast: root %d of %d ranks", root, d.size);
     selfmm_arena a;
     selfmm_model_arena(model, &a);
     /* the same architecture everywhere, or the broadcast would run past an arena */
@@ -279,7 +265,7 @@ selfmm_status sm_dist_batch_init(sm_dist_batch *g, const sm_dist *d, int cap, co
     }
     if (!ok) {
         sm_dist_batch_free(g);
-        return fail(err, SELFMM_ERR_NOMEM, "gather buffers: out of memory");
+        return sm_error(err, SELFMM_ERR_NOMEM, "gather buffers: out of memory");
     }
     return SELFMM_OK;
 }
@@ -299,20 +285,20 @@ static selfmm_status local_share(sm_dist_batch *g, selfmm_model *model, selfmm_d
     }
     const selfmm_shard_info si = {first, nb, run};
     if ((st = selfmm_model_set_shard(model, &si)) != SELFMM_OK)
-        return fail(err, st, "shard: %s", selfmm_model_errmsg(model));
+        return sm_error(err, st, "shard: %s", selfmm_model_errmsg(model));
     selfmm_batch batch;
     if ((st = selfmm_dataset_batch(data, split, idx + first, cnt, &batch, NULL)) != SELFMM_OK)
-        return fail(err, st, "batch: %s", selfmm_dataset_errmsg(data));
+        return sm_error(err, st, "batch: %s", selfmm_dataset_errmsg(data));
     selfmm_outputs out;
     if ((st = selfmm_model_forward(model, &batch, mode, &out)) != SELFMM_OK)
-        return fail(err, st, "forward: %s", selfmm_model_errmsg(model));
+        return sm_error(err, st, "forward: %s", selfmm_model_errmsg(model));
     if (mode == SELFMM_MODE_TRAIN) {
         const float *const lab[4] = {labels[0] + first, labels[1] + first, labels[2] + first, labels[3] + first};
         selfmm_loss l;
         if ((st = selfmm_model_loss(model, lab, &l)) != SELFMM_OK)
-            return fail(err, st, "loss: %s", selfmm_model_errmsg(model));
+            return sm_error(err, st, "loss: %s", selfmm_model_errmsg(model));
         if ((st = selfmm_model_backward(model, NULL)) != SELFMM_OK)
-            return fail(err, st, "backward: %s", selfmm_model_errmsg(model));
+            return sm_error(err, st, "backward: %s", selfmm_model_errmsg(model));
         h->loss[0] = l.total;
         for (int k = 0; k < 4; k++) h->loss[1 + k] = l.part[k];
     }
@@ -337,14 +323,14 @@ static selfmm_status whole_batch(selfmm_model *model, selfmm_dataset *data, self
     selfmm_status st;
     selfmm_batch batch;
     if ((st = selfmm_dataset_batch(data, split, idx, nb, &batch, NULL)) != SELFMM_OK)
-        return fail(err, st, "batch: %s", selfmm_dataset_errmsg(data));
+        return sm_error(err, st, "batch: %s", selfmm_dataset_errmsg(data));
     if ((st = selfmm_model_forward(model, &batch, mode, out)) != SELFMM_OK)
-        return fail(err, st, "forward: %s", selfmm_model_errmsg(model));
+        return sm_error(err, st, "forward: %s", selfmm_model_errmsg(model));
     if (mode != SELFMM_MODE_TRAIN) return SELFMM_OK;
     if ((st = selfmm_model_loss(model, labels, loss)) != SELFMM_OK)
-        return fail(err, st, "loss: %s", selfmm_model_errmsg(model));
+        return sm_error(err, st, "loss: %s", selfmm_model_errmsg(model));
     if ((st = selfmm_model_backward(model, NULL)) != SELFMM_OK)
-        return fail(err, st, "backward: %s", selfmm_model_errmsg(model));
+        return sm_error(err, st, "backward: %s", selfmm_model_errmsg(model));
     return SELFMM_OK;
 }
 
@@ -357,14 +343,14 @@ selfmm_status sm_dist_step(sm_dist *d, sm_dist_batch *g, selfmm_model *model, se
     if (!loss) loss = &none;
     memset(loss, 0, sizeof *loss);
     if (!sm_dist_active(d)) return whole_batch(model, data, split, idx, nb, mode, labels, loss, out, err);
-    if (nb > g->cap) return fail(err, SELFMM_ERR_INVALID_ARG, "gather: batch of %d above %d", nb, g->cap);
+    if (nb > g->cap) return sm_error(err, SELFMM_ERR_INVALID_ARG, "gather: batch of %d above %d", nb, g->cap);
     int first, cnt, run = 0;
     selfmm_shard(nb, d->rank, d->size, &first, &cnt);
     block_head h;
     memset(&h, 0, sizeof h);
     selfmm_error e = {0};
     selfmm_status st = selfmm_dataset_text_run_len(data, split, idx, nb, &run);
-    if (st != SELFMM_OK) fail(&e, st, "batch: %s", selfmm_dataset_errmsg(data));
+    if (st != SELFMM_OK) sm_error(&e, st, "batch: %s", selfmm_dataset_errmsg(data));
     else st = local_share(g, model, data, split, idx, first, cnt, nb, run, mode, labels, &h, &e);
     if (st != SELFMM_OK) {
         h.status = st;
@@ -381,7 +367,7 @@ selfmm_status sm_dist_step(sm_dist *d, sm_dist_batch *g, selfmm_model *model, se
         memcpy(&rh, g->recv + (size_t)r * block, sizeof rh);
         if (rh.status != SELFMM_OK) {
             rh.message[sizeof rh.message - 1] = '\0';
-            return fail(err, (selfmm_status)rh.status, "rank %d: %s", r, rh.message);
+            return sm_error(err, (selfmm_status)rh.status, "rank %d: %s", r, rh.message);
         }
     }
     for (int r = 0; r < d->size; r++) {
@@ -390,7 +376,7 @@ selfmm_status sm_dist_step(sm_dist *d, sm_dist_batch *g, selfmm_model *model, se
         int rf, rc;
         selfmm_shard(nb, r, d->size, &rf, &rc);
         if (rh.count != rc)
-            return fail(err, SELFMM_ERR_COLLECTIVE, "gather: rank %d sent %d samples of a batch of %d, not %d", r,
+            return sm_error(err, SELFMM_ERR_COLLECTIVE, "gather: rank %d sent %d samples of a batch of %d, not %d", r,
                         (int)rh.count, nb, rc);
         const float *row = (const float *)(const void *)(g->recv + (size_t)r * block + g->head);
         for (int i = rf; i < rf + rc; i++) {

@@ -15,9 +15,10 @@
 #include "selfmm.h"
 #include "train/fit_internal.h"
 
+#include "core/atomic_file.h"
+
 #include <cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,40 +47,6 @@ selfmm_status sm_fit_checkpoint_save(const char *path, selfmm_model *model,
     return SELFMM_OK;
 }
 
-/* The folder of path synced (selfmm_get_fsync), after a rename in it. */
-static void sync_dir_of(const char *path)
-{
-    if (!selfmm_get_fsync()) return;
-    char dir[SELFMM_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir) slash[1] = '\0';
-    else if (slash) *slash = '\0';
-    else strcpy(dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) fsync(fd), close(fd);
-}
-
-/* to becomes a second name of the file from, atomically: a link under a temp name
- * (to.tmp.link, which a resume's sweep of stale temp files covers), renamed over
- * to. 0, or -1 with errno (EPERM, EXDEV, ...: no hard links here). */
-static int link_over(const char *from, const char *to)
-{
-    char tmp[SELFMM_PATH_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s.tmp.link", to);
-    unlink(tmp);
-    if (link(from, tmp) != 0) return -1;
-    if (rename(tmp, to) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-        return -1;
-    }
-    unlink(tmp); /* (left when to was already a name of from: rename then does nothing) */
-    sync_dir_of(to);
-    return 0;
-}
-
 selfmm_status sm_fit_checkpoint_write(const sm_fit_files *files, int best, selfmm_model *model,
                                       const selfmm_optim *optim, const selfmm_ulgm *ulgm,
                                       const selfmm_early_stop *es, long log_bytes, long labels_bytes,
@@ -90,12 +57,12 @@ selfmm_status sm_fit_checkpoint_write(const sm_fit_files *files, int best, selfm
                                       seed, err);
     selfmm_status st = sm_fit_checkpoint_save(files->best, model, optim, ulgm, es, log_bytes, labels_bytes,
                                               seed, err);
-    if (st != SELFMM_OK || link_over(files->best, files->checkpoint) == 0) return st;
-    if (errno != EPERM && errno != EXDEV && errno != ENOTSUP && errno != EMLINK && errno != ENOSYS)
-        return sm_fit_fail(err, SELFMM_ERR_IO, "%s: cannot link to %s: %s", files->checkpoint, files->best,
-                           strerror(errno));
-    return sm_fit_checkpoint_save(files->checkpoint, model, optim, ulgm, es, log_bytes, labels_bytes, seed,
-                                  err); /* no hard links: written twice */
+    if (st != SELFMM_OK) return st;
+    /* the epoch's checkpoint is a second name of the best one (a copy where the file
+     * system has no hard links) */
+    selfmm_error e = {0};
+    st = sm_atomic_link(files->best, files->checkpoint, &e);
+    return st == SELFMM_OK ? SELFMM_OK : sm_fit_fail(err, st, "%s", e.message);
 }
 
 /* The best weights into model: from the best epoch's checkpoint, or from the model

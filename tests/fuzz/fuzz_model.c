@@ -23,7 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sm_model_from_native(&l, "fuzz", &m, &err) == SELFMM_OK) {
             int len[3];
             sm_model_input_lengths(m, len);
-            size_t A = (size_t)m->cfg.audio_dim, V = (size_t)m->cfg.video_dim;
+            selfmm_config cfg;
+            selfmm_model_get_config(m, &cfg);
+            size_t A = (size_t)cfg.audio_dim, V = (size_t)cfg.video_dim;
             float *n = malloc(2 * (A + V) * sizeof *n);
             if (n) selfmm_model_get_norm(m, n, n + A, n + 2 * A, n + 2 * A + V);
             free(n);
@@ -35,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 selfmm_tokenizer_free(t);
             }
             char *json = NULL;
-            if (selfmm_config_to_json(&m->cfg, &json, &err) == SELFMM_OK) selfmm_free_string(json);
+            if (selfmm_config_to_json(&cfg, &json, &err) == SELFMM_OK) selfmm_free_string(json);
             selfmm_model_free(m);
         }
     }
