@@ -28,6 +28,7 @@ refused avx512_core AVX512_CORE AVX512_BF16 train --demo --precision bf16 --out 
 refused set_key AVX512_CORE AVX512_BF16 train --demo --set precision=bf16 --out "$tmp/run" --quiet
 refused avx2 AVX2 AVX512_BF16 train --demo --precision bf16 --out "$tmp/run" --quiet
 refused bench AVX512_CORE AVX512_BF16 bench --precision bf16 --steps 1 --batch 1
+refused tune AVX512_CORE AVX512_BF16 tune --demo --precision bf16 --trials 1 --out "$tmp/run" --quiet
 check "$suite cap named" 'grep -q "ONEDNN_MAX_CPU_ISA=AVX512_CORE" "$tmp/err"'
 
 # An Intel CPU with AVX512_BF16, capped below AMX: native bf16, but its GEMMs are

@@ -42,6 +42,9 @@ check "$suite test --precision bf16" '[ $? -eq 0 ] && grep -q "\"Corr\": " "$tmp
 check "$suite test loads it as fp32: other digits" '[ $? -eq 0 ] && ! cmp -s "$tmp/b16" "$tmp/f32"'
 "$cli" predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --index 0 --precision bf16 >"$tmp/out" 2>"$tmp/err"
 check "$suite predict --precision bf16" '[ $? -eq 0 ] && [ $(wc -l < "$tmp/out") -eq 2 ]'
+"$cli" tune --demo --precision bf16 --trials 1 --max-epochs 1 --threads 1 --out "$tmp/tune" --quiet >"$tmp/out" 2>"$tmp/err"
+check "$suite tune --precision bf16" '[ $? -eq 0 ] && grep -q "\"precision\":[[:space:]]*\"bf16\"" "$tmp/tune/trial-001/run.json"'
+case_ tune_resume_no_precision 2 err "--resume DIR takes the study's settings" -- tune --resume "$tmp/tune" --precision bf16
 case_ predict_bad 2 err "--precision expects fp32 or bf16" -- predict --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --precision half
 case_ test_bad 2 err "--precision expects fp32 or bf16" -- test --model "$tmp/run/model.safetensors" --data "$tmp/run/data.npz" --precision half
 case_ resume_no_precision 2 err "--resume DIR takes the run's settings" -- train --resume "$tmp/run" --precision fp32
