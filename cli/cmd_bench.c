@@ -34,7 +34,7 @@ enum { SG_M = 1248, SG_K = 768, SG_N = 3072 };
 static void help(void)
 {
     printf("usage: selfmm-cli bench [--preset NAME] [--batch N] [--steps N] [--threads N]\n"
-           "                        [--set key=value]...\n\n"
+           "                        [--precision fp32|bf16] [--set key=value]...\n\n"
            "Time forward+loss+backward (train) and forward (eval) steps of a randomly\n"
            "initialised model of the preset (bert-base) on random inputs of the dataset's\n"
            "padded shapes, and print one JSON line: medians in seconds, the time split\n"
@@ -44,6 +44,9 @@ static void help(void)
            "  --batch N       samples per step (default: the preset's batch_size)\n"
            "  --steps N       timed steps after one warm-up step (default 5)\n"
            "  --threads N     threads for OpenBLAS and oneDNN (default 0 = all CPUs)\n"
+           "  --precision P   fp32 (default) or bf16; bf16 adds bf16_gemm_gflops, a oneDNN bf16\n"
+           "                  matmul of the same shape measured between the steps, and\n"
+           "                  bf16_ratio, BERT's rate against it; isa names oneDNN's ISA\n"
            "  --set key=value override a config key of the preset (repeatable), e.g. a\n"
            "                  smaller BERT: --set num_hidden_layers=2\n\n"
            "Under mpirun each rank runs its share of --batch and the line adds ranks,\n"
@@ -182,11 +185,12 @@ int cmd_bench(int argc, char **argv)
         {"preset", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
         {"steps", required_argument, 0, 's'},  {"threads", required_argument, 0, 't'},
         {"set", required_argument, 0, 'S'},    {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"precision", required_argument, 0, 'P'}, {0, 0, 0, 0},
     };
     const char *preset = "sims";
     int batch = 0, steps = 5, threads = 0, c, nsets = 0;
-    char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    char **sets = calloc((size_t)argc + 2, sizeof *sets);
+    char prec_set[32];
     if (!sets) return cli_fail("bench", "out of memory");
     opterr = 0;
     optind = 1;
@@ -207,6 +211,13 @@ int cmd_bench(int argc, char **argv)
                 rc = cli_usage_error("bench", "--threads wants an integer in [0, 1024], not '%s'", optarg);
             break;
         case 'S': sets[nsets++] = optarg; break;
+        case 'P': {
+            selfmm_precision p;
+            if (!cli_parse_precision(optarg, &p))
+                rc = cli_usage_error("bench", "--precision expects fp32 or bf16, got '%s'", optarg);
+            else snprintf(prec_set, sizeof prec_set, "precision=%s", optarg), sets[nsets++] = prec_set;
+            break;
+        }
         case 'h': help(), rc = EXIT_OK; break;
         default: rc = cli_usage_error("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -229,6 +240,8 @@ int cmd_bench(int argc, char **argv)
     rc = cli_build_config("bench", preset, NULL, NULL, sets, nsets, &cfg);
     free(sets);
     if (rc != EXIT_OK) return rc;
+    const int bf16 = cfg.precision == SELFMM_PRECISION_BF16;
+    if (cli_check_precision("bench", (selfmm_precision)cfg.precision) != EXIT_OK) return EXIT_FAIL;
     /* under mpirun: this rank's share of the batch and of the host's CPUs */
     const selfmm_collectives *w = cli_mpi_world();
     if (!threads) threads = cli_mpi_default_threads();
@@ -256,7 +269,7 @@ int cmd_bench(int argc, char **argv)
         selfmm_model_free(m);
         return cli_fail("bench", "out of memory for the inputs");
     }
-    double *v = calloc((size_t)steps * 8, sizeof *v);
+    double *v = calloc((size_t)steps * 9, sizeof *v);
     if (!v) {
         inputs_free(&in);
         selfmm_model_free(m);
@@ -264,6 +277,7 @@ int cmd_bench(int argc, char **argv)
     }
     double *train = v, *eval = v + steps, *bert = v + 2 * steps, *aud = v + 3 * steps;
     double *vis = v + 4 * steps, *rest = v + 5 * steps, *bgf = v + 6 * steps, *sgf = v + 7 * steps;
+    double *bff = v + 8 * steps; /* the bf16 matmul yardstick (precision bf16) */
     selfmm_timings t;
     double secs;
     /* warm-up: primitive creation, first-touch page faults, thread pool start */
@@ -283,6 +297,9 @@ int cmd_bench(int argc, char **argv)
         eval[s] = sm_now() - t0;
         if (st == SELFMM_OK && selfmm_bench_gemm(SELFMM_PRECISION_FP32, SG_M, SG_N, SG_K, 3, &sgf[s], &err) != SELFMM_OK)
             break;
+        if (st == SELFMM_OK && bf16 &&
+            selfmm_bench_gemm(SELFMM_PRECISION_BF16, SG_M, SG_N, SG_K, 3, &bff[s], &err) != SELFMM_OK)
+            break;
     }
     if (err.status != SELFMM_OK) {
         rc = cli_fail_status("bench", err.status, err.message);
@@ -300,16 +317,22 @@ int cmd_bench(int argc, char **argv)
             return rc;
         }
         double au = sm_median(aud, steps), vi = sm_median(vis, steps);
+        char bfx[160] = "";
+        if (bf16) {
+            const double bf = sm_median(bff, steps);
+            snprintf(bfx, sizeof bfx, ", \"bf16_gemm_gflops\": %.1f, \"bf16_ratio\": %.3f", bf, bf > 0 ? bg / bf : 0.0);
+        }
         if (cli_mpi_is_writer()) /* rank 0 prints the line */
             printf("{\"case\": \"%s\", \"batch\": %d, \"text_len\": %d, \"audio_len\": %d, \"vision_len\": %d, "
                "\"threads\": %d, \"steps\": %d, \"train_step_s\": %.4f, \"eval_step_s\": %.4f, "
                "\"bert_s\": %.4f, \"audio_lstm_s\": %.4f, \"vision_lstm_s\": %.4f, \"rest_s\": %.4f, "
                "\"audio_share\": %.4f, \"vision_share\": %.4f, \"bert_gflops\": %.1f, "
                "\"sgemm_gflops\": %.1f, \"sgemm_shape\": \"%dx%dx%d\", \"ratio\": %.3f, "
-               "\"peak_rss_mb\": %.0f%s}\n",
+               "\"peak_rss_mb\": %.0f, \"precision\": \"%s\"%s, \"isa\": \"%s\"%s}\n",
                preset, batch, sh->text_len, sh->audio_len, sh->vision_len, selfmm_get_threads(), steps, tr,
                sm_median(eval, steps), sm_median(bert, steps), au, vi, sm_median(rest, steps), au / tr, vi / tr, bg,
-               sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, (double)ru.ru_maxrss / 1024.0, extra ? extra : "");
+               sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, (double)ru.ru_maxrss / 1024.0, bf16 ? "bf16" : "fp32",
+               bfx, selfmm_cpu_isa(), extra ? extra : "");
         free(extra);
     }
     free(v);

@@ -12,8 +12,9 @@ static void help(void)
 {
     printf("usage: selfmm-cli predict --model FILE --data PATH [--split test|valid|train]\n"
            "                          [--index I]... [--out CSV] [--batch N] [--threads N]\n"
+           "                          [--precision fp32|bf16]\n"
            "       selfmm-cli predict --model FILE --text TEXT --audio FILE --vision FILE\n"
-           "                          [--out CSV] [--threads N]\n\n"
+           "                          [--out CSV] [--threads N] [--precision fp32|bf16]\n\n"
            "Run a model (native .safetensors) in evaluation mode and write one CSV row per\n"
            "sample: id, M (fusion), T, A, V, label (the dataset's regression label). --index\n"
            "selects samples of the split (repeatable; default all); --out - or no --out writes\n"
@@ -25,7 +26,9 @@ static void help(void)
            "(train --bert DIR attaches it) at the training data's text length; the features\n"
            "(.npy of shape (T, D) or numeric .csv, as build-dataset reads them) are cut to the\n"
            "training data's lengths and normalised when the model was trained on normalised\n"
-           "data: the same numbers predict --data gives for that clip in a built dataset.\n");
+           "data: the same numbers predict --data gives for that clip in a built dataset.\n\n"
+           "--precision bf16 runs BERT's GEMMs in bf16 mixed precision where the CPU runs bf16\n"
+           "natively (docs/PLATFORM.md); outputs then differ from fp32's in the third digit.\n");
 }
 
 /* One new sample: text and two feature files (selfmm_model_predict_one). */
@@ -70,12 +73,13 @@ int cmd_predict(int argc, char **argv)
         {"out", required_argument, 0, 'o'},   {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
         {"text", required_argument, 0, 'T'},    {"audio", required_argument, 0, 'A'},
-        {"vision", required_argument, 0, 'V'},
+        {"vision", required_argument, 0, 'V'},  {"precision", required_argument, 0, 'P'},
         {0, 0, 0, 0},
     };
     const char *model_path = NULL, *data_path = NULL, *out_path = NULL;
     const char *text = NULL, *audio_path = NULL, *vision_path = NULL;
     int split_given = 0;
+    selfmm_precision precision = SELFMM_PRECISION_FP32;
     int batch = 0, threads = -1, c, nidx = 0;
     int *idx = calloc((size_t)argc + 1, sizeof *idx);
     selfmm_split split = SELFMM_SPLIT_TEST;
@@ -109,6 +113,10 @@ int cmd_predict(int argc, char **argv)
             if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
                 rc = cli_usage_error("predict", "--threads expects a number in [0, 1024], got '%s'", optarg);
             break;
+        case 'P':
+            if (!cli_parse_precision(optarg, &precision))
+                rc = cli_usage_error("predict", "--precision expects fp32 or bf16, got '%s'", optarg);
+            break;
         case 'h': help(); free(idx); return EXIT_OK;
         default: rc = cli_usage_error("predict", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -123,6 +131,7 @@ int cmd_predict(int argc, char **argv)
     if (rc == EXIT_OK && (!model_path || (!data_path && !one)))
         rc = cli_usage_error("predict", "--model and either --data or --text, --audio and --vision "
                                         "are required");
+    if (rc == EXIT_OK) rc = cli_check_precision("predict", precision);
     if (rc != EXIT_OK) {
         free(idx);
         return rc;
@@ -144,6 +153,10 @@ int cmd_predict(int argc, char **argv)
     }
     if (selfmm_model_load(model_path, &model, &err) != SELFMM_OK) {
         rc = cli_fail_status("predict", err.status, err.message);
+        goto done;
+    }
+    if (selfmm_model_set_precision(model, precision) != SELFMM_OK) {
+        rc = cli_fail("predict", "%s", selfmm_model_errmsg(model));
         goto done;
     }
     if (one) {

@@ -11,12 +11,14 @@
 static void help(void)
 {
     printf("usage: selfmm-cli test --model FILE --data PATH [--split test|valid|train]\n"
-           "                       [--batch N] [--threads N]\n\n"
+           "                       [--batch N] [--threads N] [--precision fp32|bf16]\n\n"
            "Evaluate a model (native .safetensors) on a split, in order, and print as JSON the\n"
            "metrics of its dataset kind and the Loss (mean over batches of the batch-mean\n"
            "|M - y|) as the reference reports them (rounded as the model's config says:\n"
            "metrics_decimals, valid_loss_decimals), each with the fewest digits that give its\n"
-           "exact value, and under \"raw\" the same values unrounded.\n");
+           "exact value, and under \"raw\" the same values unrounded.\n\n"
+           "  --precision P   fp32 (default) or bf16 mixed precision for BERT's GEMMs, where the\n"
+           "                  CPU runs bf16 natively (docs/PLATFORM.md)\n");
 }
 
 /* The shortest decimal that reads back as v (Python's repr); null for NaN/Inf. */
@@ -33,9 +35,10 @@ int cmd_test(int argc, char **argv)
         {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'},
         {"split", required_argument, 0, 's'}, {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"precision", required_argument, 0, 'P'}, {0, 0, 0, 0},
     };
     const char *model_path = NULL, *data_path = NULL, *split_name = "test";
+    selfmm_precision precision = SELFMM_PRECISION_FP32;
     int batch = 0, threads = -1, c;
     selfmm_split split = SELFMM_SPLIT_TEST;
     opterr = 0;
@@ -57,6 +60,10 @@ int cmd_test(int argc, char **argv)
             if (!cli_parse_int(optarg, &threads) || threads < 0 || threads > 1024)
                 return cli_usage_error("test", "--threads expects a number in [0, 1024], got '%s'", optarg);
             break;
+        case 'P':
+            if (!cli_parse_precision(optarg, &precision))
+                return cli_usage_error("test", "--precision expects fp32 or bf16, got '%s'", optarg);
+            break;
         case 'h': help(); return EXIT_OK;
         default: return cli_usage_error("test", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -64,12 +71,18 @@ int cmd_test(int argc, char **argv)
     if (optind < argc) return cli_usage_error("test", "unexpected argument '%s'", argv[optind]);
     if (!model_path || !data_path) return cli_usage_error("test", "--model and --data are required");
     if (threads >= 0) selfmm_set_threads(threads, NULL); /* in range: checked above */
+    if (cli_check_precision("test", precision) != EXIT_OK) return EXIT_FAIL;
     cli_install_logger(SELFMM_LOG_WARN);
     selfmm_error err = {0};
     selfmm_model *model = NULL;
     selfmm_dataset *data = NULL;
     if (selfmm_model_load(model_path, &model, &err) != SELFMM_OK)
         return cli_fail_status("test", err.status, err.message);
+    if (selfmm_model_set_precision(model, precision) != SELFMM_OK) {
+        int rc = cli_fail("test", "%s", selfmm_model_errmsg(model));
+        selfmm_model_free(model);
+        return rc;
+    }
     selfmm_config cfg;
     selfmm_model_get_config(model, &cfg);
     selfmm_data_options dopt = {.nan_to_zero = cfg.nan_to_zero, .clamp_lengths = cfg.clamp_lengths};

@@ -56,7 +56,7 @@ static void help(void)
     printf(
         "usage: selfmm-cli tune [--preset NAME | --config FILE] --data PATH [--bert DIR] --out DIR\n"
         "                       [--trials N] [--seed S] [--seeds LIST] [--max-epochs N]\n"
-        "                       [--set key=value]... [--threads N] [--quiet]\n"
+        "                       [--set key=value]... [--threads N] [--quiet] [--precision fp32|bf16]\n"
         "       selfmm-cli tune --resume DIR [--threads N] [--quiet]\n"
         "       selfmm-cli tune --demo [--out DIR] [--trials N] [--seed S] [--seeds LIST] ...\n"
         "       selfmm-cli tune --space | --plan [the study's options]\n\n"
@@ -77,7 +77,7 @@ static void help(void)
         "  --space           print the search space (the reference's, as JSON) and exit\n"
         "  --plan            print the trials these settings draw (results.csv's first columns)\n"
         "                    and exit, training nothing\n"
-        "  --preset, --config, --data, --bert, --threads, --quiet: as for train\n\n"
+        "  --preset, --config, --data, --bert, --threads, --quiet, --precision: as for train\n\n"
         "In DIR: results.csv (Trial, the keys, the validation metrics x100 as run_tune stores\n"
         "them), test_results.csv (the same with the test metrics), best_config.json (for\n"
         "train --config), trial-NNN/ (each a train folder), tune.json, config.json (the base\n"
@@ -86,7 +86,7 @@ static void help(void)
 }
 
 typedef struct tune_args {
-    const char *preset, *config, *data, *bert, *out, *resume, *seeds;
+    const char *preset, *config, *data, *bert, *out, *resume, *seeds, *precision;
     char **sets;
     int nsets;
     int trials, threads, max_epochs, demo, quiet, space, plan;
@@ -116,7 +116,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
         {"set", required_argument, 0, 's'},     {"resume", required_argument, 0, 'r'},
         {"demo", no_argument, 0, 'D'},          {"quiet", no_argument, 0, 'q'},
         {"space", no_argument, 0, 'P'},         {"help", no_argument, 0, 'h'},
-        {"plan", no_argument, 0, 'L'},
+        {"plan", no_argument, 0, 'L'},          {"precision", required_argument, 0, 'R'},
         {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -160,6 +160,13 @@ static int parse_args(int argc, char **argv, tune_args *a)
         case 'q': a->quiet = 1; break;
         case 'P': a->space = 1; break;
         case 'L': a->plan = 1; break;
+        case 'R': {
+            selfmm_precision p;
+            if (!cli_parse_precision(optarg, &p))
+                return cli_usage_error(CMD, "--precision expects fp32 or bf16, got '%s'", optarg);
+            a->precision = optarg;
+            break;
+        }
         case 'h':
             if (cli_mpi_is_writer()) help();
             return -1;
@@ -174,7 +181,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
     if (a->plan && a->resume) return cli_usage_error(CMD, "--plan takes the study's arguments, not --resume");
     if (a->resume) {
         if (a->preset || a->config || a->data || a->bert || a->out || a->seeds || a->nsets || a->max_epochs >= 0 ||
-            a->demo || a->seed_given || a->trials_given)
+            a->demo || a->seed_given || a->trials_given || a->precision)
             return cli_usage_error(CMD, "--resume DIR takes the study's settings from DIR; only --threads and "
                                         "--quiet may be given with it");
         return EXIT_OK;
@@ -421,12 +428,13 @@ static int load_tune_json(const char *dir, study *st)
 /* Config from the arguments: preset/config, BERT's config.json, flags, then --set. */
 static int build_config(const tune_args *a, selfmm_config *cfg)
 {
-    char thr[32], ep[32];
-    char **sets = calloc((size_t)a->nsets + 3, sizeof *sets);
+    char thr[32], ep[32], prec[32];
+    char **sets = calloc((size_t)a->nsets + 4, sizeof *sets);
     if (!sets) return cli_fail(CMD, "out of memory");
     int n = 0;
     if (a->threads >= 0) snprintf(thr, sizeof thr, "threads=%d", a->threads), sets[n++] = thr;
     if (a->max_epochs >= 0) snprintf(ep, sizeof ep, "max_epochs=%d", a->max_epochs), sets[n++] = ep;
+    if (a->precision) snprintf(prec, sizeof prec, "precision=%s", a->precision), sets[n++] = prec;
     for (int i = 0; i < a->nsets; i++) sets[n++] = a->sets[i];
     int rc;
     if (a->demo) {
@@ -437,6 +445,17 @@ static int build_config(const tune_args *a, selfmm_config *cfg)
     }
     free(sets);
     return rc;
+}
+
+/* Refuse a precision this process cannot compute in; else note it and oneDNN's ISA for
+ * every trial's run.json (with bf16 the bits depend on the ISA too). */
+static int record_precision(study *st)
+{
+    if (cli_check_precision(CMD, (selfmm_precision)st->base.precision) != EXIT_OK) return EXIT_FAIL;
+    snprintf(st->d.precision, sizeof st->d.precision, "%s",
+             st->base.precision == SELFMM_PRECISION_BF16 ? "bf16" : "fp32");
+    snprintf(st->d.isa, sizeof st->d.isa, "%s", selfmm_cpu_isa());
+    return EXIT_OK;
 }
 
 /* Rank 0: the study's settings, from DIR (--resume) or the arguments; takes DIR. */
@@ -455,10 +474,12 @@ static int describe(const tune_args *a, const char *dir, study *st, sm_lockfile 
             return cli_fail_status(CMD, err.status, err.message);
         if (a->threads >= 0) st->base.threads = a->threads;
         st->existing = 1;
-        return EXIT_OK;
+        return record_precision(st);
     }
     int rc = build_config(a, &st->base);
     if (rc != EXIT_OK) return rc;
+    /* before the folder is made: a refused precision leaves nothing behind */
+    if (record_precision(st) != EXIT_OK) return EXIT_FAIL;
     st->trials = a->trials;
     st->seed = a->seed;
     st->d.demo = a->demo;

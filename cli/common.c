@@ -80,6 +80,21 @@ int cli_parse_split(const char *s, selfmm_split *out)
     return 1;
 }
 
+int cli_parse_precision(const char *s, selfmm_precision *out)
+{
+    if (!strcmp(s, "fp32")) *out = SELFMM_PRECISION_FP32;
+    else if (!strcmp(s, "bf16")) *out = SELFMM_PRECISION_BF16;
+    else return 0;
+    return 1;
+}
+
+int cli_check_precision(const char *cmd, selfmm_precision p)
+{
+    selfmm_error err = {0};
+    if (selfmm_precision_check(p, &err) == SELFMM_OK) return EXIT_OK;
+    return cli_fail_status(cmd, err.status, err.message);
+}
+
 int cli_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);

@@ -18,6 +18,11 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 int cli_fail_status(const char *cmd, selfmm_status st, const char *message);
 /* "train" | "valid" | "test" -> the split; 0 on failure. */
 int cli_parse_split(const char *s, selfmm_split *out);
+/* "fp32" | "bf16" -> the precision; 0 on failure. */
+int cli_parse_precision(const char *s, selfmm_precision *out);
+/* Refuse a precision this process cannot compute in (selfmm_precision_check), before
+ * any work: prints the reason and returns EXIT_FAIL, or EXIT_OK. */
+int cli_check_precision(const char *cmd, selfmm_precision p);
 /* 1 when s ends with suffix. */
 int cli_ends_with(const char *s, const char *suffix);
 /* 1 for the names a reference state_dict (torch.save) goes by: .pth, .pt, .bin. */

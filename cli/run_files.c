@@ -88,6 +88,8 @@ int run_desc_save(const char *dir, const run_desc *d)
     cJSON_AddStringToObject(o, "init", d->init);
     cJSON_AddBoolToObject(o, "demo", d->demo);
     cJSON_AddBoolToObject(o, "save_labels", d->save_labels);
+    if (d->precision[0]) cJSON_AddStringToObject(o, "precision", d->precision);
+    if (d->isa[0]) cJSON_AddStringToObject(o, "isa", d->isa);
     cJSON *s = cJSON_AddArrayToObject(o, "seeds");
     for (int i = 0; i < d->nseeds; i++) cJSON_AddItemToArray(s, seed_number(d->seeds[i]));
     return save_json(path, o);

@@ -16,6 +16,10 @@ typedef struct run_desc {
     int save_labels;
     int nseeds;
     long long seeds[RUN_MAX_SEEDS];
+    /* recorded in run.json only (config.json holds the setting): with bf16 the bits
+     * depend on the CPU's ISA as well as on the seed and thread count */
+    char precision[8];            /* "fp32" | "bf16"; "": not recorded */
+    char isa[32];                 /* oneDNN's effective ISA (selfmm_cpu_isa) */
 } run_desc;
 
 /* One finished seed (DIR/seed-<s>/result.json). */

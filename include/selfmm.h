@@ -194,6 +194,23 @@ typedef enum selfmm_dataset_kind {
 /* A plain struct: fill it with selfmm_config_default() or selfmm_config_preset(),
  * then change fields directly or by name with selfmm_config_set(). Field names are
  * the JSON/`--set` key names. New fields are only ever appended. */
+/* The precision of BERT's GEMMs (config key "precision") and of a benchmark GEMM. */
+typedef enum selfmm_precision {
+    SELFMM_PRECISION_FP32 = 0,     /* float32 in and out */
+    SELFMM_PRECISION_BF16 = 1      /* bfloat16 in, float32 accumulation */
+} selfmm_precision;
+
+/* SELFMM_OK when this process can compute in that precision; fp32 always can. bf16
+ * needs AVX512_BF16 enabled by the operating system, oneDNN's effective ISA with it
+ * (ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA may cap it), and bf16 GEMMs faster than
+ * fp32: AMX on Intel CPUs, AVX512_BF16 on AMD ones (docs/PLATFORM.md §3.3). Otherwise
+ * SELFMM_ERR_UNSUPPORTED, the message naming the missing CPU feature. Also
+ * SELFMM_ERR_INVALID_ARG for a value that is no precision. */
+SELFMM_API selfmm_status selfmm_precision_check(selfmm_precision precision, selfmm_error *err);
+/* oneDNN's effective CPU ISA, as ONEDNN_MAX_CPU_ISA spells it ("AVX512_CORE_AMX", ...):
+ * with bf16, results depend on it (docs/MODEL.md §8). A static string. */
+SELFMM_API const char *selfmm_cpu_isa(void);
+
 typedef struct selfmm_config {
     /* --- Self-MM hyper-parameters (docs/MODEL.md §5.1) --- */
     int dataset;                   /* "dataset": selfmm_dataset_kind, JSON "sims"|"mosi"|"mosei" */
@@ -282,6 +299,14 @@ typedef struct selfmm_config {
     int fsync;                     /* bool, default true: a run setting, applied by selfmm-cli
                                       with selfmm_set_fsync (which see): false writes files
                                       without waiting for the disk, still atomically */
+    int precision;                 /* selfmm_precision, JSON "fp32" (default) | "bf16": a run
+                                      setting, the arithmetic of BERT's GEMMs
+                                      (docs/MODEL.md §8). bf16 is mixed precision: bf16 GEMM inputs with fp32
+                                      accumulation, everything else in fp32; it needs a CPU
+                                      where bf16 GEMMs are native and faster than fp32
+                                      (selfmm_precision_check). Model files always hold fp32
+                                      weights, and a loaded model computes in fp32 until
+                                      selfmm_model_set_precision says otherwise */
 } selfmm_config;
 
 /* Self-MM repository defaults for SIMS with a bert-base-chinese BERT and seed 1111.
@@ -481,6 +506,10 @@ SELFMM_API const char *selfmm_modality_name(int k);
 SELFMM_API selfmm_status selfmm_model_forward(selfmm_model *model, const selfmm_batch *batch,
                                               selfmm_mode mode, selfmm_outputs *out);
 /* The dropout step counter (part of a resumable training state). */
+/* Compute in that precision from the next forward on (config key "precision"):
+ * selfmm_precision_check's errors, on the model, and the model is unchanged. A
+ * model loaded from a file computes in fp32 until this is called. */
+SELFMM_API selfmm_status selfmm_model_set_precision(selfmm_model *model, selfmm_precision precision);
 SELFMM_API uint64_t selfmm_model_get_step(const selfmm_model *model);
 SELFMM_API void selfmm_model_set_step(selfmm_model *model, uint64_t step);
 
@@ -1279,16 +1308,11 @@ SELFMM_API selfmm_status selfmm_model_get_tokenizer(const selfmm_model *model, s
 /* ------------------------------------------------------------------------- */
 /* Benchmarking (selfmm-cli bench)                                           */
 /* ------------------------------------------------------------------------- */
-/* The precision of a GEMM. */
-typedef enum selfmm_precision {
-    SELFMM_PRECISION_FP32 = 0,     /* float32 in and out */
-    SELFMM_PRECISION_BF16 = 1      /* bfloat16 in, float32 accumulation */
-} selfmm_precision;
-
 /* *gflops = the GFLOP/s of one GEMM (row-major, no transposes) of m x k times k x n
  * in that precision, the median of reps timed runs after one untimed run, with the
  * library's thread setting: the yardstick selfmm-cli bench compares BERT's rate
- * with. FP32 is cblas_sgemm; BF16 is SELFMM_ERR_UNSUPPORTED in this version. Sizes
+ * with. FP32 is cblas_sgemm; BF16 a oneDNN matmul with bf16 inputs and a float32
+ * output, SELFMM_ERR_UNSUPPORTED where selfmm_precision_check refuses bf16. Sizes
  * must be >= 1 and reps in [1, 10000] (SELFMM_ERR_RANGE); SELFMM_ERR_NOMEM when the
  * three matrices cannot be allocated. */
 SELFMM_API selfmm_status selfmm_bench_gemm(selfmm_precision precision, int m, int n, int k, int reps,

@@ -76,6 +76,7 @@ const sm_key sm_config_keys[] = {
     {"need_data_aligned", SM_KEY_BOOL, OFF(need_data_aligned), 0, 1, 0, 0, "selfmm"},
     {"metrics_mae_float64", SM_KEY_BOOL, OFF(metrics_mae_float64), 0, 1, 0, 0, "selfmm"},
     {"fsync", SM_KEY_BOOL, OFF(fsync), 0, 1, 0, 0, "run"},
+    {"precision", SM_KEY_PRECISION, OFF(precision), 0, 1, 0, 0, "run"},
     {NULL, SM_KEY_INT, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -98,6 +99,20 @@ int sm_dataset_kind_parse(const char *s)
 {
     for (int i = 0; i < 3; i++)
         if (s && strcmp(s, kind_names[i]) == 0) return i;
+    return -1;
+}
+
+static const char *const precision_names[] = {"fp32", "bf16"};
+
+const char *sm_precision_name(int precision)
+{
+    return precision >= 0 && precision < 2 ? precision_names[precision] : NULL;
+}
+
+int sm_precision_parse(const char *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s && strcmp(s, precision_names[i]) == 0) return i;
     return -1;
 }
 
@@ -285,6 +300,11 @@ void sm_config_key_format(const selfmm_config *cfg, const sm_key *k, char *buf, 
         snprintf(buf, cap, "%s", name ? name : "?");
         break;
     }
+    case SM_KEY_PRECISION: {
+        const char *name = sm_precision_name(*(const int *)f);
+        snprintf(buf, cap, "%s", name ? name : "?");
+        break;
+    }
     case SM_KEY_STRING: snprintf(buf, cap, "%s", f); break;
     default: snprintf(buf, cap, "%d", *(const int *)f); break;
     }
@@ -299,7 +319,8 @@ selfmm_status sm_config_put_number(selfmm_config *cfg, const sm_key *k, double v
     switch (k->type) {
     case SM_KEY_INT:
     case SM_KEY_BOOL:
-    case SM_KEY_DATASET: *(int *)field = (int)v; return SELFMM_OK;
+    case SM_KEY_DATASET:
+    case SM_KEY_PRECISION: *(int *)field = (int)v; return SELFMM_OK;
     case SM_KEY_INT64: *(int64_t *)field = (int64_t)v; return SELFMM_OK;
     case SM_KEY_DOUBLE: *(double *)field = v; return SELFMM_OK;
     case SM_KEY_STRING: break;
@@ -346,6 +367,12 @@ SELFMM_API selfmm_status selfmm_config_set(selfmm_config *cfg, const char *key, 
             return sm_error(err, SELFMM_ERR_RANGE,
                             "config key \"%s\": expected sims, mosi or mosei, got %s", key, SM_Q(value));
         return sm_config_put_number(cfg, k, b, err);
+    case SM_KEY_PRECISION:
+        b = sm_precision_parse(value);
+        if (b < 0)
+            return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": expected fp32 or bf16, got %s", key,
+                            SM_Q(value));
+        return sm_config_put_number(cfg, k, b, err);
     case SM_KEY_STRING: return sm_config_put_string(cfg, k, value, err);
     }
     return sm_error(err, SELFMM_ERR_INVALID_ARG, "config key \"%s\": bad table entry", key);
@@ -361,7 +388,8 @@ SELFMM_API selfmm_status selfmm_config_validate(const selfmm_config *cfg, selfmm
         case SM_KEY_INT64: SM_TRY(sm_config_check_range(k, (double)*(const int64_t *)field, err)); break;
         case SM_KEY_DOUBLE: SM_TRY(sm_config_check_range(k, *(const double *)field, err)); break;
         case SM_KEY_BOOL:
-        case SM_KEY_DATASET: SM_TRY(sm_config_check_range(k, *(const int *)field, err)); break;
+        case SM_KEY_DATASET:
+        case SM_KEY_PRECISION: SM_TRY(sm_config_check_range(k, *(const int *)field, err)); break;
         case SM_KEY_STRING:
             if (memchr(field, '\0', SELFMM_PATH_MAX) == NULL)
                 return sm_error(err, SELFMM_ERR_RANGE, "config key \"%s\": not terminated", k->name);

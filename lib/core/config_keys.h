@@ -14,7 +14,8 @@ typedef enum sm_key_type {
     SM_KEY_DOUBLE,   /* double field */
     SM_KEY_BOOL,     /* int field holding 0/1; JSON true/false */
     SM_KEY_DATASET,  /* int field holding selfmm_dataset_kind; JSON "sims"|"mosi"|"mosei" */
-    SM_KEY_STRING    /* char[SELFMM_PATH_MAX] field */
+    SM_KEY_STRING,   /* char[SELFMM_PATH_MAX] field */
+    SM_KEY_PRECISION /* int field holding selfmm_precision; JSON "fp32"|"bf16" */
 } sm_key_type;
 
 typedef struct sm_key {
@@ -32,6 +33,9 @@ const sm_key *sm_config_key_find(const char *name);
 /* The names of the dataset kinds ("sims", ...); NULL for a bad value. */
 const char *sm_dataset_kind_name(int kind);
 int sm_dataset_kind_parse(const char *s); /* -1 when unknown */
+/* The names of the precisions ("fp32", "bf16"); NULL for a bad value. */
+const char *sm_precision_name(int precision);
+int sm_precision_parse(const char *s); /* -1 when unknown */
 /* Check one numeric value against a key's range (message names the key). */
 selfmm_status sm_config_check_range(const sm_key *k, double v, selfmm_error *err);
 /* Store v in k's field of cfg: a whole number for integer keys (SELFMM_ERR_TYPE),

@@ -40,6 +40,15 @@ static selfmm_status set_from_json(selfmm_config *cfg, const sm_key *k, const cJ
         else st = sm_config_put_number(cfg, k, kind, err);
         break;
     }
+    case SM_KEY_PRECISION: {
+        const int prec = cJSON_IsString(v) ? sm_precision_parse(v->valuestring) : -1;
+        if (!cJSON_IsString(v)) want = "a string (fp32 or bf16)";
+        else if (prec < 0)
+            return sm_error(err, SELFMM_ERR_RANGE, "%s: config key \"%s\": expected fp32 or bf16, got %s",
+                            what, k->name, SM_Q(v->valuestring));
+        else st = sm_config_put_number(cfg, k, prec, err);
+        break;
+    }
     case SM_KEY_STRING:
         if (!cJSON_IsString(v)) want = "a string";
         else st = sm_config_put_string(cfg, k, v->valuestring, err);
@@ -131,6 +140,11 @@ SELFMM_API selfmm_status selfmm_config_to_json(const selfmm_config *cfg, char **
         case SM_KEY_BOOL: v = cJSON_CreateBool(*(const int *)field != 0); break;
         case SM_KEY_DATASET: {
             const char *name = sm_dataset_kind_name(*(const int *)field);
+            v = cJSON_CreateString(name ? name : "?");
+            break;
+        }
+        case SM_KEY_PRECISION: {
+            const char *name = sm_precision_name(*(const int *)field);
             v = cJSON_CreateString(name ? name : "?");
             break;
         }

@@ -25,6 +25,7 @@ SELFMM_API selfmm_status selfmm_model_create_ex(const selfmm_config *cfg, selfmm
      * 0.15 s for bert-base, against 2.5 s of initialising BERT */
     memset(n->params, 0, (size_t)n->table.total * sizeof(float));
     if (init == SELFMM_INIT_ALL_BUT_BERT) sm_params_init(&n->table, n->params, (uint64_t)cfg->seed, 1);
+    sm_net_weights_changed(n);
     return SELFMM_OK;
 }
 
@@ -111,7 +112,7 @@ SELFMM_API int64_t selfmm_model_num_floats(const selfmm_model *m)
     return n;
 }
 
-static void fill_info(const selfmm_model *m, int i, selfmm_param_info *info)
+static void fill_info(selfmm_model *m, int i, selfmm_param_info *info)
 {
     const sm_param *p = &m->net.table.p[i];
     info->name = p->name;
@@ -120,6 +121,7 @@ static void fill_info(const selfmm_model *m, int i, selfmm_param_info *info)
     info->numel = p->numel;
     info->group = p->group;
     info->data = m->net.params + p->offset;
+    sm_net_weights_changed(&m->net); /* the caller may write through data */
     info->grad = m->net.grads + p->offset;
 }
 

@@ -202,6 +202,7 @@ static selfmm_status load_bert(selfmm_model *m, const char *path, selfmm_error *
     }
     if (st == SELFMM_OK) {
         for (int k = 0; k < np; k++) sm_tensors_take_f32(&l, plan[k].t, m->net.params + tab->p[plan[k].param].offset);
+        sm_net_weights_changed(&m->net);
         if (pooler_missing)
             sm_log(SELFMM_LOG_INFO, "%s: no pooler weights; the (unused) pooler keeps its initial values",
                    weights);
@@ -242,6 +243,7 @@ selfmm_status sm_model_import_tensors(selfmm_model *m, const sm_tensor_list *l, 
     }
     if (st == SELFMM_OK) {
         for (int i = 0; i < tab->n; i++) sm_tensors_take_f32(l, plan[i].t, m->net.params + tab->p[i].offset);
+        sm_net_weights_changed(&m->net);
         report_unused(l, used, path, SELFMM_LOG_WARN);
     }
     free(plan);
@@ -421,6 +423,7 @@ void sm_model_copy_params(selfmm_model *m, const sm_tensor_list *l)
 {
     for (int i = 0; i < m->net.table.n; i++)
         sm_tensors_take_f32(l, sm_tensors_find(l, m->net.table.p[i].name), m->net.params + m->net.table.p[i].offset);
+    sm_net_weights_changed(&m->net);
 }
 
 /* Every tensor of m's table from l (float32, names and shapes checked, nothing
@@ -449,6 +452,9 @@ selfmm_status sm_model_from_native(const sm_tensor_list *l, const char *path, se
 {
     selfmm_config cfg;
     SM_TRY(native_config(l, path, &cfg, err));
+    /* a run setting, not a property of the weights: a loaded model computes in fp32
+     * until selfmm_model_set_precision, on any CPU */
+    cfg.precision = SELFMM_PRECISION_FP32;
     /* The stored config sizes the model's memory: before allocating it, every
      * parameter it describes must be in the file, so the model is never larger
      * than the file (a forged config cannot ask for terabytes). */

@@ -34,6 +34,15 @@ SELFMM_API void selfmm_model_zero_grad(selfmm_model *m)
 
 SELFMM_API uint64_t selfmm_model_get_step(const selfmm_model *m) { return m ? m->net.step : 0; }
 
+SELFMM_API selfmm_status selfmm_model_set_precision(selfmm_model *m, selfmm_precision precision)
+{
+    if (!m) return SELFMM_ERR_INVALID_ARG;
+    SM_TRY(selfmm_precision_check(precision, &m->err));
+    /* the next forward sizes its buffers for the new precision (nn/buffers.h) */
+    m->net.cfg.precision = (int)precision;
+    return SELFMM_OK;
+}
+
 SELFMM_API void selfmm_model_set_step(selfmm_model *m, uint64_t step)
 {
     if (m) m->net.step = step;
@@ -69,6 +78,7 @@ SELFMM_API selfmm_status selfmm_model_arena(selfmm_model *m, selfmm_arena *out)
 {
     if (!m || !out) return SELFMM_ERR_INVALID_ARG;
     out->params = m->net.params;
+    sm_net_weights_changed(&m->net); /* the caller may write through params */
     out->grads = m->net.grads;
     out->count = m->net.table.total;
     return SELFMM_OK;

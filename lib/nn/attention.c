@@ -106,3 +106,96 @@ selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv,
     set4(f.sc, KH, hd, H, 1);
     return sm_dnnl_matmul(d, &f, scratch, q, NULL, dk, err);
 }
+
+/* ---- bf16 (docs/MODEL.md §8): the same views, typed ---------------------------------- */
+static void typed(sm_mm_desc *m, int64_t ta, int64_t tb, int64_t tc)
+{
+    m->ta = ta, m->tb = tb, m->tc = tc;
+}
+
+selfmm_status sm_attention_forward_bf16(sm_dnnl *d, sm_bf16 *ctx, float *probs, sm_bf16 *probs_d,
+                                        const sm_bf16 *q, const sm_bf16 *k, const sm_bf16 *v,
+                                        const float *maskbias, const uint8_t *mask, float p, int B, int Lq,
+                                        int Lk, int nh, int hd, selfmm_error *err)
+{
+    const int64_t H = (int64_t)nh * hd, QH = (int64_t)Lq * H, KH = (int64_t)Lk * H;
+    const int64_t S = (int64_t)Lq * Lk;
+    sm_mm_desc s = mm(B, nh, Lq, Lk, hd, 0);
+    typed(&s, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    set4(s.sa, QH, hd, H, 1);
+    set4(s.sb, KH, hd, 1, H);
+    set4(s.sc, nh * S, S, Lk, 1);
+    SM_TRY(sm_dnnl_matmul(d, &s, q, k, NULL, probs, err));
+    sm_scale_mask_softmax_forward(probs, probs, maskbias, head_div(hd), B, nh * Lq, Lk);
+    /* probs_d = bf16(dropout(probs)), rounded as sm_bf16_pack rounds */
+    const int64_t n = (int64_t)B * nh * S;
+    if (mask) {
+        const float scale = sm_dropout_scale(p);
+#pragma omp parallel for schedule(static) if (n > SM_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) probs_d[i] = sm_f2bf_scalar(mask[i] ? probs[i] * scale : 0.0f);
+    } else {
+        sm_bf16_pack(probs_d, probs, n);
+    }
+    sm_mm_desc c = mm(B, nh, Lq, hd, Lk, 0);
+    typed(&c, dnnl_bf16, dnnl_bf16, dnnl_bf16);
+    set4(c.sa, nh * S, S, Lk, 1);
+    set4(c.sb, KH, hd, H, 1);
+    set4(c.sc, QH, hd, H, 1);
+    return sm_dnnl_matmul(d, &c, probs_d, v, NULL, ctx, err);
+}
+
+selfmm_status sm_attention_backward_bf16(sm_dnnl *d, float *dq, float *dk, float *dv, float *scratch,
+                                         sm_bf16 *scratch16, const sm_bf16 *dctx, const sm_bf16 *q,
+                                         const sm_bf16 *k, const sm_bf16 *v, const float *probs,
+                                         const sm_bf16 *probs_d, const uint8_t *mask, float p, int B, int Lq,
+                                         int Lk, int nh, int hd, selfmm_error *err)
+{
+    const int64_t H = (int64_t)nh * hd, QH = (int64_t)Lq * H, KH = (int64_t)Lk * H;
+    const int64_t S = (int64_t)Lq * Lk;
+    /* ctx = probs_d . v  =>  dprobs_d = dctx . v^T (f32, into scratch) */
+    sm_mm_desc a = mm(B, nh, Lq, Lk, hd, 0);
+    typed(&a, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    set4(a.sa, QH, hd, H, 1);
+    set4(a.sb, KH, hd, 1, H);
+    set4(a.sc, nh * S, S, Lk, 1);
+    SM_TRY(sm_dnnl_matmul(d, &a, dctx, v, NULL, scratch, err));
+    /*                     =>  dv = probs_d^T . dctx */
+    sm_mm_desc b = mm(B, nh, Lk, hd, Lq, 0);
+    typed(&b, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    set4(b.sa, nh * S, S, 1, Lk);
+    set4(b.sb, QH, hd, H, 1);
+    set4(b.sc, KH, hd, H, 1);
+    SM_TRY(sm_dnnl_matmul(d, &b, probs_d, dctx, NULL, dv, err));
+    /* dscores as the f32 backward computes them, then rounded once for both GEMMs */
+    const int64_t rows = (int64_t)B * nh * Lq;
+    const float div = head_div(hd), scale = mask ? sm_dropout_scale(p) : 1.0f;
+#pragma omp parallel for schedule(static) if (rows * Lk > SM_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        float *g = scratch + (size_t)r * Lk;
+        const float *pr = probs + (size_t)r * Lk;
+        if (mask) {
+            const uint8_t *mk = mask + (size_t)r * Lk;
+#pragma omp simd
+            for (int c = 0; c < Lk; c++) g[c] *= mk[c] ? scale : 0.0f;
+        }
+        float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+        for (int c = 0; c < Lk; c++) s += g[c] * pr[c];
+#pragma omp simd
+        for (int c = 0; c < Lk; c++) g[c] = pr[c] * (g[c] - s) / div;
+    }
+    sm_bf16_pack(scratch16, scratch, rows * Lk);
+    /* scores = q . k^T  =>  dq = dscores . k, dk = dscores^T . q */
+    sm_mm_desc e = mm(B, nh, Lq, hd, Lk, 0);
+    typed(&e, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    set4(e.sa, nh * S, S, Lk, 1);
+    set4(e.sb, KH, hd, H, 1);
+    set4(e.sc, QH, hd, H, 1);
+    SM_TRY(sm_dnnl_matmul(d, &e, scratch16, k, NULL, dq, err));
+    sm_mm_desc f = mm(B, nh, Lk, hd, Lq, 0);
+    typed(&f, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    set4(f.sa, nh * S, S, 1, Lk);
+    set4(f.sb, QH, hd, H, 1);
+    set4(f.sc, KH, hd, H, 1);
+    return sm_dnnl_matmul(d, &f, scratch16, q, NULL, dk, err);
+}

@@ -11,6 +11,7 @@
 #ifndef SM_NN_ATTENTION_H
 #define SM_NN_ATTENTION_H
 
+#include "nn/bf16.h"
 #include "nn/dnnl_ctx.h"
 
 #include <stdint.h>
@@ -29,5 +30,20 @@ selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv,
                                     const float *v, const float *probs, const float *probs_d,
                                     const uint8_t *mask, float p, int B, int Lq, int Lk, int nh,
                                     int hd, selfmm_error *err);
+
+/* bf16 mode (docs/MODEL.md §8): the same with q, k, v, ctx and probs_d in bf16 (the
+ * matmuls read bf16 and accumulate in f32; scores, softmax and probs stay f32).
+ * probs_d is always written (the bf16 input of ctx = probs_d v). */
+selfmm_status sm_attention_forward_bf16(sm_dnnl *d, sm_bf16 *ctx, float *probs, sm_bf16 *probs_d,
+                                        const sm_bf16 *q, const sm_bf16 *k, const sm_bf16 *v,
+                                        const float *maskbias, const uint8_t *mask, float p, int B, int Lq,
+                                        int Lk, int nh, int hd, selfmm_error *err);
+/* dq (B, Lq, H), dk and dv (B, Lk, H) f32 are written (=), not added. scratch holds
+ * B * nh * Lq * Lk floats and scratch16 as many bf16 values (both overwritten). */
+selfmm_status sm_attention_backward_bf16(sm_dnnl *d, float *dq, float *dk, float *dv, float *scratch,
+                                         sm_bf16 *scratch16, const sm_bf16 *dctx, const sm_bf16 *q,
+                                         const sm_bf16 *k, const sm_bf16 *v, const float *probs,
+                                         const sm_bf16 *probs_d, const uint8_t *mask, float p, int B, int Lq,
+                                         int Lk, int nh, int hd, selfmm_error *err);
 
 #endif

@@ -18,6 +18,8 @@
 #include "nn/compute.h"
 #include "nn/ops.h"
 
+#include "core/alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +29,12 @@
  * buffer once: the encoder's own, one layer's (n_acts of them), the backward's. */
 enum { TOK, ATT };
 
+static int is_bf16(const sm_bert *b) { return b->cfg->precision == SELFMM_PRECISION_BF16; }
+
 static void base_table(sm_bert *b, sm_bufs *t)
 {
     const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
-    const int ph = b->cfg->hidden_dropout_prob > 0;
+    const int ph = b->cfg->hidden_dropout_prob > 0, bf = is_bf16(b);
     SM_BUFS(t, SM_BUF(b->maskbias, TOK, 1),       /* (B, L) */
                SM_BUF(b->ids, TOK, 1),            /* (B, L) */
                SM_BUF(b->segs, TOK, 1),           /* (B, L) */
@@ -42,7 +46,26 @@ static void base_table(sm_bert *b, sm_bufs *t)
                SM_BUF_IF(ph, b->x0, TOK, H),      /* (N, H) */
                SM_BUF(b->tmp, TOK, H),            /* (N, H) */
                SM_BUF(b->gelu, TOK, I),           /* (N, I) */
-               SM_BUF(b->xq, TOK, H));            /* (B, H), room for N */
+               SM_BUF(b->xq, TOK, H),             /* (B, H), room for N */
+               SM_BUF_IF(bf, b->ln1_s, TOK, H),   /* (N, H) */
+               SM_BUF_IF(bf, b->ln2_s[0], TOK, H), /* (N, H) */
+               SM_BUF_IF(bf, b->ln2_s[1], TOK, H), /* (N, H) */
+               SM_BUF_IF(bf, b->xq16, TOK, H),    /* (B, H), room for N */
+               SM_BUF_IF(bf, b->g16, TOK, I),     /* (N, I) */
+               SM_BUF_IF(bf, b->d16, TOK, I));    /* (N, I) */
+}
+
+/* The bf16 weight copies: q, k, v, ao (H, H), i (I, H), o (H, I) per layer, in
+ * PyTorch's (OC, C) layout, at offsets w16_offset gives. Sized by the config alone. */
+static int64_t w16_layer(const selfmm_config *cfg)
+{
+    const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+    return 4 * H * H + 2 * H * I;
+}
+
+static void w16_table(sm_bert *b, sm_bufs *t)
+{
+    SM_BUFS(t, SM_BUF_IF(is_bf16(b), b->w16, SM_BUF_FIXED, w16_layer(b->cfg) * b->cfg->num_hidden_layers));
 }
 
 /* One layer's activations: N rows even in the last layer (which uses B). */
@@ -50,36 +73,48 @@ static void layer_table(const sm_bert *b, sm_bert_acts *a, sm_bufs *t)
 {
     const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
     const int ph = b->cfg->hidden_dropout_prob > 0, pa = b->cfg->attention_probs_dropout_prob > 0;
-    SM_BUFS(t, SM_BUF(a->q, TOK, H),               /* (N, H) */
-               SM_BUF(a->k, TOK, H),               /* (N, H) */
-               SM_BUF(a->v, TOK, H),               /* (N, H) */
+    const int bf = b->bf16;
+    SM_BUFS(t, SM_BUF_IF(!bf, a->q, TOK, H),       /* (N, H) */
+               SM_BUF_IF(!bf, a->k, TOK, H),       /* (N, H) */
+               SM_BUF_IF(!bf, a->v, TOK, H),       /* (N, H) */
                SM_BUF(a->probs, ATT, 1),           /* (B, nh, L, L) */
-               SM_BUF_IF(pa, a->probs_d, ATT, 1),  /* (B, nh, L, L) */
+               SM_BUF_IF(pa && !bf, a->probs_d, ATT, 1), /* (B, nh, L, L) */
                SM_BUF_IF(pa, a->probs_mask, ATT, 1), /* (B, nh, L, L) */
-               SM_BUF(a->ctx, TOK, H),             /* (N, H) */
+               SM_BUF_IF(!bf, a->ctx, TOK, H),     /* (N, H) */
                SM_BUF(a->res1, TOK, H),            /* (N, H) */
-               SM_BUF(a->ln1, TOK, H),             /* (N, H) */
+               SM_BUF_IF(!bf, a->ln1, TOK, H),     /* (N, H) */
                SM_BUF(a->mean1, TOK, 1),           /* (N) */
                SM_BUF(a->rstd1, TOK, 1),           /* (N) */
-               SM_BUF(a->pre, TOK, I),             /* (N, I) */
+               SM_BUF_IF(!bf, a->pre, TOK, I),     /* (N, I) */
                SM_BUF(a->res2, TOK, H),            /* (N, H) */
-               SM_BUF(a->ln2, TOK, H),             /* (N, H) */
+               SM_BUF_IF(!bf, a->ln2, TOK, H),     /* (N, H) */
                SM_BUF(a->mean2, TOK, 1),           /* (N) */
                SM_BUF(a->rstd2, TOK, 1),           /* (N) */
                SM_BUF_IF(ph, a->attn_mask, TOK, H), /* (N, H) */
-               SM_BUF_IF(ph, a->out_mask, TOK, H)); /* (N, H) */
+               SM_BUF_IF(ph, a->out_mask, TOK, H), /* (N, H) */
+               SM_BUF_IF(bf, a->x16, TOK, H),      /* (N, H) */
+               SM_BUF_IF(bf, a->ctx16, TOK, H),    /* (N, H) */
+               SM_BUF_IF(bf, a->ln116, TOK, H),    /* (N, H) */
+               SM_BUF_IF(bf, a->pre16, TOK, I),    /* (N, I) */
+               SM_BUF_IF(bf, a->q16, TOK, H),      /* (N, H) */
+               SM_BUF_IF(bf, a->k16, TOK, H),      /* (N, H) */
+               SM_BUF_IF(bf, a->v16, TOK, H),      /* (N, H) */
+               SM_BUF_IF(bf, a->probs_d16, ATT, 1)); /* (B, nh, L, L) */
 }
 
 /* The backward's scratch. */
 static void grad_table(sm_bert *b, sm_bufs *t)
 {
     const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
+    const int bf = b->bf16;
     SM_BUFS(t, SM_BUF(b->dx, TOK, H), SM_BUF(b->dx2, TOK, H), SM_BUF(b->dln1, TOK, H),
-               SM_BUF(b->dtmp, TOK, H), SM_BUF(b->dctx, TOK, H), SM_BUF(b->dq, TOK, H),
+               SM_BUF(b->dtmp, TOK, H), SM_BUF_IF(!bf, b->dctx, TOK, H), SM_BUF(b->dq, TOK, H),
                SM_BUF(b->dk, TOK, H), SM_BUF(b->dv, TOK, H),   /* (N, H) each */
                SM_BUF(b->dgelu, TOK, I), SM_BUF(b->dpre, TOK, I), /* (N, I) */
                SM_BUF(b->dprobs, ATT, 1),                         /* (B, nh, L, L) */
-               SM_BUF(b->dxq, TOK, H));                           /* (B, H), room for N */
+               SM_BUF(b->dxq, TOK, H),                            /* (B, H), room for N */
+               SM_BUF_IF(bf, b->dctx16, TOK, H),                  /* (N, H) */
+               SM_BUF_IF(bf, b->dprobs16, ATT, 1));               /* (B, nh, L, L) */
 }
 
 /* Free every layer's activations and the backward's scratch (all sized by cap). */
@@ -103,6 +138,9 @@ void sm_bert_free(sm_bert *b)
     sm_bufs t;
     base_table(b, &t);
     sm_bufs_free(&t);
+    w16_table(b, &t);
+    sm_bufs_free(&t);
+    b->w16_version = 0;
     b->acts = NULL;
     b->cap = (sm_bufsize){{0}};
 }
@@ -115,7 +153,15 @@ static selfmm_status ensure_forward(sm_bert *b, int B, int L, int layers, selfmm
      * nothing of the old size is held while the new is allocated; the forward
      * allocates the layers it needs, the next backward its scratch */
     if (need.n[TOK] > b->cap.n[TOK] || need.n[ATT] > b->cap.n[ATT]) free_layers(b);
+    /* another precision (selfmm_model_set_precision): other layer buffers */
+    if (b->bf16 != is_bf16(b)) free_layers(b), b->bf16 = is_bf16(b);
     sm_bufs t;
+    w16_table(b, &t);
+    const sm_bufsize none = {{0}};
+    const int had_w16 = b->w16 != NULL;
+    if (sm_bufs_alloc(&t, &none) != SELFMM_OK)
+        return sm_error(err, SELFMM_ERR_NOMEM, "BERT: cannot allocate the bf16 copies of its weights");
+    if (!had_w16 || !b->w16) b->w16_version = 0; /* new (or no) copies: made at the next forward */
     base_table(b, &t);
     if (sm_bufs_grow(&t, &b->cap, &need) != SELFMM_OK)
         return sm_error(err, SELFMM_ERR_NOMEM, "BERT: cannot allocate activations for %d x %d tokens", B, L);
@@ -180,6 +226,32 @@ static selfmm_status dense(const layer_run *r, float *out, const float *inp, con
     return sm_dnnl_dense(&r->c->dnnl, out, inp, w, b, N, C, OC, r->err);
 }
 
+/* The layer's dropout masks: attention probabilities (*pm), after the attention output
+ * (*m1) and after the FFN (*m2); NULL where the dropout is 0. */
+static void layer_masks(const layer_run *r, sm_bert_acts *a, const sm_drop *drop, uint8_t **pm, uint8_t **m1,
+                        uint8_t **m2)
+{
+    const int B = r->B, L = r->L, H = r->cfg->hidden_size, nh = r->cfg->num_attention_heads;
+    const int Lq = r->cls ? 1 : L;
+    *pm = *m1 = *m2 = NULL;
+    if (r->pa > 0) {
+        /* element (head, q, k) of sample i is number (head*L + q)*L + k of its stream */
+        *pm = a->probs_mask;
+        sm_dropout_mask_at(*pm, B, drop->first, (int64_t)nh * L * L, r->pa, drop->seed, drop->step,
+                           SM_SITE_LAYER(r->l, 0));
+        if (r->cls) /* keep the q = 0 rows, compacted to (B, nh, 1, L) */
+            for (int64_t row = 0; row < (int64_t)B * nh; row++)
+                memmove(*pm + row * L, *pm + row * L * L, (size_t)L);
+    }
+    if (r->ph > 0) { /* element (t, h) is number t*H + h: the [CLS] row is the first H */
+        *m1 = a->attn_mask, *m2 = a->out_mask;
+        sm_dropout_mask_at(*m1, B, drop->first, (int64_t)Lq * H, r->ph, drop->seed, drop->step,
+                           SM_SITE_LAYER(r->l, 1));
+        sm_dropout_mask_at(*m2, B, drop->first, (int64_t)Lq * H, r->ph, drop->seed, drop->step,
+                           SM_SITE_LAYER(r->l, 2));
+    }
+}
+
 static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_acts *a,
                                    const float *x, const sm_drop *drop)
 {
@@ -196,28 +268,12 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
     SM_TRY(dense(r, a->q, xq, lw->q_w, lw->q_b, Nq, H, H));
     SM_TRY(dense(r, a->k, x, lw->k_w, lw->k_b, N, H, H));
     SM_TRY(dense(r, a->v, x, lw->v_w, lw->v_b, N, H, H));
-    uint8_t *pm = NULL;
-    if (r->pa > 0) {
-        /* element (head, q, k) of sample i is number (head*L + q)*L + k of its stream */
-        pm = a->probs_mask;
-        sm_dropout_mask_at(pm, B, drop->first, (int64_t)nh * L * L, r->pa, drop->seed, drop->step,
-                           SM_SITE_LAYER(r->l, 0));
-        if (r->cls) /* keep the q = 0 rows, compacted to (B, nh, 1, L) */
-            for (int64_t row = 0; row < (int64_t)B * nh; row++)
-                memmove(pm + row * L, pm + row * L * L, (size_t)L);
-    }
+    uint8_t *pm, *m1, *m2;
+    layer_masks(r, a, drop, &pm, &m1, &m2);
     SM_TRY(sm_attention_forward(&r->c->dnnl, a->ctx, a->probs, pm ? a->probs_d : a->probs, a->q, a->k, a->v,
                                 b->maskbias, pm, r->pa, B, Lq, L, nh, hd, r->err));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
     SM_TRY(dense(r, b->tmp, a->ctx, lw->ao_w, NULL, Nq, H, H));
-    uint8_t *m1 = NULL, *m2 = NULL;
-    if (r->ph > 0) { /* element (t, h) is number t*H + h: the [CLS] row is the first H */
-        m1 = a->attn_mask, m2 = a->out_mask;
-        sm_dropout_mask_at(m1, B, drop->first, (int64_t)Lq * H, r->ph, drop->seed, drop->step,
-                           SM_SITE_LAYER(r->l, 1));
-        sm_dropout_mask_at(m2, B, drop->first, (int64_t)Lq * H, r->ph, drop->seed, drop->step,
-                           SM_SITE_LAYER(r->l, 2));
-    }
     sm_residual_layernorm_forward(a->ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
                                   lw->ln1_w, lw->ln1_b, Nq, H, eps);
     /* g = gelu(ln1 Wi^T + bi) */
@@ -227,6 +283,194 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
     SM_TRY(dense(r, b->tmp, b->gelu, lw->o_w, NULL, Nq, I, H));
     sm_residual_layernorm_forward(a->ln2, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, a->ln1,
                                   lw->ln2_w, lw->ln2_b, Nq, H, eps);
+    return SELFMM_OK;
+}
+
+/* ---- precision bf16 (docs/MODEL.md §8) ------------------------------------------------
+ * The same layer with every GEMM on bf16 inputs (oneDNN matmul, f32 accumulation),
+ * attention's four products included; the scores, softmax, LayerNorm, GELU and dropout
+ * arithmetic stay f32, and so do the gradients and the weights the optimizer updates.
+ * What a GEMM reads is rounded once when it is written: q, k, v, ctx and the dropped
+ * probabilities come out of their GEMMs in bf16, and the backward keeps the inputs
+ * it needs in bf16 (x16, q16, k16, v16, probs_d16, ctx16, ln116, pre16 per layer).
+ * An output gradient is rounded once (d16) for its two GEMMs, after its bias gradient
+ * is summed from the f32 values. Weight gradients accumulate in f32 straight in the
+ * gradient arena (a sum post-op). Every operand is a dense matrix or a permutation of
+ * one (docs/ARCHITECTURE.md, Compute, "bf16"). */
+
+/* The bf16 copies of layer l's weights. */
+typedef struct w16_layer_ptrs {
+    const sm_bf16 *q, *k, *v, *ao, *i, *o;
+} w16_layer_ptrs;
+
+static w16_layer_ptrs w16_at(const sm_bert *b, int l)
+{
+    const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size;
+    const sm_bf16 *p = b->w16 + (size_t)l * (size_t)w16_layer(b->cfg);
+    const int64_t HH = H * H, HI = H * I;
+    return (w16_layer_ptrs){p, p + HH, p + 2 * HH, p + 3 * HH, p + 4 * HH, p + 4 * HH + HI};
+}
+
+/* Convert the weights again when they changed since the last conversion: once per
+ * optimizer step in training, once after a load for evaluation. */
+static void refresh_w16(const sm_net *m, sm_bert *b)
+{
+    if (b->w16_version == m->weights_version) return;
+    const int64_t H = b->cfg->hidden_size, I = b->cfg->intermediate_size, HH = H * H, HI = H * I;
+    for (int l = 0; l < b->cfg->num_hidden_layers; l++) {
+        const sm_bert_layer_w *lw = &m->w.layer[l];
+        sm_bf16 *p = b->w16 + (size_t)l * (size_t)w16_layer(b->cfg);
+        sm_bf16_pack(p, lw->q_w, HH);
+        sm_bf16_pack(p + HH, lw->k_w, HH);
+        sm_bf16_pack(p + 2 * HH, lw->v_w, HH);
+        sm_bf16_pack(p + 3 * HH, lw->ao_w, HH);
+        sm_bf16_pack(p + 4 * HH, lw->i_w, HI);
+        sm_bf16_pack(p + 4 * HH + HI, lw->o_w, HI);
+    }
+    b->w16_version = m->weights_version;
+}
+
+/* out (N, OC) = inp16 (N, C) . w16^T [+ bias], out of type tout (dnnl_f32 or dnnl_bf16);
+ * gelu: out = gelu(...), oneDNN's erf GELU as a post-op */
+static selfmm_status fwd16_gelu(const layer_run *r, void *out, int64_t tout, const sm_bf16 *inp, const sm_bf16 *w,
+                                const float *bias, int N, int C, int OC, int gelu)
+{
+    sm_mm_desc d = sm_mm_2d(N, OC, C, 0, 1, dnnl_bf16, dnnl_bf16, tout);
+    d.bias = bias != NULL;
+    d.gelu = gelu;
+    return sm_dnnl_matmul(&r->c->dnnl, &d, inp, w, bias, out, r->err);
+}
+
+static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm_bf16 *inp, const sm_bf16 *w,
+                           const float *bias, int N, int C, int OC)
+{
+    return fwd16_gelu(r, out, tout, inp, w, bias, N, C, OC, 0);
+}
+
+/* The backward of out = X W^T + bias for dY (N, OC) f32: dbias += column sums of dY
+ * (f32), then with dY rounded to bf16: dX (N, C) = or += dY W (add: 1 for +=; dX of
+ * type tdx, dnnl_f32 or, with add 0, dnnl_bf16) and dW (OC, C) += dY^T X. */
+static selfmm_status bwd16(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
+                           const float *dY, const sm_bf16 *X, const sm_bf16 *W, int N, int C, int OC)
+{
+    sm_bert *b = &r->c->bert;
+    sm_bf16_pack(b->d16, dY, (int64_t)N * OC);
+    if (dbias) sm_linear_backward(NULL, NULL, dbias, dY, NULL, NULL, N, C, OC);
+    {
+        sm_mm_desc d = sm_mm_2d(N, C, OC, 0, 0, dnnl_bf16, dnnl_bf16, tdx);
+        d.accumulate = add;
+        SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, W, NULL, dX, r->err));
+    }
+    sm_mm_desc d = sm_mm_2d(OC, C, N, 1, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    d.accumulate = 1;
+    return sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, X, NULL, dW, r->err);
+}
+
+/* The layer's output goes to out (not kept: the backward needs only its bf16 copy,
+ * the next layer's x16). */
+static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_acts *a,
+                                     const float *x, const sm_drop *drop, float *out)
+{
+    sm_bert *b = &r->c->bert;
+    const w16_layer_ptrs w = w16_at(b, r->l);
+    const int B = r->B, L = r->L, H = r->cfg->hidden_size, I = r->cfg->intermediate_size;
+    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L;
+    const int Lq = r->cls ? 1 : L, Nq = B * Lq;
+    const float eps = (float)r->cfg->layer_norm_eps;
+    sm_bf16_pack(a->x16, x, (int64_t)N * H);
+    const float *xq = x;
+    const sm_bf16 *xq16 = a->x16;
+    if (r->cls) { /* the [CLS] rows of the input */
+        for (int i = 0; i < B; i++) {
+            memcpy(b->xq + (size_t)i * H, x + (size_t)i * L * H, (size_t)H * sizeof(float));
+            memcpy(b->xq16 + (size_t)i * H, a->x16 + (size_t)i * L * H, (size_t)H * sizeof(sm_bf16));
+        }
+        xq = b->xq, xq16 = b->xq16;
+    }
+    SM_TRY(fwd16(r, a->q16, dnnl_bf16, xq16, w.q, lw->q_b, Nq, H, H));
+    SM_TRY(fwd16(r, a->k16, dnnl_bf16, a->x16, w.k, lw->k_b, N, H, H));
+    SM_TRY(fwd16(r, a->v16, dnnl_bf16, a->x16, w.v, lw->v_b, N, H, H));
+    uint8_t *pm, *m1, *m2;
+    layer_masks(r, a, drop, &pm, &m1, &m2);
+    float *ln1 = b->ln1_s;
+    SM_TRY(sm_attention_forward_bf16(&r->c->dnnl, a->ctx16, a->probs, a->probs_d16, a->q16, a->k16, a->v16,
+                                     b->maskbias, pm, r->pa, B, Lq, L, nh, hd, r->err));
+    /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
+    SM_TRY(fwd16(r, b->tmp, dnnl_f32, a->ctx16, w.ao, NULL, Nq, H, H));
+    sm_residual_layernorm_forward(ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
+                                  lw->ln1_w, lw->ln1_b, Nq, H, eps);
+    sm_bf16_pack(a->ln116, ln1, (int64_t)Nq * H);
+    /* g = gelu(ln1 Wi^T + bi) */
+    if (drop->train) { /* pre is kept for the backward */
+        SM_TRY(fwd16(r, b->gelu, dnnl_f32, a->ln116, w.i, lw->i_b, Nq, H, I));
+        sm_gelu_forward_bf16(b->g16, a->pre16, b->gelu, Nq, I);
+    } else { /* evaluation: GELU in the GEMM, straight to bf16 */
+        SM_TRY(fwd16_gelu(r, b->g16, dnnl_bf16, a->ln116, w.i, lw->i_b, Nq, H, I, 1));
+    }
+    /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
+    SM_TRY(fwd16(r, b->tmp, dnnl_f32, b->g16, w.o, NULL, Nq, I, H));
+    sm_residual_layernorm_forward(out, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, ln1,
+                                  lw->ln2_w, lw->ln2_b, Nq, H, eps);
+    return SELFMM_OK;
+}
+
+/* layer_backward's contract, in bf16. */
+static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_layer_w *lg,
+                                      sm_bert_acts *a, float *dX, const float *dY)
+{
+    sm_bert *b = &r->c->bert;
+    const w16_layer_ptrs w = w16_at(b, r->l);
+    const int B = r->B, L = r->L, H = r->cfg->hidden_size, I = r->cfg->intermediate_size;
+    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L;
+    const int Lq = r->cls ? 1 : L, Nq = B * Lq;
+    const uint8_t *m1 = r->ph > 0 ? a->attn_mask : NULL, *m2 = r->ph > 0 ? a->out_mask : NULL;
+    const sm_bf16 *xq16 = r->cls ? b->xq16 : a->x16;
+    float *dxq = dX;
+    if (r->cls) {
+        dxq = b->dxq;
+        zero(dxq, (int64_t)Nq * H);
+        for (int i = 0; i < B; i++) /* as the forward gathered them (an eval forward may have run since) */
+            memcpy(b->xq16 + (size_t)i * H, a->x16 + (size_t)i * L * H, (size_t)H * sizeof(sm_bf16));
+    }
+    /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
+    zero(b->dtmp, (int64_t)Nq * H);
+    zero(b->dln1, (int64_t)Nq * H);
+    sm_residual_layernorm_backward(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
+                                   a->mean2, a->rstd2, Nq, H);
+    /* tmp = g Wo^T: dg = dtmp Wo first, then GELU's backward recomputes g for dWo */
+    sm_bf16_pack(b->d16, b->dtmp, (int64_t)Nq * H);
+    sm_linear_backward(NULL, NULL, lg->o_b, b->dtmp, NULL, NULL, Nq, I, H);
+    {
+        sm_mm_desc d = sm_mm_2d(Nq, I, H, 0, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
+        SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, w.o, NULL, b->dgelu, r->err));
+    }
+    sm_gelu_backward_bf16(b->dpre, b->g16, b->gelu, b->dgelu, a->pre16, Nq, I);
+    {
+        sm_mm_desc d = sm_mm_2d(H, I, Nq, 1, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
+        d.accumulate = 1;
+        SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, b->g16, NULL, lg->o_w, r->err));
+    }
+    /* pre = ln1 Wi^T + bi */
+    SM_TRY(bwd16(r, b->dln1, dnnl_f32, 1, lg->i_w, lg->i_b, b->dpre, a->ln116, w.i, Nq, H, I));
+    /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
+    zero(b->dtmp, (int64_t)Nq * H);
+    sm_residual_layernorm_backward(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
+                                   a->mean1, a->rstd1, Nq, H);
+    SM_TRY(bwd16(r, b->dctx16, dnnl_bf16, 0, lg->ao_w, lg->ao_b, b->dtmp, a->ctx16, w.ao, Nq, H, H));
+    /* ctx = attention(q, k, v) */
+    SM_TRY(sm_attention_backward_bf16(&r->c->dnnl, b->dq, b->dk, b->dv, b->dprobs, b->dprobs16, b->dctx16, a->q16,
+                                      a->k16, a->v16, a->probs, a->probs_d16, r->pa > 0 ? a->probs_mask : NULL,
+                                      r->pa, B, Lq, L, nh, hd, r->err));
+    /* q = xq Wq^T + bq; k, v = x W^T + b */
+    SM_TRY(bwd16(r, dxq, dnnl_f32, 1, lg->q_w, lg->q_b, b->dq, xq16, w.q, Nq, H, H));
+    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->k_w, lg->k_b, b->dk, a->x16, w.k, N, H, H));
+    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->v_w, lg->v_b, b->dv, a->x16, w.v, N, H, H));
+    if (r->cls) /* xq = the [CLS] rows of x */
+        for (int i = 0; i < B; i++) {
+            float *d = dX + (size_t)i * L * H;
+            const float *s = dxq + (size_t)i * H;
+            for (int h = 0; h < H; h++) d[h] += s[h];
+        }
     return SELFMM_OK;
 }
 
@@ -261,11 +505,17 @@ selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch
         sm_dropout_forward(b->x0, b->emb_ln, b->emb_mask, ph, (int64_t)N * H);
         x = b->x0;
     }
+    if (b->bf16) refresh_w16(m, b);
     for (int l = 0; l < NL; l++) {
         sm_bert_acts *a = &b->acts[drop->train ? l : l % 2];
         r.l = l, r.cls = l == NL - 1;
-        SM_TRY(layer_forward(&r, &w->layer[l], a, x, drop));
-        x = a->ln2;
+        if (b->bf16) {
+            SM_TRY(layer_forward16(&r, &w->layer[l], a, x, drop, b->ln2_s[l % 2]));
+            x = b->ln2_s[l % 2];
+        } else {
+            SM_TRY(layer_forward(&r, &w->layer[l], a, x, drop));
+            x = a->ln2;
+        }
     }
     b->out = x; /* (B, H): the [CLS] rows */
     return SELFMM_OK;
@@ -346,7 +596,8 @@ selfmm_status sm_bert_backward(sm_net *m, sm_compute *c, const float *dcls, self
         const float *x = l > 0 ? b->acts[l - 1].ln2 : (ph > 0 ? b->x0 : b->emb_ln);
         r.l = l, r.cls = l == NL - 1;
         zero(dX, (int64_t)N * H);
-        SM_TRY(layer_backward(&r, &w->layer[l], &g->layer[l], &b->acts[l], x, dX, dY));
+        if (b->bf16) SM_TRY(layer_backward16(&r, &w->layer[l], &g->layer[l], &b->acts[l], dX, dY));
+        else SM_TRY(layer_backward(&r, &w->layer[l], &g->layer[l], &b->acts[l], x, dX, dY));
         dY = dX;
         float *t = dX;
         dX = spare, spare = t;

@@ -16,6 +16,7 @@
 #ifndef SM_NN_COMPUTE_H
 #define SM_NN_COMPUTE_H
 
+#include "nn/bf16.h"
 #include "nn/buffers.h"
 #include "nn/dnnl_ctx.h"
 #include "nn/lstm.h"
@@ -61,6 +62,14 @@ typedef struct sm_bert_acts {    /* what one layer keeps for its backward. Query
     uint8_t *out_mask;           /* (Nq, H) dropout mask after output.dense */
     float *res2, *ln2;           /* (Nq, H) LayerNorm 2 input, output = the layer's output */
     float *mean2, *rstd2;        /* (Nq) */
+    /* precision bf16 (docs/MODEL.md §8): the GEMM inputs the backward needs, in bf16;
+     * q, k, v, probs_d, ctx and ln1 above are then not kept (ln1 is scratch in sm_bert) */
+    sm_bf16 *q16, *k16, *v16;    /* (Nq, H), (N, H), (N, H) */
+    sm_bf16 *probs_d16;          /* (B, nh, Lq, L) probabilities after dropout (always) */
+    sm_bf16 *x16;                /* (N, H) the layer's input */
+    sm_bf16 *ctx16, *ln116;      /* (Nq, H) */
+    sm_bf16 *pre16;              /* (Nq, I) intermediate.dense output, bias included (pre
+                                    and ln2 above are then not kept either) */
 } sm_bert_acts;
 
 typedef struct sm_bert {
@@ -85,6 +94,17 @@ typedef struct sm_bert {
     float *dx, *dx2, *dln1, *dtmp, *dctx, *dq, *dk, *dv, *dxq; /* (N, H) */
     float *dgelu, *dpre;         /* (N, I) */
     float *dprobs;               /* (B, nh, L, L) */
+    /* precision bf16 only (docs/MODEL.md §8) */
+    int bf16;                    /* the layer buffers are sized for bf16 */
+    sm_bf16 *w16;                /* bf16 copies of every layer's q, k, v, ao, i, o weights */
+    uint64_t w16_version;        /* the sm_net weights_version they were made from; 0: none */
+    float *ln1_s;                /* (N, H) ln1 of the current layer */
+    float *ln2_s[2];             /* (N, H) the layers' outputs, alternating */
+    sm_bf16 *xq16;               /* (B, H) the last layer's [CLS] input rows, room for N */
+    sm_bf16 *g16;                /* (N, I) GELU output (forward, and recomputed in backward) */
+    sm_bf16 *d16;                /* (N, I) the output gradient of the dense layer in backward */
+    sm_bf16 *dctx16;             /* (N, H) backward: the attention context's gradient */
+    sm_bf16 *dprobs16;           /* (B, nh, L, L) backward: the scores' gradient */
 } sm_bert;
 
 /* ---- audio / vision subnets ---------------------------------------------------- */

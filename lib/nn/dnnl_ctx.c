@@ -43,30 +43,35 @@ void sm_dnnl_destroy(sm_dnnl *d)
 }
 
 static selfmm_status view_md(dnnl_memory_desc_t *md, int64_t b0, int64_t b1, int64_t r, int64_t c,
-                             const int64_t s[4], selfmm_error *err)
+                             const int64_t s[4], int64_t type, selfmm_error *err)
 {
     dnnl_dims_t dims = {b0, b1, r, c}, strides = {s[0], s[1], s[2], s[3]};
-    SM_DNNL(dnnl_memory_desc_init_by_strides(md, 4, dims, dnnl_f32, strides), "matmul view", err);
+    const dnnl_data_type_t t = type ? (dnnl_data_type_t)type : dnnl_f32;
+    SM_DNNL(dnnl_memory_desc_init_by_strides(md, 4, dims, t, strides), "matmul view", err);
     return SELFMM_OK;
 }
 
 static selfmm_status entry_build(sm_dnnl *d, sm_mm_entry *e, const sm_mm_desc *k, selfmm_error *err)
 {
     dnnl_memory_desc_t ma, mb, mc, mbias;
-    SM_TRY(view_md(&ma, k->b0, k->b1, k->M, k->K, k->sa, err));
-    SM_TRY(view_md(&mb, k->b0, k->b1, k->K, k->N, k->sb, err));
-    SM_TRY(view_md(&mc, k->b0, k->b1, k->M, k->N, k->sc, err));
+    SM_TRY(view_md(&ma, k->b0, k->b1, k->M, k->K, k->sa, k->ta, err));
+    SM_TRY(view_md(&mb, k->b0, k->b1, k->K, k->N, k->sb, k->tb, err));
+    SM_TRY(view_md(&mc, k->b0, k->b1, k->M, k->N, k->sc, k->tc, err));
     const int64_t sbias[4] = {k->N, k->N, k->N, 1};
-    SM_TRY(view_md(&mbias, 1, 1, 1, k->N, sbias, err));
+    SM_TRY(view_md(&mbias, 1, 1, 1, k->N, sbias, 0, err));
     dnnl_matmul_desc_t desc;
     SM_DNNL(dnnl_matmul_desc_init(&desc, &ma, &mb, k->bias ? &mbias : NULL, &mc), "matmul desc", err);
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t ops = NULL;
     selfmm_status st = SELFMM_OK;
-    if (k->accumulate) {
+    if (k->accumulate || k->gelu) {
         st = sm_dnnl_check(dnnl_primitive_attr_create(&attr), "attr create", err);
         if (st == SELFMM_OK) st = sm_dnnl_check(dnnl_post_ops_create(&ops), "post ops", err);
-        if (st == SELFMM_OK) st = sm_dnnl_check(dnnl_post_ops_append_sum(ops, 1.0f), "sum post op", err);
+        if (st == SELFMM_OK && k->accumulate)
+            st = sm_dnnl_check(dnnl_post_ops_append_sum(ops, 1.0f), "sum post op", err);
+        if (st == SELFMM_OK && k->gelu)
+            st = sm_dnnl_check(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f),
+                               "gelu post op", err);
         if (st == SELFMM_OK) st = sm_dnnl_check(dnnl_primitive_attr_set_post_ops(attr, ops), "set post ops", err);
     }
     dnnl_primitive_desc_t pd = NULL;
@@ -90,8 +95,8 @@ static selfmm_status entry_build(sm_dnnl *d, sm_mm_entry *e, const sm_mm_desc *k
     return SELFMM_OK;
 }
 
-selfmm_status sm_dnnl_matmul(sm_dnnl *d, const sm_mm_desc *desc, const float *a, const float *b,
-                             const float *bias, float *c, selfmm_error *err)
+selfmm_status sm_dnnl_matmul(sm_dnnl *d, const sm_mm_desc *desc, const void *a, const void *b,
+                             const float *bias, void *c, selfmm_error *err)
 {
     sm_mm_entry *e = NULL, *victim = &d->mm[0];
     for (int i = 0; i < SM_MM_CACHE; i++) {
@@ -119,15 +124,27 @@ selfmm_status sm_dnnl_matmul(sm_dnnl *d, const sm_mm_desc *desc, const float *a,
     return SELFMM_OK;
 }
 
+sm_mm_desc sm_mm_2d(int64_t M, int64_t N, int64_t K, int trans_a, int trans_b, int64_t ta, int64_t tb,
+                    int64_t tc)
+{
+    sm_mm_desc d;
+    memset(&d, 0, sizeof d); /* the desc is a cache key: no stray bytes */
+    d.b0 = d.b1 = 1, d.M = M, d.N = N, d.K = K, d.ta = ta, d.tb = tb, d.tc = tc;
+    const int64_t MK = M * K, KN = K * N, MN = M * N;
+    d.sa[0] = d.sa[1] = MK, d.sb[0] = d.sb[1] = KN, d.sc[0] = d.sc[1] = MN;
+    if (trans_a) d.sa[2] = 1, d.sa[3] = M; /* stored (K, M) */
+    else d.sa[2] = K, d.sa[3] = 1;
+    if (trans_b) d.sb[2] = 1, d.sb[3] = K; /* stored (N, K) */
+    else d.sb[2] = N, d.sb[3] = 1;
+    d.sc[2] = N, d.sc[3] = 1;
+    return d;
+}
+
 selfmm_status sm_dnnl_dense(sm_dnnl *d, float *out, const float *inp, const float *weight,
                             const float *bias, int N, int C, int OC, selfmm_error *err)
 {
-    sm_mm_desc m;
-    memset(&m, 0, sizeof m);
-    m.b0 = 1, m.b1 = 1, m.M = N, m.N = OC, m.K = C, m.bias = bias != NULL;
-    const int64_t NC = (int64_t)N * C, NO = (int64_t)N * OC, OCC = (int64_t)OC * C;
-    m.sa[0] = NC, m.sa[1] = NC, m.sa[2] = C, m.sa[3] = 1;       /* inp (N, C) */
-    m.sb[0] = OCC, m.sb[1] = OCC, m.sb[2] = 1, m.sb[3] = C;     /* weight^T: (C, OC) view */
-    m.sc[0] = NO, m.sc[1] = NO, m.sc[2] = OC, m.sc[3] = 1;      /* out (N, OC) */
+    /* weight (OC, C) read as weight^T, a (C, OC) view */
+    sm_mm_desc m = sm_mm_2d(N, OC, C, 0, 1, 0, 0, 0);
+    m.bias = bias != NULL;
     return sm_dnnl_matmul(d, &m, inp, weight, bias, out, err);
 }

@@ -16,17 +16,23 @@
 #endif
 
 /* C (b0, b1, M, N) [+]= A (b0, b1, M, K) . B (b0, b1, K, N), every operand a strided
- * view: strides are in floats over (b0, b1, rows, cols). Attention uses it to read Q,
- * K, V and write the context straight in the (batch, token, hidden) layout of the
- * linear layers, heads and transposes included, without copies. */
+ * view: strides are in elements of the operand's type over (b0, b1, rows, cols).
+ * Attention uses it to read Q, K, V and write the context straight in the (batch,
+ * token, hidden) layout of the linear layers, heads and transposes included, without
+ * copies. Each operand has its type (f32 or bf16; 0 means f32); the accumulation is
+ * f32 whatever the types. Every view must be a permutation of a dense tensor: oneDNN
+ * 2.6 runs a "slice" (a row stride larger than the row) on a slow generic kernel
+ * (docs/ARCHITECTURE.md, Compute, "bf16"). */
 typedef struct sm_mm_desc {
     int64_t b0, b1, M, N, K;
     int64_t sa[4], sb[4], sc[4];
     int64_t accumulate;           /* 1: C += A.B (a sum post-op) */
-    int64_t bias;                 /* 1: + bias[n] on every row (forward dense layers) */
+    int64_t bias;                 /* 1: + bias[n] (f32) on every row (forward dense layers) */
+    int64_t ta, tb, tc;           /* dnnl_data_type_t of A, B, C; 0: dnnl_f32 */
+    int64_t gelu;                 /* 1: C = gelu_erf(A.B + bias), an eltwise post-op */
 } sm_mm_desc;
 
-#define SM_MM_CACHE 48
+#define SM_MM_CACHE 96
 
 typedef struct sm_mm_entry {
     sm_mm_desc key;
@@ -49,9 +55,15 @@ selfmm_status sm_dnnl_check(dnnl_status_t s, const char *what, selfmm_error *err
 #define SM_DNNL(call, what, err) SM_TRY(sm_dnnl_check((call), (what), (err)))
 
 /* Run (creating or reusing from the cache) the matmul described by desc; bias (N
- * floats) only when desc->bias. */
-selfmm_status sm_dnnl_matmul(sm_dnnl *d, const sm_mm_desc *desc, const float *a, const float *b,
-                             const float *bias, float *c, selfmm_error *err);
+ * floats) only when desc->bias. a, b, c of the desc's types. */
+selfmm_status sm_dnnl_matmul(sm_dnnl *d, const sm_mm_desc *desc, const void *a, const void *b,
+                             const float *bias, void *c, selfmm_error *err);
+
+/* A 2-D matmul C (M, N) = A . B, dense row-major operands: A stored (M, K), or (K, M)
+ * read transposed when trans_a; B stored (K, N), or (N, K) when trans_b; C (M, N).
+ * Types as in sm_mm_desc (0: f32); no bias, no post-op. */
+sm_mm_desc sm_mm_2d(int64_t M, int64_t N, int64_t K, int trans_a, int trans_b, int64_t ta, int64_t tb,
+                    int64_t tc);
 
 /* out (N, OC) = inp (N, C) . weight^T + bias (bias may be NULL), weight in PyTorch's
  * (OC, C) layout read as a transposed view: the forward of BERT's dense layers. */

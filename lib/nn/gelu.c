@@ -35,6 +35,36 @@ void sm_bias_gelu_forward(float *out, float *pre, const float *bias, int N, int 
     }
 }
 
+void sm_gelu_forward_bf16(sm_bf16 *g16, sm_bf16 *pre16, float *pre, int N, int C)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        float *u = pre + (size_t)i * C;
+        sm_bf16_pack_row(pre16 + (size_t)i * C, u, C);
+#pragma omp simd
+        for (int c = 0; c < C; c++) u[c] = u[c] * sm_phi(u[c]);
+        sm_bf16_pack_row(g16 + (size_t)i * C, u, C);
+    }
+}
+
+void sm_gelu_backward_bf16(float *dpre, sm_bf16 *g16, float *scratch, const float *dout, const sm_bf16 *pre16,
+                           int N, int C)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        float *u = scratch + (size_t)i * C, *du = dpre + (size_t)i * C;
+        const float *d = dout + (size_t)i * C;
+        sm_bf16_unpack_row(u, pre16 + (size_t)i * C, C);
+#pragma omp simd
+        for (int c = 0; c < C; c++) {
+            float x = u[c], P = sm_phi(x);
+            du[c] = d[c] * (P + x * sm_normal_pdf(x));
+            u[c] = x * P;
+        }
+        sm_bf16_pack_row(g16 + (size_t)i * C, u, C);
+    }
+}
+
 void sm_bias_gelu_backward(float *dpre, float *out, const float *dout, const float *pre, int N,
                            int C)
 {

@@ -9,7 +9,10 @@ selfmm_status sm_net_init(sm_net *n, const selfmm_config *cfg, int init, selfmm_
 {
     memset(n, 0, sizeof *n);
     SM_TRY(selfmm_config_validate(cfg, err));
+    /* before anything bf16 exists: refuse where bf16 cannot run as it should */
+    SM_TRY(selfmm_precision_check((selfmm_precision)cfg->precision, err));
     n->cfg = *cfg;
+    n->weights_version = 1;
     selfmm_status st = sm_params_build(cfg, &n->table, err);
     if (st == SELFMM_OK) {
         n->params = sm_alloc((size_t)n->table.total, sizeof(float));

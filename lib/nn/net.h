@@ -24,8 +24,15 @@ typedef struct sm_net {
     selfmm_shard_info shard;     /* selfmm_model_set_shard: the batches are shares of a global
                                     batch (dropout keys, loss denominator, BERT's run length);
                                     zero: each batch is whole */
+    uint64_t weights_version;    /* bumped by everything that may change a weight (loaders,
+                                    initialisation, the optimizer step, a writable pointer
+                                    handed out): bf16 mode converts BERT's weights again
+                                    when it changed (docs/MODEL.md §8) */
     struct sm_compute *compute;  /* NULL until the first forward */
 } sm_net;
+
+/* The weights may have changed (see weights_version). */
+static inline void sm_net_weights_changed(sm_net *n) { n->weights_version++; }
 
 /* ---- net.c ------------------------------------------------------------------------- */
 /* What sm_net_init initialises. */

@@ -15,6 +15,8 @@
 #ifndef SM_NN_OPS_H
 #define SM_NN_OPS_H
 
+#include "nn/bf16.h"
+
 #include <stdint.h>
 
 /* Elements below which an elementwise or row loop does not go parallel. */
@@ -69,6 +71,15 @@ void sm_bias_gelu_forward(float *out, float *pre, const float *bias, int N, int 
  * gelu' needs the same erfc). */
 void sm_bias_gelu_backward(float *dpre, float *out, const float *dout, const float *pre, int N,
                            int C);
+
+/* bf16 mode (docs/MODEL.md §8), math in f32: pre (N, C) holds the intermediate dense
+ * output with its bias; pre16 = bf16(pre) (kept for the backward), then pre is
+ * overwritten with gelu(pre) and g16 = bf16(gelu(pre)) (the next GEMM's input). */
+void sm_gelu_forward_bf16(sm_bf16 *g16, sm_bf16 *pre16, float *pre, int N, int C);
+/* dpre (N, C) = dout * gelu'(x) (written, not added) and g16 = bf16(gelu(x)) for x =
+ * pre16; scratch (N, C) floats. */
+void sm_gelu_backward_bf16(float *dpre, sm_bf16 *g16, float *scratch, const float *dout, const sm_bf16 *pre16,
+                           int N, int C);
 
 /* ---- softmax over rows ------------------------------------------------------------ */
 void sm_softmax_forward(float *probs, const float *inp, int N, int C);

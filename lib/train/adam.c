@@ -247,6 +247,7 @@ SELFMM_API selfmm_status selfmm_optim_step(selfmm_optim *o)
         adam_run(params + off, grads + off, m + off, v + off, ch[c].len, &k[ch[c].group]);
     }
     o->step = t;
+    sm_net_weights_changed(&o->model->net);
     return SELFMM_OK;
 }
 

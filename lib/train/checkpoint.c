@@ -192,6 +192,7 @@ SELFMM_API selfmm_status selfmm_train_state_broadcast(selfmm_model *model, selfm
     SM_TRY(sm_dist_broadcast(&d, steps, sizeof steps, root, "the step counters", err));
     SM_TRY(sm_dist_broadcast(&d, model->net.params, (size_t)model->net.table.total * sizeof(float), root,
                              "the weights", err));
+    sm_net_weights_changed(&model->net);
     /* root's arrays were checked when it loaded them; the others' are overwritten in
      * place with them (the owners hand out views of their own memory) */
     for (int k = 0; k < N_STATE; k++)
