@@ -56,8 +56,9 @@ selfmm_status sm_atomic_reserve(sm_atomic_file *af, const char *path, selfmm_err
 /* Files are written with O_DIRECT, through an aligned buffer, where the file
  * system takes it. Buffered writes copy every byte into the page cache in the
  * kernel: on the ext4 of the build machine that is 2.4-4.5 s of kernel CPU for a
- * 1.2 GB checkpoint, direct writes of 8 MiB pieces take 0.7 s (docs/PLATFORM.md
- * §7). The tail that is not a whole number of blocks is written without O_DIRECT. Where O_DIRECT is refused (tmpfs, some network file systems),
+ * 1.2 GB checkpoint, direct writes of 8 MiB pieces take 0.7 s
+ * (docs/PLATFORM.md §7). The tail that is not a whole number of blocks is written
+ * without O_DIRECT. Where O_DIRECT is refused (tmpfs, some network file systems),
  * at open or at the first write, the file is written buffered as before. */
 enum { SINK_BUF = 8 << 20, SINK_ALIGN = 4096 };
 
