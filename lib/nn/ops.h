@@ -72,13 +72,14 @@ void sm_bias_gelu_forward(float *out, float *pre, const float *bias, int N, int 
 void sm_bias_gelu_backward(float *dpre, float *out, const float *dout, const float *pre, int N,
                            int C);
 
-/* bf16 mode (docs/MODEL.md §8), math in f32: pre (N, C) holds the intermediate dense
- * output with its bias; pre16 = bf16(pre) (kept for the backward), then pre is
- * overwritten with gelu(pre) and g16 = bf16(gelu(pre)) (the next GEMM's input). */
-void sm_gelu_forward_bf16(sm_bf16 *g16, sm_bf16 *pre16, float *pre, int N, int C);
-/* dpre (N, C) = dout * gelu'(x) (written, not added) and g16 = bf16(gelu(x)) for x =
- * pre16; scratch (N, C) floats. */
-void sm_gelu_backward_bf16(float *dpre, sm_bf16 *g16, float *scratch, const float *dout, const sm_bf16 *pre16,
+/* bf16 mode (docs/MODEL.md §8), math in f32: pre16 (N, C) holds the intermediate
+ * dense output with its bias, as the GEMM rounded it to bf16 (kept for the backward);
+ * g16 = bf16(gelu(pre16)) (the next GEMM's input). */
+void sm_gelu_forward_bf16(sm_bf16 *g16, const sm_bf16 *pre16, int N, int C);
+/* dpre (N, C) = dout * gelu'(x) (written, not added; f32 for the bias gradient),
+ * dpre16 = bf16(dpre) (the input of the two GEMMs) and g16 = bf16(gelu(x)), for
+ * x = pre16. */
+void sm_gelu_backward_bf16(float *dpre, sm_bf16 *dpre16, sm_bf16 *g16, const float *dout, const sm_bf16 *pre16,
                            int N, int C);
 
 /* ---- softmax over rows ------------------------------------------------------------ */
