@@ -49,7 +49,10 @@ void sm_gelu_forward_bf16(sm_bf16 *g16, const sm_bf16 *pre16, int N, int C)
             const size_t o = (size_t)i * C + (size_t)c0;
             sm_bf16_unpack_row(u, pre16 + o, n);
 #pragma omp simd
-            for (int c = 0; c < n; c++) u[c] = u[c] * sm_phi(u[c]);
+            for (int c = 0; c < n; c++) {
+                float pdf;
+                u[c] = u[c] * sm_phi_pdf16(u[c], &pdf);
+            }
             sm_bf16_pack_row(g16 + o, u, n);
         }
     }
@@ -69,8 +72,8 @@ void sm_gelu_backward_bf16(float *dpre, sm_bf16 *dpre16, sm_bf16 *g16, const flo
             sm_bf16_unpack_row(u, pre16 + o, n);
 #pragma omp simd
             for (int c = 0; c < n; c++) {
-                float x = u[c], P = sm_phi(x);
-                du[c] = d[c] * (P + x * sm_normal_pdf(x));
+                float x = u[c], pdf, P = sm_phi_pdf16(x, &pdf);
+                du[c] = d[c] * (P + x * pdf);
                 u[c] = x * P;
             }
             sm_bf16_pack_row(g16 + o, u, n);
