@@ -115,6 +115,7 @@ static void grad_table(sm_bert *b, sm_bufs *t)
                SM_BUF(b->dxq, TOK, H),                            /* (B, H), room for N */
                SM_BUF_IF(bf, b->dctx16, TOK, H),                  /* (N, H) */
                SM_BUF_IF(bf, b->dpre16, TOK, I),                  /* (N, I) */
+               SM_BUF_IF(bf, b->dt16, TOK, I),                    /* (I, N) */
                SM_BUF_IF(bf, b->dprobs16, ATT, 1));               /* (B, nh, L, L) */
 }
 
@@ -351,6 +352,18 @@ static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm
 /* The backward of out = X W^T + bias for dY (N, OC) f32: dbias += column sums of dY
  * (f32), then with dY rounded to bf16: dX (N, C) = or += dY W (add: 1 for +=; dX of
  * type tdx, dnnl_f32 or, with add 0, dnnl_bf16) and dW (OC, C) += dY^T X. */
+/* dW (OC, C) += dY^T X for dY (N, OC) f32: dY is rounded into a transposed copy, since
+ * oneDNN's AMX matmul runs 1.1-1.45x faster on it than on a transposed view of the
+ * row-major copy (docs/ARCHITECTURE.md, Compute, "bf16"). */
+static selfmm_status dw16(const layer_run *r, float *dW, const float *dY, const sm_bf16 *X, int N, int C, int OC)
+{
+    sm_bert *b = &r->c->bert;
+    sm_bf16_pack_t(b->dt16, dY, N, OC);
+    sm_mm_desc d = sm_mm_2d(OC, C, N, 0, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    d.accumulate = 1;
+    return sm_dnnl_matmul(&r->c->dnnl, &d, b->dt16, X, NULL, dW, r->err);
+}
+
 static selfmm_status bwd16r(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
                             const float *dY, const sm_bf16 *dY16, const sm_bf16 *X, const sm_bf16 *W, int N, int C,
                             int OC)
@@ -363,9 +376,7 @@ static selfmm_status bwd16r(const layer_run *r, void *dX, int64_t tdx, int add, 
         d.accumulate = add;
         SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, dY16, W, NULL, dX, r->err));
     }
-    sm_mm_desc d = sm_mm_2d(OC, C, N, 1, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
-    d.accumulate = 1;
-    return sm_dnnl_matmul(&r->c->dnnl, &d, dY16, X, NULL, dW, r->err);
+    return dw16(r, dW, dY, X, N, C, OC);
 }
 
 static selfmm_status bwd16(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
@@ -453,11 +464,7 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
         SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, w.o, NULL, b->dgelu, r->err));
     }
     sm_gelu_backward_bf16(b->dpre, b->dpre16, b->g16, b->dgelu, a->pre16, Nq, I);
-    {
-        sm_mm_desc d = sm_mm_2d(H, I, Nq, 1, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
-        d.accumulate = 1;
-        SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, b->g16, NULL, lg->o_w, r->err));
-    }
+    SM_TRY(dw16(r, lg->o_w, b->dtmp, b->g16, Nq, I, H));
     /* pre = ln1 Wi^T + bi */
     SM_TRY(bwd16r(r, b->dln1, dnnl_f32, 1, lg->i_w, lg->i_b, b->dpre, b->dpre16, a->ln116, w.i, Nq, H, I));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */

@@ -104,6 +104,7 @@ typedef struct sm_bert {
     sm_bf16 *g16;                /* (N, I) GELU output (forward, and recomputed in backward) */
     sm_bf16 *d16;                /* (N, H) the output gradient of a dense layer in backward */
     sm_bf16 *dpre16;             /* (N, I) bf16(dpre), written by GELU's backward */
+    sm_bf16 *dt16;               /* (OC, N) a dense layer's output gradient, transposed, for dW */
     sm_bf16 *dctx16;             /* (N, H) backward: the attention context's gradient */
     sm_bf16 *dprobs16;           /* (B, nh, L, L) backward: the scores' gradient */
 } sm_bert;
