@@ -354,7 +354,7 @@ static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm
  * type tdx, dnnl_f32 or, with add 0, dnnl_bf16) and dW (OC, C) += dY^T X. */
 /* dW (OC, C) += dY^T X for dY (N, OC) f32: dY is rounded into a transposed copy, since
  * oneDNN's AMX matmul runs 1.1-1.45x faster on it than on a transposed view of the
- * row-major copy (docs/ARCHITECTURE.md, Compute, "bf16"). */
+ * row-major copy (docs/ARCHITECTURE.md, "bf16"). */
 static selfmm_status dw16(const layer_run *r, float *dW, const float *dY, const sm_bf16 *X, int N, int C, int OC)
 {
     sm_bert *b = &r->c->bert;
