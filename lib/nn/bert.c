@@ -452,10 +452,8 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
             memcpy(b->xq16 + (size_t)i * H, a->x16 + (size_t)i * L * H, (size_t)H * sizeof(sm_bf16));
     }
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
-    zero(b->dtmp, (int64_t)Nq * H);
-    zero(b->dln1, (int64_t)Nq * H);
-    sm_residual_layernorm_backward(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
-                                   a->mean2, a->rstd2, Nq, H);
+    sm_residual_layernorm_backward_set(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
+                                       a->mean2, a->rstd2, Nq, H, 1);
     /* tmp = g Wo^T: dg = dtmp Wo first, then GELU's backward recomputes g for dWo */
     sm_bf16_pack(b->d16, b->dtmp, (int64_t)Nq * H);
     sm_linear_backward(NULL, NULL, lg->o_b, b->dtmp, NULL, NULL, Nq, I, H);
@@ -468,9 +466,8 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
     /* pre = ln1 Wi^T + bi */
     SM_TRY(bwd16r(r, b->dln1, dnnl_f32, 1, lg->i_w, lg->i_b, b->dpre, b->dpre16, a->ln116, w.i, Nq, H, I));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
-    zero(b->dtmp, (int64_t)Nq * H);
-    sm_residual_layernorm_backward(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
-                                   a->mean1, a->rstd1, Nq, H);
+    sm_residual_layernorm_backward_set(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
+                                       a->mean1, a->rstd1, Nq, H, 0);
     SM_TRY(bwd16(r, b->dctx16, dnnl_bf16, 0, lg->ao_w, lg->ao_b, b->dtmp, a->ctx16, w.ao, Nq, H, H));
     /* ctx = attention(q, k, v) */
     SM_TRY(sm_attention_backward_bf16(&r->c->dnnl, b->dq, b->dk, b->dv, b->dprobs, b->dprobs16, b->dctx16, a->q16,
@@ -555,10 +552,8 @@ static selfmm_status layer_backward(const layer_run *r, const sm_bert_layer_w *l
         zero(dxq, (int64_t)Nq * H);
     }
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
-    zero(b->dtmp, (int64_t)Nq * H);
-    zero(b->dln1, (int64_t)Nq * H);
-    sm_residual_layernorm_backward(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
-                                   a->mean2, a->rstd2, Nq, H);
+    sm_residual_layernorm_backward_set(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
+                                       a->mean2, a->rstd2, Nq, H, 1);
     /* tmp = g Wo^T: dg = dtmp Wo first, then GELU's backward recomputes g for dWo */
     zero(b->dgelu, (int64_t)Nq * I);
     sm_linear_backward(b->dgelu, NULL, lg->o_b, b->dtmp, NULL, lw->o_w, Nq, I, H);

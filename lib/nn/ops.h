@@ -59,6 +59,12 @@ void sm_residual_layernorm_backward(float *dinp, float *dres, float *dweight, fl
                                     const float *dout, const float *sum, const uint8_t *mask,
                                     float scale, const float *weight, const float *mean,
                                     const float *rstd, int N, int C);
+/* The same, writing dinp (=) rather than adding to it, and dres too if set_res (bf16
+ * mode: no zeroed buffers to add to). */
+void sm_residual_layernorm_backward_set(float *dinp, float *dres, float *dweight, float *dlnbias,
+                                        const float *dout, const float *sum, const uint8_t *mask,
+                                        float scale, const float *weight, const float *mean,
+                                        const float *rstd, int N, int C, int set_res);
 
 /* ---- GELU, exact erf form: x * Phi(x) -------------------------------------------- */
 void sm_gelu_forward(float *out, const float *inp, int64_t n);
