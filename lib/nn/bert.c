@@ -353,8 +353,8 @@ static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm
  * (f32), then with dY rounded to bf16: dX (N, C) = or += dY W (add: 1 for +=; dX of
  * type tdx, dnnl_f32 or, with add 0, dnnl_bf16) and dW (OC, C) += dY^T X. */
 /* dW (OC, C) += dY^T X for dY (N, OC) f32: dY is rounded into a transposed copy, since
- * oneDNN's AMX matmul runs 1.1-1.45x faster on it than on a transposed view of the
- * row-major copy (docs/ARCHITECTURE.md, "bf16"). */
+ * oneDNN's AMX matmul runs 1.2-1.26x faster on it than on a transposed view of the
+ * row-major copy (docs/PLATFORM.md §4). */
 static selfmm_status dw16(const layer_run *r, float *dW, const float *dY, const sm_bf16 *X, int N, int C, int OC)
 {
     sm_bert *b = &r->c->bert;
