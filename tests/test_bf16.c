@@ -115,6 +115,31 @@ TEST(conversions)
     CHECK(!bad);
 }
 
+/* The transposed conversion (the weight gradients' dY copy): every shape class --
+ * row counts below, at and past the 16 and 32 lanes, a single column -- equals the
+ * plain conversion read transposed, and writes nothing outside (C, R). */
+TEST(transposed_conversion)
+{
+    NEED_BF16();
+    static const int shapes[][2] = {{1, 1}, {5, 3}, {16, 7}, {17, 1}, {32, 9}, {33, 4}, {64, 5}, {79, 13}, {300, 40}};
+    uint64_t s = 11;
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const int R = shapes[t][0], C = shapes[t][1];
+        float *x = malloc((size_t)R * C * sizeof *x);
+        sm_bf16 *h = malloc((size_t)R * C * sizeof *h), *ht = malloc(((size_t)R * C + 8) * sizeof *ht);
+        for (int i = 0; i < R * C; i++) x[i] = frand(&s) * powf(2.0f, (float)(i % 30 - 15));
+        for (int i = 0; i < R * C + 8; i++) ht[i] = 0xABCD;
+        sm_bf16_pack(h, x, (int64_t)R * C);
+        sm_bf16_pack_t(ht, x, R, C);
+        int bad = 0;
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < C; c++) bad |= ht[(size_t)c * R + r] != h[(size_t)r * C + c];
+        for (int i = R * C; i < R * C + 8; i++) bad |= ht[i] != 0xABCD;
+        CHECK_MSG(!bad, "R %d, C %d", R, C);
+        free(x), free(h), free(ht);
+    }
+}
+
 /* Each GEMM kind of the bf16 BERT layer (docs/MODEL.md §8) against f32: forward
  * with the weight read transposed and a bias, the input gradient (= and +=), the
  * weight gradient accumulated into an f32 gradient, and the GELU post-op. */
@@ -340,6 +365,7 @@ int main(void)
     if (!have_bf16) printf("# skip: bf16 compute tests (this CPU refuses precision=bf16)\n");
     RUN(one_decision);
     RUN(conversions);
+    RUN(transposed_conversion);
     RUN(gemm_kinds);
     RUN(model_against_fp32);
     RUN(deterministic);

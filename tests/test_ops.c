@@ -46,6 +46,31 @@ TEST(phi_accuracy)
     CHECK(sm_phi(-40.0f) == 0.0f);
 }
 
+TEST(phi_pdf16_accuracy)
+{
+    /* bf16 mode's Phi and density: relative error in the left tail and in the
+     * density, absolute in Phi, far below bf16's 2^-9 */
+    double w_rel = 0, w_abs = 0, w_pdf = 0;
+    for (double x = -12.0; x <= 12.0; x += 0.0007) {
+        float xf = (float)x, pdf;
+        double want = 0.5 * erfc(-(double)xf / sqrt(2.0));
+        double got = sm_phi_pdf16(xf, &pdf);
+        if (xf <= 0) w_rel = fmax(w_rel, fabs(got - want) / want);
+        w_abs = fmax(w_abs, fabs(got - want));
+        double wp = exp(-0.5 * (double)xf * xf) / sqrt(2 * M_PI);
+        w_pdf = fmax(w_pdf, fabs(pdf - wp) / wp);
+    }
+    printf("# sm_phi_pdf16 worst relative error %.3g (x <= 0), absolute %.3g, density %.3g\n", w_rel, w_abs, w_pdf);
+    CHECK(w_rel < 3e-5);
+    CHECK(w_abs < 2e-5);
+    CHECK(w_pdf < 3e-7);
+    float pdf;
+    CHECK(sm_phi_pdf16(40.0f, &pdf) == 1.0f && pdf == 0.0f);
+    CHECK(sm_phi_pdf16(-40.0f, &pdf) == 0.0f);
+    volatile float nan_ = NAN;
+    CHECK(isnan(sm_phi_pdf16(nan_, &pdf)) && isnan(pdf));
+}
+
 TEST(dropout_mask_is_the_rng)
 {
     const int B = 3;
@@ -139,6 +164,7 @@ int main(void)
 {
     RUN(expf_accuracy);
     RUN(phi_accuracy);
+    RUN(phi_pdf16_accuracy);
     RUN(nan_in_nan_out);
     RUN(dropout_mask_is_the_rng);
     RUN(dropout_mask_reproducible_and_thread_independent);

@@ -45,14 +45,14 @@ static void base_table(sm_bert *b, sm_bufs *t)
                SM_BUF_IF(ph, b->emb_mask, TOK, H), /* (N, H) */
                SM_BUF_IF(ph, b->x0, TOK, H),      /* (N, H) */
                SM_BUF(b->tmp, TOK, H),            /* (N, H) */
-               SM_BUF(b->gelu, TOK, I),           /* (N, I) */
+               SM_BUF_IF(!bf, b->gelu, TOK, I), /* (N, I) */
                SM_BUF(b->xq, TOK, H),             /* (B, H), room for N */
                SM_BUF_IF(bf, b->ln1_s, TOK, H),   /* (N, H) */
                SM_BUF_IF(bf, b->ln2_s[0], TOK, H), /* (N, H) */
                SM_BUF_IF(bf, b->ln2_s[1], TOK, H), /* (N, H) */
                SM_BUF_IF(bf, b->xq16, TOK, H),    /* (B, H), room for N */
                SM_BUF_IF(bf, b->g16, TOK, I),     /* (N, I) */
-               SM_BUF_IF(bf, b->d16, TOK, I));    /* (N, I) */
+               SM_BUF_IF(bf, b->d16, TOK, H));    /* (N, H) */
 }
 
 /* The bf16 weight copies: q, k, v, ao (H, H), i (I, H), o (H, I) per layer, in
@@ -114,6 +114,8 @@ static void grad_table(sm_bert *b, sm_bufs *t)
                SM_BUF(b->dprobs, ATT, 1),                         /* (B, nh, L, L) */
                SM_BUF(b->dxq, TOK, H),                            /* (B, H), room for N */
                SM_BUF_IF(bf, b->dctx16, TOK, H),                  /* (N, H) */
+               SM_BUF_IF(bf, b->dpre16, TOK, I),                  /* (N, I) */
+               SM_BUF_IF(bf, b->dt16, TOK, I),                    /* (I, N) */
                SM_BUF_IF(bf, b->dprobs16, ATT, 1));               /* (B, nh, L, L) */
 }
 
@@ -350,20 +352,37 @@ static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm
 /* The backward of out = X W^T + bias for dY (N, OC) f32: dbias += column sums of dY
  * (f32), then with dY rounded to bf16: dX (N, C) = or += dY W (add: 1 for +=; dX of
  * type tdx, dnnl_f32 or, with add 0, dnnl_bf16) and dW (OC, C) += dY^T X. */
-static selfmm_status bwd16(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
-                           const float *dY, const sm_bf16 *X, const sm_bf16 *W, int N, int C, int OC)
+/* dW (OC, C) += dY^T X for dY (N, OC) f32: dY is rounded into a transposed copy, since
+ * oneDNN's AMX matmul runs 1.2-1.26x faster on it than on a transposed view of the
+ * row-major copy (docs/PLATFORM.md §4). */
+static selfmm_status dw16(const layer_run *r, float *dW, const float *dY, const sm_bf16 *X, int N, int C, int OC)
 {
     sm_bert *b = &r->c->bert;
-    sm_bf16_pack(b->d16, dY, (int64_t)N * OC);
+    sm_bf16_pack_t(b->dt16, dY, N, OC);
+    sm_mm_desc d = sm_mm_2d(OC, C, N, 0, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
+    d.accumulate = 1;
+    return sm_dnnl_matmul(&r->c->dnnl, &d, b->dt16, X, NULL, dW, r->err);
+}
+
+static selfmm_status bwd16r(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
+                            const float *dY, const sm_bf16 *dY16, const sm_bf16 *X, const sm_bf16 *W, int N, int C,
+                            int OC)
+{
+    sm_bert *b = &r->c->bert;
+    if (!dY16) sm_bf16_pack(b->d16, dY, (int64_t)N * OC), dY16 = b->d16;
     if (dbias) sm_linear_backward(NULL, NULL, dbias, dY, NULL, NULL, N, C, OC);
     {
         sm_mm_desc d = sm_mm_2d(N, C, OC, 0, 0, dnnl_bf16, dnnl_bf16, tdx);
         d.accumulate = add;
-        SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, W, NULL, dX, r->err));
+        SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, dY16, W, NULL, dX, r->err));
     }
-    sm_mm_desc d = sm_mm_2d(OC, C, N, 1, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
-    d.accumulate = 1;
-    return sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, X, NULL, dW, r->err);
+    return dw16(r, dW, dY, X, N, C, OC);
+}
+
+static selfmm_status bwd16(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
+                           const float *dY, const sm_bf16 *X, const sm_bf16 *W, int N, int C, int OC)
+{
+    return bwd16r(r, dX, tdx, add, dW, dbias, dY, NULL, X, W, N, C, OC);
 }
 
 /* The layer's output goes to out (not kept: the backward needs only its bf16 copy,
@@ -402,8 +421,8 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
     sm_bf16_pack(a->ln116, ln1, (int64_t)Nq * H);
     /* g = gelu(ln1 Wi^T + bi) */
     if (drop->train) { /* pre is kept for the backward */
-        SM_TRY(fwd16(r, b->gelu, dnnl_f32, a->ln116, w.i, lw->i_b, Nq, H, I));
-        sm_gelu_forward_bf16(b->g16, a->pre16, b->gelu, Nq, I);
+        SM_TRY(fwd16(r, a->pre16, dnnl_bf16, a->ln116, w.i, lw->i_b, Nq, H, I));
+        sm_gelu_forward_bf16(b->g16, a->pre16, Nq, I);
     } else { /* evaluation: GELU in the GEMM, straight to bf16 */
         SM_TRY(fwd16_gelu(r, b->g16, dnnl_bf16, a->ln116, w.i, lw->i_b, Nq, H, I, 1));
     }
@@ -433,10 +452,8 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
             memcpy(b->xq16 + (size_t)i * H, a->x16 + (size_t)i * L * H, (size_t)H * sizeof(sm_bf16));
     }
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
-    zero(b->dtmp, (int64_t)Nq * H);
-    zero(b->dln1, (int64_t)Nq * H);
-    sm_residual_layernorm_backward(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
-                                   a->mean2, a->rstd2, Nq, H);
+    sm_residual_layernorm_backward_set(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
+                                       a->mean2, a->rstd2, Nq, H, 1);
     /* tmp = g Wo^T: dg = dtmp Wo first, then GELU's backward recomputes g for dWo */
     sm_bf16_pack(b->d16, b->dtmp, (int64_t)Nq * H);
     sm_linear_backward(NULL, NULL, lg->o_b, b->dtmp, NULL, NULL, Nq, I, H);
@@ -444,18 +461,13 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
         sm_mm_desc d = sm_mm_2d(Nq, I, H, 0, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
         SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, w.o, NULL, b->dgelu, r->err));
     }
-    sm_gelu_backward_bf16(b->dpre, b->g16, b->gelu, b->dgelu, a->pre16, Nq, I);
-    {
-        sm_mm_desc d = sm_mm_2d(H, I, Nq, 1, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
-        d.accumulate = 1;
-        SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, b->g16, NULL, lg->o_w, r->err));
-    }
+    sm_gelu_backward_bf16(b->dpre, b->dpre16, b->g16, b->dgelu, a->pre16, Nq, I);
+    SM_TRY(dw16(r, lg->o_w, b->dtmp, b->g16, Nq, I, H));
     /* pre = ln1 Wi^T + bi */
-    SM_TRY(bwd16(r, b->dln1, dnnl_f32, 1, lg->i_w, lg->i_b, b->dpre, a->ln116, w.i, Nq, H, I));
+    SM_TRY(bwd16r(r, b->dln1, dnnl_f32, 1, lg->i_w, lg->i_b, b->dpre, b->dpre16, a->ln116, w.i, Nq, H, I));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
-    zero(b->dtmp, (int64_t)Nq * H);
-    sm_residual_layernorm_backward(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
-                                   a->mean1, a->rstd1, Nq, H);
+    sm_residual_layernorm_backward_set(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
+                                       a->mean1, a->rstd1, Nq, H, 0);
     SM_TRY(bwd16(r, b->dctx16, dnnl_bf16, 0, lg->ao_w, lg->ao_b, b->dtmp, a->ctx16, w.ao, Nq, H, H));
     /* ctx = attention(q, k, v) */
     SM_TRY(sm_attention_backward_bf16(&r->c->dnnl, b->dq, b->dk, b->dv, b->dprobs, b->dprobs16, b->dctx16, a->q16,
@@ -540,10 +552,8 @@ static selfmm_status layer_backward(const layer_run *r, const sm_bert_layer_w *l
         zero(dxq, (int64_t)Nq * H);
     }
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
-    zero(b->dtmp, (int64_t)Nq * H);
-    zero(b->dln1, (int64_t)Nq * H);
-    sm_residual_layernorm_backward(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
-                                   a->mean2, a->rstd2, Nq, H);
+    sm_residual_layernorm_backward_set(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
+                                       a->mean2, a->rstd2, Nq, H, 1);
     /* tmp = g Wo^T: dg = dtmp Wo first, then GELU's backward recomputes g for dWo */
     zero(b->dgelu, (int64_t)Nq * I);
     sm_linear_backward(b->dgelu, NULL, lg->o_b, b->dtmp, NULL, lw->o_w, Nq, I, H);

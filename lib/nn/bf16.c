@@ -182,6 +182,34 @@ void sm_bf16_unpack_row(float *dst, const sm_bf16 *src, int64_t n) { to_f32(dst,
 
 #define BLOCK 8192
 
+/* dst (C, R), row stride R, = bf16 of the rows r0 .. r0 + nr - 1 (nr <= 32) of src
+ * (R, C) transposed: each output run of nr values is two 16-lane gathers down a
+ * column, rounded as to_bf16 rounds. The 32 source rows' cache lines serve 16
+ * consecutive columns. */
+BF16_TARGET static void to_bf16_t(sm_bf16 *dst, const float *src, int64_t R, int64_t C, int64_t r0, int nr)
+{
+    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                           _mm512_set1_epi32((int)C));
+    const __mmask16 klo = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
+    const __mmask16 khi = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1u) : 0;
+    const __mmask32 k = nr >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << nr) - 1u);
+    const float *s0 = src + r0 * C, *s1 = nr > 16 ? s0 + 16 * C : s0;
+    for (int64_t c = 0; c < C; c++) {
+        __m512 lo = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), klo, idx, s0 + c, 4);
+        __m512 hi = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), khi, idx, s1 + c, 4);
+        __m512bh r = _mm512_cvtne2ps_pbh(hi, lo);
+        _mm512_mask_storeu_epi16((void *)(dst + c * R + r0), k, (__m512i)r);
+    }
+}
+
+void sm_bf16_pack_t(sm_bf16 *dst, const float *src, int64_t R, int64_t C)
+{
+    const int64_t nb = (R + 31) / 32;
+#pragma omp parallel for schedule(static) if (R * C > 65536)
+    for (int64_t b = 0; b < nb; b++)
+        to_bf16_t(dst, src, R, C, b * 32, R - b * 32 < 32 ? (int)(R - b * 32) : 32);
+}
+
 void sm_bf16_pack(sm_bf16 *dst, const float *src, int64_t n)
 {
     const int64_t nb = (n + BLOCK - 1) / BLOCK;

@@ -31,5 +31,8 @@ void sm_bf16_pack(sm_bf16 *dst, const float *src, int64_t n);
 void sm_bf16_unpack(float *dst, const sm_bf16 *src, int64_t n);
 void sm_bf16_pack_row(sm_bf16 *dst, const float *src, int64_t n);
 void sm_bf16_unpack_row(float *dst, const sm_bf16 *src, int64_t n);
+/* dst (C, R) = bf16(src (R, C)) transposed, rounded exactly as sm_bf16_pack rounds;
+ * threaded, and R * C < 2^31 (gather offsets are 32-bit). */
+void sm_bf16_pack_t(sm_bf16 *dst, const float *src, int64_t R, int64_t C);
 
 #endif

@@ -102,7 +102,9 @@ typedef struct sm_bert {
     float *ln2_s[2];             /* (N, H) the layers' outputs, alternating */
     sm_bf16 *xq16;               /* (B, H) the last layer's [CLS] input rows, room for N */
     sm_bf16 *g16;                /* (N, I) GELU output (forward, and recomputed in backward) */
-    sm_bf16 *d16;                /* (N, I) the output gradient of the dense layer in backward */
+    sm_bf16 *d16;                /* (N, H) the output gradient of a dense layer in backward */
+    sm_bf16 *dpre16;             /* (N, I) bf16(dpre), written by GELU's backward */
+    sm_bf16 *dt16;               /* (OC, N) a dense layer's output gradient, transposed, for dW */
     sm_bf16 *dctx16;             /* (N, H) backward: the attention context's gradient */
     sm_bf16 *dprobs16;           /* (B, nh, L, L) backward: the scores' gradient */
 } sm_bert;

@@ -131,10 +131,13 @@ void sm_residual_layernorm_forward(float *out, float *sum, float *mean, float *r
     }
 }
 
-void sm_residual_layernorm_backward(float *dinp, float *dres, float *dweight, float *dlnbias,
-                                    const float *dout, const float *sum, const uint8_t *mask,
-                                    float scale, const float *weight, const float *mean,
-                                    const float *rstd, int N, int C)
+/* set_inp / set_res: write dinp / dres (=) instead of adding to them; constant at
+ * each call site below, so each entry point compiles to its own loops. */
+static inline __attribute__((always_inline)) void
+residual_layernorm_backward(float *dinp, float *dres, float *dweight, float *dlnbias, const float *dout,
+                            const float *sum, const uint8_t *mask, float scale, const float *weight,
+                            const float *mean, const float *rstd, int N, int C, const int set_inp,
+                            const int set_res)
 {
 #pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++) {
@@ -148,17 +151,39 @@ void sm_residual_layernorm_backward(float *dinp, float *dres, float *dweight, fl
 #pragma omp simd
             for (int c = 0; c < C; c++) {
                 float ds = (d[c] * weight[c] - mdn - (x[c] - m) * rs * mdnx) * rs;
-                dr[c] += ds;
-                di[c] += ds * (mk[c] ? scale : 0.0f);
+                dr[c] = set_res ? ds : dr[c] + ds;
+                di[c] = set_inp ? ds * (mk[c] ? scale : 0.0f) : di[c] + ds * (mk[c] ? scale : 0.0f);
             }
         } else {
 #pragma omp simd
             for (int c = 0; c < C; c++) {
                 float ds = (d[c] * weight[c] - mdn - (x[c] - m) * rs * mdnx) * rs;
-                dr[c] += ds;
-                di[c] += ds;
+                dr[c] = set_res ? ds : dr[c] + ds;
+                di[c] = set_inp ? ds : di[c] + ds;
             }
         }
     }
     ln_param_grads(dweight, dlnbias, dout, sum, mean, rstd, N, C);
+}
+
+void sm_residual_layernorm_backward(float *dinp, float *dres, float *dweight, float *dlnbias,
+                                    const float *dout, const float *sum, const uint8_t *mask,
+                                    float scale, const float *weight, const float *mean,
+                                    const float *rstd, int N, int C)
+{
+    residual_layernorm_backward(dinp, dres, dweight, dlnbias, dout, sum, mask, scale, weight, mean, rstd, N, C, 0,
+                                0);
+}
+
+void sm_residual_layernorm_backward_set(float *dinp, float *dres, float *dweight, float *dlnbias,
+                                        const float *dout, const float *sum, const uint8_t *mask,
+                                        float scale, const float *weight, const float *mean,
+                                        const float *rstd, int N, int C, int set_res)
+{
+    if (set_res)
+        residual_layernorm_backward(dinp, dres, dweight, dlnbias, dout, sum, mask, scale, weight, mean, rstd, N, C,
+                                    1, 1);
+    else
+        residual_layernorm_backward(dinp, dres, dweight, dlnbias, dout, sum, mask, scale, weight, mean, rstd, N, C,
+                                    1, 0);
 }

@@ -59,6 +59,12 @@ void sm_residual_layernorm_backward(float *dinp, float *dres, float *dweight, fl
                                     const float *dout, const float *sum, const uint8_t *mask,
                                     float scale, const float *weight, const float *mean,
                                     const float *rstd, int N, int C);
+/* The same, writing dinp (=) rather than adding to it, and dres too if set_res (bf16
+ * mode: no zeroed buffers to add to). */
+void sm_residual_layernorm_backward_set(float *dinp, float *dres, float *dweight, float *dlnbias,
+                                        const float *dout, const float *sum, const uint8_t *mask,
+                                        float scale, const float *weight, const float *mean,
+                                        const float *rstd, int N, int C, int set_res);
 
 /* ---- GELU, exact erf form: x * Phi(x) -------------------------------------------- */
 void sm_gelu_forward(float *out, const float *inp, int64_t n);
@@ -72,13 +78,14 @@ void sm_bias_gelu_forward(float *out, float *pre, const float *bias, int N, int 
 void sm_bias_gelu_backward(float *dpre, float *out, const float *dout, const float *pre, int N,
                            int C);
 
-/* bf16 mode (docs/MODEL.md §8), math in f32: pre (N, C) holds the intermediate dense
- * output with its bias; pre16 = bf16(pre) (kept for the backward), then pre is
- * overwritten with gelu(pre) and g16 = bf16(gelu(pre)) (the next GEMM's input). */
-void sm_gelu_forward_bf16(sm_bf16 *g16, sm_bf16 *pre16, float *pre, int N, int C);
-/* dpre (N, C) = dout * gelu'(x) (written, not added) and g16 = bf16(gelu(x)) for x =
- * pre16; scratch (N, C) floats. */
-void sm_gelu_backward_bf16(float *dpre, sm_bf16 *g16, float *scratch, const float *dout, const sm_bf16 *pre16,
+/* bf16 mode (docs/MODEL.md §8), math in f32: pre16 (N, C) holds the intermediate
+ * dense output with its bias, as the GEMM rounded it to bf16 (kept for the backward);
+ * g16 = bf16(gelu(pre16)) (the next GEMM's input). */
+void sm_gelu_forward_bf16(sm_bf16 *g16, const sm_bf16 *pre16, int N, int C);
+/* dpre (N, C) = dout * gelu'(x) (written, not added; f32 for the bias gradient),
+ * dpre16 = bf16(dpre) (the input of the two GEMMs) and g16 = bf16(gelu(x)), for
+ * x = pre16. */
+void sm_gelu_backward_bf16(float *dpre, sm_bf16 *dpre16, sm_bf16 *g16, const float *dout, const sm_bf16 *pre16,
                            int N, int C);
 
 /* ---- softmax over rows ------------------------------------------------------------ */
