@@ -54,6 +54,29 @@ selfmm_status sm_attention_forward(sm_dnnl *d, float *ctx, float *probs, float *
     return sm_dnnl_matmul(d, &c, probs_d, v, NULL, ctx, err);
 }
 
+/* dprobs_d (in g, rows x Lk) through the dropout (mask, scale) and the softmax
+ * (probs) to dscores, divided by div, in place: the one loop of both precisions. */
+static void scores_backward(float *scratch, const float *probs, const uint8_t *mask, int64_t rows, int Lk,
+                            float div, float scale)
+{
+#pragma omp parallel for schedule(static) if (rows * Lk > SM_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        float *g = scratch + (size_t)r * Lk;
+        const float *pr = probs + (size_t)r * Lk;
+        if (mask) {
+            const uint8_t *mk = mask + (size_t)r * Lk;
+#pragma omp simd
+            for (int c = 0; c < Lk; c++) g[c] *= mk[c] ? scale : 0.0f;
+        }
+        float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+        for (int c = 0; c < Lk; c++) s += g[c] * pr[c];
+#pragma omp simd
+        for (int c = 0; c < Lk; c++) g[c] = pr[c] * (g[c] - s) / div;
+    }
+}
+
+
 selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv, float *scratch,
                                     const float *dctx, const float *q, const float *k,
                                     const float *v, const float *probs, const float *probs_d,
@@ -78,22 +101,7 @@ selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv,
     /* probs_d = dropout(probs); probs = softmax(scores / div + maskbias):
      * dscores = probs * (dprobs - sum(dprobs * probs)) / div, in place in scratch */
     const int64_t rows = (int64_t)B * nh * Lq;
-    const float div = head_div(hd), scale = mask ? sm_dropout_scale(p) : 1.0f;
-#pragma omp parallel for schedule(static) if (rows * Lk > SM_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        float *g = scratch + (size_t)r * Lk;
-        const float *pr = probs + (size_t)r * Lk;
-        if (mask) {
-            const uint8_t *mk = mask + (size_t)r * Lk;
-#pragma omp simd
-            for (int c = 0; c < Lk; c++) g[c] *= mk[c] ? scale : 0.0f;
-        }
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (int c = 0; c < Lk; c++) s += g[c] * pr[c];
-#pragma omp simd
-        for (int c = 0; c < Lk; c++) g[c] = pr[c] * (g[c] - s) / div;
-    }
+    scores_backward(scratch, probs, mask, rows, Lk, head_div(hd), mask ? sm_dropout_scale(p) : 1.0f);
     /* scores = q . k^T  =>  dq += dscores . k, dk += dscores^T . q */
     sm_mm_desc e = mm(B, nh, Lq, hd, Lk, 1);
     set4(e.sa, nh * S, S, Lk, 1);
@@ -168,22 +176,7 @@ selfmm_status sm_attention_backward_bf16(sm_dnnl *d, float *dq, float *dk, float
     SM_TRY(sm_dnnl_matmul(d, &b, probs_d, dctx, NULL, dv, err));
     /* dscores as the f32 backward computes them, then rounded once for both GEMMs */
     const int64_t rows = (int64_t)B * nh * Lq;
-    const float div = head_div(hd), scale = mask ? sm_dropout_scale(p) : 1.0f;
-#pragma omp parallel for schedule(static) if (rows * Lk > SM_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        float *g = scratch + (size_t)r * Lk;
-        const float *pr = probs + (size_t)r * Lk;
-        if (mask) {
-            const uint8_t *mk = mask + (size_t)r * Lk;
-#pragma omp simd
-            for (int c = 0; c < Lk; c++) g[c] *= mk[c] ? scale : 0.0f;
-        }
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (int c = 0; c < Lk; c++) s += g[c] * pr[c];
-#pragma omp simd
-        for (int c = 0; c < Lk; c++) g[c] = pr[c] * (g[c] - s) / div;
-    }
+    scores_backward(scratch, probs, mask, rows, Lk, head_div(hd), mask ? sm_dropout_scale(p) : 1.0f);
     sm_bf16_pack(scratch16, scratch, rows * Lk);
     /* scores = q . k^T  =>  dq = dscores . k, dk = dscores^T . q */
     sm_mm_desc e = mm(B, nh, Lq, hd, Lk, 0);
