@@ -331,9 +331,5 @@ static int train(int argc, char **argv, sm_lockfile *lock)
 
 int cmd_train(int argc, char **argv)
 {
-    sm_lockfile lock;
-    sm_lockfile_init(&lock);
-    int rc = train(argc, argv, &lock);
-    sm_dir_unlock(&lock); /* after the last write into the folder */
-    return rc;
+    return train_with_lock(train, argc, argv);
 }

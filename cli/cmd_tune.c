@@ -995,9 +995,5 @@ static int tune(int argc, char **argv, sm_lockfile *lock)
 
 int cmd_tune(int argc, char **argv)
 {
-    sm_lockfile lock;
-    sm_lockfile_init(&lock);
-    int rc = tune(argc, argv, &lock);
-    sm_dir_unlock(&lock); /* after the last write into the folder */
-    return rc;
+    return train_with_lock(tune, argc, argv);
 }

@@ -326,3 +326,12 @@ int train_study_run(const train_study *s, seed_result *results)
         fprintf(stderr, "selfmm-cli %s: warning: report.html not written: %s\n", cmd, msg);
     return EXIT_OK;
 }
+
+int train_with_lock(int (*body)(int argc, char **argv, sm_lockfile *lock), int argc, char **argv)
+{
+    sm_lockfile lock;
+    sm_lockfile_init(&lock);
+    int rc = body(argc, argv, &lock);
+    sm_dir_unlock(&lock); /* after the last write into the folder */
+    return rc;
+}

@@ -34,6 +34,9 @@ int train_study_run(const train_study *s, seed_result *results);
 /* Take dir for the whole run (core/dir_lock.h): a second run into it fails at once,
  * naming the holder's pid. Then remove the temp files a killed write left there. */
 int train_own_dir(const char *cmd, const char *dir, sm_lockfile *lock, int quiet);
+/* Run body with a lock that it may take on its folder (train_own_dir), released
+ * after body's last write: train's and tune's entry points. */
+int train_with_lock(int (*body)(int argc, char **argv, sm_lockfile *lock), int argc, char **argv);
 
 /* The model takes the data's feature widths (a preset's are those of its dataset). */
 int train_adopt_widths(const char *cmd, selfmm_config *cfg, selfmm_dataset *data);

@@ -26,6 +26,54 @@ static sm_mm_desc mm(int B, int nh, int64_t M, int64_t N, int64_t K, int accumul
     return m;
 }
 
+/* The three products of attention as views (the layouts above), per (sample,
+ * head), accumulating when acc; both precisions use them. */
+typedef struct att_dims {
+    int B, nh;
+    int64_t Lq, Lk, hd;
+} att_dims;
+
+static void att_strides(const att_dims *t, int64_t *QH, int64_t *KH, int64_t *S)
+{
+    *QH = t->Lq * t->nh * t->hd, *KH = t->Lk * t->nh * t->hd, *S = t->Lq * t->Lk;
+}
+
+/* scores (Lq x Lk) = A (Lq rows, token view) . B^T (Lk rows, token view) */
+static sm_mm_desc scores_of(const att_dims *t, int acc)
+{
+    int64_t QH, KH, S, H = (int64_t)t->nh * t->hd;
+    att_strides(t, &QH, &KH, &S);
+    sm_mm_desc m = mm(t->B, t->nh, t->Lq, t->Lk, t->hd, acc);
+    set4(m.sa, QH, t->hd, H, 1);
+    set4(m.sb, KH, t->hd, 1, H);
+    set4(m.sc, t->nh * S, S, t->Lk, 1);
+    return m;
+}
+
+/* Lq token rows = scores . B (Lk rows, token view) */
+static sm_mm_desc scores_times(const att_dims *t, int acc)
+{
+    int64_t QH, KH, S, H = (int64_t)t->nh * t->hd;
+    att_strides(t, &QH, &KH, &S);
+    sm_mm_desc m = mm(t->B, t->nh, t->Lq, t->hd, t->Lk, acc);
+    set4(m.sa, t->nh * S, S, t->Lk, 1);
+    set4(m.sb, KH, t->hd, H, 1);
+    set4(m.sc, QH, t->hd, H, 1);
+    return m;
+}
+
+/* Lk token rows = scores^T . B (Lq rows, token view) */
+static sm_mm_desc scores_t_times(const att_dims *t, int acc)
+{
+    int64_t QH, KH, S, H = (int64_t)t->nh * t->hd;
+    att_strides(t, &QH, &KH, &S);
+    sm_mm_desc m = mm(t->B, t->nh, t->Lk, t->hd, t->Lq, acc);
+    set4(m.sa, t->nh * S, S, 1, t->Lk);
+    set4(m.sb, QH, t->hd, H, 1);
+    set4(m.sc, KH, t->hd, H, 1);
+    return m;
+}
+
 /* sqrt(head size) as BertSelfAttention divides by math.sqrt(attention_head_size). */
 static float head_div(int hd) { return (float)sqrt((double)hd); }
 
@@ -34,23 +82,17 @@ selfmm_status sm_attention_forward(sm_dnnl *d, float *ctx, float *probs, float *
                                    const float *maskbias, const uint8_t *mask, float p, int B,
                                    int Lq, int Lk, int nh, int hd, selfmm_error *err)
 {
-    const int64_t H = (int64_t)nh * hd, QH = (int64_t)Lq * H, KH = (int64_t)Lk * H;
+    const att_dims t = {B, nh, Lq, Lk, hd};
     const int64_t S = (int64_t)Lq * Lk; /* scores per (sample, head) */
     /* scores = q . k^T, written into probs */
-    sm_mm_desc s = mm(B, nh, Lq, Lk, hd, 0);
-    set4(s.sa, QH, hd, H, 1);
-    set4(s.sb, KH, hd, 1, H);
-    set4(s.sc, nh * S, S, Lk, 1);
+    sm_mm_desc s = scores_of(&t, 0);
     SM_TRY(sm_dnnl_matmul(d, &s, q, k, NULL, probs, err));
     /* probs = softmax(scores / sqrt(hd) + maskbias), in place */
     sm_scale_mask_softmax_forward(probs, probs, maskbias, head_div(hd), B, nh * Lq, Lk);
     if (mask) sm_dropout_forward(probs_d, probs, mask, p, (int64_t)B * nh * S);
     else probs_d = probs;
     /* ctx = probs_d . v, straight into the token layout */
-    sm_mm_desc c = mm(B, nh, Lq, hd, Lk, 0);
-    set4(c.sa, nh * S, S, Lk, 1);
-    set4(c.sb, KH, hd, H, 1);
-    set4(c.sc, QH, hd, H, 1);
+    sm_mm_desc c = scores_times(&t, 0);
     return sm_dnnl_matmul(d, &c, probs_d, v, NULL, ctx, err);
 }
 
@@ -83,35 +125,22 @@ selfmm_status sm_attention_backward(sm_dnnl *d, float *dq, float *dk, float *dv,
                                     const uint8_t *mask, float p, int B, int Lq, int Lk, int nh,
                                     int hd, selfmm_error *err)
 {
-    const int64_t H = (int64_t)nh * hd, QH = (int64_t)Lq * H, KH = (int64_t)Lk * H;
-    const int64_t S = (int64_t)Lq * Lk;
+    const att_dims t = {B, nh, Lq, Lk, hd};
     if (!mask) probs_d = probs;
     /* ctx = probs_d . v  =>  dprobs_d = dctx . v^T (into scratch) */
-    sm_mm_desc a = mm(B, nh, Lq, Lk, hd, 0);
-    set4(a.sa, QH, hd, H, 1);
-    set4(a.sb, KH, hd, 1, H);
-    set4(a.sc, nh * S, S, Lk, 1);
+    sm_mm_desc a = scores_of(&t, 0);
     SM_TRY(sm_dnnl_matmul(d, &a, dctx, v, NULL, scratch, err));
     /*                     =>  dv += probs_d^T . dctx */
-    sm_mm_desc b = mm(B, nh, Lk, hd, Lq, 1);
-    set4(b.sa, nh * S, S, 1, Lk);
-    set4(b.sb, QH, hd, H, 1);
-    set4(b.sc, KH, hd, H, 1);
+    sm_mm_desc b = scores_t_times(&t, 1);
     SM_TRY(sm_dnnl_matmul(d, &b, probs_d, dctx, NULL, dv, err));
     /* probs_d = dropout(probs); probs = softmax(scores / div + maskbias):
      * dscores = probs * (dprobs - sum(dprobs * probs)) / div, in place in scratch */
     const int64_t rows = (int64_t)B * nh * Lq;
     scores_backward(scratch, probs, mask, rows, Lk, head_div(hd), mask ? sm_dropout_scale(p) : 1.0f);
     /* scores = q . k^T  =>  dq += dscores . k, dk += dscores^T . q */
-    sm_mm_desc e = mm(B, nh, Lq, hd, Lk, 1);
-    set4(e.sa, nh * S, S, Lk, 1);
-    set4(e.sb, KH, hd, H, 1);
-    set4(e.sc, QH, hd, H, 1);
+    sm_mm_desc e = scores_times(&t, 1);
     SM_TRY(sm_dnnl_matmul(d, &e, scratch, k, NULL, dq, err));
-    sm_mm_desc f = mm(B, nh, Lk, hd, Lq, 1);
-    set4(f.sa, nh * S, S, 1, Lk);
-    set4(f.sb, QH, hd, H, 1);
-    set4(f.sc, KH, hd, H, 1);
+    sm_mm_desc f = scores_t_times(&t, 1);
     return sm_dnnl_matmul(d, &f, scratch, q, NULL, dk, err);
 }
 
@@ -126,13 +155,10 @@ selfmm_status sm_attention_forward_bf16(sm_dnnl *d, sm_bf16 *ctx, float *probs, 
                                         const float *maskbias, const uint8_t *mask, float p, int B, int Lq,
                                         int Lk, int nh, int hd, selfmm_error *err)
 {
-    const int64_t H = (int64_t)nh * hd, QH = (int64_t)Lq * H, KH = (int64_t)Lk * H;
+    const att_dims t = {B, nh, Lq, Lk, hd};
     const int64_t S = (int64_t)Lq * Lk;
-    sm_mm_desc s = mm(B, nh, Lq, Lk, hd, 0);
+    sm_mm_desc s = scores_of(&t, 0);
     typed(&s, dnnl_bf16, dnnl_bf16, dnnl_f32);
-    set4(s.sa, QH, hd, H, 1);
-    set4(s.sb, KH, hd, 1, H);
-    set4(s.sc, nh * S, S, Lk, 1);
     SM_TRY(sm_dnnl_matmul(d, &s, q, k, NULL, probs, err));
     sm_scale_mask_softmax_forward(probs, probs, maskbias, head_div(hd), B, nh * Lq, Lk);
     /* probs_d = bf16(dropout(probs)), rounded as sm_bf16_pack rounds */
@@ -144,11 +170,8 @@ selfmm_status sm_attention_forward_bf16(sm_dnnl *d, sm_bf16 *ctx, float *probs, 
     } else {
         sm_bf16_pack(probs_d, probs, n);
     }
-    sm_mm_desc c = mm(B, nh, Lq, hd, Lk, 0);
+    sm_mm_desc c = scores_times(&t, 0);
     typed(&c, dnnl_bf16, dnnl_bf16, dnnl_bf16);
-    set4(c.sa, nh * S, S, Lk, 1);
-    set4(c.sb, KH, hd, H, 1);
-    set4(c.sc, QH, hd, H, 1);
     return sm_dnnl_matmul(d, &c, probs_d, v, NULL, ctx, err);
 }
 
@@ -158,37 +181,24 @@ selfmm_status sm_attention_backward_bf16(sm_dnnl *d, float *dq, float *dk, float
                                          const sm_bf16 *probs_d, const uint8_t *mask, float p, int B, int Lq,
                                          int Lk, int nh, int hd, selfmm_error *err)
 {
-    const int64_t H = (int64_t)nh * hd, QH = (int64_t)Lq * H, KH = (int64_t)Lk * H;
-    const int64_t S = (int64_t)Lq * Lk;
+    const att_dims t = {B, nh, Lq, Lk, hd};
     /* ctx = probs_d . v  =>  dprobs_d = dctx . v^T (f32, into scratch) */
-    sm_mm_desc a = mm(B, nh, Lq, Lk, hd, 0);
+    sm_mm_desc a = scores_of(&t, 0);
     typed(&a, dnnl_bf16, dnnl_bf16, dnnl_f32);
-    set4(a.sa, QH, hd, H, 1);
-    set4(a.sb, KH, hd, 1, H);
-    set4(a.sc, nh * S, S, Lk, 1);
     SM_TRY(sm_dnnl_matmul(d, &a, dctx, v, NULL, scratch, err));
     /*                     =>  dv = probs_d^T . dctx */
-    sm_mm_desc b = mm(B, nh, Lk, hd, Lq, 0);
+    sm_mm_desc b = scores_t_times(&t, 0);
     typed(&b, dnnl_bf16, dnnl_bf16, dnnl_f32);
-    set4(b.sa, nh * S, S, 1, Lk);
-    set4(b.sb, QH, hd, H, 1);
-    set4(b.sc, KH, hd, H, 1);
     SM_TRY(sm_dnnl_matmul(d, &b, probs_d, dctx, NULL, dv, err));
     /* dscores as the f32 backward computes them, then rounded once for both GEMMs */
     const int64_t rows = (int64_t)B * nh * Lq;
     scores_backward(scratch, probs, mask, rows, Lk, head_div(hd), mask ? sm_dropout_scale(p) : 1.0f);
     sm_bf16_pack(scratch16, scratch, rows * Lk);
     /* scores = q . k^T  =>  dq = dscores . k, dk = dscores^T . q */
-    sm_mm_desc e = mm(B, nh, Lq, hd, Lk, 0);
+    sm_mm_desc e = scores_times(&t, 0);
     typed(&e, dnnl_bf16, dnnl_bf16, dnnl_f32);
-    set4(e.sa, nh * S, S, Lk, 1);
-    set4(e.sb, KH, hd, H, 1);
-    set4(e.sc, QH, hd, H, 1);
     SM_TRY(sm_dnnl_matmul(d, &e, scratch16, k, NULL, dq, err));
-    sm_mm_desc f = mm(B, nh, Lk, hd, Lq, 0);
+    sm_mm_desc f = scores_t_times(&t, 0);
     typed(&f, dnnl_bf16, dnnl_bf16, dnnl_f32);
-    set4(f.sa, nh * S, S, 1, Lk);
-    set4(f.sb, QH, hd, H, 1);
-    set4(f.sc, KH, hd, H, 1);
     return sm_dnnl_matmul(d, &f, scratch16, q, NULL, dk, err);
 }

@@ -433,6 +433,17 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
     return SELFMM_OK;
 }
 
+/* The gradient of the [CLS] rows (B x H) added into the gradient of all rows
+ * (B x L x H): the last layer's queries are those rows, read from x. */
+static void cls_rows_add(float *dX, const float *dxq, int B, int L, int H)
+{
+    for (int i = 0; i < B; i++) {
+        float *d = dX + (size_t)i * L * H;
+        const float *s = dxq + (size_t)i * H;
+        for (int h = 0; h < H; h++) d[h] += s[h];
+    }
+}
+
 /* layer_backward's contract, in bf16. */
 static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_layer_w *lg,
                                       sm_bert_acts *a, float *dX, const float *dY)
@@ -477,12 +488,7 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
     SM_TRY(bwd16(r, dxq, dnnl_f32, 1, lg->q_w, lg->q_b, b->dq, xq16, w.q, Nq, H, H));
     SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->k_w, lg->k_b, b->dk, a->x16, w.k, N, H, H));
     SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->v_w, lg->v_b, b->dv, a->x16, w.v, N, H, H));
-    if (r->cls) /* xq = the [CLS] rows of x */
-        for (int i = 0; i < B; i++) {
-            float *d = dX + (size_t)i * L * H;
-            const float *s = dxq + (size_t)i * H;
-            for (int h = 0; h < H; h++) d[h] += s[h];
-        }
+    if (r->cls) cls_rows_add(dX, dxq, B, L, H); /* xq = the [CLS] rows of x */
     return SELFMM_OK;
 }
 
@@ -579,12 +585,7 @@ static selfmm_status layer_backward(const layer_run *r, const sm_bert_layer_w *l
     sm_linear_backward(dxq, lg->q_w, lg->q_b, b->dq, xq, lw->q_w, Nq, H, H);
     sm_linear_backward(dX, lg->k_w, lg->k_b, b->dk, x, lw->k_w, N, H, H);
     sm_linear_backward(dX, lg->v_w, lg->v_b, b->dv, x, lw->v_w, N, H, H);
-    if (r->cls) /* xq = the [CLS] rows of x */
-        for (int i = 0; i < B; i++) {
-            float *d = dX + (size_t)i * L * H;
-            const float *s = dxq + (size_t)i * H;
-            for (int h = 0; h < H; h++) d[h] += s[h];
-        }
+    if (r->cls) cls_rows_add(dX, dxq, B, L, H); /* xq = the [CLS] rows of x */
     return SELFMM_OK;
 }
 
