@@ -34,16 +34,19 @@ enum { SG_M = 1248, SG_K = 768, SG_N = 3072 };
 static void help(void)
 {
     printf("usage: selfmm-cli bench [--preset NAME] [--batch N] [--steps N] [--threads N]\n"
-           "                        [--precision fp32|bf16] [--set key=value]...\n\n"
+           "                        [--precision fp32|bf16] [--full-text] [--set key=value]...\n\n"
            "Time forward+loss+backward (train) and forward (eval) steps of a randomly\n"
            "initialised model of the preset (bert-base) on random inputs of the dataset's\n"
-           "padded shapes, and print one JSON line: medians in seconds, the time split\n"
+           "padded shapes (text lengths: sample 0 full, the others uniform in [L/2, L]), and\n"
+           "print one JSON line: medians in seconds, the time split\n"
            "(bert_s, audio_lstm_s, vision_lstm_s, rest_s), BERT's GFLOP/s against a\n"
            "%dx%dx%d sgemm measured between the steps, and the peak RSS.\n\n"
            "  --preset NAME   sims (default), mosi, mosei, mmsa-sims, mmsa-mosi, mmsa-mosei\n"
            "  --batch N       samples per step (default: the preset's batch_size)\n"
            "  --steps N       timed steps after one warm-up step (default 5)\n"
            "  --threads N     threads for OpenBLAS and oneDNN (default 0 = all CPUs)\n"
+           "  --full-text     every text at the full padded length: nothing for BERT to skip\n"
+           "                  (text_tokens, the rows its layers ran, is then batch x L)\n"
            "  --precision P   fp32 (default) or bf16; bf16 adds bf16_gemm_gflops, a oneDNN bf16\n"
            "                  matmul of the same shape measured between the steps, and\n"
            "                  bf16_ratio, BERT's rate against it; isa names oneDNN's ISA\n"
@@ -78,8 +81,9 @@ static void inputs_free(inputs *in)
 }
 
 /* Random ids, lengths and features; sample 0 has every length at its maximum so the
- * batch runs at the full padded shape. */
-static int make_inputs(inputs *in, selfmm_batch *bt, const selfmm_config *cfg, const shape *sh, int B)
+ * batch runs at the full padded shape (full_text: every text at that length). */
+static int make_inputs(inputs *in, selfmm_batch *bt, const selfmm_config *cfg, const shape *sh, int B,
+                       int full_text)
 {
     memset(in, 0, sizeof *in);
     const int L = sh->text_len, Ta = sh->audio_len, Tv = sh->vision_len;
@@ -92,7 +96,7 @@ static int make_inputs(inputs *in, selfmm_batch *bt, const selfmm_config *cfg, c
     for (int k = 0; k < 4; k++) ok = (in->labels[k] = malloc((size_t)B * sizeof(float))) && ok;
     if (!ok) return 0;
     for (int b = 0; b < B; b++) {
-        int len = b == 0 ? L : L / 2 + (int)(rnd() % (uint32_t)(L - L / 2 + 1));
+        int len = b == 0 || full_text ? L : L / 2 + (int)(rnd() % (uint32_t)(L - L / 2 + 1));
         for (int t = 0; t < len; t++) {
             in->ids[(size_t)b * L + t] = cfg->vocab_size > 1 ? 1 + (int32_t)(rnd() % (uint32_t)(cfg->vocab_size - 1)) : 0;
             in->mask[(size_t)b * L + t] = 1;
@@ -185,10 +189,10 @@ int cmd_bench(int argc, char **argv)
         {"preset", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
         {"steps", required_argument, 0, 's'},  {"threads", required_argument, 0, 't'},
         {"set", required_argument, 0, 'S'},    {"help", no_argument, 0, 'h'},
-        {"precision", required_argument, 0, 'P'}, {0, 0, 0, 0},
+        {"precision", required_argument, 0, 'P'}, {"full-text", no_argument, 0, 'F'}, {0, 0, 0, 0},
     };
     const char *preset = "sims";
-    int batch = 0, steps = 5, threads = 0, c, nsets = 0;
+    int batch = 0, steps = 5, threads = 0, c, nsets = 0, full_text = 0;
     char **sets = calloc((size_t)argc + 2, sizeof *sets);
     char prec_set[32];
     if (!sets) return cli_fail("bench", "out of memory");
@@ -218,6 +222,7 @@ int cmd_bench(int argc, char **argv)
             else snprintf(prec_set, sizeof prec_set, "precision=%s", optarg), sets[nsets++] = prec_set;
             break;
         }
+        case 'F': full_text = 1; break;
         case 'h': help(), rc = EXIT_OK; break;
         default: rc = cli_usage_error("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -264,7 +269,7 @@ int cmd_bench(int argc, char **argv)
     }
     inputs in;
     selfmm_batch bt;
-    if (!make_inputs(&in, &bt, &cfg, sh, local)) {
+    if (!make_inputs(&in, &bt, &cfg, sh, local, full_text)) {
         inputs_free(&in);
         selfmm_model_free(m);
         return cli_fail("bench", "out of memory for the inputs");
@@ -323,13 +328,14 @@ int cmd_bench(int argc, char **argv)
             snprintf(bfx, sizeof bfx, ", \"bf16_gemm_gflops\": %.1f, \"bf16_ratio\": %.3f", bf, bf > 0 ? bg / bf : 0.0);
         }
         if (cli_mpi_is_writer()) /* rank 0 prints the line */
-            printf("{\"case\": \"%s\", \"batch\": %d, \"text_len\": %d, \"audio_len\": %d, \"vision_len\": %d, "
+            printf("{\"case\": \"%s\", \"batch\": %d, \"text_len\": %d, \"text_tokens\": %d, \"audio_len\": %d, "
+               "\"vision_len\": %d, "
                "\"threads\": %d, \"steps\": %d, \"train_step_s\": %.4f, \"eval_step_s\": %.4f, "
                "\"bert_s\": %.4f, \"audio_lstm_s\": %.4f, \"vision_lstm_s\": %.4f, \"rest_s\": %.4f, "
                "\"audio_share\": %.4f, \"vision_share\": %.4f, \"bert_gflops\": %.1f, "
                "\"sgemm_gflops\": %.1f, \"sgemm_shape\": \"%dx%dx%d\", \"ratio\": %.3f, "
                "\"peak_rss_mb\": %.0f, \"precision\": \"%s\"%s, \"isa\": \"%s\"%s}\n",
-               preset, batch, sh->text_len, sh->audio_len, sh->vision_len, selfmm_get_threads(), steps, tr,
+               preset, batch, sh->text_len, t.text_tokens, sh->audio_len, sh->vision_len, selfmm_get_threads(), steps, tr,
                sm_median(eval, steps), sm_median(bert, steps), au, vi, sm_median(rest, steps), au / tr, vi / tr, bg,
                sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, (double)ru.ru_maxrss / 1024.0, bf16 ? "bf16" : "fp32",
                bfx, selfmm_cpu_isa(), extra ? extra : "");

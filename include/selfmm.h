@@ -532,9 +532,10 @@ SELFMM_API void selfmm_model_zero_grad(selfmm_model *model);
 
 /* Where the time of the model's last forward and last backward went. Seconds of
  * wall-clock time; flop counts are the GEMM floating-point operations (2 per
- * multiply-add) BERT's linear layers and attention actually did: at the batch's
- * longest real text length, and in the last layer only for the [CLS] rows (keys
- * and values excepted). The audio/vision parts cover each subnet (LSTM, dropout,
+ * multiply-add) BERT's linear layers and attention actually did: the linear layers
+ * on the real tokens and each [CLS] (text_tokens rows), attention at the batch's
+ * longest real text length, and in the last layer only the [CLS] rows (keys and
+ * values excepted). The audio/vision parts cover each subnet (LSTM, dropout,
  * linear_1). Not thread-safe with calls on the same model (one handle per thread). */
 typedef struct selfmm_timings {
     double forward_s, backward_s;               /* whole calls */
@@ -544,6 +545,8 @@ typedef struct selfmm_timings {
     double bert_forward_flop, bert_backward_flop;
     int text_steps;                             /* text length run: the longest real one */
     int audio_steps, vision_steps;              /* LSTM steps run: the longest length */
+    int text_tokens;                            /* rows BERT's layers ran: the real tokens
+                                                   and each [CLS] (docs/MODEL.md §2.1) */
 } selfmm_timings;
 
 /* The timings of the last forward and backward (zero before the first). */

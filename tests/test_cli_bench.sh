@@ -19,9 +19,12 @@ case_ sims        0 out '"case": "sims", "batch": 3'  -- bench --steps 1 --batch
 # shellcheck disable=SC2086
 case_ fields      0 out '"ratio": '                   -- bench --steps 2 --batch 2 $small
 # shellcheck disable=SC2086
-case_ mosi_shape  0 out '"text_len": 50, "audio_len": 375, "vision_len": 500' -- bench --preset mosi --steps 1 --batch 2 $small
+case_ mosi_shape  0 out '"text_len": 50, "text_tokens": 100, "audio_len": 375, "vision_len": 500' -- bench --preset mosi --steps 1 --batch 2 --full-text $small
+# without --full-text the texts are shorter than 50 but sample 0's: BERT's layers skip the rest
 # shellcheck disable=SC2086
-case_ mmsa_shape  0 out '"case": "mmsa-sims", "batch": 2, "text_len": 39, "audio_len": 400, "vision_len": 55' -- bench --preset mmsa-sims --steps 1 --batch 2 $small
+case_ skips_pad   0 out '"text_len": 50, "text_tokens": 94,' -- bench --preset mosi --steps 1 --batch 2 $small
+# shellcheck disable=SC2086
+case_ mmsa_shape  0 out '"case": "mmsa-sims", "batch": 2, "text_len": 39, "text_tokens": 78, "audio_len": 400, "vision_len": 55' -- bench --preset mmsa-sims --steps 1 --batch 2 --full-text $small
 case_ bad_preset  2 err "unknown preset 'imdb'"       -- bench --preset imdb
 case_ bad_mmsa    2 err "unknown preset 'mmsa-imdb'"  -- bench --preset mmsa-imdb
 case_ bad_batch   2 err "--batch wants an integer"    -- bench --batch 0
@@ -35,7 +38,7 @@ case_ extra_arg   2 err "unexpected argument"         -- bench stray
 # shellcheck disable=SC2086
 "$cli" bench --steps 1 --batch 2 $small >"$tmp/json" 2>"$tmp/err"
 missing=""
-for f in case train_step_s eval_step_s bert_s audio_lstm_s vision_lstm_s rest_s bert_gflops \
+for f in case text_tokens train_step_s eval_step_s bert_s audio_lstm_s vision_lstm_s rest_s bert_gflops \
          sgemm_gflops ratio peak_rss_mb; do
   grep -q "\"$f\": " "$tmp/json" || missing="$missing $f"
 done

@@ -222,14 +222,14 @@ static void ref_test(const char *smfx, const char *json, const char *const *case
 
 TEST(reference_no_dropout)
 {
-    static const char *const cases[] = {"b4", "b1", "short"};
-    ref_test("tests/fixtures/model_ref.smfx", "tests/fixtures/model_ref.config.json", cases, 3);
+    static const char *const cases[] = {"b4", "b1", "short", "holes"};
+    ref_test("tests/fixtures/model_ref.smfx", "tests/fixtures/model_ref.config.json", cases, 4);
 }
 
 TEST(reference_every_dropout_site)
 {
-    static const char *const cases[] = {"drop"};
-    ref_test("tests/fixtures/model_ref_dropout.smfx", "tests/fixtures/model_ref_dropout.config.json", cases, 1);
+    static const char *const cases[] = {"drop", "dholes"};
+    ref_test("tests/fixtures/model_ref_dropout.smfx", "tests/fixtures/model_ref_dropout.config.json", cases, 2);
 }
 
 /* Our table lists the tensors in the reference's state_dict order. */

@@ -29,8 +29,12 @@ Cases (in tests/fixtures/model_ref.smfx, every dropout p = 0, train mode):
          the batch-mean loss of two equal terms is that term, so outputs, loss and
          gradients are those of the sample alone; the fixture holds it as B = 1.
   short  B = 3, L = 12, longest real text 6 (the batch runs shorter than its padding)
+  holes  B = 4, L = 9, masks that are not a prefix: a full one, one with holes, one
+         whose [CLS] is masked, one with [CLS] alone (libselfmm drops masked rows,
+         docs/MODEL.md §2.1; this is what says the reference agrees)
 and in tests/fixtures/model_ref_dropout.smfx, a config with every dropout site on:
   drop   B = 4, L = 9, at dropout step 7.
+  dholes the holes masks at dropout step 8.
 Dropout masks cannot come from the reference's generator (torch's bernoulli stream; ours
 is Philox, keyed so that results do not depend on threads or batch order). For that case
 every nn.Dropout of the reference model is replaced by a module multiplying by the mask
@@ -76,7 +80,13 @@ def set_weights(model, seed):
         p.data.copy_(v.to(torch.float32).to(p.dtype))
 
 
-def make_case(rng, cfg, B, L, lens, Ta, Tv):
+HOLES = [[1, 1, 1, 1, 1, 1, 1, 1, 1],
+         [1, 1, 0, 1, 1, 0, 0, 1, 0],
+         [0, 1, 1, 1, 0, 0, 0, 0, 0],
+         [1, 0, 0, 0, 0, 0, 0, 0, 0]]
+
+
+def make_case(rng, cfg, B, L, lens, Ta, Tv, masks=None):
     ids = rng.integers(1, cfg["vocab_size"], size=(B, L)).astype(np.int32)
     mask = np.zeros((B, L), dtype=np.int32)
     seg = np.zeros((B, L), dtype=np.int32)
@@ -84,6 +94,10 @@ def make_case(rng, cfg, B, L, lens, Ta, Tv):
         mask[b, :n] = 1
         seg[b, n // 2:n] = 1          # a second segment in the real part
         ids[b, 0] = 2                 # [CLS]-like
+    if masks is not None:             # any 0/1 pattern; segment 1 in the second half
+        mask = np.array(masks, dtype=np.int32)
+        seg = np.zeros((B, L), dtype=np.int32)
+        seg[:, L // 2:] = mask[:, L // 2:]
     # padding keeps nonzero ids and features: they must not influence anything
     audio = rng.uniform(-1, 1, size=(B, Ta, cfg["audio_dim"])).astype(np.float32)
     vision = rng.uniform(-1, 1, size=(B, Tv, cfg["video_dim"])).astype(np.float32)
@@ -234,6 +248,8 @@ def main():
     run_case(ref, model, cfg, make_case(rng, cfg, 4, 9, [9, 5, 3, 7], 7, 5), "b4.", out)
     run_case(ref, model, cfg, make_case(rng, cfg, 1, 8, [6], 6, 4), "b1.", out, repeat=2)
     run_case(ref, model, cfg, make_case(rng, cfg, 3, 12, [4, 6, 2], 9, 6), "short.", out)
+    rng2 = np.random.default_rng(20261203)  # its own: the cases above stay as they were
+    run_case(ref, model, cfg, make_case(rng2, cfg, 4, 9, [], 7, 5, HOLES), "holes.", out)
     fixture_io.write(os.path.join(OUT, "model_ref.smfx"), out)
     with open(os.path.join(OUT, "model_ref.config.json"), "w") as f:
         json.dump(cfg, f, indent=1, sort_keys=True)
@@ -250,6 +266,8 @@ def main():
     out = weights(model)
     run_case(ref, model, cfg, make_case(rng, cfg, 4, 9, [9, 5, 3, 7], 7, 5), "drop.", out, seed=cfg["seed"],
              step=7)
+    run_case(ref, model, cfg, make_case(rng2, cfg, 4, 9, [], 7, 5, HOLES), "dholes.", out, seed=cfg["seed"],
+             step=8)
     fixture_io.write(os.path.join(OUT, "model_ref_dropout.smfx"), out)
     with open(os.path.join(OUT, "model_ref_dropout.config.json"), "w") as f:
         json.dump(cfg, f, indent=1, sort_keys=True)

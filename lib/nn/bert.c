@@ -13,6 +13,11 @@
  * attention output and FFN on the B [CLS] rows only (xq = x gathered at position 0).
  * That is exact -- the same arithmetic on the rows that matter -- and saves ~7% of
  * a step. Dropout masks are drawn at the same element indices as the full layer.
+ * For the same reason the layers run on the kept rows only (docs/MODEL.md §2.1): the
+ * real tokens and each [CLS], P <= B*L rows packed sample by sample ("packed"
+ * layout). Only attention needs the (B, L) layout: q, k, v are spread out to it
+ * (zero rows where a token was dropped, which the -10000 mask hides) and the context
+ * packed again; the backward does the reverse with their gradients.
  * The backward runs these lines in reverse; comments quote the line they undo. */
 #include "nn/attention.h"
 #include "nn/compute.h"
@@ -38,6 +43,8 @@ static void base_table(sm_bert *b, sm_bufs *t)
     SM_BUFS(t, SM_BUF(b->maskbias, TOK, 1),       /* (B, L) */
                SM_BUF(b->ids, TOK, 1),            /* (B, L) */
                SM_BUF(b->segs, TOK, 1),           /* (B, L) */
+               SM_BUF(b->prow, TOK, 1),           /* (P) */
+               SM_BUF(b->first_row, TOK, 1),      /* (B), room for N */
                SM_BUF(b->emb_sum, TOK, H),        /* (N, H) */
                SM_BUF(b->emb_ln, TOK, H),         /* (N, H) */
                SM_BUF(b->emb_mean, TOK, 1),       /* (N) */
@@ -196,14 +203,55 @@ static selfmm_status ensure_backward(sm_bert *b, selfmm_error *err)
 
 static void zero(float *p, int64_t n) { memset(p, 0, (size_t)n * sizeof(float)); }
 
-double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L)
+/* ---- kept rows (docs/MODEL.md §2.1) ----------------------------------------------------
+ * Row t of sample i is kept if its mask is 1 or t = 0 ([CLS] is the output). A masked
+ * key's softmax weight is exactly 0 while a real key exists in the row, which the
+ * forward's checks guarantee (an all-zero mask is refused). Sets P, prow, first_row. */
+static void keep_rows(sm_bert *b, const selfmm_batch *bt, int B, int L)
+{
+    int P = 0;
+    for (int i = 0; i < B; i++) {
+        const int32_t *mk = bt->text_mask + (size_t)i * bt->text_len;
+        b->first_row[i] = P;
+        for (int t = 0; t < L; t++)
+            if (t == 0 || mk[t] != 0) b->prow[P++] = i * L + t;
+    }
+    b->P = P;
+}
+
+/* Packed rows to their (B, L) places in the same buffer, last first (a row only moves
+ * up), and zero rows where a token was dropped. Rows of `bytes` bytes. */
+static void rows_spread(void *buf, size_t bytes, const int32_t *prow, int P, int N)
+{
+    char *p = buf;
+    if (P == N) return; /* nothing was dropped: prow[r] = r */
+    for (int d = N - 1, r = P - 1; d >= 0; d--) {
+        if (r >= 0 && prow[r] == d) {
+            if (r != d) memcpy(p + (size_t)d * bytes, p + (size_t)r * bytes, bytes);
+            r--;
+        } else {
+            memset(p + (size_t)d * bytes, 0, bytes);
+        }
+    }
+}
+
+/* The reverse: the kept rows of a (B, L) buffer packed in place, first first. */
+static void rows_pack(void *buf, size_t bytes, const int32_t *prow, int P)
+{
+    char *p = buf;
+    for (int r = 0; r < P; r++)
+        if (prow[r] != r) memcpy(p + (size_t)r * bytes, p + (size_t)prow[r] * bytes, bytes);
+}
+
+double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L, int P)
 {
     const double N = (double)B * L, H = cfg->hidden_size, I = cfg->intermediate_size;
-    /* a full layer: q, k, v, attention output 4 x (N,H).(H,H); FFN (N,H).(H,I) and
-     * (N,I).(I,H); attention q k^T and probs v, B*L*L*H multiply-adds each. The last
-     * layer: k and v over N tokens, the rest over the B [CLS] rows. */
-    double full = 2.0 * N * H * H * 4 + 2.0 * N * H * I * 2 + 2.0 * 2.0 * N * L * H;
-    double last = 2.0 * N * H * H * 2 + 2.0 * B * H * H * 2 + 2.0 * B * H * I * 2 + 2.0 * 2.0 * B * L * H;
+    /* a full layer: q, k, v, attention output 4 x (P,H).(H,H) over the P kept rows;
+     * FFN (P,H).(H,I) and (P,I).(I,H); attention q k^T and probs v in the (B, L)
+     * layout, B*L*L*H multiply-adds each. The last layer: k and v over P rows, the
+     * rest over the B [CLS] rows. */
+    double full = 2.0 * P * H * H * 4 + 2.0 * P * H * I * 2 + 2.0 * 2.0 * N * L * H;
+    double last = 2.0 * P * H * H * 2 + 2.0 * B * H * H * 2 + 2.0 * B * H * I * 2 + 2.0 * 2.0 * B * L * H;
     return full * (cfg->num_hidden_layers - 1) + last;
 }
 
@@ -212,6 +260,7 @@ typedef struct layer_run {
     const selfmm_config *cfg;
     sm_compute *c;
     int l, B, L, cls;            /* cls: queries are the [CLS] rows only (last layer) */
+    int P;                       /* the kept rows (sm_bert's P, prow, first_row) */
     float ph, pa, sh;            /* hidden / attention dropout and the hidden scale */
     selfmm_error *err;
 } layer_run;
@@ -251,7 +300,19 @@ static void layer_masks(const layer_run *r, sm_bert_acts *a, const sm_drop *drop
                            SM_SITE_LAYER(r->l, 1));
         sm_dropout_mask_at(*m2, B, drop->first, (int64_t)Lq * H, r->ph, drop->seed, drop->step,
                            SM_SITE_LAYER(r->l, 2));
+        if (!r->cls) { /* drawn in the (B, L) layout, used packed */
+            const sm_bert *b = &r->c->bert;
+            rows_pack(*m1, (size_t)H, b->prow, r->P);
+            rows_pack(*m2, (size_t)H, b->prow, r->P);
+        }
     }
+}
+
+/* The [CLS] rows of x (P rows of `bytes` bytes) into xq (B rows). */
+static void cls_rows_get(void *xq, const void *x, const int32_t *first_row, int B, size_t bytes)
+{
+    for (int i = 0; i < B; i++)
+        memcpy((char *)xq + (size_t)i * bytes, (const char *)x + (size_t)first_row[i] * bytes, bytes);
 }
 
 static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_acts *a,
@@ -259,21 +320,27 @@ static selfmm_status layer_forward(const layer_run *r, const sm_bert_layer_w *lw
 {
     sm_bert *b = &r->c->bert;
     const int B = r->B, L = r->L, H = r->cfg->hidden_size, I = r->cfg->intermediate_size;
-    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L;
-    const int Lq = r->cls ? 1 : L, Nq = B * Lq;
+    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L, P = r->P;
+    const int Lq = r->cls ? 1 : L, Nq = r->cls ? B : P;
+    const size_t row = (size_t)H * sizeof(float);
     const float eps = (float)r->cfg->layer_norm_eps;
     const float *xq = x;
     if (r->cls) { /* the [CLS] rows of the input */
-        for (int i = 0; i < B; i++) memcpy(b->xq + (size_t)i * H, x + (size_t)i * L * H, (size_t)H * sizeof(float));
+        cls_rows_get(b->xq, x, b->first_row, B, row);
         xq = b->xq;
     }
+    /* q, k, v of the kept rows, spread to the (B, L) layout for attention */
     SM_TRY(dense(r, a->q, xq, lw->q_w, lw->q_b, Nq, H, H));
-    SM_TRY(dense(r, a->k, x, lw->k_w, lw->k_b, N, H, H));
-    SM_TRY(dense(r, a->v, x, lw->v_w, lw->v_b, N, H, H));
+    SM_TRY(dense(r, a->k, x, lw->k_w, lw->k_b, P, H, H));
+    SM_TRY(dense(r, a->v, x, lw->v_w, lw->v_b, P, H, H));
+    if (!r->cls) rows_spread(a->q, row, b->prow, P, N);
+    rows_spread(a->k, row, b->prow, P, N);
+    rows_spread(a->v, row, b->prow, P, N);
     uint8_t *pm, *m1, *m2;
     layer_masks(r, a, drop, &pm, &m1, &m2);
     SM_TRY(sm_attention_forward(&r->c->dnnl, a->ctx, a->probs, pm ? a->probs_d : a->probs, a->q, a->k, a->v,
                                 b->maskbias, pm, r->pa, B, Lq, L, nh, hd, r->err));
+    if (!r->cls) rows_pack(a->ctx, row, b->prow, P);
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
     SM_TRY(dense(r, b->tmp, a->ctx, lw->ao_w, NULL, Nq, H, H));
     sm_residual_layernorm_forward(a->ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
@@ -393,27 +460,31 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
     sm_bert *b = &r->c->bert;
     const w16_layer_ptrs w = w16_at(b, r->l);
     const int B = r->B, L = r->L, H = r->cfg->hidden_size, I = r->cfg->intermediate_size;
-    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L;
-    const int Lq = r->cls ? 1 : L, Nq = B * Lq;
+    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L, P = r->P;
+    const int Lq = r->cls ? 1 : L, Nq = r->cls ? B : P;
+    const size_t row = (size_t)H * sizeof(sm_bf16);
     const float eps = (float)r->cfg->layer_norm_eps;
-    sm_bf16_pack(a->x16, x, (int64_t)N * H);
+    sm_bf16_pack(a->x16, x, (int64_t)P * H);
     const float *xq = x;
     const sm_bf16 *xq16 = a->x16;
     if (r->cls) { /* the [CLS] rows of the input */
-        for (int i = 0; i < B; i++) {
-            memcpy(b->xq + (size_t)i * H, x + (size_t)i * L * H, (size_t)H * sizeof(float));
-            memcpy(b->xq16 + (size_t)i * H, a->x16 + (size_t)i * L * H, (size_t)H * sizeof(sm_bf16));
-        }
+        cls_rows_get(b->xq, x, b->first_row, B, (size_t)H * sizeof(float));
+        cls_rows_get(b->xq16, a->x16, b->first_row, B, row);
         xq = b->xq, xq16 = b->xq16;
     }
+    /* q, k, v of the kept rows, spread to the (B, L) layout for attention */
     SM_TRY(fwd16(r, a->q16, dnnl_bf16, xq16, w.q, lw->q_b, Nq, H, H));
-    SM_TRY(fwd16(r, a->k16, dnnl_bf16, a->x16, w.k, lw->k_b, N, H, H));
-    SM_TRY(fwd16(r, a->v16, dnnl_bf16, a->x16, w.v, lw->v_b, N, H, H));
+    SM_TRY(fwd16(r, a->k16, dnnl_bf16, a->x16, w.k, lw->k_b, P, H, H));
+    SM_TRY(fwd16(r, a->v16, dnnl_bf16, a->x16, w.v, lw->v_b, P, H, H));
+    if (!r->cls) rows_spread(a->q16, row, b->prow, P, N);
+    rows_spread(a->k16, row, b->prow, P, N);
+    rows_spread(a->v16, row, b->prow, P, N);
     uint8_t *pm, *m1, *m2;
     layer_masks(r, a, drop, &pm, &m1, &m2);
     float *ln1 = b->ln1_s;
     SM_TRY(sm_attention_forward_bf16(&r->c->dnnl, a->ctx16, a->probs, a->probs_d16, a->q16, a->k16, a->v16,
                                      b->maskbias, pm, r->pa, B, Lq, L, nh, hd, r->err));
+    if (!r->cls) rows_pack(a->ctx16, row, b->prow, P);
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
     SM_TRY(fwd16(r, b->tmp, dnnl_f32, a->ctx16, w.ao, NULL, Nq, H, H));
     sm_residual_layernorm_forward(ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
@@ -433,12 +504,12 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
     return SELFMM_OK;
 }
 
-/* The gradient of the [CLS] rows (B x H) added into the gradient of all rows
- * (B x L x H): the last layer's queries are those rows, read from x. */
-static void cls_rows_add(float *dX, const float *dxq, int B, int L, int H)
+/* The gradient of the [CLS] rows (B x H) added into the gradient of all kept rows
+ * (P x H): the last layer's queries are those rows, read from x. */
+static void cls_rows_add(float *dX, const float *dxq, const int32_t *first_row, int B, int H)
 {
     for (int i = 0; i < B; i++) {
-        float *d = dX + (size_t)i * L * H;
+        float *d = dX + (size_t)first_row[i] * H;
         const float *s = dxq + (size_t)i * H;
         for (int h = 0; h < H; h++) d[h] += s[h];
     }
@@ -451,16 +522,17 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
     sm_bert *b = &r->c->bert;
     const w16_layer_ptrs w = w16_at(b, r->l);
     const int B = r->B, L = r->L, H = r->cfg->hidden_size, I = r->cfg->intermediate_size;
-    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L;
-    const int Lq = r->cls ? 1 : L, Nq = B * Lq;
+    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L, P = r->P;
+    const int Lq = r->cls ? 1 : L, Nq = r->cls ? B : P;
+    const size_t row = (size_t)H * sizeof(float);
     const uint8_t *m1 = r->ph > 0 ? a->attn_mask : NULL, *m2 = r->ph > 0 ? a->out_mask : NULL;
     const sm_bf16 *xq16 = r->cls ? b->xq16 : a->x16;
     float *dxq = dX;
     if (r->cls) {
         dxq = b->dxq;
         zero(dxq, (int64_t)Nq * H);
-        for (int i = 0; i < B; i++) /* as the forward gathered them (an eval forward may have run since) */
-            memcpy(b->xq16 + (size_t)i * H, a->x16 + (size_t)i * L * H, (size_t)H * sizeof(sm_bf16));
+        /* as the forward gathered them (an eval forward may have run since) */
+        cls_rows_get(b->xq16, a->x16, b->first_row, B, (size_t)H * sizeof(sm_bf16));
     }
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
     sm_residual_layernorm_backward_set(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
@@ -480,15 +552,19 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
     sm_residual_layernorm_backward_set(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
                                        a->mean1, a->rstd1, Nq, H, 0);
     SM_TRY(bwd16(r, b->dctx16, dnnl_bf16, 0, lg->ao_w, lg->ao_b, b->dtmp, a->ctx16, w.ao, Nq, H, H));
-    /* ctx = attention(q, k, v) */
+    /* ctx = attention(q, k, v), in the (B, L) layout: the gradients spread and packed */
+    if (!r->cls) rows_spread(b->dctx16, (size_t)H * sizeof(sm_bf16), b->prow, P, N);
     SM_TRY(sm_attention_backward_bf16(&r->c->dnnl, b->dq, b->dk, b->dv, b->dprobs, b->dprobs16, b->dctx16, a->q16,
                                       a->k16, a->v16, a->probs, a->probs_d16, r->pa > 0 ? a->probs_mask : NULL,
                                       r->pa, B, Lq, L, nh, hd, r->err));
+    if (!r->cls) rows_pack(b->dq, row, b->prow, P);
+    rows_pack(b->dk, row, b->prow, P);
+    rows_pack(b->dv, row, b->prow, P);
     /* q = xq Wq^T + bq; k, v = x W^T + b */
     SM_TRY(bwd16(r, dxq, dnnl_f32, 1, lg->q_w, lg->q_b, b->dq, xq16, w.q, Nq, H, H));
-    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->k_w, lg->k_b, b->dk, a->x16, w.k, N, H, H));
-    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->v_w, lg->v_b, b->dv, a->x16, w.v, N, H, H));
-    if (r->cls) cls_rows_add(dX, dxq, B, L, H); /* xq = the [CLS] rows of x */
+    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->k_w, lg->k_b, b->dk, a->x16, w.k, P, H, H));
+    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->v_w, lg->v_b, b->dv, a->x16, w.v, P, H, H));
+    if (r->cls) cls_rows_add(dX, dxq, b->first_row, B, H); /* xq = the [CLS] rows of x */
     return SELFMM_OK;
 }
 
@@ -500,10 +576,11 @@ selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch
     const sm_weights *w = &m->w;
     const int B = bt->batch, H = cfg->hidden_size, NL = cfg->num_hidden_layers, N = B * L;
     const float ph = drop->train ? (float)cfg->hidden_dropout_prob : 0.0f;
-    layer_run r = {cfg, c, 0, B, L, 0, ph, drop->train ? (float)cfg->attention_probs_dropout_prob : 0.0f,
-                   ph > 0 ? sm_dropout_scale(ph) : 1.0f, err};
     SM_TRY(ensure_forward(b, B, L, drop->train ? NL : (NL < 2 ? NL : 2), err));
     b->B = B, b->L = L;
+    keep_rows(b, bt, B, L);
+    layer_run r = {cfg, c, 0, B, L, 0, b->P, ph, drop->train ? (float)cfg->attention_probs_dropout_prob : 0.0f,
+                   ph > 0 ? sm_dropout_scale(ph) : 1.0f, err};
     /* the first L columns of the batch; extended attention mask (1 - mask) * -10000 */
     for (int i = 0; i < B; i++)
         for (int t = 0; t < L; t++) {
@@ -523,6 +600,8 @@ selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch
         sm_dropout_forward(b->x0, b->emb_ln, b->emb_mask, ph, (int64_t)N * H);
         x = b->x0;
     }
+    /* the layers run on the kept rows (the backward needs emb_sum, not x, in (B, L)) */
+    rows_pack((float *)x, (size_t)H * sizeof(float), b->prow, b->P);
     if (b->bf16) refresh_w16(m, b);
     for (int l = 0; l < NL; l++) {
         sm_bert_acts *a = &b->acts[drop->train ? l : l % 2];
@@ -547,8 +626,9 @@ static selfmm_status layer_backward(const layer_run *r, const sm_bert_layer_w *l
 {
     sm_bert *b = &r->c->bert;
     const int B = r->B, L = r->L, H = r->cfg->hidden_size, I = r->cfg->intermediate_size;
-    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L;
-    const int Lq = r->cls ? 1 : L, Nq = B * Lq;
+    const int nh = r->cfg->num_attention_heads, hd = H / nh, N = B * L, P = r->P;
+    const int Lq = r->cls ? 1 : L, Nq = r->cls ? B : P;
+    const size_t row = (size_t)H * sizeof(float);
     const uint8_t *m1 = r->ph > 0 ? a->attn_mask : NULL, *m2 = r->ph > 0 ? a->out_mask : NULL;
     /* queries: the [CLS] rows (their own input gradient, added to dX at the end) or all */
     const float *xq = r->cls ? b->xq : x;
@@ -574,18 +654,22 @@ static selfmm_status layer_backward(const layer_run *r, const sm_bert_layer_w *l
                                    a->mean1, a->rstd1, Nq, H);
     zero(b->dctx, (int64_t)Nq * H);
     sm_linear_backward(b->dctx, lg->ao_w, lg->ao_b, b->dtmp, a->ctx, lw->ao_w, Nq, H, H);
-    /* ctx = attention(q, k, v) */
-    zero(b->dq, (int64_t)Nq * H);
+    /* ctx = attention(q, k, v), in the (B, L) layout: the gradients spread and packed */
+    if (!r->cls) rows_spread(b->dctx, row, b->prow, P, N);
+    zero(b->dq, (int64_t)B * Lq * H);
     zero(b->dk, (int64_t)N * H);
     zero(b->dv, (int64_t)N * H);
     SM_TRY(sm_attention_backward(&r->c->dnnl, b->dq, b->dk, b->dv, b->dprobs, b->dctx, a->q, a->k, a->v,
                                  a->probs, r->pa > 0 ? a->probs_d : a->probs, r->pa > 0 ? a->probs_mask : NULL,
                                  r->pa, B, Lq, L, nh, hd, r->err));
+    if (!r->cls) rows_pack(b->dq, row, b->prow, P);
+    rows_pack(b->dk, row, b->prow, P);
+    rows_pack(b->dv, row, b->prow, P);
     /* q = xq Wq^T + bq; k, v = x W^T + b */
     sm_linear_backward(dxq, lg->q_w, lg->q_b, b->dq, xq, lw->q_w, Nq, H, H);
-    sm_linear_backward(dX, lg->k_w, lg->k_b, b->dk, x, lw->k_w, N, H, H);
-    sm_linear_backward(dX, lg->v_w, lg->v_b, b->dv, x, lw->v_w, N, H, H);
-    if (r->cls) cls_rows_add(dX, dxq, B, L, H); /* xq = the [CLS] rows of x */
+    sm_linear_backward(dX, lg->k_w, lg->k_b, b->dk, x, lw->k_w, P, H, H);
+    sm_linear_backward(dX, lg->v_w, lg->v_b, b->dv, x, lw->v_w, P, H, H);
+    if (r->cls) cls_rows_add(dX, dxq, b->first_row, B, H); /* xq = the [CLS] rows of x */
     return SELFMM_OK;
 }
 
@@ -597,7 +681,7 @@ selfmm_status sm_bert_backward(sm_net *m, sm_compute *c, const float *dcls, self
     sm_weights *g = &m->g;
     const int B = b->B, L = b->L, H = cfg->hidden_size, NL = cfg->num_hidden_layers, N = B * L;
     const float ph = (float)cfg->hidden_dropout_prob;
-    layer_run r = {cfg, c, 0, B, L, 0, ph, (float)cfg->attention_probs_dropout_prob,
+    layer_run r = {cfg, c, 0, B, L, 0, b->P, ph, (float)cfg->attention_probs_dropout_prob,
                    ph > 0 ? sm_dropout_scale(ph) : 1.0f, err};
     SM_TRY(ensure_backward(b, err));
     /* the last layer's output is the (B, H) [CLS] rows: dcls is its gradient */
@@ -606,18 +690,20 @@ selfmm_status sm_bert_backward(sm_net *m, sm_compute *c, const float *dcls, self
     for (int l = NL - 1; l >= 0; l--) {
         const float *x = l > 0 ? b->acts[l - 1].ln2 : (ph > 0 ? b->x0 : b->emb_ln);
         r.l = l, r.cls = l == NL - 1;
-        zero(dX, (int64_t)N * H);
+        zero(dX, (int64_t)b->P * H);
         if (b->bf16) SM_TRY(layer_backward16(&r, &w->layer[l], &g->layer[l], &b->acts[l], dX, dY));
         else SM_TRY(layer_backward(&r, &w->layer[l], &g->layer[l], &b->acts[l], x, dX, dY));
         dY = dX;
         float *t = dX;
         dX = spare, spare = t;
     }
-    /* x0 = dropout(LN(emb_sum)): dY is d x0; spare holds it, dX is free */
-    const float *demb_ln = dY;
+    /* x0 = dropout(LN(emb_sum)): spare holds d x0 of the kept rows, spread to (B, L)
+     * (a dropped row's gradient is exactly 0); dX is free */
+    rows_spread(spare, (size_t)H * sizeof(float), b->prow, b->P, N);
+    const float *demb_ln = spare;
     if (ph > 0) {
         zero(dX, (int64_t)N * H);
-        sm_dropout_backward(dX, dY, b->emb_mask, ph, (int64_t)N * H);
+        sm_dropout_backward(dX, spare, b->emb_mask, ph, (int64_t)N * H);
         demb_ln = dX;
     }
     zero(b->dtmp, (int64_t)N * H);

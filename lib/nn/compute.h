@@ -75,6 +75,10 @@ typedef struct sm_bert_acts {    /* what one layer keeps for its backward. Query
 typedef struct sm_bert {
     const selfmm_config *cfg;    /* the net's (which owns this state); NULL until created */
     int B, L;                    /* shape of the last forward (L = run length) */
+    int P;                       /* the kept rows of the last forward (docs/MODEL.md §2.1):
+                                  * every layer but the last runs on these P <= B*L rows */
+    int32_t *prow;               /* (P) kept row r's place b*L + t in the (B, L) layout, ascending */
+    int32_t *first_row;          /* (B) sample b's [CLS] row among the kept rows */
     sm_bufsize cap;              /* capacity of every buffer below: tokens (B*L) and
                                   * attention elements (B*nh*L*L), the largest seen */
     int n_acts;                  /* layers with activation storage */
@@ -162,8 +166,9 @@ selfmm_status sm_bert_forward(const sm_net *n, sm_compute *c, const selfmm_batch
 /* dcls (B, H): gradient of the last forward's output (the [CLS] rows). */
 selfmm_status sm_bert_backward(sm_net *n, sm_compute *c, const float *dcls, selfmm_error *err);
 void sm_bert_free(sm_bert *b);
-/* GEMM floating-point operations of a BERT forward at (B, L); the backward is twice. */
-double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L);
+/* GEMM floating-point operations of a BERT forward at (B, L) with P kept rows (the
+ * layers' dense maps run on those); the backward is twice. */
+double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L, int P);
 
 /* ---- subnet.c -------------------------------------------------------------------- */
 /* which: 0 audio, 1 vision. x (B, T, D), len (B) already checked. */

@@ -238,8 +238,9 @@ selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode
     tm->bert_forward_s = t2 - t1;
     tm->audio_forward_s = t3 - t2;
     tm->vision_forward_s = t4 - t3;
-    tm->bert_forward_flop = sm_bert_forward_flop(cfg, B, run);
+    tm->bert_forward_flop = sm_bert_forward_flop(cfg, B, run, c->bert.P);
     tm->text_steps = run;
+    tm->text_tokens = c->bert.P;
     tm->audio_steps = sm_lstm_last_steps(c->sub[0].lstm);
     tm->vision_steps = sm_lstm_last_steps(c->sub[1].lstm);
     if (out) {
