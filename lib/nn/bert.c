@@ -515,7 +515,7 @@ static void cls_rows_add(float *dX, const float *dxq, const int32_t *first_row, 
     }
 }
 
-/* layer_backward's contract, in bf16. */
+/* layer_backward's contract in bf16, but dX is written (=), not added to. */
 static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_layer_w *lg,
                                       sm_bert_acts *a, float *dX, const float *dY)
 {
@@ -527,10 +527,9 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
     const size_t row = (size_t)H * sizeof(float);
     const uint8_t *m1 = r->ph > 0 ? a->attn_mask : NULL, *m2 = r->ph > 0 ? a->out_mask : NULL;
     const sm_bf16 *xq16 = r->cls ? b->xq16 : a->x16;
-    float *dxq = dX;
+    float *dxq = dX; /* written (=) by ln1's backward, then the q, k, v GEMMs add */
     if (r->cls) {
         dxq = b->dxq;
-        zero(dxq, (int64_t)Nq * H);
         /* as the forward gathered them (an eval forward may have run since) */
         cls_rows_get(b->xq16, a->x16, b->first_row, B, (size_t)H * sizeof(sm_bf16));
     }
@@ -550,7 +549,7 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
     SM_TRY(bwd16r(r, b->dln1, dnnl_f32, 1, lg->i_w, lg->i_b, b->dpre, b->dpre16, a->ln116, w.i, Nq, H, I));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
     sm_residual_layernorm_backward_set(b->dtmp, dxq, lg->ln1_w, lg->ln1_b, b->dln1, a->res1, m1, r->sh, lw->ln1_w,
-                                       a->mean1, a->rstd1, Nq, H, 0);
+                                       a->mean1, a->rstd1, Nq, H, 1);
     SM_TRY(bwd16(r, b->dctx16, dnnl_bf16, 0, lg->ao_w, lg->ao_b, b->dtmp, a->ctx16, w.ao, Nq, H, H));
     /* ctx = attention(q, k, v), in the (B, L) layout: the gradients spread and packed */
     if (!r->cls) rows_spread(b->dctx16, (size_t)H * sizeof(sm_bf16), b->prow, P, N);
@@ -562,7 +561,8 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
     rows_pack(b->dv, row, b->prow, P);
     /* q = xq Wq^T + bq; k, v = x W^T + b */
     SM_TRY(bwd16(r, dxq, dnnl_f32, 1, lg->q_w, lg->q_b, b->dq, xq16, w.q, Nq, H, H));
-    SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->k_w, lg->k_b, b->dk, a->x16, w.k, P, H, H));
+    /* the last layer's dX has no ln1 term: k's GEMM writes it */
+    SM_TRY(bwd16(r, dX, dnnl_f32, !r->cls, lg->k_w, lg->k_b, b->dk, a->x16, w.k, P, H, H));
     SM_TRY(bwd16(r, dX, dnnl_f32, 1, lg->v_w, lg->v_b, b->dv, a->x16, w.v, P, H, H));
     if (r->cls) cls_rows_add(dX, dxq, b->first_row, B, H); /* xq = the [CLS] rows of x */
     return SELFMM_OK;
@@ -619,7 +619,7 @@ selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch
 }
 
 /* ---- backward ------------------------------------------------------------------------- */
-/* dY (Nq, H) is the gradient of the layer's output; adds the input's into dX (N, H),
+/* dY (Nq, H) is the gradient of the layer's output; adds the input's into dX (P, H),
  * which the caller zeroed. */
 static selfmm_status layer_backward(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_layer_w *lg,
                                     sm_bert_acts *a, const float *x, float *dX, const float *dY)
@@ -690,9 +690,12 @@ selfmm_status sm_bert_backward(sm_net *m, sm_compute *c, const float *dcls, self
     for (int l = NL - 1; l >= 0; l--) {
         const float *x = l > 0 ? b->acts[l - 1].ln2 : (ph > 0 ? b->x0 : b->emb_ln);
         r.l = l, r.cls = l == NL - 1;
-        zero(dX, (int64_t)b->P * H);
-        if (b->bf16) SM_TRY(layer_backward16(&r, &w->layer[l], &g->layer[l], &b->acts[l], dX, dY));
-        else SM_TRY(layer_backward(&r, &w->layer[l], &g->layer[l], &b->acts[l], x, dX, dY));
+        if (b->bf16) { /* writes dX (=) */
+            SM_TRY(layer_backward16(&r, &w->layer[l], &g->layer[l], &b->acts[l], dX, dY));
+        } else {
+            zero(dX, (int64_t)b->P * H);
+            SM_TRY(layer_backward(&r, &w->layer[l], &g->layer[l], &b->acts[l], x, dX, dY));
+        }
         dY = dX;
         float *t = dX;
         dX = spare, spare = t;
