@@ -236,18 +236,11 @@ TEST(resume_equals_uninterrupted)
                   "during a run, the best weights are in the best epoch's checkpoint (%s)", dir);
         if (mode == 2) { /* the old layout, as sm_fit_best_restore leaves it */
             selfmm_model *m = NULL;
-            selfmm_optim *o = NULL;
-            selfmm_ulgm *u = NULL;
-            selfmm_split_view v;
-            const int dims[4] = {c.post_fusion_dim, c.post_text_dim, c.post_audio_dim, c.post_video_dim};
             REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
             REQUIRE_OK(selfmm_model_adopt_dataset(m, d), selfmm_model_errmsg(m)); /* as selfmm_fit */
-            REQUIRE_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &v), "split");
-            REQUIRE_OK(selfmm_optim_create(m, &c, &o, &e), e.message);
-            REQUIRE_OK(selfmm_ulgm_create(&c, v.n, v.labels, dims, &u, &e), e.message);
-            REQUIRE_OK(sm_fit_best_restore(&files, m, o, u, &e), e.message);
+            REQUIRE_OK(sm_fit_best_restore(&files, m, 0, &e), e.message);
             CHECK(access(files.best, F_OK) != 0 && access(files.model, F_OK) == 0);
-            selfmm_optim_free(o), selfmm_ulgm_free(u), selfmm_model_free(m);
+            selfmm_model_free(m);
         }
         selfmm_model *m = NULL;
         CHECK_OK(run(&c, d, dir, 1, NULL, &m, &r, &e), e.message);
@@ -268,6 +261,60 @@ TEST(resume_equals_uninterrupted)
         selfmm_model_free(m);
     }
     selfmm_model_free(full);
+    selfmm_dataset_free(d);
+}
+
+/* The end of a run: the best epoch's weights come from its checkpoint (the weights
+ * only), unless the model holds them (the last epoch was the best), when that file is
+ * not read at all; either way model.safetensors gets them and the checkpoint goes. */
+TEST(best_restore_reads_only_what_it_needs)
+{
+    selfmm_config c;
+    tiny_config(&c);
+    selfmm_dataset *d = tiny_dataset(30, -1);
+    REQUIRE(d);
+    selfmm_error e = {0};
+    selfmm_model *m = NULL, *back = NULL;
+    selfmm_optim *o = NULL;
+    selfmm_ulgm *u = NULL;
+    selfmm_split_view v;
+    const int dims[4] = {c.post_fusion_dim, c.post_text_dim, c.post_audio_dim, c.post_video_dim};
+    REQUIRE_OK(selfmm_model_create(&c, &m, &e), e.message);
+    REQUIRE_OK(selfmm_model_create(&c, &back, &e), e.message);
+    REQUIRE_OK(selfmm_dataset_split(d, SELFMM_SPLIT_TRAIN, &v), "split");
+    REQUIRE_OK(selfmm_optim_create(m, &c, &o, &e), e.message);
+    REQUIRE_OK(selfmm_ulgm_create(&c, v.n, v.labels, dims, &u, &e), e.message);
+    const char *dir = tpath("restore");
+    mkdir(dir, 0777);
+    sm_fit_files files;
+    snprintf(files.best, sizeof files.best, "%s/checkpoint-best.safetensors", dir);
+    snprintf(files.model, sizeof files.model, "%s/model.safetensors", dir);
+    selfmm_param_info p;
+    REQUIRE_OK(selfmm_model_param(m, 0, &p), "param");
+    const float saved = p.data[0];
+    for (int holds = 0; holds < 2; holds++) {
+        p.data[0] = saved;
+        REQUIRE_OK(selfmm_checkpoint_save(m, o, u, "{}", files.best, &e), e.message);
+        p.data[0] = saved + 1.0f; /* the model now differs from the best epoch's weights */
+        if (holds) { /* a file that cannot be read as a checkpoint: never opened */
+            FILE *f = fopen(files.best, "w");
+            REQUIRE(f);
+            fclose(f);
+        }
+        CHECK_OK(sm_fit_best_restore(&files, m, holds, &e), e.message);
+        CHECK_MSG(p.data[0] == (holds ? saved + 1.0f : saved), "holds_best %d: weight %g", holds,
+                  (double)p.data[0]);
+        CHECK(access(files.best, F_OK) != 0);
+        CHECK_OK(selfmm_model_load_weights(back, files.model), selfmm_model_errmsg(back));
+        CHECK(params_equal(m, back));
+    }
+    /* not holding them, with an unreadable best checkpoint: an error naming it */
+    FILE *f = fopen(files.best, "w");
+    REQUIRE(f);
+    fclose(f);
+    CHECK_STATUS(sm_fit_best_restore(&files, m, 0, &e), SELFMM_ERR_FORMAT);
+    CHECK_MSG(strstr(e.message, "checkpoint-best.safetensors") != NULL, "message: %s", e.message);
+    selfmm_optim_free(o), selfmm_ulgm_free(u), selfmm_model_free(m), selfmm_model_free(back);
     selfmm_dataset_free(d);
 }
 
@@ -735,6 +782,7 @@ int main(void)
     selfmm_set_threads(2, NULL);
     RUN(same_seed_same_bits);
     RUN(resume_equals_uninterrupted);
+    RUN(best_restore_reads_only_what_it_needs);
     RUN(logs_are_the_callbacks_events);
     RUN(epoch_times_add_up);
     RUN(tail_window_switch);

@@ -108,6 +108,35 @@ static selfmm_status state_view(const sm_tensor_list *l, const char *name, const
     return SELFMM_OK;
 }
 
+/* What every load checks first: a libselfmm checkpoint of this format version, its
+ * step counters, the model's training config and the shapes of its weights. */
+static selfmm_status check_checkpoint(const selfmm_model *model, const sm_tensor_list *l, const char *path,
+                                      uint64_t *mstep, uint64_t *astep, selfmm_error *err)
+{
+    const char *fmt = sm_tensors_meta(l, "format"), *ver = sm_tensors_meta(l, "format_version");
+    if (!fmt || strcmp(fmt, CKPT_FORMAT) != 0)
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: not a libselfmm training checkpoint", path);
+    if (!ver || strcmp(ver, CKPT_VERSION) != 0)
+        return sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: checkpoint format version %s (this "
+                        "libselfmm reads %s)", path, ver ? SM_Q(ver) : "absent", CKPT_VERSION);
+    if (!sm_parse_u64(sm_tensors_meta(l, "model_step"), mstep) ||
+        !sm_parse_u64(sm_tensors_meta(l, "adam_step"), astep) || *astep > INT64_MAX)
+        return sm_error(err, SELFMM_ERR_FORMAT, "%s: bad step counters in the metadata", path);
+    SM_TRY(same_training_config(model, sm_tensors_meta(l, "config"), path, err));
+    return sm_model_check_params(model, l, path, err);
+}
+
+selfmm_status sm_checkpoint_load_weights(selfmm_model *model, const char *path, selfmm_error *err)
+{
+    sm_tensor_list l;
+    SM_TRY(sm_read_checkpoint(path, &l, err));
+    uint64_t mstep = 0, astep = 0;
+    selfmm_status st = check_checkpoint(model, &l, path, &mstep, &astep, err);
+    if (st == SELFMM_OK) sm_model_copy_params(model, &l);
+    sm_tensors_free(&l);
+    return st;
+}
+
 SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_optim *opt,
                                                 selfmm_ulgm *ulgm, const char *path,
                                                 char **user_json, selfmm_error *err)
@@ -116,19 +145,8 @@ SELFMM_API selfmm_status selfmm_checkpoint_load(selfmm_model *model, selfmm_opti
         return sm_error(err, SELFMM_ERR_INVALID_ARG, "checkpoint load: NULL argument");
     sm_tensor_list l;
     SM_TRY(sm_read_checkpoint(path, &l, err));
-    selfmm_status st = SELFMM_OK;
-    const char *fmt = sm_tensors_meta(&l, "format"), *ver = sm_tensors_meta(&l, "format_version");
     uint64_t mstep = 0, astep = 0;
-    if (!fmt || strcmp(fmt, CKPT_FORMAT) != 0)
-        st = sm_error(err, SELFMM_ERR_FORMAT, "%s: not a libselfmm training checkpoint", path);
-    else if (!ver || strcmp(ver, CKPT_VERSION) != 0)
-        st = sm_error(err, SELFMM_ERR_UNSUPPORTED, "%s: checkpoint format version %s (this "
-                      "libselfmm reads %s)", path, ver ? SM_Q(ver) : "absent", CKPT_VERSION);
-    else if (!sm_parse_u64(sm_tensors_meta(&l, "model_step"), &mstep) ||
-             !sm_parse_u64(sm_tensors_meta(&l, "adam_step"), &astep) || astep > INT64_MAX)
-        st = sm_error(err, SELFMM_ERR_FORMAT, "%s: bad step counters in the metadata", path);
-    if (st == SELFMM_OK) st = same_training_config(model, sm_tensors_meta(&l, "config"), path, err);
-    if (st == SELFMM_OK) st = sm_model_check_params(model, &l, path, err);
+    selfmm_status st = check_checkpoint(model, &l, path, &mstep, &astep, err);
 
     /* Views of the optimizer and label arrays. The label arrays are checked before the
      * optimizer restore (which checks its own), so after it nothing can fail: all or

@@ -132,11 +132,12 @@ static selfmm_status snapshot(fit_run *r, int restore)
 {
     if (r->opt->out_dir) { /* rank 0's files; the others receive the weights */
         if (!restore) return SELFMM_OK; /* the best epoch's checkpoint keeps them */
-        selfmm_status st = r->writer ? sm_fit_best_restore(&r->files, r->model, r->optim, r->ulgm, r->err)
-                                     : SELFMM_OK;
+        /* the last epoch was the best: every rank holds its weights already */
+        const int holds = r->es.best_epoch == r->es.epoch;
+        selfmm_status st = r->writer ? sm_fit_best_restore(&r->files, r->model, holds, r->err) : SELFMM_OK;
         if (!sm_dist_active(&r->dist)) return st;
         st = sm_dist_agree(&r->dist, st, r->err);
-        return st == SELFMM_OK ? selfmm_model_broadcast(r->model, 0, r->dist.c, r->err) : st;
+        return st == SELFMM_OK && !holds ? selfmm_model_broadcast(r->model, 0, r->dist.c, r->err) : st;
     }
     int64_t off = 0;
     for (int i = 0; i < selfmm_model_num_params(r->model); i++) {

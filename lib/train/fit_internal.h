@@ -84,12 +84,13 @@ selfmm_status sm_fit_checkpoint_write(const sm_fit_files *files, int best, selfm
                                       const selfmm_optim *optim, const selfmm_ulgm *ulgm,
                                       const selfmm_early_stop *es, long log_bytes, long labels_bytes,
                                       int64_t seed, selfmm_error *err);
-/* The end of a run with an out_dir: the best weights into model (from files->best;
- * from files->model for runs started by libselfmm versions that kept the best
- * weights there), then files->model written and files->best removed. optim and ulgm
- * are overwritten (the run is over); the model's step counter is kept. */
-selfmm_status sm_fit_best_restore(const sm_fit_files *files, selfmm_model *model, selfmm_optim *optim,
-                                  selfmm_ulgm *ulgm, selfmm_error *err);
+/* The end of a run with an out_dir: the best weights into model (the weights of
+ * files->best; from files->model for runs started by libselfmm versions that kept the
+ * best weights there; not read when holds_best says the model has them: the last
+ * epoch was the best), then files->model written and files->best removed. The
+ * optimizer, the labels and the model's step counter are left as they are. */
+selfmm_status sm_fit_best_restore(const sm_fit_files *files, selfmm_model *model, int holds_best,
+                                  selfmm_error *err);
 
 /* Continue a run from files->checkpoint when it exists (*resumed = 1; 0 and nothing
  * changed when there is none): the validation metrics of the best weights

@@ -16,6 +16,7 @@
 #include "train/fit_internal.h"
 
 #include "core/atomic_file.h"
+#include "train/state.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -65,20 +66,18 @@ selfmm_status sm_fit_checkpoint_write(const sm_fit_files *files, int best, selfm
     return st == SELFMM_OK ? SELFMM_OK : sm_fit_fail(err, st, "%s", e.message);
 }
 
-/* The best weights into model: from the best epoch's checkpoint, or from the model
- * file of a run that kept them there. *from: the file used, NULL when neither
- * exists (nothing changed). */
-static selfmm_status load_best(const sm_fit_files *files, selfmm_model *model, selfmm_optim *optim,
-                               selfmm_ulgm *ulgm, const char **from, selfmm_error *err)
+/* The best weights into model: from the best epoch's checkpoint (its weights only),
+ * or from the model file of a run that kept them there. *from: the file used, NULL
+ * when neither exists (nothing changed). */
+static selfmm_status load_best(const sm_fit_files *files, selfmm_model *model, const char **from,
+                               selfmm_error *err)
 {
     selfmm_error e = {0};
     selfmm_status st = SELFMM_OK;
     *from = NULL;
     if (access(files->best, F_OK) == 0) {
         *from = files->best;
-        uint64_t step = selfmm_model_get_step(model);
-        st = selfmm_checkpoint_load(model, optim, ulgm, files->best, NULL, &e);
-        selfmm_model_set_step(model, step); /* the weights only: the step stays the run's */
+        st = sm_checkpoint_load_weights(model, files->best, &e);
         if (st != SELFMM_OK) return sm_fit_fail_from(err, st, "best weights", e.message);
     } else if (access(files->model, F_OK) == 0) {
         *from = files->model;
@@ -88,11 +87,12 @@ static selfmm_status load_best(const sm_fit_files *files, selfmm_model *model, s
     return SELFMM_OK;
 }
 
-selfmm_status sm_fit_best_restore(const sm_fit_files *files, selfmm_model *model, selfmm_optim *optim,
-                                  selfmm_ulgm *ulgm, selfmm_error *err)
+selfmm_status sm_fit_best_restore(const sm_fit_files *files, selfmm_model *model, int holds_best,
+                                  selfmm_error *err)
 {
-    const char *from;
-    selfmm_status st = load_best(files, model, optim, ulgm, &from, err);
+    const char *from = files->best;
+    selfmm_status st = holds_best && access(files->best, F_OK) == 0 ? SELFMM_OK
+                                                                     : load_best(files, model, &from, err);
     if (st != SELFMM_OK) return st;
     if (!from)
         return sm_fit_fail(err, SELFMM_ERR_NOT_FOUND, "%s: the best weights are gone (nor %s)", files->best,
@@ -172,7 +172,7 @@ selfmm_status sm_fit_resume(sm_dist *dist, const sm_fit_files *files, int save_l
      * interrupted run had. */
     if (have[1]) {
         const char *from = NULL;
-        if (writer) st = load_best(files, model, optim, ulgm, &from, err);
+        if (writer) st = load_best(files, model, &from, err);
         st = sm_dist_agree(dist, st, err);
         if (st == SELFMM_OK) st = selfmm_model_broadcast(model, 0, dist->c, err);
         if (st != SELFMM_OK) return st;

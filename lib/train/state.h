@@ -26,4 +26,9 @@ typedef struct sm_state_tensor {
 const float *sm_state_find(const sm_state_tensor *t, int n, const char *name, int64_t numel,
                            selfmm_error *err);
 
+/* Only the weights of a training checkpoint into model, with selfmm_checkpoint_load's
+ * checks (format, config, shapes); the step counters, optimizer and label state are
+ * not read, so of a mapped bert-base checkpoint only the weights' third is. */
+selfmm_status sm_checkpoint_load_weights(selfmm_model *model, const char *path, selfmm_error *err);
+
 #endif
