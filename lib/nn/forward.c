@@ -211,7 +211,7 @@ selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode
                         "max_position_embeddings %d",
                         sh->text_run_len, bt->text_len, m->cfg.max_position_embeddings);
     /* A shard runs BERT at the global batch's length: the attention-dropout masks are
-     * laid out (heads, L, L) per sample, and the GEMMs see the one-process shapes.
+     * laid out (heads, L, L) per sample, and attention sees the one-process shapes.
      * Padding keys are masked with -10000, whose exp() is exactly 0, so running
      * longer changes nothing else. */
     if (sh->text_run_len > run) run = sh->text_run_len;
