@@ -453,9 +453,10 @@ static selfmm_status bwd16(const layer_run *r, void *dX, int64_t tdx, int add, f
 }
 
 /* The layer's output goes to out (not kept: the backward needs only its bf16 copy,
- * the next layer's x16). */
+ * the next layer's x16, which out16 receives; NULL for the last layer). a->x16, the
+ * bf16 copy of x, is there already (the previous layer's out16, or the caller's). */
 static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *lw, sm_bert_acts *a,
-                                     const float *x, const sm_drop *drop, float *out)
+                                     const float *x, const sm_drop *drop, float *out, sm_bf16 *out16)
 {
     sm_bert *b = &r->c->bert;
     const w16_layer_ptrs w = w16_at(b, r->l);
@@ -464,7 +465,6 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
     const int Lq = r->cls ? 1 : L, Nq = r->cls ? B : P;
     const size_t row = (size_t)H * sizeof(sm_bf16);
     const float eps = (float)r->cfg->layer_norm_eps;
-    sm_bf16_pack(a->x16, x, (int64_t)P * H);
     const float *xq = x;
     const sm_bf16 *xq16 = a->x16;
     if (r->cls) { /* the [CLS] rows of the input */
@@ -487,9 +487,8 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
     if (!r->cls) rows_pack(a->ctx16, row, b->prow, P);
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */
     SM_TRY(fwd16(r, b->tmp, dnnl_f32, a->ctx16, w.ao, NULL, Nq, H, H));
-    sm_residual_layernorm_forward(ln1, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
-                                  lw->ln1_w, lw->ln1_b, Nq, H, eps);
-    sm_bf16_pack(a->ln116, ln1, (int64_t)Nq * H);
+    sm_residual_layernorm_forward16(ln1, a->ln116, a->res1, a->mean1, a->rstd1, b->tmp, lw->ao_b, m1, r->sh, xq,
+                                    lw->ln1_w, lw->ln1_b, Nq, H, eps);
     /* g = gelu(ln1 Wi^T + bi) */
     if (drop->train) { /* pre is kept for the backward */
         SM_TRY(fwd16(r, a->pre16, dnnl_bf16, a->ln116, w.i, lw->i_b, Nq, H, I));
@@ -499,8 +498,8 @@ static selfmm_status layer_forward16(const layer_run *r, const sm_bert_layer_w *
     }
     /* ln2 = LN2(ln1 + dropout(g Wo^T + bo)) */
     SM_TRY(fwd16(r, b->tmp, dnnl_f32, b->g16, w.o, NULL, Nq, I, H));
-    sm_residual_layernorm_forward(out, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, ln1,
-                                  lw->ln2_w, lw->ln2_b, Nq, H, eps);
+    sm_residual_layernorm_forward16(out, out16, a->res2, a->mean2, a->rstd2, b->tmp, lw->o_b, m2, r->sh, ln1,
+                                    lw->ln2_w, lw->ln2_b, Nq, H, eps);
     return SELFMM_OK;
 }
 
@@ -602,12 +601,16 @@ selfmm_status sm_bert_forward(const sm_net *m, sm_compute *c, const selfmm_batch
     }
     /* the layers run on the kept rows (the backward needs emb_sum, not x, in (B, L)) */
     rows_pack((float *)x, (size_t)H * sizeof(float), b->prow, b->P);
-    if (b->bf16) refresh_w16(m, b);
+    if (b->bf16) {
+        refresh_w16(m, b);
+        sm_bf16_pack(b->acts[0].x16, x, (int64_t)b->P * H); /* then each layer writes the next one's */
+    }
     for (int l = 0; l < NL; l++) {
         sm_bert_acts *a = &b->acts[drop->train ? l : l % 2];
         r.l = l, r.cls = l == NL - 1;
         if (b->bf16) {
-            SM_TRY(layer_forward16(&r, &w->layer[l], a, x, drop, b->ln2_s[l % 2]));
+            sm_bf16 *next16 = r.cls ? NULL : b->acts[drop->train ? l + 1 : (l + 1) % 2].x16;
+            SM_TRY(layer_forward16(&r, &w->layer[l], a, x, drop, b->ln2_s[l % 2], next16));
             x = b->ln2_s[l % 2];
         } else {
             SM_TRY(layer_forward(&r, &w->layer[l], a, x, drop));

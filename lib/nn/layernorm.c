@@ -109,10 +109,12 @@ void sm_layernorm_backward(float *dinp, float *dweight, float *dbias, const floa
     ln_param_grads(dweight, dbias, dout, inp, mean, rstd, N, C);
 }
 
-void sm_residual_layernorm_forward(float *out, float *sum, float *mean, float *rstd,
-                                   const float *inp, const float *bias, const uint8_t *mask,
-                                   float scale, const float *res, const float *weight,
-                                   const float *lnbias, int N, int C, float eps)
+/* out16: a bf16 copy of out as well, made from each row while it is in cache (NULL:
+ * none); constant at each entry point below. */
+static inline __attribute__((always_inline)) void
+residual_layernorm_forward(float *out, sm_bf16 *out16, float *sum, float *mean, float *rstd, const float *inp,
+                           const float *bias, const uint8_t *mask, float scale, const float *res,
+                           const float *weight, const float *lnbias, int N, int C, float eps)
 {
 #pragma omp parallel for schedule(static) if ((int64_t)N * C > SM_PAR_MIN)
     for (int i = 0; i < N; i++) {
@@ -128,7 +130,25 @@ void sm_residual_layernorm_forward(float *out, float *sum, float *mean, float *r
             for (int c = 0; c < C; c++) s[c] = r[c] + (a[c] + bias[c]);
         }
         ln_row(out + (size_t)i * C, &mean[i], &rstd[i], s, weight, lnbias, C, eps);
+        if (out16) sm_bf16_pack_row(out16 + (size_t)i * C, out + (size_t)i * C, C);
     }
+}
+
+void sm_residual_layernorm_forward(float *out, float *sum, float *mean, float *rstd,
+                                   const float *inp, const float *bias, const uint8_t *mask,
+                                   float scale, const float *res, const float *weight,
+                                   const float *lnbias, int N, int C, float eps)
+{
+    residual_layernorm_forward(out, NULL, sum, mean, rstd, inp, bias, mask, scale, res, weight, lnbias, N, C, eps);
+}
+
+void sm_residual_layernorm_forward16(float *out, sm_bf16 *out16, float *sum, float *mean, float *rstd,
+                                     const float *inp, const float *bias, const uint8_t *mask, float scale,
+                                     const float *res, const float *weight, const float *lnbias, int N, int C,
+                                     float eps)
+{
+    residual_layernorm_forward(out, out16, sum, mean, rstd, inp, bias, mask, scale, res, weight, lnbias, N, C,
+                               eps);
 }
 
 /* set_inp / set_res: write dinp / dres (=) instead of adding to them; constant at

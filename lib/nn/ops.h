@@ -55,6 +55,11 @@ void sm_residual_layernorm_forward(float *out, float *sum, float *mean, float *r
                                    const float *inp, const float *bias, const uint8_t *mask,
                                    float scale, const float *res, const float *weight,
                                    const float *lnbias, int N, int C, float eps);
+/* The same, also writing out16 = bf16(out) (precision bf16: the next GEMM's input). */
+void sm_residual_layernorm_forward16(float *out, sm_bf16 *out16, float *sum, float *mean, float *rstd,
+                                     const float *inp, const float *bias, const uint8_t *mask, float scale,
+                                     const float *res, const float *weight, const float *lnbias, int N, int C,
+                                     float eps);
 void sm_residual_layernorm_backward(float *dinp, float *dres, float *dweight, float *dlnbias,
                                     const float *dout, const float *sum, const uint8_t *mask,
                                     float scale, const float *weight, const float *mean,
