@@ -536,7 +536,8 @@ SELFMM_API void selfmm_model_zero_grad(selfmm_model *model);
  * on the real tokens and each [CLS] (text_tokens rows), attention at the batch's
  * longest real text length, and in the last layer only the [CLS] rows (keys and
  * values excepted). The audio/vision parts cover each subnet (LSTM, dropout,
- * linear_1). Not thread-safe with calls on the same model (one handle per thread). */
+ * linear_1); with two or more threads the two subnets run at the same time, one per
+ * thread, so their times overlap. Not thread-safe with calls on the same model (one handle per thread). */
 typedef struct selfmm_timings {
     double forward_s, backward_s;               /* whole calls */
     double bert_forward_s, bert_backward_s;

@@ -171,13 +171,17 @@ void sm_bert_free(sm_bert *b);
 double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L, int P);
 
 /* ---- subnet.c -------------------------------------------------------------------- */
-/* which: 0 audio, 1 vision. x (B, T, D), len (B) already checked. */
-selfmm_status sm_subnet_forward(sm_subnet *s, const sm_subnet_w *w, const float *x,
-                                const int32_t *len, int B, int T, float p, uint32_t site,
-                                const sm_drop *drop, selfmm_error *err);
+/* Each pass in two parts: the LSTM's, which may run on a thread of its own beside
+ * the other subnet's (forward.c; it calls no BLAS, which must not be entered from
+ * two threads at once), and the rest (dropout, linear_1), run after (forward) or
+ * before (backward) it. x (B, T, D), len (B) already checked. */
+selfmm_status sm_subnet_forward_lstm(sm_subnet *s, const sm_subnet_w *w, const float *x,
+                                     const int32_t *len, int B, int T, selfmm_error *err);
+void sm_subnet_forward_out(sm_subnet *s, const sm_subnet_w *w, float p, uint32_t site, const sm_drop *drop);
 /* dout (B, out_dim): gradient of the subnet's output; adds into g. */
-selfmm_status sm_subnet_backward(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g,
-                                 const float *dout, selfmm_error *err);
+void sm_subnet_backward_out(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g, const float *dout);
+selfmm_status sm_subnet_backward_lstm(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g,
+                                      selfmm_error *err);
 void sm_subnet_free(sm_subnet *s);
 
 /* ---- heads.c ----------------------------------------------------------------------- */

@@ -11,7 +11,12 @@
  * vision 55x709 -> 64: 23.6 ms vs 20.8 ms. The time-step loop has barriers at every
  * step, and when another process takes one of the two cores each barrier waits for
  * a scheduler slice: we saw 6 ms calls take 3 s. One thread costs nothing and cannot
- * stall that way; the LSTMs are ~1% of a training step either way. */
+ * stall that way; the LSTMs are ~1% of a training step either way.
+ *
+ * The audio and vision LSTMs run at the same time, one per thread (forward.c). So
+ * each LSTM has its own stream and gives its primitives their scratchpad itself
+ * (oneDNN's "user" mode): the library's shared scratchpad only allows a primitive on
+ * the thread that created it, and which thread runs which subnet is not fixed. */
 #include "nn/lstm.h"
 
 #include "nn/buffers.h"
@@ -35,7 +40,11 @@ typedef struct plan {
 } plan;
 
 struct sm_lstm {
-    sm_dnnl *d;
+    sm_dnnl *d;                          /* the engine; the stream is the LSTM's own */
+    dnnl_stream_t stream;
+    dnnl_primitive_attr_t attr;          /* scratchpad mode "user" */
+    void *scratch;                       /* the scratchpad of every primitive below */
+    size_t scratch_size;
     int C, H;
     plan plans[PLANS];
     uint64_t tick;
@@ -90,11 +99,11 @@ static selfmm_status alloc_arg(dnnl_memory_t *mem, sm_dnnl *d, dnnl_primitive_de
     return SELFMM_OK;
 }
 
-static selfmm_status reorder_prim(dnnl_primitive_t *prim, sm_dnnl *d, const dnnl_memory_desc_t *from,
+static selfmm_status reorder_prim(dnnl_primitive_t *prim, const sm_lstm *s, const dnnl_memory_desc_t *from,
                                   const dnnl_memory_desc_t *to, selfmm_error *err)
 {
     dnnl_primitive_desc_t pd;
-    SM_DNNL(dnnl_reorder_primitive_desc_create(&pd, from, d->engine, to, d->engine, NULL),
+    SM_DNNL(dnnl_reorder_primitive_desc_create(&pd, from, s->d->engine, to, s->d->engine, s->attr),
             "LSTM weight reorder", err);
     selfmm_status st = sm_dnnl_check(dnnl_primitive_create(prim, pd), "LSTM weight reorder", err);
     dnnl_primitive_desc_destroy(pd);
@@ -131,14 +140,14 @@ static selfmm_status plan_forward(sm_lstm *s, plan *p, int T, int B, selfmm_erro
                                         &m.src, &m.iter, &m.iter, &m.wl_any, &m.wi_any, &m.bias,
                                         &m.dst, NULL, NULL, 0),
             "LSTM forward desc", err);
-    SM_DNNL(dnnl_primitive_desc_create(&p->fwd_pd, &desc, NULL, s->d->engine, NULL),
+    SM_DNNL(dnnl_primitive_desc_create(&p->fwd_pd, &desc, s->attr, s->d->engine, NULL),
             "LSTM forward primitive descriptor", err);
     SM_DNNL(dnnl_primitive_create(&p->fwd, p->fwd_pd), "LSTM forward primitive", err);
     SM_TRY(alloc_arg(&p->fwd_wl, s->d, p->fwd_pd, DNNL_ARG_WEIGHTS_LAYER, err));
     SM_TRY(alloc_arg(&p->fwd_wi, s->d, p->fwd_pd, DNNL_ARG_WEIGHTS_ITER, err));
     SM_TRY(alloc_arg(&p->ws, s->d, p->fwd_pd, DNNL_ARG_WORKSPACE, err));
-    SM_TRY(reorder_prim(&p->r_fwd_wl, s->d, &m.wl_plain, mem_md(p->fwd_wl), err));
-    SM_TRY(reorder_prim(&p->r_fwd_wi, s->d, &m.wi_plain, mem_md(p->fwd_wi), err));
+    SM_TRY(reorder_prim(&p->r_fwd_wl, s, &m.wl_plain, mem_md(p->fwd_wl), err));
+    SM_TRY(reorder_prim(&p->r_fwd_wi, s, &m.wi_plain, mem_md(p->fwd_wi), err));
     p->T = T, p->B = B;
     return SELFMM_OK;
 }
@@ -153,17 +162,17 @@ static selfmm_status plan_backward(sm_lstm *s, plan *p, selfmm_error *err)
                                          &m.dst, NULL, NULL, &m.src, &m.iter, &m.iter, &m.wl_any,
                                          &m.wi_any, &m.bias, &m.dst, NULL, NULL, 0),
             "LSTM backward desc", err);
-    SM_DNNL(dnnl_primitive_desc_create(&p->bwd_pd, &desc, NULL, s->d->engine, p->fwd_pd),
+    SM_DNNL(dnnl_primitive_desc_create(&p->bwd_pd, &desc, s->attr, s->d->engine, p->fwd_pd),
             "LSTM backward primitive descriptor", err);
     SM_DNNL(dnnl_primitive_create(&p->bwd, p->bwd_pd), "LSTM backward primitive", err);
     SM_TRY(alloc_arg(&p->bwd_wl, s->d, p->bwd_pd, DNNL_ARG_WEIGHTS_LAYER, err));
     SM_TRY(alloc_arg(&p->bwd_wi, s->d, p->bwd_pd, DNNL_ARG_WEIGHTS_ITER, err));
     SM_TRY(alloc_arg(&p->dwl, s->d, p->bwd_pd, DNNL_ARG_DIFF_WEIGHTS_LAYER, err));
     SM_TRY(alloc_arg(&p->dwi, s->d, p->bwd_pd, DNNL_ARG_DIFF_WEIGHTS_ITER, err));
-    SM_TRY(reorder_prim(&p->r_bwd_wl, s->d, &m.wl_plain, mem_md(p->bwd_wl), err));
-    SM_TRY(reorder_prim(&p->r_bwd_wi, s->d, &m.wi_plain, mem_md(p->bwd_wi), err));
-    SM_TRY(reorder_prim(&p->r_dwl, s->d, mem_md(p->dwl), &m.wl_plain, err));
-    SM_TRY(reorder_prim(&p->r_dwi, s->d, mem_md(p->dwi), &m.wi_plain, err));
+    SM_TRY(reorder_prim(&p->r_bwd_wl, s, &m.wl_plain, mem_md(p->bwd_wl), err));
+    SM_TRY(reorder_prim(&p->r_bwd_wi, s, &m.wi_plain, mem_md(p->bwd_wi), err));
+    SM_TRY(reorder_prim(&p->r_dwl, s, mem_md(p->dwl), &m.wl_plain, err));
+    SM_TRY(reorder_prim(&p->r_dwi, s, mem_md(p->dwi), &m.wi_plain, err));
     return SELFMM_OK;
 }
 
@@ -211,12 +220,38 @@ static selfmm_status wrap(dnnl_memory_t *m, sm_dnnl *d, const dnnl_memory_desc_t
     return SELFMM_OK;
 }
 
-static selfmm_status run_reorder(sm_dnnl *d, dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to,
+/* Execute prim on the LSTM's stream with its scratchpad (args has room for one more
+ * argument) and wait for it. */
+static selfmm_status run(sm_lstm *s, dnnl_primitive_t prim, int n, dnnl_exec_arg_t *args, const char *what,
+                         selfmm_error *err)
+{
+    const_dnnl_primitive_desc_t pd;
+    SM_DNNL(dnnl_primitive_get_primitive_desc(prim, &pd), what, err);
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    const size_t size = smd ? dnnl_memory_desc_get_size(smd) : 0;
+    dnnl_memory_t sp = NULL;
+    if (size > 0) {
+        if (size > s->scratch_size) {
+            free(s->scratch);
+            s->scratch_size = 0;
+            if (!(s->scratch = aligned_alloc(64, (size + 63) / 64 * 64)))
+                return sm_error(err, SELFMM_ERR_NOMEM, "LSTM: out of memory for a %zu-byte scratchpad", size);
+            s->scratch_size = size;
+        }
+        SM_DNNL(dnnl_memory_create(&sp, smd, s->d->engine, s->scratch), what, err);
+        args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, sp};
+    }
+    selfmm_status st = sm_dnnl_check(dnnl_primitive_execute(prim, s->stream, n, args), what, err);
+    if (st == SELFMM_OK) st = sm_dnnl_check(dnnl_stream_wait(s->stream), "stream wait", err);
+    if (sp) dnnl_memory_destroy(sp);
+    return st;
+}
+
+static selfmm_status run_reorder(sm_lstm *s, dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to,
                                  selfmm_error *err)
 {
-    dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-    SM_DNNL(dnnl_primitive_execute(r, d->stream, 2, a), "LSTM reorder", err);
-    return SELFMM_OK;
+    dnnl_exec_arg_t a[3] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    return run(s, r, 2, a, "LSTM reorder", err);
 }
 
 static void destroy_all(dnnl_memory_t *m, int n)
@@ -259,6 +294,16 @@ selfmm_status sm_lstm_create(sm_lstm **out, sm_dnnl *d, int C, int H, selfmm_err
     sm_lstm *s = calloc(1, sizeof *s);
     if (!s) return sm_error(err, SELFMM_ERR_NOMEM, "LSTM: out of memory");
     s->d = d, s->C = C, s->H = H; /* buffers come with the first forward */
+    selfmm_status st = sm_dnnl_check(dnnl_stream_create(&s->stream, d->engine, dnnl_stream_default_flags),
+                                     "LSTM stream", err);
+    if (st == SELFMM_OK) st = sm_dnnl_check(dnnl_primitive_attr_create(&s->attr), "LSTM attributes", err);
+    if (st == SELFMM_OK)
+        st = sm_dnnl_check(dnnl_primitive_attr_set_scratchpad_mode(s->attr, dnnl_scratchpad_mode_user),
+                           "LSTM scratchpad mode", err);
+    if (st != SELFMM_OK) {
+        sm_lstm_free(s);
+        return st;
+    }
     *out = s;
     return SELFMM_OK;
 }
@@ -270,6 +315,9 @@ void sm_lstm_free(sm_lstm *s)
     sm_bufs t;
     lstm_table(s, &t);
     sm_bufs_free(&t);
+    if (s->attr) dnnl_primitive_attr_destroy(s->attr);
+    if (s->stream) dnnl_stream_destroy(s->stream);
+    free(s->scratch);
     free(s);
 }
 
@@ -306,16 +354,15 @@ selfmm_status sm_lstm_forward(sm_lstm *s, float *h, const float *x, const int32_
     if (st == SELFMM_OK) st = wrap(&mem[5], s->d, &m.bias, s->bias, err);
     if (st == SELFMM_OK) st = wrap(&mem[6], s->d, &m.dst, s->y, err);
     int threads = one_thread_begin();
-    if (st == SELFMM_OK) st = run_reorder(s->d, p->r_fwd_wl, mem[0], p->fwd_wl, err);
-    if (st == SELFMM_OK) st = run_reorder(s->d, p->r_fwd_wi, mem[1], p->fwd_wi, err);
+    if (st == SELFMM_OK) st = run_reorder(s, p->r_fwd_wl, mem[0], p->fwd_wl, err);
+    if (st == SELFMM_OK) st = run_reorder(s, p->r_fwd_wi, mem[1], p->fwd_wi, err);
     if (st == SELFMM_OK) {
-        dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC_LAYER, mem[2]},    {DNNL_ARG_SRC_ITER, mem[3]},
-                               {DNNL_ARG_SRC_ITER_C, mem[4]},   {DNNL_ARG_WEIGHTS_LAYER, p->fwd_wl},
-                               {DNNL_ARG_WEIGHTS_ITER, p->fwd_wi}, {DNNL_ARG_BIAS, mem[5]},
-                               {DNNL_ARG_DST_LAYER, mem[6]},   {DNNL_ARG_WORKSPACE, p->ws}};
-        st = sm_dnnl_check(dnnl_primitive_execute(p->fwd, s->d->stream, 8, a), "LSTM forward", err);
+        dnnl_exec_arg_t a[9] = {{DNNL_ARG_SRC_LAYER, mem[2]},    {DNNL_ARG_SRC_ITER, mem[3]},
+                                {DNNL_ARG_SRC_ITER_C, mem[4]},   {DNNL_ARG_WEIGHTS_LAYER, p->fwd_wl},
+                                {DNNL_ARG_WEIGHTS_ITER, p->fwd_wi}, {DNNL_ARG_BIAS, mem[5]},
+                                {DNNL_ARG_DST_LAYER, mem[6]},   {DNNL_ARG_WORKSPACE, p->ws}};
+        st = run(s, p->fwd, 8, a, "LSTM forward", err);
     }
-    if (st == SELFMM_OK) st = sm_dnnl_check(dnnl_stream_wait(s->d->stream), "stream wait", err);
     one_thread_end(threads);
     destroy_all(mem, 7);
     if (st != SELFMM_OK) return st;
@@ -361,10 +408,10 @@ selfmm_status sm_lstm_backward(sm_lstm *s, float *dx, float *dw_ih, float *dw_hh
     selfmm_status st = SELFMM_OK;
     for (int i = 0; i < 12 && st == SELFMM_OK; i++) st = wrap(&mem[i], s->d, mds_[i], bufs[i], err);
     int threads = one_thread_begin();
-    if (st == SELFMM_OK) st = run_reorder(s->d, p->r_bwd_wl, mem[0], p->bwd_wl, err);
-    if (st == SELFMM_OK) st = run_reorder(s->d, p->r_bwd_wi, mem[1], p->bwd_wi, err);
+    if (st == SELFMM_OK) st = run_reorder(s, p->r_bwd_wl, mem[0], p->bwd_wl, err);
+    if (st == SELFMM_OK) st = run_reorder(s, p->r_bwd_wi, mem[1], p->bwd_wi, err);
     if (st == SELFMM_OK) {
-        dnnl_exec_arg_t a[] = {
+        dnnl_exec_arg_t a[16] = {
             {DNNL_ARG_SRC_LAYER, mem[2]},         {DNNL_ARG_SRC_ITER, mem[3]},
             {DNNL_ARG_SRC_ITER_C, mem[4]},        {DNNL_ARG_WEIGHTS_LAYER, p->bwd_wl},
             {DNNL_ARG_WEIGHTS_ITER, p->bwd_wi},   {DNNL_ARG_BIAS, mem[5]},
@@ -373,19 +420,17 @@ selfmm_status sm_lstm_backward(sm_lstm *s, float *dx, float *dw_ih, float *dw_hh
             {DNNL_ARG_DIFF_SRC_ITER, mem[9]},     {DNNL_ARG_DIFF_SRC_ITER_C, mem[10]},
             {DNNL_ARG_DIFF_WEIGHTS_LAYER, p->dwl}, {DNNL_ARG_DIFF_WEIGHTS_ITER, p->dwi},
             {DNNL_ARG_DIFF_BIAS, mem[11]}};
-        st = sm_dnnl_check(dnnl_primitive_execute(p->bwd, s->d->stream, 15, a), "LSTM backward", err);
+        st = run(s, p->bwd, 15, a, "LSTM backward", err);
     }
     /* diff weights back to PyTorch's layout, then added to the gradients */
     dnnl_memory_t plain = NULL;
     if (st == SELFMM_OK) st = wrap(&plain, s->d, &m.wl_plain, s->dw, err);
-    if (st == SELFMM_OK) st = run_reorder(s->d, p->r_dwl, p->dwl, plain, err);
-    if (st == SELFMM_OK) st = sm_dnnl_check(dnnl_stream_wait(s->d->stream), "stream wait", err);
+    if (st == SELFMM_OK) st = run_reorder(s, p->r_dwl, p->dwl, plain, err);
     if (st == SELFMM_OK)
         for (size_t i = 0; i < (size_t)4 * H * C; i++) dw_ih[i] += s->dw[i];
     if (plain) dnnl_memory_destroy(plain), plain = NULL;
     if (st == SELFMM_OK) st = wrap(&plain, s->d, &m.wi_plain, s->dw, err);
-    if (st == SELFMM_OK) st = run_reorder(s->d, p->r_dwi, p->dwi, plain, err);
-    if (st == SELFMM_OK) st = sm_dnnl_check(dnnl_stream_wait(s->d->stream), "stream wait", err);
+    if (st == SELFMM_OK) st = run_reorder(s, p->r_dwi, p->dwi, plain, err);
     if (st == SELFMM_OK)
         for (size_t i = 0; i < (size_t)4 * H * H; i++) dw_hh[i] += s->dw[i];
     if (plain) dnnl_memory_destroy(plain);

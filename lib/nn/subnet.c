@@ -36,15 +36,20 @@ static selfmm_status ensure(sm_subnet *s, int B, selfmm_error *err)
     return SELFMM_OK;
 }
 
-selfmm_status sm_subnet_forward(sm_subnet *s, const sm_subnet_w *w, const float *x,
-                                const int32_t *len, int B, int T, float p, uint32_t site,
-                                const sm_drop *drop, selfmm_error *err)
+selfmm_status sm_subnet_forward_lstm(sm_subnet *s, const sm_subnet_w *w, const float *x,
+                                     const int32_t *len, int B, int T, selfmm_error *err)
 {
     SM_TRY(ensure(s, B, err));
     s->B = B;
     /* h = LSTM final state at each sample's length */
     selfmm_status st = sm_lstm_forward(s->lstm, s->h, x, len, w->w_ih, w->w_hh, w->b_ih, w->b_hh, B, T, err);
     if (st != SELFMM_OK) return sm_error_prefix(err, st, "%s subnet", s->name);
+    return SELFMM_OK;
+}
+
+void sm_subnet_forward_out(sm_subnet *s, const sm_subnet_w *w, float p, uint32_t site, const sm_drop *drop)
+{
+    const int B = s->B;
     /* hd = dropout(h) */
     s->p = drop->train ? p : 0.0f;
     const int64_t n = (int64_t)B * s->hidden;
@@ -52,11 +57,9 @@ selfmm_status sm_subnet_forward(sm_subnet *s, const sm_subnet_w *w, const float 
     sm_dropout_forward(s->hd, s->h, s->p > 0 ? s->mask : NULL, s->p, n);
     /* out = hd W1^T + b1 */
     sm_linear_forward(s->out, s->hd, w->lin_w, w->lin_b, B, s->hidden, s->out_dim);
-    return SELFMM_OK;
 }
 
-selfmm_status sm_subnet_backward(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g,
-                                 const float *dout, selfmm_error *err)
+void sm_subnet_backward_out(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g, const float *dout)
 {
     const int B = s->B;
     const int64_t n = (int64_t)B * s->hidden;
@@ -66,6 +69,10 @@ selfmm_status sm_subnet_backward(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w
     /* hd = dropout(h) */
     memset(s->dh, 0, (size_t)n * sizeof(float));
     sm_dropout_backward(s->dh, s->dhd, s->p > 0 ? s->mask : NULL, s->p, n);
+}
+
+selfmm_status sm_subnet_backward_lstm(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g, selfmm_error *err)
+{
     /* h = LSTM(x) at each length; the input features take no gradient */
     selfmm_status st = sm_lstm_backward(s->lstm, NULL, g->w_ih, g->w_hh, g->b_ih, g->b_hh, s->dh, w->w_ih,
                                         w->w_hh, err);
