@@ -185,45 +185,69 @@ static selfmm_status validate(const sm_net *m, sm_compute *c, const selfmm_batch
     return SELFMM_OK;
 }
 
-/* ---- forward, loss, backward ------------------------------------------------------------ */
 /* ---- the two subnets at once -------------------------------------------------------
  * The audio and vision subnets are independent and each LSTM runs on one thread
  * (lstm.c), so with two threads their LSTMs run side by side: thread 0 the audio
- * one, thread 1 the vision one (both on thread 0 when there is one); the rest of each
- * subnet calls BLAS and runs outside. Each computes exactly what it computes alone.
- * secs: each one's own wall time; the first failure (audio first) is the result. */
+ * one, thread 1 the vision one (both on thread 0 when there is one). The rest of
+ * each subnet (dropout, linear_1) calls BLAS, which must not be entered from two
+ * threads at once: it runs outside, after the LSTMs in the forward and before them in
+ * the backward. Each subnet computes exactly what it computes alone. secs: each one's
+ * own time (LSTM and rest); the first failure (audio first) is the result. */
 typedef struct subnet_job {
     int train;                   /* 1: forward, 0: backward */
     sm_net *m;
     sm_compute *c;
     const selfmm_batch *bt;      /* forward */
+    const sm_drop *drop;         /* forward */
 } subnet_job;
 
-/* Subnet k's LSTM, forward or backward (the part that may run on its own thread). */
-static selfmm_status subnet_run(const subnet_job *j, int k, selfmm_error *err)
+/* Subnet k's LSTM pass (lstm 1, the part that may run on its own thread) or the rest. */
+static selfmm_status subnet_run(const subnet_job *j, int k, int lstm, selfmm_error *err)
 {
     sm_net *m = j->m;
     sm_compute *c = j->c;
     sm_subnet *s = &c->sub[k];
     const sm_subnet_w *w = k == 0 ? &m->w.audio : &m->w.video;
-    if (!j->train) return sm_subnet_backward_lstm(s, w, k == 0 ? &m->g.audio : &m->g.video, err);
+    sm_subnet_w *g = k == 0 ? &m->g.audio : &m->g.video;
+    if (!j->train) {
+        if (lstm) return sm_subnet_backward_lstm(s, w, g, err);
+        sm_subnet_backward_out(s, w, g, k == 0 ? c->daudio : c->dvideo);
+        return SELFMM_OK;
+    }
     const selfmm_batch *bt = j->bt;
-    return k == 0 ? sm_subnet_forward_lstm(s, w, bt->audio, c->alen, bt->batch, bt->audio_len, err)
-                  : sm_subnet_forward_lstm(s, w, bt->vision, c->vlen, bt->batch, bt->vision_len, err);
+    const selfmm_config *cfg = &m->cfg;
+    if (lstm)
+        return k == 0 ? sm_subnet_forward_lstm(s, w, bt->audio, c->alen, bt->batch, bt->audio_len, err)
+                      : sm_subnet_forward_lstm(s, w, bt->vision, c->vlen, bt->batch, bt->vision_len, err);
+    sm_subnet_forward_out(s, w, (float)(k == 0 ? cfg->a_lstm_dropout : cfg->v_lstm_dropout),
+                          k == 0 ? SM_SITE_AUDIO_LSTM : SM_SITE_VIDEO_LSTM, j->drop);
+    return SELFMM_OK;
+}
+
+/* The rest of both subnets, one after the other, each timed into secs[k]. */
+static void subnets_rest(const subnet_job *j, double secs[2])
+{
+    for (int k = 0; k < 2; k++) {
+        double t0 = sm_now();
+        subnet_run(j, k, 0, NULL); /* cannot fail */
+        secs[k] += sm_now() - t0;
+    }
 }
 
 static selfmm_status subnets_run(const subnet_job *j, double secs[2], selfmm_error *err)
 {
     selfmm_status st[2] = {SELFMM_OK, SELFMM_OK};
     selfmm_error e[2] = {{0}, {0}};
+    secs[0] = secs[1] = 0;
+    if (!j->train) subnets_rest(j, secs);
 #pragma omp parallel num_threads(2) if (omp_get_max_threads() > 1)
     {
         const int me = omp_get_thread_num(), n = omp_get_num_threads();
         for (int k = 0; k < 2; k++)
             if (n == 1 || k == me) {
                 double t0 = sm_now();
-                st[k] = subnet_run(j, k, &e[k]);
-                secs[k] = sm_now() - t0;
+                st[k] = subnet_run(j, k, 1, &e[k]);
+                secs[k] += sm_now() - t0;
             }
     }
     for (int k = 0; k < 2; k++)
@@ -231,9 +255,11 @@ static selfmm_status subnets_run(const subnet_job *j, double secs[2], selfmm_err
             if (err) *err = e[k];
             return st[k];
         }
+    if (j->train) subnets_rest(j, secs);
     return SELFMM_OK;
 }
 
+/* ---- forward, loss, backward ------------------------------------------------------------ */
 selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode, selfmm_outputs *out,
                              selfmm_error *err)
 {
@@ -273,14 +299,9 @@ selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode
     selfmm_timings *tm = &c->timings;
     double t1 = sm_now();
     SM_TRY(sm_bert_forward(m, c, bt, run, &drop, err));
-    double t2 = sm_now(), sub_s[2] = {0, 0};
-    const subnet_job job = {1, m, c, bt};
+    double t2 = sm_now(), sub_s[2];
+    const subnet_job job = {1, m, c, bt, &drop};
     SM_TRY(subnets_run(&job, sub_s, err));
-    double t3 = sm_now();
-    sm_subnet_forward_out(&c->sub[0], &m->w.audio, (float)cfg->a_lstm_dropout, SM_SITE_AUDIO_LSTM, &drop);
-    sm_subnet_forward_out(&c->sub[1], &m->w.video, (float)cfg->v_lstm_dropout, SM_SITE_VIDEO_LSTM, &drop);
-    double t4 = sm_now();
-    sub_s[0] += (t4 - t3) / 2, sub_s[1] += (t4 - t3) / 2; /* about equal: the same small ops */
     c->B = B;
     SM_TRY(sm_heads_forward(m, c, &drop, err));
     double t5 = sm_now();
@@ -347,15 +368,9 @@ selfmm_status sm_net_backward(sm_net *m, const float *const *grad, selfmm_error 
     selfmm_timings *tm = &c->timings;
     double t0 = sm_now();
     SM_TRY(sm_heads_backward(m, c, dy, err));
-    double t1 = sm_now(), sub_s[2] = {0, 0};
-    sm_subnet_backward_out(&c->sub[0], &m->w.audio, &m->g.audio, c->daudio);
-    sm_subnet_backward_out(&c->sub[1], &m->w.video, &m->g.video, c->dvideo);
-    double t2 = sm_now();
-    sub_s[0] = sub_s[1] = (t2 - t1) / 2;
-    const subnet_job job = {0, m, c, NULL};
-    double lstm_s[2] = {0, 0};
-    SM_TRY(subnets_run(&job, lstm_s, err));
-    sub_s[0] += lstm_s[0], sub_s[1] += lstm_s[1];
+    double sub_s[2];
+    const subnet_job job = {0, m, c, NULL, NULL};
+    SM_TRY(subnets_run(&job, sub_s, err));
     double t3 = sm_now();
     SM_TRY(sm_bert_backward(m, c, c->dtext, err));
     double t4 = sm_now();
