@@ -299,7 +299,7 @@ int cmd_bench(int argc, char **argv)
         aud[s] = t.audio_forward_s + t.audio_backward_s;
         vis[s] = t.vision_forward_s + t.vision_backward_s;
         /* with two threads the subnets run side by side (selfmm_timings) */
-        rest[s] = train[s] - b - (threads > 1 ? fmax(aud[s], vis[s]) : aud[s] + vis[s]);
+        rest[s] = train[s] - b - (selfmm_get_threads() > 1 ? fmax(aud[s], vis[s]) : aud[s] + vis[s]);
         bgf[s] = (t.bert_forward_flop + t.bert_backward_flop) / b * 1e-9;
         double t0 = sm_now();
         st = selfmm_model_forward(m, &bt, SELFMM_MODE_EVAL, NULL);
