@@ -9,6 +9,7 @@
 
 #include "nn/bf16.h"
 #include "nn/dnnl_ctx.h"
+#include "nn/ops.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -115,28 +116,48 @@ TEST(conversions)
     CHECK(!bad);
 }
 
-/* The transposed conversion (the weight gradients' dY copy): every shape class --
- * row counts below, at and past the 16 and 32 lanes, a single column -- equals the
- * plain conversion read transposed, and writes nothing outside (C, R). */
-TEST(transposed_conversion)
+/* The output-gradient pass of a dense layer's backward: for every shape class --
+ * row counts below, at and past the 16 and 32 lanes, column counts off the
+ * 16-column strips, a single column -- d16 equals the plain conversion, dt16 the
+ * same read transposed, and dbias the f32 column sums of sm_linear_backward, bit
+ * for bit; each output alone (the others NULL) is the same, and nothing is written
+ * outside (N, OC), (OC, N) or (OC). */
+TEST(grad_pack)
 {
     NEED_BF16();
-    static const int shapes[][2] = {{1, 1}, {5, 3}, {16, 7}, {17, 1}, {32, 9}, {33, 4}, {64, 5}, {79, 13}, {300, 40}};
+    static const int shapes[][2] = {{1, 1}, {5, 3}, {16, 7}, {17, 1}, {32, 16}, {33, 4}, {64, 5}, {79, 33}, {300, 40}};
     uint64_t s = 11;
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
-        const int R = shapes[t][0], C = shapes[t][1];
-        float *x = malloc((size_t)R * C * sizeof *x);
-        sm_bf16 *h = malloc((size_t)R * C * sizeof *h), *ht = malloc(((size_t)R * C + 8) * sizeof *ht);
-        for (int i = 0; i < R * C; i++) x[i] = frand(&s) * powf(2.0f, (float)(i % 30 - 15));
-        for (int i = 0; i < R * C + 8; i++) ht[i] = 0xABCD;
-        sm_bf16_pack(h, x, (int64_t)R * C);
-        sm_bf16_pack_t(ht, x, R, C);
-        int bad = 0;
-        for (int r = 0; r < R; r++)
-            for (int c = 0; c < C; c++) bad |= ht[(size_t)c * R + r] != h[(size_t)r * C + c];
-        for (int i = R * C; i < R * C + 8; i++) bad |= ht[i] != 0xABCD;
-        CHECK_MSG(!bad, "R %d, C %d", R, C);
-        free(x), free(h), free(ht);
+        const int N = shapes[t][0], OC = shapes[t][1], n = N * OC;
+        float *x = malloc((size_t)n * sizeof *x), *want_b = malloc(((size_t)OC + 8) * sizeof(float));
+        float *got_b = malloc(((size_t)OC + 8) * sizeof(float));
+        sm_bf16 *h = malloc((size_t)n * sizeof *h), *d16 = malloc(((size_t)n + 8) * sizeof *d16);
+        sm_bf16 *dt16 = malloc(((size_t)n + 8) * sizeof *dt16);
+        for (int i = 0; i < n; i++) x[i] = frand(&s) * powf(2.0f, (float)(i % 30 - 15));
+        x[0] = -0.0f; /* a signed zero keeps its sign through the sums */
+        for (int c = 0; c < OC + 8; c++) want_b[c] = got_b[c] = c < OC ? frand(&s) : 7.0f;
+        sm_bf16_pack(h, x, n);
+        sm_linear_backward(NULL, NULL, want_b, x, NULL, NULL, N, 1, OC);
+        for (int pass = 0; pass < 4; pass++) { /* all three, then each alone */
+            for (int i = 0; i < n + 8; i++) d16[i] = dt16[i] = 0xABCD;
+            sm_bf16_grad_pack(pass == 0 || pass == 1 ? d16 : NULL, pass == 0 || pass == 2 ? dt16 : NULL,
+                              pass == 0 ? got_b : NULL, x, N, OC);
+            int bad = 0;
+            for (int r = 0; r < N; r++)
+                for (int c = 0; c < OC; c++) {
+                    const sm_bf16 w = h[(size_t)r * OC + c];
+                    if (pass == 0 || pass == 1) bad |= d16[(size_t)r * OC + c] != w;
+                    if (pass == 0 || pass == 2) bad |= dt16[(size_t)c * N + r] != w;
+                }
+            for (int i = n; i < n + 8; i++) bad |= d16[i] != 0xABCD || dt16[i] != 0xABCD;
+            if (pass != 0 && pass != 1) for (int i = 0; i < n; i++) bad |= d16[i] != 0xABCD;
+            if (pass != 0 && pass != 2) for (int i = 0; i < n; i++) bad |= dt16[i] != 0xABCD;
+            CHECK_MSG(!bad, "N %d, OC %d, pass %d: bf16 copies", N, OC, pass);
+            /* the sums once (pass 0); NULL later, so they must stay as they are */
+            CHECK_MSG(memcmp(got_b, want_b, ((size_t)OC + 8) * sizeof(float)) == 0, "N %d, OC %d, pass %d: column sums",
+                      N, OC, pass);
+        }
+        free(x), free(want_b), free(got_b), free(h), free(d16), free(dt16);
     }
 }
 
@@ -365,7 +386,7 @@ int main(void)
     if (!have_bf16) printf("# skip: bf16 compute tests (this CPU refuses precision=bf16)\n");
     RUN(one_decision);
     RUN(conversions);
-    RUN(transposed_conversion);
+    RUN(grad_pack);
     RUN(gemm_kinds);
     RUN(model_against_fp32);
     RUN(deterministic);

@@ -416,34 +416,33 @@ static selfmm_status fwd16(const layer_run *r, void *out, int64_t tout, const sm
     return fwd16_gelu(r, out, tout, inp, w, bias, N, C, OC, 0);
 }
 
-/* The backward of out = X W^T + bias for dY (N, OC) f32: dbias += column sums of dY
- * (f32), then with dY rounded to bf16: dX (N, C) = or += dY W (add: 1 for +=; dX of
- * type tdx, dnnl_f32 or, with add 0, dnnl_bf16) and dW (OC, C) += dY^T X. */
-/* dW (OC, C) += dY^T X for dY (N, OC) f32: dY is rounded into a transposed copy, since
- * oneDNN's AMX matmul runs 1.2-1.26x faster on it than on a transposed view of the
- * row-major copy (docs/PLATFORM.md §4). */
-static selfmm_status dw16(const layer_run *r, float *dW, const float *dY, const sm_bf16 *X, int N, int C, int OC)
+/* dW (OC, C) += dY^T X, from b->dt16 (OC, N), the transposed bf16 copy of dY that
+ * sm_bf16_grad_pack wrote: oneDNN's AMX matmul runs 1.2-1.26x faster on it than on a
+ * transposed view of a row-major copy (docs/PLATFORM.md §4). */
+static selfmm_status dw16(const layer_run *r, float *dW, const sm_bf16 *X, int N, int C, int OC)
 {
-    sm_bert *b = &r->c->bert;
-    sm_bf16_pack_t(b->dt16, dY, N, OC);
     sm_mm_desc d = sm_mm_2d(OC, C, N, 0, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
     d.accumulate = 1;
-    return sm_dnnl_matmul(&r->c->dnnl, &d, b->dt16, X, NULL, dW, r->err);
+    return sm_dnnl_matmul(&r->c->dnnl, &d, r->c->bert.dt16, X, NULL, dW, r->err);
 }
 
+/* The backward of out = X W^T + bias for dY (N, OC) f32: one pass over dY gives its
+ * bf16 copies (row-major unless the caller has it as dY16, and transposed) and
+ * dbias += its column sums; then dX (N, C) = or += dY W (add: 1 for +=; dX of type
+ * tdx, dnnl_f32 or, with add 0, dnnl_bf16) and dW (OC, C) += dY^T X. */
 static selfmm_status bwd16r(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
                             const float *dY, const sm_bf16 *dY16, const sm_bf16 *X, const sm_bf16 *W, int N, int C,
                             int OC)
 {
     sm_bert *b = &r->c->bert;
-    if (!dY16) sm_bf16_pack(b->d16, dY, (int64_t)N * OC), dY16 = b->d16;
-    if (dbias) sm_linear_backward(NULL, NULL, dbias, dY, NULL, NULL, N, C, OC);
+    sm_bf16_grad_pack(dY16 ? NULL : b->d16, b->dt16, dbias, dY, N, OC);
+    if (!dY16) dY16 = b->d16;
     {
         sm_mm_desc d = sm_mm_2d(N, C, OC, 0, 0, dnnl_bf16, dnnl_bf16, tdx);
         d.accumulate = add;
         SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, dY16, W, NULL, dX, r->err));
     }
-    return dw16(r, dW, dY, X, N, C, OC);
+    return dw16(r, dW, X, N, C, OC);
 }
 
 static selfmm_status bwd16(const layer_run *r, void *dX, int64_t tdx, int add, float *dW, float *dbias,
@@ -536,14 +535,13 @@ static selfmm_status layer_backward16(const layer_run *r, const sm_bert_layer_w 
     sm_residual_layernorm_backward_set(b->dtmp, b->dln1, lg->ln2_w, lg->ln2_b, dY, a->res2, m2, r->sh, lw->ln2_w,
                                        a->mean2, a->rstd2, Nq, H, 1);
     /* tmp = g Wo^T: dg = dtmp Wo first, then GELU's backward recomputes g for dWo */
-    sm_bf16_pack(b->d16, b->dtmp, (int64_t)Nq * H);
-    sm_linear_backward(NULL, NULL, lg->o_b, b->dtmp, NULL, NULL, Nq, I, H);
+    sm_bf16_grad_pack(b->d16, b->dt16, lg->o_b, b->dtmp, Nq, H);
     {
         sm_mm_desc d = sm_mm_2d(Nq, I, H, 0, 0, dnnl_bf16, dnnl_bf16, dnnl_f32);
         SM_TRY(sm_dnnl_matmul(&r->c->dnnl, &d, b->d16, w.o, NULL, b->dgelu, r->err));
     }
     sm_gelu_backward_bf16(b->dpre, b->dpre16, b->g16, b->dgelu, a->pre16, Nq, I);
-    SM_TRY(dw16(r, lg->o_w, b->dtmp, b->g16, Nq, I, H));
+    SM_TRY(dw16(r, lg->o_w, b->g16, Nq, I, H));
     /* pre = ln1 Wi^T + bi */
     SM_TRY(bwd16r(r, b->dln1, dnnl_f32, 1, lg->i_w, lg->i_b, b->dpre, b->dpre16, a->ln116, w.i, Nq, H, I));
     /* ln1 = LN1(xq + dropout(ctx Wao^T + bao)) */

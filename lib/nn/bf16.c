@@ -4,6 +4,7 @@
 #include <cpuid.h>
 #include <dnnl.h>
 #include <immintrin.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,32 +183,87 @@ void sm_bf16_unpack_row(float *dst, const sm_bf16 *src, int64_t n) { to_f32(dst,
 
 #define BLOCK 8192
 
-/* dst (C, R), row stride R, = bf16 of the rows r0 .. r0 + nr - 1 (nr <= 32) of src
- * (R, C) transposed: each output run of nr values is two 16-lane gathers down a
- * column, rounded as to_bf16 rounds. The 32 source rows' cache lines serve 16
- * consecutive columns. */
-BF16_TARGET static void to_bf16_t(sm_bf16 *dst, const float *src, int64_t R, int64_t C, int64_t r0, int nr)
+/* The 16 x 16 block r (16 rows of 16 floats) transposed in place: r[j] becomes
+ * column j. Unpacks interleave row pairs within 128-bit lanes, then the 4 x 4
+ * lanes are transposed by two rounds of lane shuffles. */
+BF16_TARGET static inline void transpose16(__m512 r[16])
 {
-    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                           _mm512_set1_epi32((int)C));
-    const __mmask16 klo = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
-    const __mmask16 khi = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1u) : 0;
-    const __mmask32 k = nr >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << nr) - 1u);
-    const float *s0 = src + r0 * C, *s1 = nr > 16 ? s0 + 16 * C : s0;
-    for (int64_t c = 0; c < C; c++) {
-        __m512 lo = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), klo, idx, s0 + c, 4);
-        __m512 hi = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), khi, idx, s1 + c, 4);
-        __m512bh r = _mm512_cvtne2ps_pbh(hi, lo);
-        _mm512_mask_storeu_epi16((void *)(dst + c * R + r0), k, (__m512i)r);
+    __m512 b[16], c[16];
+    for (int k = 0; k < 8; k++) {
+        b[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        b[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    /* c[4k + m], lane l: column 4l + m of rows 4k .. 4k + 3 */
+    for (int k = 0; k < 4; k++) {
+        const __m512d b0 = _mm512_castps_pd(b[4 * k]), b1 = _mm512_castps_pd(b[4 * k + 1]);
+        const __m512d b2 = _mm512_castps_pd(b[4 * k + 2]), b3 = _mm512_castps_pd(b[4 * k + 3]);
+        c[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(b0, b2));
+        c[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(b0, b2));
+        c[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b1, b3));
+        c[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b1, b3));
+    }
+    for (int m = 0; m < 4; m++) {
+        const __m512 d0 = _mm512_shuffle_f32x4(c[m], c[4 + m], 0x88), d1 = _mm512_shuffle_f32x4(c[m], c[4 + m], 0xdd);
+        const __m512 d2 = _mm512_shuffle_f32x4(c[8 + m], c[12 + m], 0x88);
+        const __m512 d3 = _mm512_shuffle_f32x4(c[8 + m], c[12 + m], 0xdd);
+        r[m] = _mm512_shuffle_f32x4(d0, d2, 0x88);
+        r[4 + m] = _mm512_shuffle_f32x4(d1, d3, 0x88);
+        r[8 + m] = _mm512_shuffle_f32x4(d0, d2, 0xdd);
+        r[12 + m] = _mm512_shuffle_f32x4(d1, d3, 0xdd);
     }
 }
 
-void sm_bf16_pack_t(sm_bf16 *dst, const float *src, int64_t R, int64_t C)
+/* The block of rows r0 .. r0 + nr - 1 (nr <= 32) and columns c0 .. c0 + nc - 1
+ * (nc <= 32) of grad_pack: each row's 32 columns are one 128-byte read, its bf16
+ * copy one 64-byte write, and each column's transposed run of rows one 64-byte
+ * write, so every cache line written is written whole. */
+BF16_TARGET static void grad_pack_block(sm_bf16 *d16, sm_bf16 *dt16, float *dbias, const float *dY, int64_t N,
+                                        int64_t OC, int64_t r0, int nr, int64_t c0, int nc)
 {
-    const int64_t nb = (R + 31) / 32;
-#pragma omp parallel for schedule(static) if (R * C > 65536)
-    for (int64_t b = 0; b < nb; b++)
-        to_bf16_t(dst, src, R, C, b * 32, R - b * 32 < 32 ? (int)(R - b * 32) : 32);
+    const __mmask16 k0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
+    const __mmask16 k1 = nc >= 32 ? (__mmask16)0xFFFF : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : 0;
+    const __mmask32 kc = nc >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << nc) - 1u);
+    __m512 t[4][16]; /* [rows 0-15 | 16-31][cols 0-15 | 16-31] as 2 x 2 blocks: t[2 * rh + ch] */
+    for (int i = 0; i < 32; i++) {
+        __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+        if (i < nr) {
+            const float *row = dY + (r0 + i) * OC + c0;
+            lo = _mm512_maskz_loadu_ps(k0, row);
+            hi = _mm512_maskz_loadu_ps(k1, row + 16);
+            if (dbias) { /* row after row, as sm_linear_backward sums */
+                _mm512_mask_storeu_ps(dbias + c0, k0, _mm512_add_ps(_mm512_maskz_loadu_ps(k0, dbias + c0), lo));
+                _mm512_mask_storeu_ps(dbias + c0 + 16, k1,
+                                      _mm512_add_ps(_mm512_maskz_loadu_ps(k1, dbias + c0 + 16), hi));
+            }
+            if (d16) _mm512_mask_storeu_epi16((void *)(d16 + (r0 + i) * OC + c0), kc, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        }
+        t[2 * (i >> 4)][i & 15] = lo;
+        t[2 * (i >> 4) + 1][i & 15] = hi;
+    }
+    if (!dt16) return;
+    for (int b = 0; b < 4; b++) transpose16(t[b]);
+    const __mmask32 kr = nr >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << nr) - 1u);
+    for (int j = 0; j < nc; j++) {
+        const int ch = j >> 4;
+        _mm512_mask_storeu_epi16((void *)(dt16 + (c0 + j) * N + r0), kr,
+                                 (__m512i)_mm512_cvtne2ps_pbh(t[2 + ch][j & 15], t[ch][j & 15]));
+    }
+}
+
+void sm_bf16_grad_pack(sm_bf16 *d16, sm_bf16 *dt16, float *dbias, const float *dY, int64_t N, int64_t OC)
+{
+    /* each thread a range of 32-column blocks, down all rows in order: the rows'
+     * order of every column sum is the same whatever the thread count */
+    const int64_t nb = (OC + 31) / 32;
+#pragma omp parallel if (N * OC > 65536)
+    {
+        const int64_t T = omp_get_num_threads(), t = omp_get_thread_num();
+        const int64_t b0 = nb * t / T, b1 = nb * (t + 1) / T;
+        for (int64_t r0 = 0; r0 < N; r0 += 32)
+            for (int64_t b = b0; b < b1; b++)
+                grad_pack_block(d16, dt16, dbias, dY, N, OC, r0, N - r0 < 32 ? (int)(N - r0) : 32, b * 32,
+                                OC - b * 32 < 32 ? (int)(OC - b * 32) : 32);
+    }
 }
 
 void sm_bf16_pack(sm_bf16 *dst, const float *src, int64_t n)

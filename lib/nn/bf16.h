@@ -31,8 +31,11 @@ void sm_bf16_pack(sm_bf16 *dst, const float *src, int64_t n);
 void sm_bf16_unpack(float *dst, const sm_bf16 *src, int64_t n);
 void sm_bf16_pack_row(sm_bf16 *dst, const float *src, int64_t n);
 void sm_bf16_unpack_row(float *dst, const sm_bf16 *src, int64_t n);
-/* dst (C, R) = bf16(src (R, C)) transposed, rounded exactly as sm_bf16_pack rounds;
- * threaded, and R * C < 2^31 (gather offsets are 32-bit). */
-void sm_bf16_pack_t(sm_bf16 *dst, const float *src, int64_t R, int64_t C);
+/* What a dense layer's backward needs of its output gradient dY (N, OC), from one
+ * read of it: d16 (N, OC) = bf16(dY) and dt16 (OC, N) = its transpose, each when not
+ * NULL and rounded as sm_bf16_pack rounds, and dbias (OC) += dY's column sums when
+ * not NULL, summed row after row as sm_linear_backward sums (so the bits are the
+ * same). Threaded over columns. */
+void sm_bf16_grad_pack(sm_bf16 *d16, sm_bf16 *dt16, float *dbias, const float *dY, int64_t N, int64_t OC);
 
 #endif
