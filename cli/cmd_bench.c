@@ -41,7 +41,9 @@ static void help(void)
            "padded shapes (text lengths: sample 0 full, the others uniform in [L/2, L]), and\n"
            "print one JSON line: medians in seconds, the time split\n"
            "(bert_s, audio_lstm_s, vision_lstm_s, rest_s), BERT's GFLOP/s against a\n"
-           "%dx%dx%d sgemm measured between the steps, and the peak RSS of the model's\n"
+           "%dx%dx%d sgemm measured between the steps (ratio), BERT's time inside GEMM\n"
+           "calls and their GFLOP/s (bert_gemm_s, bert_gemm_gflops, gemm_ratio against the\n"
+           "sgemm: its rate without the elementwise work), and the peak RSS of the model's\n"
            "steps (peak_rss_mb: up to the first timed step and evaluation, before the\n"
            "yardsticks allocate their own buffers).\n\n"
            "  --preset NAME   sims (default), mosi, mosei, mmsa-sims, mmsa-mosi, mmsa-mosei\n"
@@ -52,7 +54,8 @@ static void help(void)
            "                  (text_tokens, the rows its layers ran, is then batch x L)\n"
            "  --precision P   fp32 (default) or bf16; bf16 adds bf16_gemm_gflops, a oneDNN bf16\n"
            "                  matmul of the same shape measured between the steps, and\n"
-           "                  bf16_ratio, BERT's rate against it; isa names oneDNN's ISA\n"
+           "                  bf16_ratio and bf16_gemm_ratio, BERT's rate and its GEMMs' rate\n"
+           "                  against it; isa names oneDNN's ISA\n"
            "  --set key=value override a config key of the preset (repeatable), e.g. a\n"
            "                  smaller BERT: --set num_hidden_layers=2\n\n"
            "Under mpirun each rank runs its share of --batch and the line adds ranks,\n"
@@ -277,7 +280,7 @@ int cmd_bench(int argc, char **argv)
         selfmm_model_free(m);
         return cli_fail("bench", "out of memory for the inputs");
     }
-    double *v = calloc((size_t)steps * 9, sizeof *v);
+    double *v = calloc((size_t)steps * 11, sizeof *v);
     if (!v) {
         inputs_free(&in);
         selfmm_model_free(m);
@@ -286,6 +289,7 @@ int cmd_bench(int argc, char **argv)
     double *train = v, *eval = v + steps, *bert = v + 2 * steps, *aud = v + 3 * steps;
     double *vis = v + 4 * steps, *rest = v + 5 * steps, *bgf = v + 6 * steps, *sgf = v + 7 * steps;
     double *bff = v + 8 * steps; /* the bf16 matmul yardstick (precision bf16) */
+    double *gem = v + 9 * steps, *ggf = v + 10 * steps; /* BERT's time in GEMM calls, their GFLOP/s */
     selfmm_timings t;
     double secs, peak_rss_mb = 0;
     /* warm-up: primitive creation, first-touch page faults, thread pool start */
@@ -298,9 +302,11 @@ int cmd_bench(int argc, char **argv)
         bert[s] = b;
         aud[s] = t.audio_forward_s + t.audio_backward_s;
         vis[s] = t.vision_forward_s + t.vision_backward_s;
-        /* with two threads the subnets run side by side (selfmm_timings) */
-        rest[s] = train[s] - b - (selfmm_get_threads() > 1 ? fmax(aud[s], vis[s]) : aud[s] + vis[s]);
+        /* the subnets' times are their shares of the wall time (selfmm_timings) */
+        rest[s] = train[s] - b - aud[s] - vis[s];
         bgf[s] = (t.bert_forward_flop + t.bert_backward_flop) / b * 1e-9;
+        gem[s] = t.bert_forward_gemm_s + t.bert_backward_gemm_s;
+        ggf[s] = gem[s] > 0 ? (t.bert_forward_flop + t.bert_backward_flop) / gem[s] * 1e-9 : 0.0;
         double t0 = sm_now();
         st = selfmm_model_forward(m, &bt, SELFMM_MODE_EVAL, NULL);
         eval[s] = sm_now() - t0;
@@ -329,10 +335,12 @@ int cmd_bench(int argc, char **argv)
             return rc;
         }
         double au = sm_median(aud, steps), vi = sm_median(vis, steps);
-        char bfx[160] = "";
+        const double gg = sm_median(ggf, steps);
+        char bfx[200] = "";
         if (bf16) {
             const double bf = sm_median(bff, steps);
-            snprintf(bfx, sizeof bfx, ", \"bf16_gemm_gflops\": %.1f, \"bf16_ratio\": %.3f", bf, bf > 0 ? bg / bf : 0.0);
+            snprintf(bfx, sizeof bfx, ", \"bf16_gemm_gflops\": %.1f, \"bf16_ratio\": %.3f, \"bf16_gemm_ratio\": %.3f",
+                     bf, bf > 0 ? bg / bf : 0.0, bf > 0 ? gg / bf : 0.0);
         }
         if (cli_mpi_is_writer()) /* rank 0 prints the line */
             printf("{\"case\": \"%s\", \"batch\": %d, \"text_len\": %d, \"text_tokens\": %d, \"audio_len\": %d, "
@@ -341,10 +349,12 @@ int cmd_bench(int argc, char **argv)
                "\"bert_s\": %.4f, \"audio_lstm_s\": %.4f, \"vision_lstm_s\": %.4f, \"rest_s\": %.4f, "
                "\"audio_share\": %.4f, \"vision_share\": %.4f, \"bert_gflops\": %.1f, "
                "\"sgemm_gflops\": %.1f, \"sgemm_shape\": \"%dx%dx%d\", \"ratio\": %.3f, "
+               "\"bert_gemm_s\": %.4f, \"bert_gemm_gflops\": %.1f, \"gemm_ratio\": %.3f, "
                "\"peak_rss_mb\": %.0f, \"precision\": \"%s\"%s, \"isa\": \"%s\"%s}\n",
                preset, batch, sh->text_len, t.text_tokens, sh->audio_len, sh->vision_len, selfmm_get_threads(), steps, tr,
                sm_median(eval, steps), sm_median(bert, steps), au, vi, sm_median(rest, steps), au / tr, vi / tr, bg,
-               sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, peak_rss_mb, bf16 ? "bf16" : "fp32",
+               sg, SG_M, SG_K, SG_N, sg > 0 ? bg / sg : 0.0, sm_median(gem, steps), gg, sg > 0 ? gg / sg : 0.0,
+               peak_rss_mb, bf16 ? "bf16" : "fp32",
                bfx, selfmm_cpu_isa(), extra ? extra : "");
         free(extra);
     }

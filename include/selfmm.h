@@ -536,8 +536,10 @@ SELFMM_API void selfmm_model_zero_grad(selfmm_model *model);
  * on the real tokens and each [CLS] (text_tokens rows), attention at the batch's
  * longest real text length, and in the last layer only the [CLS] rows (keys and
  * values excepted). The audio/vision parts cover each subnet (LSTM, dropout,
- * linear_1); with two or more threads the two subnets run at the same time, one per
- * thread, so their times overlap. Not thread-safe with calls on the same model (one handle per thread). */
+ * linear_1); with two or more threads each LSTM's batch is split between two threads,
+ * audio first, and the audio part is the longer audio half, the vision part the rest
+ * of the LSTMs' wall time, so the two parts add up to the time spent. Not thread-safe
+ * with calls on the same model (one handle per thread). */
 typedef struct selfmm_timings {
     double forward_s, backward_s;               /* whole calls */
     double bert_forward_s, bert_backward_s;
@@ -548,6 +550,10 @@ typedef struct selfmm_timings {
     int audio_steps, vision_steps;              /* LSTM steps run: the longest length */
     int text_tokens;                            /* rows BERT's layers ran: the real tokens
                                                    and each [CLS] (docs/MODEL.md §2.1) */
+    double bert_forward_gemm_s, bert_backward_gemm_s; /* the part of bert_*_s spent inside
+                                                   GEMM calls (oneDNN, OpenBLAS): every one of
+                                                   BERT's flops above is a GEMM's, the rest of
+                                                   its time is elementwise work */
 } selfmm_timings;
 
 /* The timings of the last forward and backward (zero before the first). */

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 static void tiny(selfmm_config *c, double dropout)
@@ -355,6 +356,77 @@ TEST(train_equals_eval_without_dropout)
 
 /* The same samples padded wider, with garbage in the padding: the same numbers, to
  * the bit (the batch runs at its real lengths either way). */
+/* Sample b of batch x alone: a batch of one, read in place. */
+static selfmm_batch sample_of(const selfmm_batch *x, int b)
+{
+    selfmm_batch o = *x;
+    o.batch = 1;
+    o.text_ids += (size_t)b * x->text_len, o.text_mask += (size_t)b * x->text_len;
+    o.text_segment += (size_t)b * x->text_len;
+    o.audio += (size_t)b * x->audio_len * x->audio_dim, o.audio_lengths += b;
+    o.vision += (size_t)b * x->vision_len * x->vision_dim, o.vision_lengths += b;
+    return o;
+}
+
+/* Forward and backward of batch x with output gradients dy (samples b0.. of DY);
+ * the four outputs and every gradient into s. */
+static const float DY[4][5] = {{0.3f, -0.2f, 0.5f, 0.1f, -0.4f},
+                               {0.2f, 0.6f, -0.3f, 0.4f, 0.1f},
+                               {-0.5f, 0.3f, 0.2f, -0.1f, 0.7f},
+                               {0.4f, -0.6f, 0.1f, 0.3f, -0.2f}};
+static int step_dy(selfmm_model *m, const selfmm_batch *x, int b0, snap *s)
+{
+    selfmm_outputs o;
+    const float *const dy[4] = {DY[0] + b0, DY[1] + b0, DY[2] + b0, DY[3] + b0};
+    selfmm_model_zero_grad(m);
+    if (selfmm_model_forward(m, x, SELFMM_MODE_TRAIN, &o) != SELFMM_OK || selfmm_model_backward(m, dy) != SELFMM_OK) {
+        h_failf(__FILE__, __LINE__, "step: %s", selfmm_model_errmsg(m));
+        return 0;
+    }
+    take(s, m, &o);
+    return 1;
+}
+
+/* Each subnet's LSTM runs a batch as two halves, each on its own LSTM, one per thread
+ * when there are two (forward.c): every output and gradient equals what the samples
+ * give one at a time (a batch of one is not split) to rounding, and the thread count
+ * does not change a bit. A half read at the wrong samples, or a half's weight
+ * gradients left out, fails the first. */
+TEST(subnets_split_in_halves)
+{
+    selfmm_model *m = make(0.0);
+    REQUIRE(m);
+    tbatch t;
+    fill(&t, 5, 6, 7, 5, (const int[]){6, 3, 5, 2, 4}, (const int[]){4, 7, 1, 6, 3}, (const int[]){5, 2, 3, 5, 1}, 0);
+    selfmm_error e = {0};
+    snap whole, one, one_thread;
+    REQUIRE_OK(selfmm_set_threads(2, &e), e.message);
+    REQUIRE(step_dy(m, &t.b, 0, &whole));
+    double *sum = calloc((size_t)whole.n, sizeof *sum), worst = 0, scale = 0;
+    REQUIRE(sum);
+    for (int b = 0; b < 5; b++) {
+        const selfmm_batch x = sample_of(&t.b, b);
+        REQUIRE(step_dy(m, &x, b, &one));
+        for (int k = 0; k < 4; k++) worst = fmax(worst, fabs((double)whole.out[k][b] - one.out[k][0]));
+        for (int64_t i = 0; i < whole.n; i++) sum[i] += one.grads[i];
+        free(one.grads);
+    }
+    CHECK_MSG(worst <= 1e-6, "outputs differ from the samples' own by %g", worst);
+    worst = 0;
+    for (int64_t i = 0; i < whole.n; i++) {
+        worst = fmax(worst, fabs(whole.grads[i] - sum[i]));
+        scale = fmax(scale, fabs(sum[i]));
+    }
+    CHECK_MSG(worst <= 1e-5 * scale, "gradients differ from the samples' sum by %g (largest %g)", worst, scale);
+    REQUIRE_OK(selfmm_set_threads(1, &e), e.message);
+    REQUIRE(step_dy(m, &t.b, 0, &one_thread));
+    REQUIRE_OK(selfmm_set_threads(0, &e), e.message);
+    CHECK(memcmp(one_thread.out, whole.out, sizeof whole.out) == 0);
+    CHECK(memcmp(one_thread.grads, whole.grads, (size_t)whole.n * sizeof(float)) == 0);
+    free(sum), free(whole.grads), free(one_thread.grads);
+    selfmm_model_free(m);
+}
+
 TEST(padding_does_not_matter)
 {
     selfmm_model *m = make(0.2);
@@ -376,6 +448,9 @@ TEST(padding_does_not_matter)
     CHECK_INT(tm.vision_steps, 5);
     CHECK(tm.forward_s > 0 && tm.backward_s > 0 && tm.bert_forward_s > 0 && tm.bert_backward_s > 0);
     CHECK(tm.bert_forward_flop > 0 && tm.bert_backward_flop == 2 * tm.bert_forward_flop);
+    /* BERT's GEMM time: some, and a part of its whole (forward: oneDNN, backward: OpenBLAS) */
+    CHECK(tm.bert_forward_gemm_s > 0 && tm.bert_forward_gemm_s < tm.bert_forward_s);
+    CHECK(tm.bert_backward_gemm_s > 0 && tm.bert_backward_gemm_s < tm.bert_backward_s);
     free(a.grads), free(b.grads);
     selfmm_model_free(m);
 }
@@ -623,6 +698,7 @@ int main(void)
     RUN(refused_batch_and_the_training_state);
     RUN(dropout_follows_seed_and_step);
     RUN(train_equals_eval_without_dropout);
+    RUN(subnets_split_in_halves);
     RUN(padding_does_not_matter);
     RUN(batch_size_one);
     RUN(shapes_change_between_steps);

@@ -116,10 +116,14 @@ typedef struct sm_bert {
 /* ---- audio / vision subnets ---------------------------------------------------- */
 typedef struct sm_subnet {
     const char *name;            /* "audio" or "vision": errors say which */
-    sm_lstm *lstm;
-    int hidden, out_dim;
+    sm_lstm *lstm;               /* samples [0, split) */
+    sm_lstm *lstm2;              /* samples [split, B) when the batch is split in two */
+    int in_dim, hidden, out_dim;
     sm_bufsize cap;              /* the largest batch seen */
     int B;
+    int split;                   /* B: one LSTM; less: two halves, side by side (forward.c) */
+    float *g2;                   /* the second half's LSTM gradients (w_ih, w_hh, b_ih, b_hh),
+                                  * added to the model's after both halves ran */
     float p;                     /* dropout of the last forward (0: none) */
     float *h;                    /* (B, hidden) LSTM final state */
     float *hd;                   /* (B, hidden) after dropout */
@@ -171,17 +175,28 @@ void sm_bert_free(sm_bert *b);
 double sm_bert_forward_flop(const selfmm_config *cfg, int B, int L, int P);
 
 /* ---- subnet.c -------------------------------------------------------------------- */
-/* Each pass in two parts: the LSTM's, which may run on a thread of its own beside
- * the other subnet's (forward.c; it calls no BLAS, which must not be entered from
- * two threads at once), and the rest (dropout, linear_1), run after (forward) or
- * before (backward) it. x (B, T, D), len (B) already checked. */
-selfmm_status sm_subnet_forward_lstm(sm_subnet *s, const sm_subnet_w *w, const float *x,
-                                     const int32_t *len, int B, int T, selfmm_error *err);
+/* Each pass in two parts: the LSTM's, which may run on a thread of its own (forward.c;
+ * it calls no BLAS, which must not be entered from two threads at once), and the rest
+ * (dropout, linear_1), run after (forward) or before (backward) it. The LSTM pass may
+ * be split in two halves of the batch, part 0 (samples [0, split)) and part 1 (the
+ * rest), each on its own LSTM, so that two threads share it; each sample's result is
+ * the same. x (B, T, D), len (B) already checked. */
+/* Before a forward's LSTM parts: room for B samples and the split (split == B: one
+ * part). */
+selfmm_status sm_subnet_prepare(sm_subnet *s, int B, int split, selfmm_error *err);
+/* The LSTM part `part` of the forward; nothing for part 1 when the batch is not split. */
+selfmm_status sm_subnet_forward_lstm(sm_subnet *s, int part, const sm_subnet_w *w, const float *x,
+                                     const int32_t *len, int T, selfmm_error *err);
 void sm_subnet_forward_out(sm_subnet *s, const sm_subnet_w *w, float p, uint32_t site, const sm_drop *drop);
 /* dout (B, out_dim): gradient of the subnet's output; adds into g. */
 void sm_subnet_backward_out(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g, const float *dout);
-selfmm_status sm_subnet_backward_lstm(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g,
+/* The LSTM part `part` of the backward: part 0 adds into g, part 1 into s->g2; then
+ * sm_subnet_backward_merge adds s->g2 into g (one thread: g is shared). */
+selfmm_status sm_subnet_backward_lstm(sm_subnet *s, int part, const sm_subnet_w *w, sm_subnet_w *g,
                                       selfmm_error *err);
+void sm_subnet_backward_merge(sm_subnet *s, sm_subnet_w *g);
+/* The time steps the last forward's LSTM parts ran (the longest length), for timings. */
+int sm_subnet_last_steps(const sm_subnet *s);
 void sm_subnet_free(sm_subnet *s);
 
 /* ---- heads.c ----------------------------------------------------------------------- */

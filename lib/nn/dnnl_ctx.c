@@ -1,8 +1,13 @@
 /* dnnl_ctx.c -- see dnnl_ctx.h. */
 #include "nn/dnnl_ctx.h"
 
+#include "core/clock.h"
+#include "nn/gemm_clock.h"
+
 #include <dnnl_debug.h>
 #include <string.h>
+
+_Thread_local double sm_gemm_seconds;
 
 selfmm_status sm_dnnl_check(dnnl_status_t s, const char *what, selfmm_error *err)
 {
@@ -119,8 +124,10 @@ selfmm_status sm_dnnl_matmul(sm_dnnl *d, const sm_mm_desc *desc, const void *a, 
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c},
                                {DNNL_ARG_BIAS, e->bias}};
     if (desc->bias) SM_DNNL(dnnl_memory_set_data_handle(e->bias, (void *)bias), "matmul set handle", err);
+    const double t0 = sm_now(); /* the run, not a first call's primitive creation */
     SM_DNNL(dnnl_primitive_execute(e->prim, d->stream, desc->bias ? 4 : 3, args), "matmul execute", err);
     SM_DNNL(dnnl_stream_wait(d->stream), "stream wait", err);
+    sm_gemm_seconds += sm_now() - t0;
     return SELFMM_OK;
 }
 

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/threads.h"
+#include "nn/gemm_clock.h"
 
 #include <math.h>
 #include <omp.h>
@@ -64,6 +65,11 @@ static selfmm_status compute_create(sm_net *m, selfmm_error *err)
         st = sm_lstm_create(&c->sub[0].lstm, &c->dnnl, cfg->audio_dim, cfg->a_lstm_hidden_size, err);
     if (st == SELFMM_OK)
         st = sm_lstm_create(&c->sub[1].lstm, &c->dnnl, cfg->video_dim, cfg->v_lstm_hidden_size, err);
+    if (st == SELFMM_OK)
+        st = sm_lstm_create(&c->sub[0].lstm2, &c->dnnl, cfg->audio_dim, cfg->a_lstm_hidden_size, err);
+    if (st == SELFMM_OK)
+        st = sm_lstm_create(&c->sub[1].lstm2, &c->dnnl, cfg->video_dim, cfg->v_lstm_hidden_size, err);
+    c->sub[0].in_dim = cfg->audio_dim, c->sub[1].in_dim = cfg->video_dim;
     if (st != SELFMM_OK) {
         sm_compute_free(c);
         return st;
@@ -186,13 +192,20 @@ static selfmm_status validate(const sm_net *m, sm_compute *c, const selfmm_batch
 }
 
 /* ---- the two subnets at once -------------------------------------------------------
- * The audio and vision subnets are independent and each LSTM runs on one thread
- * (lstm.c), so with two threads their LSTMs run side by side: thread 0 the audio
- * one, thread 1 the vision one (both on thread 0 when there is one). The rest of
+ * Each LSTM runs on one thread (lstm.c), and one LSTM is a sequence of small steps
+ * whose time grows with the batch. So each subnet's batch is split in two halves
+ * (samples [0, (B + 1) / 2) and the rest), each on its own LSTM, and with two threads
+ * thread p runs half p of the audio LSTM, then half p of the vision one: both threads
+ * get the same share whatever the two LSTMs' sizes (MOSI's vision LSTM is 4x its
+ * audio one). With one thread the halves run one after the other. Each sample's
+ * result is what the whole batch gives; the weight gradients are the halves' sums.
+ * The split depends on the batch alone, so the thread count does not change a bit of
+ * it. A batch of one sample is not split. The rest of
  * each subnet (dropout, linear_1) calls BLAS, which must not be entered from two
  * threads at once: it runs outside, after the LSTMs in the forward and before them in
- * the backward. Each subnet computes exactly what it computes alone. secs: each one's
- * own time (LSTM and rest); the first failure (audio first) is the result. */
+ * the backward. secs: each subnet's share of the wall time (the audio halves' longer
+ * one, and the rest of the LSTMs' time to vision), plus its rest; the first failure
+ * (audio first) is the result. */
 typedef struct subnet_job {
     int train;                   /* 1: forward, 0: backward */
     sm_net *m;
@@ -201,61 +214,75 @@ typedef struct subnet_job {
     const sm_drop *drop;         /* forward */
 } subnet_job;
 
-/* Subnet k's LSTM pass (lstm 1, the part that may run on its own thread) or the rest. */
-static selfmm_status subnet_run(const subnet_job *j, int k, int lstm, selfmm_error *err)
+/* Half `part` of subnet k's LSTM pass. */
+static selfmm_status subnet_lstm(const subnet_job *j, int k, int part, selfmm_error *err)
 {
     sm_net *m = j->m;
     sm_compute *c = j->c;
     sm_subnet *s = &c->sub[k];
     const sm_subnet_w *w = k == 0 ? &m->w.audio : &m->w.video;
-    sm_subnet_w *g = k == 0 ? &m->g.audio : &m->g.video;
-    if (!j->train) {
-        if (lstm) return sm_subnet_backward_lstm(s, w, g, err);
-        sm_subnet_backward_out(s, w, g, k == 0 ? c->daudio : c->dvideo);
-        return SELFMM_OK;
-    }
+    if (!j->train) return sm_subnet_backward_lstm(s, part, w, k == 0 ? &m->g.audio : &m->g.video, err);
     const selfmm_batch *bt = j->bt;
-    const selfmm_config *cfg = &m->cfg;
-    if (lstm)
-        return k == 0 ? sm_subnet_forward_lstm(s, w, bt->audio, c->alen, bt->batch, bt->audio_len, err)
-                      : sm_subnet_forward_lstm(s, w, bt->vision, c->vlen, bt->batch, bt->vision_len, err);
-    sm_subnet_forward_out(s, w, (float)(k == 0 ? cfg->a_lstm_dropout : cfg->v_lstm_dropout),
-                          k == 0 ? SM_SITE_AUDIO_LSTM : SM_SITE_VIDEO_LSTM, j->drop);
-    return SELFMM_OK;
+    return k == 0 ? sm_subnet_forward_lstm(s, part, w, bt->audio, c->alen, bt->audio_len, err)
+                  : sm_subnet_forward_lstm(s, part, w, bt->vision, c->vlen, bt->vision_len, err);
 }
 
 /* The rest of both subnets, one after the other, each timed into secs[k]. */
 static void subnets_rest(const subnet_job *j, double secs[2])
 {
+    sm_net *m = j->m;
+    sm_compute *c = j->c;
+    const selfmm_config *cfg = &m->cfg;
     for (int k = 0; k < 2; k++) {
         double t0 = sm_now();
-        subnet_run(j, k, 0, NULL); /* cannot fail */
+        sm_subnet *s = &c->sub[k];
+        const sm_subnet_w *w = k == 0 ? &m->w.audio : &m->w.video;
+        if (j->train)
+            sm_subnet_forward_out(s, w, (float)(k == 0 ? cfg->a_lstm_dropout : cfg->v_lstm_dropout),
+                                  k == 0 ? SM_SITE_AUDIO_LSTM : SM_SITE_VIDEO_LSTM, j->drop);
+        else sm_subnet_backward_out(s, w, k == 0 ? &m->g.audio : &m->g.video, k == 0 ? c->daudio : c->dvideo);
         secs[k] += sm_now() - t0;
     }
 }
 
 static selfmm_status subnets_run(const subnet_job *j, double secs[2], selfmm_error *err)
 {
-    selfmm_status st[2] = {SELFMM_OK, SELFMM_OK};
-    selfmm_error e[2] = {{0}, {0}};
+    sm_compute *c = j->c;
+    if (j->train) {
+        const int B = j->bt->batch, split = B > 1 ? (B + 1) / 2 : B;
+        for (int k = 0; k < 2; k++) SM_TRY(sm_subnet_prepare(&c->sub[k], B, split, err));
+    }
+    const int parts = c->sub[0].split < c->sub[0].B ? 2 : 1; /* the forward's split, in both passes */
+    selfmm_status st[2][2] = {{SELFMM_OK, SELFMM_OK}, {SELFMM_OK, SELFMM_OK}};
+    selfmm_error e[2][2] = {{{0}, {0}}, {{0}, {0}}};
+    double start[2] = {0, 0}, audio_end[2] = {0, 0};
     secs[0] = secs[1] = 0;
     if (!j->train) subnets_rest(j, secs);
-#pragma omp parallel num_threads(2) if (omp_get_max_threads() > 1)
+    const double t0 = sm_now();
+#pragma omp parallel num_threads(2) if (parts == 2 && omp_get_max_threads() > 1)
     {
         const int me = omp_get_thread_num(), n = omp_get_num_threads();
-        for (int k = 0; k < 2; k++)
-            if (n == 1 || k == me) {
-                double t0 = sm_now();
-                st[k] = subnet_run(j, k, 1, &e[k]);
-                secs[k] += sm_now() - t0;
+        for (int p = 0; p < parts; p++)
+            if (n == 1 || p == me) {
+                start[p] = sm_now();
+                st[0][p] = subnet_lstm(j, 0, p, &e[0][p]);
+                audio_end[p] = sm_now();
+                st[1][p] = subnet_lstm(j, 1, p, &e[1][p]);
             }
     }
+    const double wall = sm_now() - t0;
+    double audio = 0;
+    for (int p = 0; p < parts; p++) audio = fmax(audio, audio_end[p] - start[p]);
+    secs[0] += audio, secs[1] += wall - audio;
     for (int k = 0; k < 2; k++)
-        if (st[k] != SELFMM_OK) {
-            if (err) *err = e[k];
-            return st[k];
-        }
+        for (int p = 0; p < parts; p++)
+            if (st[k][p] != SELFMM_OK) {
+                if (err) *err = e[k][p];
+                return st[k][p];
+            }
     if (j->train) subnets_rest(j, secs);
+    else
+        for (int k = 0; k < 2; k++) sm_subnet_backward_merge(&c->sub[k], k == 0 ? &j->m->g.audio : &j->m->g.video);
     return SELFMM_OK;
 }
 
@@ -297,9 +324,9 @@ selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode
     const int B = bt->batch;
     sm_drop drop = {mode == SELFMM_MODE_TRAIN, (uint64_t)cfg->seed, m->step, sh->sample_offset};
     selfmm_timings *tm = &c->timings;
-    double t1 = sm_now();
+    double t1 = sm_now(), g1 = sm_gemm_seconds;
     SM_TRY(sm_bert_forward(m, c, bt, run, &drop, err));
-    double t2 = sm_now(), sub_s[2];
+    double t2 = sm_now(), g2 = sm_gemm_seconds, sub_s[2];
     const subnet_job job = {1, m, c, bt, &drop};
     SM_TRY(subnets_run(&job, sub_s, err));
     c->B = B;
@@ -307,13 +334,14 @@ selfmm_status sm_net_forward(sm_net *m, const selfmm_batch *bt, selfmm_mode mode
     double t5 = sm_now();
     tm->forward_s = t5 - t0;
     tm->bert_forward_s = t2 - t1;
+    tm->bert_forward_gemm_s = g2 - g1;
     tm->audio_forward_s = sub_s[0];
     tm->vision_forward_s = sub_s[1];
     tm->bert_forward_flop = sm_bert_forward_flop(cfg, B, run, c->bert.P);
     tm->text_steps = run;
     tm->text_tokens = c->bert.P;
-    tm->audio_steps = sm_lstm_last_steps(c->sub[0].lstm);
-    tm->vision_steps = sm_lstm_last_steps(c->sub[1].lstm);
+    tm->audio_steps = sm_subnet_last_steps(&c->sub[0]);
+    tm->vision_steps = sm_subnet_last_steps(&c->sub[1]);
     if (out) {
         memset(out, 0, sizeof *out);
         out->batch = B;
@@ -371,13 +399,14 @@ selfmm_status sm_net_backward(sm_net *m, const float *const *grad, selfmm_error 
     double sub_s[2];
     const subnet_job job = {0, m, c, NULL, NULL};
     SM_TRY(subnets_run(&job, sub_s, err));
-    double t3 = sm_now();
+    double t3 = sm_now(), g3 = sm_gemm_seconds;
     SM_TRY(sm_bert_backward(m, c, c->dtext, err));
-    double t4 = sm_now();
+    double t4 = sm_now(), g4 = sm_gemm_seconds;
     tm->backward_s = t4 - t0;
     tm->vision_backward_s = sub_s[1];
     tm->audio_backward_s = sub_s[0];
     tm->bert_backward_s = t4 - t3;
+    tm->bert_backward_gemm_s = g4 - g3;
     tm->bert_backward_flop = 2.0 * tm->bert_forward_flop;
     return SELFMM_OK;
 }

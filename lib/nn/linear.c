@@ -6,6 +6,9 @@
  * forward dense layers use sm_dnnl_dense (faster on NT, see bert.c). */
 #include "nn/ops.h"
 
+#include "core/clock.h"
+#include "nn/gemm_clock.h"
+
 #include <cblas.h>
 #include <stddef.h>
 
@@ -13,8 +16,10 @@ void sm_linear_forward(float *out, const float *inp, const float *weight, const 
                        int C, int OC)
 {
     /* out = inp . weight^T */
+    const double t0 = sm_now();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, 0.0f,
                 out, OC);
+    sm_gemm_seconds += sm_now() - t0;
     if (!bias) return;
 #pragma omp parallel for schedule(static) if ((int64_t)N * OC > SM_PAR_MIN)
     for (int i = 0; i < N; i++) {
@@ -60,11 +65,13 @@ void sm_linear_backward(float *dinp, float *dweight, float *dbias, const float *
                         const float *inp, const float *weight, int N, int C, int OC)
 {
     /* out = inp . weight^T  =>  dinp += dout . weight, dweight += dout^T . inp */
+    const double t0 = sm_now();
     if (dinp)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C,
                     1.0f, dinp, C);
     if (dweight)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f,
                     dweight, C);
+    sm_gemm_seconds += sm_now() - t0;
     if (dbias) column_sums_add(dbias, dout, N, OC);
 }

@@ -2,6 +2,7 @@
 #include "nn/compute.h"
 #include "nn/ops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The per-sample buffers (the LSTM has its own), each once. Their one size is the
@@ -21,6 +22,8 @@ static void subnet_table(sm_subnet *s, sm_bufs *t)
 void sm_subnet_free(sm_subnet *s)
 {
     sm_lstm_free(s->lstm);
+    sm_lstm_free(s->lstm2);
+    free(s->g2);
     sm_bufs t;
     subnet_table(s, &t);
     sm_bufs_free(&t);
@@ -36,13 +39,31 @@ static selfmm_status ensure(sm_subnet *s, int B, selfmm_error *err)
     return SELFMM_OK;
 }
 
-selfmm_status sm_subnet_forward_lstm(sm_subnet *s, const sm_subnet_w *w, const float *x,
-                                     const int32_t *len, int B, int T, selfmm_error *err)
+/* Sizes of the four LSTM gradients in g2: w_ih (4h, D), w_hh (4h, h), b_ih and b_hh (4h). */
+static size_t g2_floats(const sm_subnet *s)
+{
+    const size_t G = (size_t)4 * s->hidden;
+    return G * (size_t)s->in_dim + G * (size_t)s->hidden + 2 * G;
+}
+
+selfmm_status sm_subnet_prepare(sm_subnet *s, int B, int split, selfmm_error *err)
 {
     SM_TRY(ensure(s, B, err));
-    s->B = B;
+    if (split < B && !s->g2 && !(s->g2 = malloc(g2_floats(s) * sizeof(float))))
+        return sm_error(err, SELFMM_ERR_NOMEM, "%s subnet: out of memory", s->name);
+    s->B = B, s->split = split;
+    return SELFMM_OK;
+}
+
+selfmm_status sm_subnet_forward_lstm(sm_subnet *s, int part, const sm_subnet_w *w, const float *x,
+                                     const int32_t *len, int T, selfmm_error *err)
+{
+    const int b0 = part ? s->split : 0, n = part ? s->B - s->split : s->split;
+    if (n == 0) return SELFMM_OK;
     /* h = LSTM final state at each sample's length */
-    selfmm_status st = sm_lstm_forward(s->lstm, s->h, x, len, w->w_ih, w->w_hh, w->b_ih, w->b_hh, B, T, err);
+    selfmm_status st = sm_lstm_forward(part ? s->lstm2 : s->lstm, s->h + (size_t)b0 * s->hidden,
+                                       x + (size_t)b0 * T * s->in_dim, len + b0, w->w_ih, w->w_hh, w->b_ih,
+                                       w->b_hh, n, T, err);
     if (st != SELFMM_OK) return sm_error_prefix(err, st, "%s subnet", s->name);
     return SELFMM_OK;
 }
@@ -71,11 +92,38 @@ void sm_subnet_backward_out(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g, 
     sm_dropout_backward(s->dh, s->dhd, s->p > 0 ? s->mask : NULL, s->p, n);
 }
 
-selfmm_status sm_subnet_backward_lstm(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g, selfmm_error *err)
+selfmm_status sm_subnet_backward_lstm(sm_subnet *s, int part, const sm_subnet_w *w, sm_subnet_w *g,
+                                      selfmm_error *err)
 {
+    const int b0 = part ? s->split : 0, n = part ? s->B - s->split : s->split;
+    if (n == 0) return SELFMM_OK;
+    float *dw_ih = g->w_ih, *dw_hh = g->w_hh, *db_ih = g->b_ih, *db_hh = g->b_hh;
+    if (part) {
+        const size_t G = (size_t)4 * s->hidden;
+        memset(s->g2, 0, g2_floats(s) * sizeof(float));
+        dw_ih = s->g2, dw_hh = dw_ih + G * (size_t)s->in_dim, db_ih = dw_hh + G * (size_t)s->hidden, db_hh = db_ih + G;
+    }
     /* h = LSTM(x) at each length; the input features take no gradient */
-    selfmm_status st = sm_lstm_backward(s->lstm, NULL, g->w_ih, g->w_hh, g->b_ih, g->b_hh, s->dh, w->w_ih,
-                                        w->w_hh, err);
+    selfmm_status st = sm_lstm_backward(part ? s->lstm2 : s->lstm, NULL, dw_ih, dw_hh, db_ih, db_hh,
+                                        s->dh + (size_t)b0 * s->hidden, w->w_ih, w->w_hh, err);
     if (st != SELFMM_OK) return sm_error_prefix(err, st, "%s subnet", s->name);
     return SELFMM_OK;
+}
+
+void sm_subnet_backward_merge(sm_subnet *s, sm_subnet_w *g)
+{
+    if (s->split == s->B) return;
+    const size_t G = (size_t)4 * s->hidden, n[4] = {G * (size_t)s->in_dim, G * (size_t)s->hidden, G, G};
+    float *const dst[4] = {g->w_ih, g->w_hh, g->b_ih, g->b_hh};
+    const float *src = s->g2;
+    for (int k = 0; k < 4; k++) {
+        for (size_t i = 0; i < n[k]; i++) dst[k][i] += src[i];
+        src += n[k];
+    }
+}
+
+int sm_subnet_last_steps(const sm_subnet *s)
+{
+    const int a = sm_lstm_last_steps(s->lstm), b = s->split < s->B ? sm_lstm_last_steps(s->lstm2) : 0;
+    return a > b ? a : b;
 }
