@@ -304,9 +304,10 @@ int cmd_bench(int argc, char **argv)
         vis[s] = t.vision_forward_s + t.vision_backward_s;
         /* the subnets' times are their shares of the wall time (selfmm_timings) */
         rest[s] = train[s] - b - aud[s] - vis[s];
-        bgf[s] = (t.bert_forward_flop + t.bert_backward_flop) / b * 1e-9;
+        const double flop = t.bert_forward_flop + t.bert_backward_flop;
+        bgf[s] = flop / b * 1e-9;
         gem[s] = t.bert_forward_gemm_s + t.bert_backward_gemm_s;
-        ggf[s] = gem[s] > 0 ? (t.bert_forward_flop + t.bert_backward_flop) / gem[s] * 1e-9 : 0.0;
+        ggf[s] = gem[s] > 0 ? flop / gem[s] * 1e-9 : 0.0;
         double t0 = sm_now();
         st = selfmm_model_forward(m, &bt, SELFMM_MODE_EVAL, NULL);
         eval[s] = sm_now() - t0;

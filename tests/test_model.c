@@ -106,18 +106,22 @@ static void take(snap *s, selfmm_model *m, const selfmm_outputs *o)
     }
 }
 
-static int step_all(selfmm_model *m, const selfmm_batch *b, snap *s)
+/* Forward and backward of batch b from output gradients dy, or (dy NULL) from the
+ * loss against LABELS; the four outputs and every gradient into s. */
+static int step_with(selfmm_model *m, const selfmm_batch *b, const float *const *dy, snap *s)
 {
     selfmm_outputs o;
     selfmm_model_zero_grad(m);
     if (selfmm_model_forward(m, b, SELFMM_MODE_TRAIN, &o) != SELFMM_OK ||
-        selfmm_model_loss(m, LABELS, NULL) != SELFMM_OK || selfmm_model_backward(m, NULL) != SELFMM_OK) {
+        (!dy && selfmm_model_loss(m, LABELS, NULL) != SELFMM_OK) || selfmm_model_backward(m, dy) != SELFMM_OK) {
         h_failf(__FILE__, __LINE__, "step: %s", selfmm_model_errmsg(m));
         return 0;
     }
     take(s, m, &o);
     return 1;
 }
+
+static int step_all(selfmm_model *m, const selfmm_batch *b, snap *s) { return step_with(m, b, NULL, s); }
 
 TEST(bad_input_is_named)
 {
@@ -368,23 +372,15 @@ static selfmm_batch sample_of(const selfmm_batch *x, int b)
     return o;
 }
 
-/* Forward and backward of batch x with output gradients dy (samples b0.. of DY);
- * the four outputs and every gradient into s. */
+/* step_with batch x and the output gradients of its samples, b0 on, from DY. */
 static const float DY[4][5] = {{0.3f, -0.2f, 0.5f, 0.1f, -0.4f},
                                {0.2f, 0.6f, -0.3f, 0.4f, 0.1f},
                                {-0.5f, 0.3f, 0.2f, -0.1f, 0.7f},
                                {0.4f, -0.6f, 0.1f, 0.3f, -0.2f}};
 static int step_dy(selfmm_model *m, const selfmm_batch *x, int b0, snap *s)
 {
-    selfmm_outputs o;
     const float *const dy[4] = {DY[0] + b0, DY[1] + b0, DY[2] + b0, DY[3] + b0};
-    selfmm_model_zero_grad(m);
-    if (selfmm_model_forward(m, x, SELFMM_MODE_TRAIN, &o) != SELFMM_OK || selfmm_model_backward(m, dy) != SELFMM_OK) {
-        h_failf(__FILE__, __LINE__, "step: %s", selfmm_model_errmsg(m));
-        return 0;
-    }
-    take(s, m, &o);
-    return 1;
+    return step_with(m, x, dy, s);
 }
 
 /* Each subnet's LSTM runs a batch as two halves, each on its own LSTM, one per thread

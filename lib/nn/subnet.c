@@ -39,17 +39,29 @@ static selfmm_status ensure(sm_subnet *s, int B, selfmm_error *err)
     return SELFMM_OK;
 }
 
-/* Sizes of the four LSTM gradients in g2: w_ih (4h, D), w_hh (4h, h), b_ih and b_hh (4h). */
-static size_t g2_floats(const sm_subnet *s)
+/* The layout of g2, the one place that knows it: n[k] floats of w_ih (4h, D), w_hh
+ * (4h, h), b_ih and b_hh (4h), one after the other. Returns their total. */
+static size_t g2_layout(const sm_subnet *s, size_t n[4])
 {
     const size_t G = (size_t)4 * s->hidden;
-    return G * (size_t)s->in_dim + G * (size_t)s->hidden + 2 * G;
+    n[0] = G * (size_t)s->in_dim, n[1] = G * (size_t)s->hidden, n[2] = n[3] = G;
+    return n[0] + n[1] + n[2] + n[3];
 }
+
+/* LSTM part `part`'s samples: *b0 the first, the count returned; and its LSTM. */
+static int part_samples(const sm_subnet *s, int part, int *b0)
+{
+    *b0 = part ? s->split : 0;
+    return part ? s->B - s->split : s->split;
+}
+
+static sm_lstm *part_lstm(const sm_subnet *s, int part) { return part ? s->lstm2 : s->lstm; }
 
 selfmm_status sm_subnet_prepare(sm_subnet *s, int B, int split, selfmm_error *err)
 {
     SM_TRY(ensure(s, B, err));
-    if (split < B && !s->g2 && !(s->g2 = malloc(g2_floats(s) * sizeof(float))))
+    size_t n[4];
+    if (split < B && !s->g2 && !(s->g2 = malloc(g2_layout(s, n) * sizeof(float))))
         return sm_error(err, SELFMM_ERR_NOMEM, "%s subnet: out of memory", s->name);
     s->B = B, s->split = split;
     return SELFMM_OK;
@@ -58,10 +70,11 @@ selfmm_status sm_subnet_prepare(sm_subnet *s, int B, int split, selfmm_error *er
 selfmm_status sm_subnet_forward_lstm(sm_subnet *s, int part, const sm_subnet_w *w, const float *x,
                                      const int32_t *len, int T, selfmm_error *err)
 {
-    const int b0 = part ? s->split : 0, n = part ? s->B - s->split : s->split;
+    int b0;
+    const int n = part_samples(s, part, &b0);
     if (n == 0) return SELFMM_OK;
     /* h = LSTM final state at each sample's length */
-    selfmm_status st = sm_lstm_forward(part ? s->lstm2 : s->lstm, s->h + (size_t)b0 * s->hidden,
+    selfmm_status st = sm_lstm_forward(part_lstm(s, part), s->h + (size_t)b0 * s->hidden,
                                        x + (size_t)b0 * T * s->in_dim, len + b0, w->w_ih, w->w_hh, w->b_ih,
                                        w->b_hh, n, T, err);
     if (st != SELFMM_OK) return sm_error_prefix(err, st, "%s subnet", s->name);
@@ -95,16 +108,16 @@ void sm_subnet_backward_out(sm_subnet *s, const sm_subnet_w *w, sm_subnet_w *g, 
 selfmm_status sm_subnet_backward_lstm(sm_subnet *s, int part, const sm_subnet_w *w, sm_subnet_w *g,
                                       selfmm_error *err)
 {
-    const int b0 = part ? s->split : 0, n = part ? s->B - s->split : s->split;
-    if (n == 0) return SELFMM_OK;
+    int b0;
+    if (part_samples(s, part, &b0) == 0) return SELFMM_OK;
     float *dw_ih = g->w_ih, *dw_hh = g->w_hh, *db_ih = g->b_ih, *db_hh = g->b_hh;
     if (part) {
-        const size_t G = (size_t)4 * s->hidden;
-        memset(s->g2, 0, g2_floats(s) * sizeof(float));
-        dw_ih = s->g2, dw_hh = dw_ih + G * (size_t)s->in_dim, db_ih = dw_hh + G * (size_t)s->hidden, db_hh = db_ih + G;
+        size_t n[4];
+        memset(s->g2, 0, g2_layout(s, n) * sizeof(float));
+        dw_ih = s->g2, dw_hh = dw_ih + n[0], db_ih = dw_hh + n[1], db_hh = db_ih + n[2];
     }
     /* h = LSTM(x) at each length; the input features take no gradient */
-    selfmm_status st = sm_lstm_backward(part ? s->lstm2 : s->lstm, NULL, dw_ih, dw_hh, db_ih, db_hh,
+    selfmm_status st = sm_lstm_backward(part_lstm(s, part), NULL, dw_ih, dw_hh, db_ih, db_hh,
                                         s->dh + (size_t)b0 * s->hidden, w->w_ih, w->w_hh, err);
     if (st != SELFMM_OK) return sm_error_prefix(err, st, "%s subnet", s->name);
     return SELFMM_OK;
@@ -113,7 +126,8 @@ selfmm_status sm_subnet_backward_lstm(sm_subnet *s, int part, const sm_subnet_w 
 void sm_subnet_backward_merge(sm_subnet *s, sm_subnet_w *g)
 {
     if (s->split == s->B) return;
-    const size_t G = (size_t)4 * s->hidden, n[4] = {G * (size_t)s->in_dim, G * (size_t)s->hidden, G, G};
+    size_t n[4];
+    g2_layout(s, n);
     float *const dst[4] = {g->w_ih, g->w_hh, g->b_ih, g->b_hh};
     const float *src = s->g2;
     for (int k = 0; k < 4; k++) {
